@@ -1,0 +1,34 @@
+import { ConfigError } from '../config/load.js';
+import { Daemon } from '../daemon.js';
+import { createLogger } from '../log.js';
+
+/** `webfilter serve`: runs until SIGTERM/SIGINT; SIGHUP reloads config and lists. */
+export async function serve(configFile: string): Promise<void> {
+  const log = createLogger();
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start({ configFile, log });
+  } catch (e) {
+    if (e instanceof ConfigError) log.fatal({ file: e.file, problems: e.problems }, 'invalid config: not starting');
+    else log.fatal({ err: e }, 'could not start');
+    process.exit(1);
+  }
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP: reloading');
+    void daemon.reload();
+  });
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'stopping');
+    // Whatever happens, be gone within 5 s of the signal.
+    setTimeout(() => process.exit(0), 5000).unref();
+    daemon.stop().then(
+      () => process.exit(0),
+      (e) => {
+        log.error({ err: e }, 'error while stopping');
+        process.exit(0);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}

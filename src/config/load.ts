@@ -1,0 +1,131 @@
+import { readFile, access } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+import { parseHostPort, type HostPort } from './host-port.js';
+import { defaultUpstreams } from './resolv-conf.js';
+
+/** A config that cannot be used; `problems` lists every mistake found, each led by its YAML path. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** A validated config plus what was resolved from it at load. */
+export interface LoadedConfig {
+  file: string;
+  config: Config;
+  listen: HostPort[];
+  upstreams: HostPort[];
+  /** Category → absolute list file paths. */
+  categoryFiles: Map<string, string[]>;
+}
+
+export interface LoadOptions {
+  /** Where default upstreams come from when `upstream.servers` is empty. */
+  resolvConf?: string;
+}
+
+/** Formats a zod path as YAML path text: `groups.students.clients[2]`. */
+export function formatPath(p: readonly PropertyKey[]): string {
+  let out = '';
+  for (const k of p) {
+    if (typeof k === 'number') out += `[${k}]`;
+    else if (/^[A-Za-z0-9_-]+$/.test(String(k))) out += (out ? '.' : '') + String(k);
+    else out += `[${JSON.stringify(String(k))}]`;
+  }
+  return out || '(top level)';
+}
+
+/**
+ * Reads, parses and validates a config file. Throws ConfigError listing every problem (YAML syntax,
+ * schema, unreadable list files), each naming its YAML path and line.
+ */
+export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<LoadedConfig> {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = await readFile(abs, 'utf8');
+  } catch (e) {
+    throw new ConfigError(abs, [`cannot read config file: ${(e as Error).message}`]);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      abs,
+      doc.errors.map((e) => `line ${e.linePos?.[0].line ?? '?'}: YAML syntax: ${e.message.split('\n')[0]}`),
+    );
+  }
+  const raw = doc.toJS() ?? {};
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(abs, parsed.error.issues.map((i) => describeIssue(i, doc, lines)));
+  }
+  const config = parsed.data;
+  const dir = path.dirname(abs);
+  const problems: string[] = [];
+  const categoryFiles = new Map<string, string[]>();
+  for (const [name, files] of Object.entries(config.categories)) {
+    const resolved = files.map((f) => path.resolve(dir, f));
+    categoryFiles.set(name, resolved);
+    await Promise.all(
+      resolved.map(async (f, i) => {
+        try {
+          await access(f, fsConstants.R_OK);
+        } catch (e) {
+          problems.push(`categories.${name}[${i}]: cannot read list "${f}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})${lineOf(doc, lines, ['categories', name, i])}`);
+        }
+      }),
+    );
+  }
+  const listen = config.server.listen.map((s) => parseHostPort(s, null));
+  let upstreams = config.upstream.servers.map((s) => parseHostPort(s, 53));
+  if (upstreams.length === 0) {
+    upstreams = await defaultUpstreams(opts.resolvConf ?? '/etc/resolv.conf', listen);
+    if (upstreams.length === 0) {
+      problems.push(`upstream.servers: none given, and ${opts.resolvConf ?? '/etc/resolv.conf'} has no usable nameserver (the daemon never forwards to itself)`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(abs, problems.sort());
+  return { file: abs, config, listen, upstreams, categoryFiles };
+}
+
+function describeIssue(issue: z.core.$ZodIssue, doc: ReturnType<typeof parseDocument>, lines: LineCounter): string {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys
+      .map((k) => `${formatPath([...issue.path, k])}: unknown key${lineOf(doc, lines, [...issue.path, k], true)}`)
+      .join('\n  ');
+  }
+  const value = doc.getIn(issue.path as unknown[]);
+  let message = issue.message;
+  if (issue.code === 'invalid_type' && value === undefined) message = `required (expected ${issue.expected})`;
+  else if (issue.code === 'invalid_type') message = `expected ${issue.expected}, got ${JSON.stringify(toPlain(value))}`;
+  else if (issue.code === 'invalid_value') message = `${JSON.stringify(toPlain(value))} is not one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  else if (issue.code === 'too_small' || issue.code === 'too_big') message = `${JSON.stringify(toPlain(value))}: ${issue.message.replace(/^Too (small|big): /, '')}`;
+  return `${formatPath(issue.path)}: ${message}${lineOf(doc, lines, issue.path)}`;
+}
+
+function toPlain(v: unknown): unknown {
+  return isNode(v) ? v.toJSON() : v;
+}
+
+/** " (line N)" for the node at `p` (or its key, for unknown keys), or "" when it has no position. */
+function lineOf(doc: ReturnType<typeof parseDocument>, lines: LineCounter, p: readonly PropertyKey[], key = false): string {
+  let node: unknown = doc.getIn(p as unknown[], true);
+  if (key || !isNode(node)) {
+    // Fall back to the parent collection's pair for this key.
+    const parent = doc.getIn(p.slice(0, -1) as unknown[], true) as { items?: { key?: { range?: number[]; value?: unknown } }[] } | undefined;
+    const pair = parent?.items?.find((it) => (it.key as { value?: unknown })?.value === p[p.length - 1]);
+    node = pair?.key ?? node;
+  }
+  const range = (node as { range?: number[] } | undefined)?.range;
+  return range ? ` (line ${lines.linePos(range[0]).line})` : '';
+}

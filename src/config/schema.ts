@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { parseCidr } from '../net/cidr.js';
+import { parseIp } from '../net/ip.js';
+import { parseHostPort } from './host-port.js';
+
+/**
+ * The one schema of webfilter.yaml: it is the source of the config's types, defaults and validation.
+ * Every refinement's message is written to follow the YAML path, e.g.
+ * `groups.students.clients[2]: "10.0.0.0/33" is not a CIDR`.
+ */
+
+/** Names used as metric labels and CLI arguments: lower-case, digits, '-' and '_'. */
+const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+const cidr = z.string().superRefine((s, ctx) => {
+  try {
+    parseCidr(s);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+  }
+});
+
+const hostPort = (defaultPort: number | null) =>
+  z.string().superRefine((s, ctx) => {
+    try {
+      parseHostPort(s, defaultPort);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    }
+  });
+
+const blockResponse = z.string().superRefine((s, ctx) => {
+  if (s === 'nxdomain' || s === 'null' || s === 'refused' || parseIp(s)) return;
+  ctx.addIssue({
+    code: 'custom',
+    message: `"${s}" is not a block response (use nxdomain, null, refused or an IPv4/IPv6 address)`,
+  });
+});
+
+const ms = (def: number, min: number, max: number) => z.number().int().min(min).max(max).default(def);
+
+export const serverSchema = z
+  .strictObject({
+    /** Addresses to serve, each on UDP and TCP. */
+    listen: z.array(hostPort(null)).min(1).default(['0.0.0.0:53', '[::]:53']),
+    /** Clients outside these networks are REFUSED (no open resolver). */
+    allowed_clients: z
+      .array(cidr)
+      .default(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '127.0.0.0/8', '::1/128', 'fc00::/7']),
+    tcp: z
+      .strictObject({
+        idle_timeout_ms: ms(10_000, 100, 600_000),
+        max_connections: z.number().int().min(1).max(100_000).default(1000),
+        max_queries_per_connection: z.number().int().min(1).max(1_000_000).default(10_000),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+export const upstreamSchema = z
+  .strictObject({
+    /** host:port or [v6]:port; empty = the nameservers of /etc/resolv.conf (filled in at load). */
+    servers: z.array(hostPort(53)).default([]),
+    strategy: z.enum(['failover', 'parallel']).default('failover'),
+    timeout_ms: ms(1500, 50, 30_000),
+    /** Upstream queries waiting at once; beyond this new queries get SERVFAIL at once. */
+    max_in_flight: z.number().int().min(1).max(1_000_000).default(10_000),
+  })
+  .prefault({});
+
+export const cacheSchema = z
+  .strictObject({
+    max_entries: z.number().int().min(0).max(10_000_000).default(100_000),
+    /** Longest a positive answer is kept, whatever its TTL says. */
+    max_ttl: z.number().int().min(0).max(604_800).default(86_400),
+    /** Longest a negative answer (NXDOMAIN/NODATA, RFC 2308) is kept. */
+    max_negative_ttl: z.number().int().min(0).max(86_400).default(3600),
+  })
+  .prefault({});
+
+const groupSchema = z.strictObject({
+  clients: z.array(cidr).default([]),
+  block: z.array(z.string()).default([]),
+});
+
+export const configSchema = z
+  .strictObject({
+    server: serverSchema,
+    upstream: upstreamSchema,
+    cache: cacheSchema,
+    /** Category name → list files (relative to the config file, or absolute). */
+    categories: z.record(z.string().regex(NAME_RE, 'category names use a-z, 0-9, - and _'), z.array(z.string().min(1)).min(1)).default({}),
+    groups: z.record(z.string().regex(NAME_RE, 'group names use a-z, 0-9, - and _'), groupSchema).default({}),
+    blocking: z
+      .strictObject({
+        response: blockResponse.default('nxdomain'),
+        ttl: z.number().int().min(0).max(86_400).default(60),
+      })
+      .prefault({}),
+    log: z
+      .strictObject({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+      })
+      .prefault({}),
+  })
+  .superRefine((cfg, ctx) => {
+    const categories = Object.keys(cfg.categories);
+    const owner = new Map<string, string>();
+    if (!cfg.groups.default) {
+      ctx.addIssue({ code: 'custom', path: ['groups', 'default'], message: 'required: the policy for clients in no other group' });
+    }
+    for (const [name, group] of Object.entries(cfg.groups)) {
+      if (name === 'default' && group.clients.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['groups', name, 'clients'],
+          message: 'the default group covers clients in no other group; give it no clients',
+        });
+      }
+      group.block.forEach((c, i) => {
+        if (!cfg.categories[c]) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['groups', name, 'block', i],
+            message: `unknown category "${c}" (categories: ${categories.join(', ') || 'none defined'})`,
+          });
+        }
+      });
+      group.clients.forEach((c, i) => {
+        let key: string;
+        try {
+          const p = parseCidr(c);
+          key = `${Array.from(p.bytes).join('.')}/${p.prefix}`;
+        } catch {
+          return; // already reported by the element schema
+        }
+        const prev = owner.get(key);
+        if (prev !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['groups', name, 'clients', i], message: `"${c}" is already a client network of group "${prev}"` });
+        } else owner.set(key, name);
+      });
+    }
+  });
+
+/** The validated config, with defaults filled in. */
+export type Config = z.infer<typeof configSchema>;
+export type GroupConfig = z.infer<typeof groupSchema>;

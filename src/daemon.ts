@@ -1,0 +1,181 @@
+import type dgram from 'node:dgram';
+import type { Logger } from 'pino';
+import { AnswerCache } from './cache/answer-cache.js';
+import { formatHostPort, type HostPort } from './config/host-port.js';
+import { ConfigError, loadConfig, type LoadedConfig } from './config/load.js';
+import { EventBus } from './observe/event-bus.js';
+import { StatsLog } from './observe/stats-log.js';
+import { compilePolicy, type CompiledPolicy } from './policy/compile.js';
+import { buildRuntime, type Runtime, type Shared } from './runtime.js';
+import { QueryEdge } from './server/query-edge.js';
+import { startTcpServer, type TcpServer } from './server/tcp-server.js';
+import { startUdpServer } from './server/udp-server.js';
+import { UdpExchange } from './upstream/udp-exchange.js';
+
+export interface DaemonOptions {
+  configFile: string;
+  log: Logger;
+  /** Default-upstream source, for tests. */
+  resolvConf?: string;
+  /** How often the query summary is logged. */
+  summaryIntervalMs?: number;
+}
+
+/** How long a stop waits for in-flight queries (the whole stop stays under 5 s). */
+const DRAIN_MS = 4000;
+
+/**
+ * The running filter: listeners on every `server.listen` address (UDP and TCP on the same port),
+ * the current Runtime, and the observers. `reload` swaps the runtime atomically; `stop` drains.
+ */
+export class Daemon {
+  private runtime!: Runtime;
+  private edge!: QueryEdge;
+  private readonly bus = new EventBus();
+  private readonly shared: Shared;
+  private readonly stats: StatsLog;
+  private readonly udpSockets: dgram.Socket[] = [];
+  private readonly tcpServers: TcpServer[] = [];
+  private stopping = false;
+  private reloading: Promise<boolean> | null = null;
+  /** Bound addresses, e.g. "127.0.0.1:5353" (the real port when the config said 0). */
+  readonly addresses: string[] = [];
+
+  private constructor(private readonly opts: DaemonOptions) {
+    this.shared = {
+      cache: new AnswerCache({ maxEntries: 0, maxTtl: 0, maxNegativeTtl: 0 }),
+      udp: new UdpExchange(),
+    };
+    this.stats = new StatsLog(opts.log, opts.summaryIntervalMs ?? 300_000);
+    this.bus.subscribe(this.stats);
+  }
+
+  /** Loads the config and lists, binds every listener, and returns the running daemon. Throws ConfigError. */
+  static async start(opts: DaemonOptions): Promise<Daemon> {
+    const d = new Daemon(opts);
+    const loaded = await loadConfig(opts.configFile, { resolvConf: opts.resolvConf });
+    const compiled = await compilePolicy(loaded);
+    d.reportLists(compiled);
+    d.runtime = buildRuntime(loaded, compiled, d.shared);
+    d.edge = new QueryEdge(d.runtime.chain, d.bus, opts.log);
+    opts.log.level = loaded.config.log.level;
+    try {
+      await d.listen(loaded.listen);
+    } catch (e) {
+      d.closeSockets();
+      throw e;
+    }
+    opts.log.info(
+      { listen: d.addresses, upstreams: loaded.upstreams.map(formatHostPort), groups: [...compiled.policy.groups.keys()] },
+      'webfilter listening',
+    );
+    return d;
+  }
+
+  /** The runtime serving queries now. */
+  get current(): Runtime {
+    return this.runtime;
+  }
+
+  /**
+   * Re-reads config and lists and swaps them in. An invalid config is logged and the old one kept;
+   * an unreadable list keeps its previous entries. Resolves true when the new config is in use.
+   */
+  reload(): Promise<boolean> {
+    // Reloads run one at a time; a HUP during a reload waits for it and then reloads again.
+    const run = async (): Promise<boolean> => {
+      const log = this.opts.log;
+      let loaded: LoadedConfig;
+      let compiled: CompiledPolicy;
+      try {
+        loaded = await loadConfig(this.opts.configFile, { resolvConf: this.opts.resolvConf });
+        compiled = await compilePolicy(loaded, this.runtime.compiled.snapshots);
+      } catch (e) {
+        const problems = e instanceof ConfigError ? e.problems : [(e as Error).message];
+        log.error({ problems }, 'reload rejected: keeping the previous config');
+        return false;
+      }
+      this.reportLists(compiled);
+      const old = this.runtime.loaded;
+      if (JSON.stringify(old.listen) !== JSON.stringify(loaded.listen)) {
+        log.warn({ listen: loaded.config.server.listen }, 'server.listen changed: restart the daemon to apply it');
+      }
+      if (JSON.stringify(old.upstreams) !== JSON.stringify(loaded.upstreams)) this.shared.cache.clear();
+      this.runtime = buildRuntime(loaded, compiled, this.shared);
+      this.edge.setChain(this.runtime.chain);
+      log.level = loaded.config.log.level;
+      log.info({ categories: compiled.reports.map((r) => `${r.category}:${r.entries}`) }, 'reloaded');
+      return true;
+    };
+    const next = (this.reloading ?? Promise.resolve(true)).then(run, run);
+    this.reloading = next;
+    return next;
+  }
+
+  /** Stops listening, lets in-flight queries finish (up to 4 s), delivers queued events, closes. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.tcpServers) t.server.close();
+    const deadline = Date.now() + DRAIN_MS;
+    while (this.edge.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    this.bus.flush();
+    this.stats.report();
+    this.stats.stop();
+    this.closeSockets();
+    this.opts.log.info({ unanswered: this.edge.inFlight }, 'webfilter stopped');
+  }
+
+  private closeSockets(): void {
+    for (const s of this.udpSockets) s.close();
+    for (const t of this.tcpServers) t.close();
+    this.shared.udp.close();
+  }
+
+  private handler = (msg: Buffer, address: string, reply: (wire: Buffer | null) => void, transport: 'udp' | 'tcp') => {
+    if (this.stopping) return reply(null);
+    this.edge.handle(msg, transport, address, reply);
+  };
+
+  private async listen(addrs: HostPort[]): Promise<void> {
+    const onError = (e: Error) => this.opts.log.error({ err: e }, 'listener error');
+    const limits = () => ({
+      idleTimeoutMs: this.runtime.loaded.config.server.tcp.idle_timeout_ms,
+      maxConnections: this.runtime.loaded.config.server.tcp.max_connections,
+      maxQueriesPerConnection: this.runtime.loaded.config.server.tcp.max_queries_per_connection,
+    });
+    for (const addr of addrs) {
+      // [::] takes IPv4 too unless told otherwise; only do so when 0.0.0.0 isn't listened on the same port.
+      const v6only = addr.family === 6 && addrs.some((a) => a.family === 4 && a.port === addr.port);
+      // With port 0, UDP picks a free port and TCP takes the same one; retry if TCP finds it taken.
+      for (let attempt = 0; ; attempt++) {
+        const udp = await startUdpServer(addr, v6only, (m, a, r) => this.handler(m, a, r, 'udp'), onError);
+        const port = udp.address().port;
+        try {
+          const tcp = await startTcpServer({ ...addr, port }, v6only, limits, (m, a, r) => this.handler(m, a, r, 'tcp'), onError);
+          this.udpSockets.push(udp);
+          this.tcpServers.push(tcp);
+          this.addresses.push(formatHostPort({ host: addr.host, port }));
+          break;
+        } catch (e) {
+          udp.close();
+          if (addr.port !== 0 || attempt >= 10 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+        }
+      }
+    }
+  }
+
+  private reportLists(compiled: CompiledPolicy): void {
+    const log = this.opts.log;
+    for (const r of compiled.reports) {
+      for (const u of r.unreadable) {
+        log.error({ category: r.category, file: u.file, error: u.error }, 'list unreadable: keeping its previous entries');
+      }
+      for (const p of r.problems.slice(0, 20)) {
+        log.warn({ category: r.category, at: `${p.file}:${p.line}`, line: p.text, reason: p.reason }, 'list line skipped');
+      }
+      if (r.problems.length > 20) log.warn({ category: r.category, more: r.problems.length - 20 }, 'more list lines skipped');
+      log.info({ category: r.category, entries: r.entries }, 'list loaded');
+    }
+  }
+}

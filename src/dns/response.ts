@@ -1,0 +1,105 @@
+import { ADVERTISED_UDP_SIZE, CLASS_IN, FLAG, HEADER_SIZE, RCODE, TYPE } from './constants.js';
+import { encodeName } from './name.js';
+import type { ParsedQuery } from './query.js';
+
+/**
+ * Builders for answers the daemon synthesises itself (blocks and errors). Relayed upstream answers
+ * never pass through here: they are forwarded as bytes.
+ */
+
+const OPT_SIZE = 11;
+const SOA_MNAME = encodeName('webfilter.invalid');
+const SOA_RNAME = encodeName('hostmaster.webfilter.invalid');
+
+/** Starts a response: header + the query's question copied byte for byte (keeps the client's 0x20 case). */
+function start(query: Buffer, q: ParsedQuery, rcode: number, extra: number): { buf: Buffer; pos: number } {
+  const qlen = q.questionEnd - HEADER_SIZE;
+  const buf = Buffer.allocUnsafe(HEADER_SIZE + qlen + extra + (q.edns ? OPT_SIZE : 0));
+  buf.writeUInt16BE(q.id, 0);
+  // QR, copy opcode and RD and CD from the query, advertise recursion.
+  buf.writeUInt16BE(FLAG.QR | (q.flags & (0x7800 | FLAG.RD | FLAG.CD)) | FLAG.RA | rcode, 2);
+  buf.writeUInt16BE(1, 4);
+  buf.writeUInt32BE(0, 6);
+  buf.writeUInt16BE(q.edns ? 1 : 0, 10);
+  query.copy(buf, HEADER_SIZE, HEADER_SIZE, q.questionEnd);
+  return { buf, pos: q.questionEnd };
+}
+
+/** Appends our OPT record when the query had one (RFC 6891 §7: only then). */
+function finish(buf: Buffer, pos: number, q: ParsedQuery): Buffer {
+  if (!q.edns) return buf.subarray(0, pos);
+  buf[pos] = 0;
+  buf.writeUInt16BE(TYPE.OPT, pos + 1);
+  buf.writeUInt16BE(ADVERTISED_UDP_SIZE, pos + 3);
+  buf.writeUInt32BE(q.edns.dnssecOk ? 0x8000 : 0, pos + 5);
+  buf.writeUInt16BE(0, pos + 9);
+  return buf.subarray(0, pos + OPT_SIZE);
+}
+
+/** An answer with only a header, question and (if asked) OPT: REFUSED, SERVFAIL, NOTIMP, FORMERR. */
+export function errorResponse(query: Buffer, q: ParsedQuery, rcode: number): Buffer {
+  const { buf, pos } = start(query, q, rcode, 0);
+  return finish(buf, pos, q);
+}
+
+/**
+ * A bare header echoing the query's ID, for packets whose question cannot be read.
+ * Never longer than the query (12 bytes), so it cannot amplify.
+ */
+export function headerOnlyResponse(query: Buffer, rcode: number): Buffer {
+  const buf = Buffer.alloc(HEADER_SIZE);
+  query.copy(buf, 0, 0, 2);
+  const flags = query.readUInt16BE(2);
+  buf.writeUInt16BE(FLAG.QR | (flags & (0x7800 | FLAG.RD)) | FLAG.RA | rcode, 2);
+  return buf;
+}
+
+/** A single A or AAAA record answering the question (owner compressed to the question name). */
+export function addressResponse(query: Buffer, q: ParsedQuery, address: Buffer, ttl: number): Buffer {
+  const rrLen = 2 + 10 + address.length;
+  const { buf, pos } = start(query, q, RCODE.NOERROR, rrLen);
+  buf.writeUInt16BE(1, 6);
+  buf.writeUInt16BE(0xc00c, pos);
+  buf.writeUInt16BE(address.length === 4 ? TYPE.A : TYPE.AAAA, pos + 2);
+  buf.writeUInt16BE(CLASS_IN, pos + 4);
+  buf.writeUInt32BE(ttl, pos + 6);
+  buf.writeUInt16BE(address.length, pos + 10);
+  address.copy(buf, pos + 12);
+  return finish(buf, pos + rrLen, q);
+}
+
+/**
+ * NXDOMAIN or NODATA with a synthetic SOA in the authority section, so clients cache the negative
+ * answer for `ttl` seconds (RFC 2308 §3: negative TTL = min(SOA TTL, SOA MINIMUM)).
+ */
+export function negativeResponse(query: Buffer, q: ParsedQuery, rcode: number, ttl: number): Buffer {
+  const rdLen = SOA_MNAME.length + SOA_RNAME.length + 20;
+  const rrLen = 2 + 10 + rdLen;
+  const { buf, pos } = start(query, q, rcode, rrLen);
+  buf.writeUInt16BE(1, 8);
+  buf.writeUInt16BE(0xc00c, pos);
+  buf.writeUInt16BE(TYPE.SOA, pos + 2);
+  buf.writeUInt16BE(CLASS_IN, pos + 4);
+  buf.writeUInt32BE(ttl, pos + 6);
+  buf.writeUInt16BE(rdLen, pos + 10);
+  let p = pos + 12;
+  p += SOA_MNAME.copy(buf, p);
+  p += SOA_RNAME.copy(buf, p);
+  buf.writeUInt32BE(1, p); // serial
+  buf.writeUInt32BE(3600, p + 4); // refresh
+  buf.writeUInt32BE(600, p + 8); // retry
+  buf.writeUInt32BE(86400, p + 12); // expire
+  buf.writeUInt32BE(ttl, p + 16); // minimum = negative-caching TTL
+  return finish(buf, p + 20, q);
+}
+
+/**
+ * The reply cut down to header + question (+ OPT) with TC=1, for a UDP client whose payload limit
+ * the full answer exceeds; the client then retries over TCP (RFC 7766 §5).
+ */
+export function truncatedResponse(query: Buffer, q: ParsedQuery, reply: Buffer): Buffer {
+  const rcode = reply.readUInt16BE(2) & 0xf;
+  const { buf, pos } = start(query, q, rcode, 0);
+  buf.writeUInt16BE(buf.readUInt16BE(2) | FLAG.TC | (reply.readUInt16BE(2) & (FLAG.AA | FLAG.AD)), 2);
+  return finish(buf, pos, q);
+}

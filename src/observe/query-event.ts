@@ -1,0 +1,28 @@
+import type { AnswerKind } from '../pipeline/types.js';
+
+/** What happened to one query: published after the answer is sent, consumed off the request path. */
+export interface QueryEvent {
+  /** Epoch milliseconds when the query arrived. */
+  at: number;
+  transport: 'udp' | 'tcp';
+  client: string;
+  /** Group name, or "" when the client was refused or the packet unreadable. */
+  group: string;
+  qname: string;
+  qtype: number;
+  kind: AnswerKind;
+  /** Category, "acl", or an rcode name for errors ("formerr", "notimp", "servfail"). */
+  reason: string;
+  entry: string;
+  /** Response code sent (0 NOERROR, 3 NXDOMAIN, …), or -1 when nothing was sent. */
+  rcode: number;
+  /** Seconds from receipt to reply. */
+  duration: number;
+  /** Upstream that answered a forwarded query, or "". */
+  upstream: string;
+}
+
+/** Consumes batches of events. Must be quick: slow work belongs in the observer's own bounded queue. */
+export interface Observer {
+  observe(events: readonly QueryEvent[]): void;
+}

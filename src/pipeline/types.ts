@@ -1,0 +1,52 @@
+import type { ParsedQuery } from '../dns/query.js';
+import type { ReplyFacts } from '../dns/reply.js';
+import type { ClientInfo } from '../policy/clients.js';
+
+/** Why an answer is what it is (one metric/log label value each). */
+export type AnswerKind = 'forwarded' | 'cached' | 'blocked' | 'exception' | 'refused' | 'error';
+
+/** An answer ready to send, with the reason it was given. */
+export interface Answer {
+  wire: Buffer;
+  kind: AnswerKind;
+  /** Low-cardinality reason: the category for blocks, "acl" for refusals, the rcode name for errors. */
+  reason: string;
+  /** The list entry that matched, for blocks. */
+  entry?: string;
+  /** Set on forwarded answers, for the cache. */
+  facts?: ReplyFacts;
+  upstream?: string;
+}
+
+/** One query on its way through the chain. */
+export interface QueryContext {
+  readonly raw: Buffer;
+  readonly transport: 'udp' | 'tcp';
+  /** Client address as text ("10.20.3.4", "fd00::5"), IPv4-mapped IPv6 already unwrapped. */
+  readonly address: string;
+  readonly q: ParsedQuery;
+  /** Set by the client stage. */
+  client?: ClientInfo;
+}
+
+/** The rest of the chain after a stage. */
+export type Next = (ctx: QueryContext) => Answer | Promise<Answer>;
+
+/**
+ * A stage does one job and either answers or hands on to `next`. It returns synchronously when it
+ * can (a cache hit allocates no promise) and throws to fail: the server edge maps errors to rcodes.
+ */
+export type Stage = (ctx: QueryContext, next: Next) => Answer | Promise<Answer>;
+
+/** Builds the chain once: each stage's `next` is fixed at build time, so no closure is made per query. */
+export function compose(stages: readonly Stage[]): Next {
+  let next: Next = () => {
+    throw new Error('query fell off the end of the chain');
+  };
+  for (let i = stages.length - 1; i >= 0; i--) {
+    const stage = stages[i];
+    const after = next;
+    next = (ctx) => stage(ctx, after);
+  }
+  return next;
+}

@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises';
+import type { LoadedConfig } from '../config/load.js';
+import { DomainIndex } from './domain-index.js';
+import { parseList, type ListProblem } from './list-parser.js';
+import { Policy, type CompiledGroup } from './policy.js';
+
+/** What one list file contributed, kept so a reload can fall back to it if the file becomes unreadable. */
+export interface ListSnapshot {
+  domains: string[];
+  allow: Uint8Array;
+}
+
+/** Per-category load report: entry counts and problems. */
+export interface CategoryReport {
+  category: string;
+  files: string[];
+  entries: number;
+  /** Files that could not be read; at reload their previous contents are kept. */
+  unreadable: { file: string; error: string; keptPrevious: boolean }[];
+  problems: ListProblem[];
+}
+
+export interface CompiledPolicy {
+  policy: Policy;
+  reports: CategoryReport[];
+  snapshots: Map<string, ListSnapshot>;
+}
+
+/** Thrown when a list cannot be read and there is no earlier copy of it to keep. */
+export class ListLoadError extends Error {}
+
+/**
+ * Reads every category's lists and compiles them with the groups into a Policy.
+ * `previous` holds the snapshots of the last good load: an unreadable file then keeps its old entries.
+ */
+export async function compilePolicy(loaded: LoadedConfig, previous?: Map<string, ListSnapshot>): Promise<CompiledPolicy> {
+  const categories = [...loaded.categoryFiles.keys()];
+  const index = new DomainIndex(categories.length);
+  const snapshots = new Map<string, ListSnapshot>();
+  const reports: CategoryReport[] = [];
+  const texts = await Promise.all(
+    categories.map((c) =>
+      Promise.all(
+        loaded.categoryFiles.get(c)!.map((f) =>
+          readFile(f, 'utf8').then(
+            (text) => ({ file: f, text, error: null as string | null }),
+            (e: NodeJS.ErrnoException) => ({ file: f, text: '', error: e.code ?? e.message }),
+          ),
+        ),
+      ),
+    ),
+  );
+  categories.forEach((category, ci) => {
+    const report: CategoryReport = { category, files: loaded.categoryFiles.get(category)!, entries: 0, unreadable: [], problems: [] };
+    for (const { file, text, error } of texts[ci]) {
+      let snap: ListSnapshot;
+      if (error !== null) {
+        const old = previous?.get(file);
+        report.unreadable.push({ file, error, keptPrevious: old !== undefined });
+        if (!old) throw new ListLoadError(`categories.${category}: cannot read list "${file}" (${error})`);
+        snap = old;
+      } else {
+        const parsed = parseList(text, file);
+        report.problems.push(...parsed.problems);
+        snap = { domains: parsed.entries.map((e) => e.domain), allow: Uint8Array.from(parsed.entries, (e) => (e.allow ? 1 : 0)) };
+      }
+      snapshots.set(file, snap);
+      for (let i = 0; i < snap.domains.length; i++) index.add(snap.domains[i], ci, snap.allow[i] === 1);
+      report.entries += snap.domains.length;
+    }
+    reports.push(report);
+  });
+  const groups = new Map<string, CompiledGroup>();
+  for (const [name, g] of Object.entries(loaded.config.groups)) {
+    groups.set(name, { name, blockMask: Policy.groupMask(categories, g.block) });
+  }
+  return { policy: new Policy(categories, index, groups), reports, snapshots };
+}

@@ -1,0 +1,106 @@
+import { domainToASCII } from 'node:url';
+
+/** One usable line of a blocklist. */
+export interface ListEntry {
+  /** Lower-case ASCII (punycode) domain without trailing dot; it covers all its subdomains. */
+  domain: string;
+  /** An `@@||d^` allow entry: beats block entries of the same category. */
+  allow: boolean;
+  /** 1-based line number in the file. */
+  line: number;
+}
+
+/** A line that was skipped, with where and why. */
+export interface ListProblem {
+  file: string;
+  line: number;
+  text: string;
+  reason: string;
+}
+
+export interface ParsedList {
+  entries: ListEntry[];
+  problems: ListProblem[];
+}
+
+// Names found in hosts files that describe the machine itself, not something to block.
+const HOSTS_SELF = new Set([
+  'localhost', 'localhost.localdomain', 'local', 'broadcasthost', 'ip6-localhost', 'ip6-loopback',
+  'ip6-localnet', 'ip6-mcastprefix', 'ip6-allnodes', 'ip6-allrouters', 'ip6-allhosts', '0.0.0.0',
+]);
+const HOSTS_IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
+const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
+
+/**
+ * Parses a list in any of the accepted formats: plain domains, hosts-file lines (`0.0.0.0 d`),
+ * adblock `||d^` and `@@||d^`, `*.d`, comments (`#`, `!`) and blank lines.
+ * Bad lines are returned as problems (file:line and reason) and skipped.
+ */
+export function parseList(text: string, file: string): ParsedList {
+  const entries: ListEntry[] = [];
+  const problems: ListProblem[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i];
+    const line = raw.trim();
+    if (line === '' || line[0] === '#' || line[0] === '!' || (line[0] === '[' && line.endsWith(']'))) continue;
+    const lineNo = i + 1;
+    const fail = (reason: string) => problems.push({ file, line: lineNo, text: raw.replace(/\r$/, ''), reason });
+
+    if (line.startsWith('||') || line.startsWith('@@||')) {
+      const allow = line.startsWith('@@');
+      const m = /^(?:@@)?\|\|([^\^$|/]+)\^(?:\$(.*))?$/.exec(line);
+      if (!m) {
+        fail('adblock rule must look like ||example.com^ or @@||example.com^');
+        continue;
+      }
+      if (m[2] !== undefined && m[2] !== 'important') {
+        fail(`adblock modifier "$${m[2]}" is not supported by a DNS filter`);
+        continue;
+      }
+      addDomain(m[1], allow);
+      continue;
+    }
+
+    const tokens = line.replace(/\s+#.*$/, '').split(/\s+/);
+    if (HOSTS_IP.test(tokens[0]) && tokens.length >= 2) {
+      for (const name of tokens.slice(1)) {
+        if (!HOSTS_SELF.has(name.toLowerCase())) addDomain(name, false);
+      }
+      continue;
+    }
+    if (tokens.length !== 1) {
+      fail('expected one domain per line (or a hosts-file line "0.0.0.0 domain")');
+      continue;
+    }
+    addDomain(tokens[0].startsWith('*.') ? tokens[0].slice(2) : tokens[0], false);
+
+    function addDomain(name: string, allow: boolean): void {
+      const domain = normaliseDomain(name);
+      if (typeof domain === 'string') entries.push({ domain, allow, line: lineNo });
+      else fail(domain.error);
+    }
+  }
+  return { entries, problems };
+}
+
+/** Lower-cases, strips a trailing dot, converts IDN to punycode and checks it is a hostname. */
+export function normaliseDomain(name: string): string | { error: string } {
+  let d = name.toLowerCase();
+  if (d.endsWith('.')) d = d.slice(0, -1);
+  // eslint-disable-next-line no-control-regex
+  if (/[^\x00-\x7f]/.test(d)) {
+    d = domainToASCII(d);
+    if (d === '') return { error: `"${name}" is not a valid internationalised domain name` };
+  }
+  if (d.length === 0) return { error: 'empty domain' };
+  if (d.length > 253) return { error: `"${name}" is longer than 253 characters` };
+  const labels = d.split('.');
+  for (const label of labels) {
+    if (!LABEL.test(label)) {
+      return { error: `"${name}" is not a domain name (label "${label}" is not 1-63 letters, digits, - or _)` };
+    }
+  }
+  if (/^\d+$/.test(labels[labels.length - 1])) return { error: `"${name}" looks like an IP address, not a domain` };
+  return d;
+}

@@ -1,0 +1,58 @@
+import type { AnswerCache } from './cache/answer-cache.js';
+import type { LoadedConfig } from './config/load.js';
+import { compileBlockResponse } from './pipeline/block-answer.js';
+import { buildChain } from './pipeline/chain.js';
+import type { Next } from './pipeline/types.js';
+import type { CompiledPolicy } from './policy/compile.js';
+import { ClientDirectory } from './policy/clients.js';
+import { Forwarder, type ExchangeObserver } from './upstream/forwarder.js';
+import type { UdpExchange } from './upstream/udp-exchange.js';
+
+/** Long-lived parts that survive a reload. */
+export interface Shared {
+  cache: AnswerCache;
+  udp: UdpExchange;
+  onExchange?: ExchangeObserver;
+}
+
+/**
+ * Everything one config produces for the query path. A reload builds a new Runtime and swaps it in
+ * whole; queries in flight finish with the one they started on.
+ */
+export interface Runtime {
+  loaded: LoadedConfig;
+  compiled: CompiledPolicy;
+  forwarder: Forwarder;
+  chain: Next;
+}
+
+/** Builds a runtime from a loaded config and its compiled policy. */
+export function buildRuntime(loaded: LoadedConfig, compiled: CompiledPolicy, shared: Shared): Runtime {
+  const { config } = loaded;
+  const defaultGroup = compiled.policy.groups.get('default')!;
+  const directory = new ClientDirectory(config, compiled.policy.groups, defaultGroup);
+  const forwarder = new Forwarder(
+    {
+      servers: loaded.upstreams,
+      strategy: config.upstream.strategy,
+      timeoutMs: config.upstream.timeout_ms,
+      maxInFlight: config.upstream.max_in_flight,
+    },
+    shared.udp,
+    shared.onExchange,
+  );
+  shared.cache.setLimits({
+    maxEntries: config.cache.max_entries,
+    maxTtl: config.cache.max_ttl,
+    maxNegativeTtl: config.cache.max_negative_ttl,
+  });
+  const chain = buildChain({
+    directory,
+    policy: compiled.policy,
+    blockResponse: compileBlockResponse(config.blocking.response),
+    blockTtl: config.blocking.ttl,
+    cache: shared.cache,
+    forwarder,
+  });
+  return { loaded, compiled, forwarder, chain };
+}

@@ -1,0 +1,116 @@
+import type { Logger } from 'pino';
+import { RCODE } from '../dns/constants.js';
+import { WireError } from '../dns/errors.js';
+import { clientUdpLimit, parseQuery, type ParsedQuery } from '../dns/query.js';
+import { errorResponse, headerOnlyResponse, truncatedResponse } from '../dns/response.js';
+import type { EventBus } from '../observe/event-bus.js';
+import type { Answer, Next, QueryContext } from '../pipeline/types.js';
+import { UpstreamError } from '../upstream/errors.js';
+
+/** Sends one reply back on the transport the query came in on; null = no reply (dropped). */
+export type Respond = (wire: Buffer | null) => void;
+
+const RCODE_REASON: Record<number, string> = { [RCODE.FORMERR]: 'formerr', [RCODE.NOTIMP]: 'notimp' };
+
+/**
+ * The server edge: parses the packet, runs the chain of the current runtime, and is the only place
+ * where failures become rcodes (unreadable → dropped, malformed → FORMERR, other opcodes → NOTIMP,
+ * anything thrown by the chain → SERVFAIL). Publishes one event per query; never throws.
+ */
+export class QueryEdge {
+  /** Queries received but not yet answered. */
+  inFlight = 0;
+
+  constructor(
+    private chain: Next,
+    private readonly bus: EventBus,
+    private readonly log: Logger,
+  ) {}
+
+  /** Swaps in the chain of a new runtime; queries already running finish on the old one. */
+  setChain(chain: Next): void {
+    this.chain = chain;
+  }
+
+  handle(raw: Buffer, transport: 'udp' | 'tcp', address: string, respond: Respond): void {
+    const at = Date.now();
+    const started = performance.now();
+    let q: ParsedQuery;
+    try {
+      q = parseQuery(raw);
+    } catch (e) {
+      const rcode = e instanceof WireError ? e.rcode : null;
+      respond(rcode === null ? null : headerOnlyResponse(raw, rcode));
+      this.publishUnparsed(at, started, transport, address, rcode === null ? 'dropped' : RCODE_REASON[rcode] ?? 'formerr', rcode ?? -1);
+      return;
+    }
+    const ctx: QueryContext = { raw, transport, address, q };
+    this.inFlight++;
+    let result: Answer | Promise<Answer>;
+    try {
+      result = this.chain(ctx);
+    } catch (e) {
+      this.fail(ctx, e, at, started, respond);
+      return;
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (a) => this.finish(ctx, a, at, started, respond),
+        (e) => this.fail(ctx, e, at, started, respond),
+      );
+    } else {
+      this.finish(ctx, result, at, started, respond);
+    }
+  }
+
+  private finish(ctx: QueryContext, a: Answer, at: number, started: number, respond: Respond): void {
+    this.inFlight--;
+    let wire = a.wire;
+    // RFC 1035 §4.2.1 / RFC 6891 §6.2.5: never send a UDP client more than it can take; TC=1 sends it to TCP.
+    if (ctx.transport === 'udp' && wire.length > clientUdpLimit(ctx.q)) wire = truncatedResponse(ctx.raw, ctx.q, wire);
+    try {
+      respond(wire);
+    } catch (e) {
+      // A closed socket must not turn into an unhandled rejection: the daemon never dies on a packet.
+      this.log.warn({ err: e }, 'could not send reply');
+    }
+    this.bus.publish({
+      at,
+      transport: ctx.transport,
+      client: ctx.address,
+      group: ctx.client?.group.name ?? '',
+      qname: ctx.q.qname,
+      qtype: ctx.q.qtype,
+      kind: a.kind,
+      reason: a.reason,
+      entry: a.entry ?? '',
+      rcode: wire.readUInt16BE(2) & 0xf,
+      duration: (performance.now() - started) / 1000,
+      upstream: a.upstream ?? '',
+    });
+  }
+
+  private fail(ctx: QueryContext, e: unknown, at: number, started: number, respond: Respond): void {
+    if (!(e instanceof UpstreamError)) this.log.error({ err: e, qname: ctx.q.qname }, 'query failed');
+    else this.log.debug({ qname: ctx.q.qname, reason: e.message }, 'upstream failed');
+    this.finish(ctx, { wire: errorResponse(ctx.raw, ctx.q, RCODE.SERVFAIL), kind: 'error', reason: 'servfail' }, at, started, respond);
+  }
+
+  /** The event for a packet whose question could not be read (dropped, FORMERR or NOTIMP). */
+  private publishUnparsed(at: number, started: number, transport: 'udp' | 'tcp', address: string, reason: string, rcode: number): void {
+    this.bus.publish({
+      at,
+      transport,
+      client: address,
+      group: '',
+      qname: '',
+      qtype: 0,
+      kind: 'error',
+      reason,
+      entry: '',
+      rcode,
+      duration: (performance.now() - started) / 1000,
+      upstream: '',
+    });
+  }
+}

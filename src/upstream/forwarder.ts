@@ -1,0 +1,117 @@
+import type { HostPort } from '../config/host-port.js';
+import { formatHostPort } from '../config/host-port.js';
+import { RCODE } from '../dns/constants.js';
+import { WireError } from '../dns/errors.js';
+import { inspectReply, type ReplyFacts } from '../dns/reply.js';
+import { UpstreamError } from './errors.js';
+import { tcpExchange } from './tcp-exchange.js';
+import type { UdpExchange } from './udp-exchange.js';
+
+export interface ForwarderOptions {
+  servers: HostPort[];
+  strategy: 'failover' | 'parallel';
+  timeoutMs: number;
+  maxInFlight: number;
+}
+
+/** A usable upstream reply: the bytes to relay and what was read from them. */
+export interface Forwarded {
+  reply: Buffer;
+  facts: ReplyFacts;
+  upstream: string;
+}
+
+/** Observes each exchange with one upstream (for logs and metrics). */
+export type ExchangeObserver = (upstream: string, outcome: string, seconds: number) => void;
+
+/**
+ * Sends a client's query to the upstreams and returns the first good reply. "Good" means well-formed,
+ * matching, and not SERVFAIL/REFUSED (those make us try the next upstream). TC=1 is retried over TCP
+ * to the same upstream. Failover tries upstreams in order, each with the full timeout; parallel asks
+ * all at once. Throws UpstreamError when none gives a good reply; the edge turns that into SERVFAIL.
+ */
+export class Forwarder {
+  private inFlight = 0;
+  /** Epoch ms of the last good reply from any upstream (0 = never). */
+  lastSuccessAt = 0;
+  private readonly names: string[];
+
+  constructor(
+    private readonly opts: ForwarderOptions,
+    private readonly udp: UdpExchange,
+    private readonly observe: ExchangeObserver = () => {},
+  ) {
+    this.names = opts.servers.map(formatHostPort);
+  }
+
+  /** Upstream queries currently waiting. */
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  async forward(query: Buffer, questionEnd: number): Promise<Forwarded> {
+    if (this.inFlight >= this.opts.maxInFlight) {
+      throw new UpstreamError(`${this.inFlight} upstream queries already in flight`, 'overload');
+    }
+    this.inFlight++;
+    try {
+      if (this.opts.strategy === 'parallel') {
+        return await Promise.any(this.opts.servers.map((_, i) => this.ask(i, query, questionEnd))).catch((e: AggregateError) => {
+          throw firstError(e.errors);
+        });
+      }
+      const errors: unknown[] = [];
+      for (let i = 0; i < this.opts.servers.length; i++) {
+        try {
+          return await this.ask(i, query, questionEnd);
+        } catch (e) {
+          errors.push(e);
+        }
+      }
+      throw firstError(errors);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async ask(i: number, query: Buffer, questionEnd: number): Promise<Forwarded> {
+    const server = this.opts.servers[i];
+    const name = this.names[i];
+    const started = performance.now();
+    try {
+      let reply = await this.udp.exchange(query, questionEnd, server, this.opts.timeoutMs);
+      let facts = inspect(reply, questionEnd, server);
+      if (facts.truncated) {
+        const left = Math.max(50, this.opts.timeoutMs - (performance.now() - started));
+        reply = await tcpExchange(query, questionEnd, server, left);
+        facts = inspect(reply, questionEnd, server);
+      }
+      if (facts.rcode === RCODE.SERVFAIL || facts.rcode === RCODE.REFUSED) {
+        throw new UpstreamError(`${name} answered ${facts.rcode === RCODE.SERVFAIL ? 'SERVFAIL' : 'REFUSED'}`, facts.rcode === RCODE.SERVFAIL ? 'servfail' : 'refused');
+      }
+      this.lastSuccessAt = Date.now();
+      this.observe(name, 'ok', (performance.now() - started) / 1000);
+      return { reply, facts, upstream: name };
+    } catch (e) {
+      this.observe(name, e instanceof UpstreamError ? e.outcome : 'network', (performance.now() - started) / 1000);
+      throw e;
+    }
+  }
+}
+
+function inspect(reply: Buffer, questionEnd: number, server: HostPort): ReplyFacts {
+  try {
+    return inspectReply(reply, questionEnd);
+  } catch (e) {
+    if (e instanceof WireError) throw new UpstreamError(`malformed reply from ${server.host}: ${e.message}`, 'malformed');
+    throw e;
+  }
+}
+
+function firstError(errors: unknown[]): Error {
+  const e = errors.find((x) => x instanceof Error) as Error | undefined;
+  return new UpstreamError(
+    `all upstreams failed: ${errors.map((x) => (x as Error).message).join('; ')}`,
+    e instanceof UpstreamError ? e.outcome : 'network',
+  );
+}
