@@ -61,7 +61,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   if (doc.errors.length > 0) {
     throw new ConfigError(
       abs,
-      doc.errors.map((e) => `line ${e.linePos?.[0].line ?? '?'}: YAML syntax: ${e.message.split('\n')[0]}`),
+      doc.errors.map((e) => `line ${lines.linePos(e.pos[0]).line}: YAML syntax: ${e.message.split('\n')[0]}`),
     );
   }
   const raw = doc.toJS() ?? {};

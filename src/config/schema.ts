@@ -103,44 +103,57 @@ export const configSchema = z
       })
       .prefault({}),
   })
-  .superRefine((cfg, ctx) => {
-    const categories = Object.keys(cfg.categories);
-    const owner = new Map<string, string>();
-    if (!cfg.groups.default) {
-      ctx.addIssue({ code: 'custom', path: ['groups', 'default'], message: 'required: the policy for clients in no other group' });
-    }
-    for (const [name, group] of Object.entries(cfg.groups)) {
-      if (name === 'default' && group.clients.length > 0) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['groups', name, 'clients'],
-          message: 'the default group covers clients in no other group; give it no clients',
-        });
+  // Cross-field rules. `when: () => true` makes them run even when other fields already failed, so
+  // `config check` lists every mistake at once; the input may therefore be partly malformed here.
+  .superRefine(
+    (cfg, ctx) => {
+      const categories = isRecord(cfg.categories) ? cfg.categories : {};
+      const groups = isRecord(cfg.groups) ? cfg.groups : {};
+      const owner = new Map<string, string>();
+      if (!groups.default) {
+        ctx.addIssue({ code: 'custom', path: ['groups', 'default'], message: 'required: the policy for clients in no other group' });
       }
-      group.block.forEach((c, i) => {
-        if (!cfg.categories[c]) {
+      for (const [name, group] of Object.entries(groups)) {
+        if (!isRecord(group)) continue;
+        const clients = Array.isArray(group.clients) ? group.clients : [];
+        const block = Array.isArray(group.block) ? group.block : [];
+        if (name === 'default' && clients.length > 0) {
           ctx.addIssue({
             code: 'custom',
-            path: ['groups', name, 'block', i],
-            message: `unknown category "${c}" (categories: ${categories.join(', ') || 'none defined'})`,
+            path: ['groups', name, 'clients'],
+            message: 'the default group covers clients in no other group; give it no clients',
           });
         }
-      });
-      group.clients.forEach((c, i) => {
-        let key: string;
-        try {
-          const p = parseCidr(c);
-          key = `${Array.from(p.bytes).join('.')}/${p.prefix}`;
-        } catch {
-          return; // already reported by the element schema
-        }
-        const prev = owner.get(key);
-        if (prev !== undefined) {
-          ctx.addIssue({ code: 'custom', path: ['groups', name, 'clients', i], message: `"${c}" is already a client network of group "${prev}"` });
-        } else owner.set(key, name);
-      });
-    }
-  });
+        block.forEach((c: unknown, i: number) => {
+          if (typeof c === 'string' && !Object.hasOwn(categories, c)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['groups', name, 'block', i],
+              message: `unknown category "${c}" (categories: ${Object.keys(categories).join(', ') || 'none defined'})`,
+            });
+          }
+        });
+        clients.forEach((c: unknown, i: number) => {
+          let key: string;
+          try {
+            const p = parseCidr(String(c));
+            key = `${Array.from(p.bytes).join('.')}/${p.prefix}`;
+          } catch {
+            return; // reported by the element schema
+          }
+          const prev = owner.get(key);
+          if (prev !== undefined) {
+            ctx.addIssue({ code: 'custom', path: ['groups', name, 'clients', i], message: `"${c}" is already a client network of group "${prev}"` });
+          } else owner.set(key, name);
+        });
+      }
+    },
+    { when: () => true },
+  );
+
+function isRecord(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
 
 /** The validated config, with defaults filled in. */
 export type Config = z.infer<typeof configSchema>;

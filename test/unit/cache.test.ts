@@ -1,0 +1,119 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { AnswerCache } from '../../src/cache/answer-cache.js';
+import { RCODE, TYPE } from '../../src/dns/constants.js';
+import { parseQuery } from '../../src/dns/query.js';
+import { inspectReply } from '../../src/dns/reply.js';
+import { header, query, reply, rr } from '../helpers/wire-builder.js';
+
+function setup(limits = { maxEntries: 100, maxTtl: 86400, maxNegativeTtl: 3600 }) {
+  let now = 1_000_000;
+  const cache = new AnswerCache(limits, () => now);
+  const store = (raw: Buffer, r: Buffer) => {
+    const q = parseQuery(raw);
+    cache.set(AnswerCache.key(q), r, inspectReply(r, q.questionEnd));
+  };
+  const get = (raw: Buffer) => {
+    const q = parseQuery(raw);
+    return cache.get(AnswerCache.key(q), raw, q);
+  };
+  return { cache, store, get, advance: (ms: number) => (now += ms) };
+}
+
+test('a hit carries the new ID, RD and question case; TTLs are capped at the entry lifetime and decremented', () => {
+  const { store, get, advance, cache } = setup();
+  const first = query('example.com', TYPE.A, { id: 1 });
+  store(first, reply(first, { answers: [rr.a('example.com', '192.0.2.1', 300), rr.a('example.com', '192.0.2.2', 100)] }));
+  advance(42_500);
+  const second = query('EXAMPLE.com', TYPE.A, { id: 2, rd: false });
+  const hit = get(second)!;
+  assert.ok(hit);
+  assert.is(header(hit).id, 2);
+  assert.is(header(hit).rd, false);
+  assert.equal(hit.subarray(12, 12 + 13), second.subarray(12, 12 + 13));
+  const facts = inspectReply(hit, parseQuery(second).questionEnd);
+  // Lifetime is the smallest TTL (100 s): no record claims to outlive the entry; 42 s have passed.
+  assert.equal(facts.ttlOffsets.map((o) => hit.readUInt32BE(o)), [58, 58]);
+  assert.equal([cache.hits, cache.misses], [1, 0]);
+});
+
+test('entries expire at the smallest TTL', () => {
+  const { store, get, advance } = setup();
+  const q = query('example.com');
+  store(q, reply(q, { answers: [rr.a('example.com', '192.0.2.1', 300), rr.a('example.com', '192.0.2.2', 10)] }));
+  advance(9_999);
+  assert.ok(get(q));
+  advance(1);
+  assert.is(get(q), null);
+});
+
+test('negative answers are cached for min(SOA TTL, MINIMUM), never without an SOA (RFC 2308)', () => {
+  const { store, get, advance } = setup();
+  const nx = query('nope.example');
+  store(nx, reply(nx, { rcode: RCODE.NXDOMAIN, authority: [rr.soa('example', 900, 30)] }));
+  const nodata = query('example.com', TYPE.AAAA);
+  store(nodata, reply(nodata, { authority: [rr.soa('example.com', 20, 600)] }));
+  const bare = query('bare.example');
+  store(bare, reply(bare, { rcode: RCODE.NXDOMAIN }));
+  assert.is(header(get(nx)!).rcode, RCODE.NXDOMAIN);
+  assert.ok(get(nodata));
+  assert.is(get(bare), null);
+  advance(20_000);
+  assert.ok(get(nx));
+  assert.is(get(nodata), null);
+  advance(10_000);
+  assert.is(get(nx), null);
+});
+
+test('SERVFAIL, REFUSED, truncated and zero-TTL replies are not cached', () => {
+  const { store, get } = setup();
+  for (const [name, opts] of [
+    ['sf.example', { rcode: RCODE.SERVFAIL }],
+    ['ref.example', { rcode: RCODE.REFUSED }],
+    ['tc.example', { tc: true, answers: [rr.a('tc.example', '192.0.2.1')] }],
+    ['zero.example', { answers: [rr.a('zero.example', '192.0.2.1', 0)] }],
+  ] as const) {
+    const q = query(name);
+    store(q, reply(q, opts));
+    assert.is(get(q), null, name);
+  }
+});
+
+test('EDNS, DO and CD queries have their own entries', () => {
+  const { store, get } = setup();
+  const plain = query('example.com');
+  store(plain, reply(plain, { answers: [rr.a('example.com', '192.0.2.1')] }));
+  assert.is(get(query('example.com', TYPE.A, { edns: {} })), null);
+  assert.is(get(query('example.com', TYPE.A, { edns: { do: true } })), null);
+  assert.is(get(query('example.com', TYPE.A, { cd: true })), null);
+  assert.ok(get(query('example.com')));
+});
+
+test('max_ttl caps lifetime and the TTLs served', () => {
+  const { store, get, advance } = setup({ maxEntries: 10, maxTtl: 60, maxNegativeTtl: 10 });
+  const q = query('long.example');
+  store(q, reply(q, { answers: [rr.a('long.example', '192.0.2.1', 86400)] }));
+  const hit = get(q)!;
+  const off = inspectReply(hit, parseQuery(q).questionEnd).ttlOffsets[0];
+  assert.is(hit.readUInt32BE(off), 60);
+  advance(60_000);
+  assert.is(get(q), null);
+});
+
+test('bounded: least recently used entries go first', () => {
+  const { store, get, cache } = setup({ maxEntries: 3, maxTtl: 86400, maxNegativeTtl: 3600 });
+  const names = ['a.example', 'b.example', 'c.example', 'd.example'];
+  const qs = names.map((n) => query(n));
+  store(qs[0], reply(qs[0], { answers: [rr.a(names[0], '192.0.2.1')] }));
+  store(qs[1], reply(qs[1], { answers: [rr.a(names[1], '192.0.2.1')] }));
+  store(qs[2], reply(qs[2], { answers: [rr.a(names[2], '192.0.2.1')] }));
+  assert.ok(get(qs[0])); // a is now the most recent
+  store(qs[3], reply(qs[3], { answers: [rr.a(names[3], '192.0.2.1')] }));
+  assert.is(cache.size, 3);
+  assert.ok(get(qs[0]));
+  assert.is(get(qs[1]), null, 'b was least recently used');
+  cache.setLimits({ maxEntries: 1, maxTtl: 86400, maxNegativeTtl: 3600 });
+  assert.is(cache.size, 1);
+});
+
+test.run();

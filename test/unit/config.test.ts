@@ -1,0 +1,118 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { tempDir } from '../helpers/daemon-process.js';
+
+async function problems(yaml: string, files: Record<string, string> = {}, resolvConf?: string): Promise<string[]> {
+  const dir = tempDir({ ...files, 'c.yaml': yaml });
+  try {
+    await loadConfig(path.join(dir, 'c.yaml'), { resolvConf: resolvConf ?? path.join(dir, 'missing-resolv.conf') });
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  return [];
+}
+
+const BASE = `
+upstream: { servers: ["192.0.2.53:53"] }
+categories: { facebook: [fb.txt] }
+groups:
+  students: { clients: [10.20.0.0/16], block: [facebook] }
+  default: { block: [facebook] }
+`;
+
+test('a valid config gets its defaults', async () => {
+  const dir = tempDir({ 'c.yaml': BASE, 'fb.txt': 'facebook.com\n' });
+  const loaded = await loadConfig(path.join(dir, 'c.yaml'));
+  assert.equal(loaded.config.server.listen, ['0.0.0.0:53', '[::]:53']);
+  assert.is(loaded.config.upstream.strategy, 'failover');
+  assert.is(loaded.config.upstream.timeout_ms, 1500);
+  assert.is(loaded.config.cache.max_entries, 100000);
+  assert.equal(loaded.config.blocking, { response: 'nxdomain', ttl: 60 });
+  assert.equal(loaded.categoryFiles.get('facebook'), [path.join(dir, 'fb.txt')]);
+  assert.equal(loaded.upstreams, [{ host: '192.0.2.53', port: 53, family: 4 }]);
+});
+
+test('three mistakes give three problems, each with its YAML path and line', async () => {
+  const p = await problems(
+    `
+server:
+  listen: ["127.0.0.1:5353"]
+upstream: { servers: ["192.0.2.53:53"], strategy: fastest }
+categories: { facebook: [fb.txt] }
+groups:
+  students: { clients: [10.20.0.0/16, 10.30.0.0/16, 10.0.0.0/33], block: [facebook] }
+  default: { block: [facebok] }
+`,
+    { 'fb.txt': 'facebook.com\n' },
+  );
+  assert.equal(p, [
+    'upstream.strategy: "fastest" is not one of "failover", "parallel" (line 4)',
+    'groups.students.clients[2]: "10.0.0.0/33" is not a CIDR (prefix length must be 0-32) (line 7)',
+    'groups.default.block[0]: unknown category "facebok" (categories: facebook) (line 8)',
+  ]);
+});
+
+test('unknown keys, wrong types, bad addresses and bad block responses are named', async () => {
+  const p = await problems(
+    `
+server:
+  listen: ["127.0.0.1"]
+  alowed_clients: []
+upstream: { servers: ["dns.google:53"], timeout_ms: "fast" }
+cache: { max_entries: -1 }
+categories: { facebook: [fb.txt] }
+groups:
+  default: { block: [] }
+blocking: { response: blackhole }
+`,
+    { 'fb.txt': '' },
+  );
+  assert.equal(p.length, 6, p.join('\n'));
+  assert.ok(p.some((x) => x.startsWith('server.listen[0]: "127.0.0.1" has no port')), p.join('\n'));
+  assert.ok(p.some((x) => x.startsWith('server.alowed_clients: unknown key (line 4)')), p.join('\n'));
+  assert.ok(p.some((x) => x.startsWith('upstream.servers[0]: "dns.google:53" is not an address')), p.join('\n'));
+  assert.ok(p.some((x) => x.startsWith('upstream.timeout_ms: expected number, got "fast"')), p.join('\n'));
+  assert.ok(p.some((x) => x.startsWith('cache.max_entries: -1')), p.join('\n'));
+  assert.ok(p.some((x) => x.startsWith('blocking.response: "blackhole" is not a block response')), p.join('\n'));
+});
+
+test('group rules: default required and clientless, a network in only one group', async () => {
+  const p = await problems(`
+upstream: { servers: ["192.0.2.53"] }
+groups:
+  a: { clients: [10.0.0.0/8] }
+  b: { clients: ["10.0.0.0/8"] }
+`);
+  assert.equal(p, ['groups.default: required: the policy for clients in no other group', 'groups.b.clients[0]: "10.0.0.0/8" is already a client network of group "a" (line 5)']);
+  const q = await problems(`
+upstream: { servers: ["192.0.2.53"] }
+groups:
+  default: { clients: [10.0.0.0/8] }
+`);
+  assert.equal(q, ['groups.default.clients: the default group covers clients in no other group; give it no clients (line 4)']);
+});
+
+test('unreadable lists and YAML syntax errors are reported', async () => {
+  const p = await problems(BASE);
+  assert.is(p.length, 1);
+  assert.match(p[0], /^categories\.facebook\[0\]: cannot read list ".*fb\.txt" \(ENOENT\)/);
+  const y = await problems('server: [unclosed\n');
+  assert.match(y[0], /^line \d+: YAML syntax/);
+});
+
+test('default upstreams come from resolv.conf, never the daemon itself', async () => {
+  const dir = tempDir({
+    'resolv.conf': 'nameserver 127.0.0.1\nnameserver 192.0.2.1\n# comment\nnameserver fe80::1%eth0\nnameserver 127.0.0.53\n',
+    'fb.txt': '',
+    'c.yaml': 'server: { listen: ["0.0.0.0:53"] }\ncategories: { facebook: [fb.txt] }\ngroups: { default: { block: [] } }\n',
+  });
+  const loaded = await loadConfig(path.join(dir, 'c.yaml'), { resolvConf: path.join(dir, 'resolv.conf') });
+  assert.equal(loaded.upstreams.map((u) => u.host), ['192.0.2.1', 'fe80::1']);
+  const none = await problems('server: { listen: ["0.0.0.0:53"] }\ngroups: { default: { block: [] } }\n', {}, path.join(dir, 'nope'));
+  assert.match(none[0], /^upstream\.servers: none given/);
+});
+
+test.run();
