@@ -88,7 +88,7 @@ export class Daemon {
       let loaded: LoadedConfig;
       let compiled: CompiledPolicy;
       try {
-        loaded = await loadConfig(this.opts.configFile, { resolvConf: this.opts.resolvConf });
+        loaded = await loadConfig(this.opts.configFile, { resolvConf: this.opts.resolvConf, requireLists: false });
         compiled = await compilePolicy(loaded, this.runtime.compiled.snapshots);
       } catch (e) {
         const problems = e instanceof ConfigError ? e.problems : [(e as Error).message];

@@ -18,7 +18,8 @@ export async function checkConfig(file: string, out = process.stdout, err = proc
       for (const p of r.problems.slice(0, SHOW_PROBLEMS)) {
         err.write(`warning: ${p.file}:${p.line}: ${p.reason}; line skipped: ${JSON.stringify(p.text)}\n`);
       }
-      if (r.problems.length > SHOW_PROBLEMS) err.write(`warning: ${r.category}: ${r.problems.length - SHOW_PROBLEMS} more lines skipped\n`);
+      if (r.problems.length > SHOW_PROBLEMS)
+        err.write(`warning: ${r.category}: ${r.problems.length - SHOW_PROBLEMS} more lines skipped\n`);
     }
     const entries = compiled.reports.reduce((n, r) => n + r.entries, 0);
     out.write(

@@ -31,6 +31,11 @@ export interface LoadedConfig {
 export interface LoadOptions {
   /** Where default upstreams come from when `upstream.servers` is empty. */
   resolvConf?: string;
+  /**
+   * Fail on list files that cannot be read (default). A reload turns this off: the policy compiler
+   * then keeps an unreadable list's previous entries instead of rejecting the whole config.
+   */
+  requireLists?: boolean;
 }
 
 /** Formats a zod path as YAML path text: `groups.students.clients[2]`. */
@@ -67,7 +72,10 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   const raw = doc.toJS() ?? {};
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(abs, parsed.error.issues.map((i) => describeIssue(i, doc, lines)));
+    throw new ConfigError(
+      abs,
+      parsed.error.issues.map((i) => describeIssue(i, doc, lines)),
+    );
   }
   const config = parsed.data;
   const dir = path.dirname(abs);
@@ -76,12 +84,15 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   for (const [name, files] of Object.entries(config.categories)) {
     const resolved = files.map((f) => path.resolve(dir, f));
     categoryFiles.set(name, resolved);
+    if (opts.requireLists === false) continue;
     await Promise.all(
       resolved.map(async (f, i) => {
         try {
           await access(f, fsConstants.R_OK);
         } catch (e) {
-          problems.push(`categories.${name}[${i}]: cannot read list "${f}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})${lineOf(doc, lines, ['categories', name, i])}`);
+          problems.push(
+            `categories.${name}[${i}]: cannot read list "${f}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})${lineOf(doc, lines, ['categories', name, i])}`,
+          );
         }
       }),
     );
@@ -91,7 +102,9 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   if (upstreams.length === 0) {
     upstreams = await defaultUpstreams(opts.resolvConf ?? '/etc/resolv.conf', listen);
     if (upstreams.length === 0) {
-      problems.push(`upstream.servers: none given, and ${opts.resolvConf ?? '/etc/resolv.conf'} has no usable nameserver (the daemon never forwards to itself)`);
+      problems.push(
+        `upstream.servers: none given, and ${opts.resolvConf ?? '/etc/resolv.conf'} has no usable nameserver (the daemon never forwards to itself)`,
+      );
     }
   }
   if (problems.length > 0) throw new ConfigError(abs, problems.sort());
@@ -108,8 +121,10 @@ function describeIssue(issue: z.core.$ZodIssue, doc: ReturnType<typeof parseDocu
   let message = issue.message;
   if (issue.code === 'invalid_type' && value === undefined) message = `required (expected ${issue.expected})`;
   else if (issue.code === 'invalid_type') message = `expected ${issue.expected}, got ${JSON.stringify(toPlain(value))}`;
-  else if (issue.code === 'invalid_value') message = `${JSON.stringify(toPlain(value))} is not one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-  else if (issue.code === 'too_small' || issue.code === 'too_big') message = `${JSON.stringify(toPlain(value))}: ${issue.message.replace(/^Too (small|big): /, '')}`;
+  else if (issue.code === 'invalid_value')
+    message = `${JSON.stringify(toPlain(value))} is not one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  else if (issue.code === 'too_small' || issue.code === 'too_big')
+    message = `${JSON.stringify(toPlain(value))}: ${issue.message.replace(/^Too (small|big): /, '')}`;
   return `${formatPath(issue.path)}: ${message}${lineOf(doc, lines, issue.path)}`;
 }
 
@@ -122,7 +137,8 @@ function lineOf(doc: ReturnType<typeof parseDocument>, lines: LineCounter, p: re
   let node: unknown = doc.getIn(p as unknown[], true);
   if (key || !isNode(node)) {
     // Fall back to the parent collection's pair for this key.
-    const parent = doc.getIn(p.slice(0, -1) as unknown[], true) as { items?: { key?: { range?: number[]; value?: unknown } }[] } | undefined;
+    const parent = doc.getIn(p.slice(0, -1) as unknown[], true) as
+      { items?: { key?: { range?: number[]; value?: unknown } }[] } | undefined;
     const pair = parent?.items?.find((it) => (it.key as { value?: unknown })?.value === p[p.length - 1]);
     node = pair?.key ?? node;
   }

@@ -28,7 +28,5 @@ export async function defaultUpstreams(file: string, listen: HostPort[]): Promis
 
 function isSelf(c: HostPort, listen: HostPort[]): boolean {
   const loopback = c.host.startsWith('127.') || c.host === '::1';
-  return listen.some(
-    (l) => l.port === c.port && (l.host === c.host || ((l.host === '0.0.0.0' || l.host === '::') && loopback)),
-  );
+  return listen.some((l) => l.port === c.port && (l.host === c.host || ((l.host === '0.0.0.0' || l.host === '::') && loopback)));
 }

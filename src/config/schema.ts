@@ -89,7 +89,9 @@ export const configSchema = z
     upstream: upstreamSchema,
     cache: cacheSchema,
     /** Category name → list files (relative to the config file, or absolute). */
-    categories: z.record(z.string().regex(NAME_RE, 'category names use a-z, 0-9, - and _'), z.array(z.string().min(1)).min(1)).default({}),
+    categories: z
+      .record(z.string().regex(NAME_RE, 'category names use a-z, 0-9, - and _'), z.array(z.string().min(1)).min(1))
+      .default({}),
     groups: z.record(z.string().regex(NAME_RE, 'group names use a-z, 0-9, - and _'), groupSchema).default({}),
     blocking: z
       .strictObject({
@@ -111,7 +113,11 @@ export const configSchema = z
       const groups = isRecord(cfg.groups) ? cfg.groups : {};
       const owner = new Map<string, string>();
       if (!groups.default) {
-        ctx.addIssue({ code: 'custom', path: ['groups', 'default'], message: 'required: the policy for clients in no other group' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['groups', 'default'],
+          message: 'required: the policy for clients in no other group',
+        });
       }
       for (const [name, group] of Object.entries(groups)) {
         if (!isRecord(group)) continue;
@@ -143,7 +149,11 @@ export const configSchema = z
           }
           const prev = owner.get(key);
           if (prev !== undefined) {
-            ctx.addIssue({ code: 'custom', path: ['groups', name, 'clients', i], message: `"${c}" is already a client network of group "${prev}"` });
+            ctx.addIssue({
+              code: 'custom',
+              path: ['groups', name, 'clients', i],
+              message: `"${c}" is already a client network of group "${prev}"`,
+            });
           } else owner.set(key, name);
         });
       }

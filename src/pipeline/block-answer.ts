@@ -5,9 +5,7 @@ import { parseIp } from '../net/ip.js';
 
 /** The configured `blocking.response`, compiled at load. */
 export type BlockResponse =
-  | { kind: 'nxdomain' }
-  | { kind: 'refused' }
-  | { kind: 'address'; v4: Buffer | null; v6: Buffer | null };
+  { kind: 'nxdomain' } | { kind: 'refused' } | { kind: 'address'; v4: Buffer | null; v6: Buffer | null };
 
 /** Compiles `blocking.response`: nxdomain | null (0.0.0.0 and ::) | refused | an IPv4/IPv6 address. */
 export function compileBlockResponse(text: string): BlockResponse {

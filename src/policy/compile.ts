@@ -51,7 +51,13 @@ export async function compilePolicy(loaded: LoadedConfig, previous?: Map<string,
     ),
   );
   categories.forEach((category, ci) => {
-    const report: CategoryReport = { category, files: loaded.categoryFiles.get(category)!, entries: 0, unreadable: [], problems: [] };
+    const report: CategoryReport = {
+      category,
+      files: loaded.categoryFiles.get(category)!,
+      entries: 0,
+      unreadable: [],
+      problems: [],
+    };
     for (const { file, text, error } of texts[ci]) {
       let snap: ListSnapshot;
       if (error !== null) {

@@ -9,8 +9,7 @@ export interface CompiledGroup {
 
 /** The policy's verdict for one name: allowed, or blocked by a category through a list entry. */
 export type Decision =
-  | { readonly action: 'allow' }
-  | { readonly action: 'block'; readonly category: string; readonly entry: string };
+  { readonly action: 'allow' } | { readonly action: 'block'; readonly category: string; readonly entry: string };
 
 const ALLOW: Decision = Object.freeze({ action: 'allow' });
 

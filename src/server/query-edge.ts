@@ -41,7 +41,14 @@ export class QueryEdge {
     } catch (e) {
       const rcode = e instanceof WireError ? e.rcode : null;
       respond(rcode === null ? null : headerOnlyResponse(raw, rcode));
-      this.publishUnparsed(at, started, transport, address, rcode === null ? 'dropped' : RCODE_REASON[rcode] ?? 'formerr', rcode ?? -1);
+      this.publishUnparsed(
+        at,
+        started,
+        transport,
+        address,
+        rcode === null ? 'dropped' : (RCODE_REASON[rcode] ?? 'formerr'),
+        rcode ?? -1,
+      );
       return;
     }
     const ctx: QueryContext = { raw, transport, address, q };
@@ -93,11 +100,24 @@ export class QueryEdge {
   private fail(ctx: QueryContext, e: unknown, at: number, started: number, respond: Respond): void {
     if (!(e instanceof UpstreamError)) this.log.error({ err: e, qname: ctx.q.qname }, 'query failed');
     else this.log.debug({ qname: ctx.q.qname, reason: e.message }, 'upstream failed');
-    this.finish(ctx, { wire: errorResponse(ctx.raw, ctx.q, RCODE.SERVFAIL), kind: 'error', reason: 'servfail' }, at, started, respond);
+    this.finish(
+      ctx,
+      { wire: errorResponse(ctx.raw, ctx.q, RCODE.SERVFAIL), kind: 'error', reason: 'servfail' },
+      at,
+      started,
+      respond,
+    );
   }
 
   /** The event for a packet whose question could not be read (dropped, FORMERR or NOTIMP). */
-  private publishUnparsed(at: number, started: number, transport: 'udp' | 'tcp', address: string, reason: string, rcode: number): void {
+  private publishUnparsed(
+    at: number,
+    started: number,
+    transport: 'udp' | 'tcp',
+    address: string,
+    reason: string,
+    rcode: number,
+  ): void {
     this.bus.publish({
       at,
       transport,

@@ -22,7 +22,13 @@ export interface TcpServer {
   close(): void;
 }
 
-export function startTcpServer(addr: HostPort, ipv6Only: boolean, limits: () => TcpLimits, handler: DatagramHandler, onError: (e: Error) => void): Promise<TcpServer> {
+export function startTcpServer(
+  addr: HostPort,
+  ipv6Only: boolean,
+  limits: () => TcpLimits,
+  handler: DatagramHandler,
+  onError: (e: Error) => void,
+): Promise<TcpServer> {
   const open = new Set<net.Socket>();
   // allowHalfOpen: a client may send its queries and then FIN; it still gets its answers.
   const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {

@@ -12,7 +12,12 @@ export type DatagramHandler = (msg: Buffer, address: string, reply: (wire: Buffe
  * Binds a UDP socket and passes every datagram to `handler`. `ipv6Only` keeps an [::] socket from
  * also taking IPv4 when 0.0.0.0 is listened on separately.
  */
-export function startUdpServer(addr: HostPort, ipv6Only: boolean, handler: DatagramHandler, onError: (e: Error) => void): Promise<dgram.Socket> {
+export function startUdpServer(
+  addr: HostPort,
+  ipv6Only: boolean,
+  handler: DatagramHandler,
+  onError: (e: Error) => void,
+): Promise<dgram.Socket> {
   const socket = dgram.createSocket({ type: addr.family === 4 ? 'udp4' : 'udp6', ipv6Only, recvBufferSize: 4 * 1024 * 1024 });
   socket.on('message', (msg, rinfo) => {
     const address = rinfo.address.startsWith('::ffff:') ? canonicalAddress(rinfo.address) : rinfo.address;

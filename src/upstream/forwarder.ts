@@ -87,7 +87,10 @@ export class Forwarder {
         facts = inspect(reply, questionEnd, server);
       }
       if (facts.rcode === RCODE.SERVFAIL || facts.rcode === RCODE.REFUSED) {
-        throw new UpstreamError(`${name} answered ${facts.rcode === RCODE.SERVFAIL ? 'SERVFAIL' : 'REFUSED'}`, facts.rcode === RCODE.SERVFAIL ? 'servfail' : 'refused');
+        throw new UpstreamError(
+          `${name} answered ${facts.rcode === RCODE.SERVFAIL ? 'SERVFAIL' : 'REFUSED'}`,
+          facts.rcode === RCODE.SERVFAIL ? 'servfail' : 'refused',
+        );
       }
       this.lastSuccessAt = Date.now();
       this.observe(name, 'ok', (performance.now() - started) / 1000);

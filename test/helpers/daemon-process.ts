@@ -32,6 +32,10 @@ export async function startDaemon(configYaml: string, files: Record<string, stri
   const dir = tempDir({ ...files, 'webfilter.yaml': configYaml });
   const configFile = path.join(dir, 'webfilter.yaml');
   const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A failed assertion must not leave a daemon running (it would keep the test process alive).
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   const logs: Record<string, unknown>[] = [];
   const waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
   let partial = '';
@@ -62,7 +66,13 @@ export async function startDaemon(configYaml: string, files: Record<string, stri
     const found = logs.find(pred);
     if (found) return Promise.resolve(found);
     return new Promise<Record<string, unknown>>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderr}; logs: ${JSON.stringify(logs.slice(-5))}`)), timeoutMs);
+      const t = setTimeout(
+        () =>
+          reject(
+            new Error(`no matching log line within ${timeoutMs} ms; stderr: ${stderr}; logs: ${JSON.stringify(logs.slice(-5))}`),
+          ),
+        timeoutMs,
+      );
       waiters.push({ pred, resolve: (l) => (clearTimeout(t), resolve(l)) });
     });
   };
@@ -72,7 +82,11 @@ export async function startDaemon(configYaml: string, files: Record<string, stri
       throw new Error(`daemon exited with ${code} before listening: ${stderr} ${JSON.stringify(logs)}`);
     }),
   ]);
-  const port = Number(String((listening.listen as string[])[0]).split(':').pop());
+  const port = Number(
+    String((listening.listen as string[])[0])
+      .split(':')
+      .pop(),
+  );
   return {
     port,
     child,
@@ -90,7 +104,15 @@ export async function startDaemon(configYaml: string, files: Record<string, stri
 }
 
 /** A minimal test config: listen on an ephemeral loopback port, upstreams given, lists in `dir`. */
-export function testConfig(opts: { upstreams: number[]; extra?: string; groups?: string; categories?: string; strategy?: string; timeoutMs?: number }): string {
+export function testConfig(opts: {
+  upstreams: number[];
+  extra?: string;
+  groups?: string;
+  categories?: string;
+  strategy?: string;
+  timeoutMs?: number;
+  maxInFlight?: number;
+}): string {
   return `
 server:
   listen: ["127.0.0.1:0"]
@@ -99,6 +121,7 @@ upstream:
   servers: [${opts.upstreams.map((p) => `"127.0.0.1:${p}"`).join(', ')}]
   strategy: ${opts.strategy ?? 'failover'}
   timeout_ms: ${opts.timeoutMs ?? 400}
+  max_in_flight: ${opts.maxInFlight ?? 10000}
 categories:
 ${opts.categories ?? '  facebook: [facebook.txt]\n  instagram: [instagram.txt]'}
 groups:

@@ -19,6 +19,7 @@ export async function startFakeUpstream(handler: UpstreamHandler, host = '127.0.
   await new Promise<void>((r) => udp.bind({ address: host, port: 0 }, r));
   const port = udp.address().port;
   const conns = new Set<net.Socket>();
+  const timers = new Set<NodeJS.Timeout>();
   const tcp = net.createServer((s) => {
     conns.add(s);
     s.on('close', () => conns.delete(s));
@@ -30,7 +31,7 @@ export async function startFakeUpstream(handler: UpstreamHandler, host = '127.0.
         const q = buf.subarray(2, 2 + buf.readUInt16BE(0));
         buf = buf.subarray(2 + q.length);
         fake.received.push({ query: Buffer.from(q), transport: 'tcp', fromPort: s.remotePort ?? 0 });
-        act(fake.handler(q, 'tcp'), (r) => s.write(Buffer.concat([Buffer.from([r.length >> 8, r.length & 0xff]), r])));
+        act(fake.handler(q, 'tcp'), timers, (r) => s.write(Buffer.concat([Buffer.from([r.length >> 8, r.length & 0xff]), r])));
       }
     });
   });
@@ -40,22 +41,25 @@ export async function startFakeUpstream(handler: UpstreamHandler, host = '127.0.
     received: [],
     handler,
     close: async () => {
+      for (const t of timers) clearTimeout(t);
       for (const c of conns) c.destroy();
       await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
     },
   };
   udp.on('message', (q, rinfo) => {
     fake.received.push({ query: q, transport: 'udp', fromPort: rinfo.port });
-    act(fake.handler(q, 'udp'), (r) => udp.send(r, rinfo.port, rinfo.address));
+    act(fake.handler(q, 'udp'), timers, (r) => udp.send(r, rinfo.port, rinfo.address));
   });
   return fake;
 }
 
-function act(a: UpstreamAction, send: (r: Buffer) => void): void {
+function act(a: UpstreamAction, timers: Set<NodeJS.Timeout>, send: (r: Buffer) => void): void {
   if (a === null) return;
   if (Buffer.isBuffer(a)) return send(a);
   if ('raw' in a) return a.raw.forEach(send);
-  setTimeout(() => {
+  const t = setTimeout(() => {
+    timers.delete(t);
     if (a.reply) send(a.reply);
   }, a.delayMs);
+  timers.add(t);
 }

@@ -66,12 +66,15 @@ export function questionEnd(msg: Buffer): number {
 /** A reply to `q`: same ID and question bytes, QR+RA, the given sections, and OPT if `edns` is set. */
 export function reply(
   q: Buffer,
-  opts: { rcode?: number; tc?: boolean; aa?: boolean; answers?: Rr[]; authority?: Rr[]; additional?: Rr[]; edns?: EdnsOpts } = {},
+  opts: { rcode?: number; tc?: boolean; aa?: boolean; answers?: readonly Rr[]; authority?: readonly Rr[]; additional?: readonly Rr[]; edns?: EdnsOpts } = {},
 ): Buffer {
   const qEnd = questionEnd(q);
   const h = Buffer.alloc(12);
   q.copy(h, 0, 0, 2);
-  h.writeUInt16BE(0x8000 | (q.readUInt16BE(2) & 0x0100) | 0x0080 | (opts.tc ? 0x0200 : 0) | (opts.aa ? 0x0400 : 0) | (opts.rcode ?? 0), 2);
+  h.writeUInt16BE(
+    0x8000 | (q.readUInt16BE(2) & 0x0100) | 0x0080 | (opts.tc ? 0x0200 : 0) | (opts.aa ? 0x0400 : 0) | (opts.rcode ?? 0),
+    2,
+  );
   const an = opts.answers ?? [];
   const ns = opts.authority ?? [];
   const ar = opts.additional ?? [];
@@ -98,7 +101,12 @@ export const rr = {
     tail.writeUInt32BE(minimum, 16);
     return { name, type: 6, ttl, data: Buffer.concat([encodeName(`ns.${name}`), encodeName(`hostmaster.${name}`), tail]) };
   },
-  txt: (name: string, text: string, ttl = 300): Rr => ({ name, type: 16, ttl, data: Buffer.concat([Buffer.from([text.length]), Buffer.from(text, 'latin1')]) }),
+  txt: (name: string, text: string, ttl = 300): Rr => ({
+    name,
+    type: 16,
+    ttl,
+    data: Buffer.concat([Buffer.from([text.length]), Buffer.from(text, 'latin1')]),
+  }),
 };
 
 /** Reads header fields of a reply. */

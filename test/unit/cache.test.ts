@@ -33,7 +33,10 @@ test('a hit carries the new ID, RD and question case; TTLs are capped at the ent
   assert.equal(hit.subarray(12, 12 + 13), second.subarray(12, 12 + 13));
   const facts = inspectReply(hit, parseQuery(second).questionEnd);
   // Lifetime is the smallest TTL (100 s): no record claims to outlive the entry; 42 s have passed.
-  assert.equal(facts.ttlOffsets.map((o) => hit.readUInt32BE(o)), [58, 58]);
+  assert.equal(
+    facts.ttlOffsets.map((o) => hit.readUInt32BE(o)),
+    [58, 58],
+  );
   assert.equal([cache.hits, cache.misses], [1, 0]);
 });
 

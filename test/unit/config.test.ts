@@ -71,12 +71,30 @@ blocking: { response: blackhole }
     { 'fb.txt': '' },
   );
   assert.equal(p.length, 6, p.join('\n'));
-  assert.ok(p.some((x) => x.startsWith('server.listen[0]: "127.0.0.1" has no port')), p.join('\n'));
-  assert.ok(p.some((x) => x.startsWith('server.alowed_clients: unknown key (line 4)')), p.join('\n'));
-  assert.ok(p.some((x) => x.startsWith('upstream.servers[0]: "dns.google:53" is not an address')), p.join('\n'));
-  assert.ok(p.some((x) => x.startsWith('upstream.timeout_ms: expected number, got "fast"')), p.join('\n'));
-  assert.ok(p.some((x) => x.startsWith('cache.max_entries: -1')), p.join('\n'));
-  assert.ok(p.some((x) => x.startsWith('blocking.response: "blackhole" is not a block response')), p.join('\n'));
+  assert.ok(
+    p.some((x) => x.startsWith('server.listen[0]: "127.0.0.1" has no port')),
+    p.join('\n'),
+  );
+  assert.ok(
+    p.some((x) => x.startsWith('server.alowed_clients: unknown key (line 4)')),
+    p.join('\n'),
+  );
+  assert.ok(
+    p.some((x) => x.startsWith('upstream.servers[0]: "dns.google:53" is not an address')),
+    p.join('\n'),
+  );
+  assert.ok(
+    p.some((x) => x.startsWith('upstream.timeout_ms: expected number, got "fast"')),
+    p.join('\n'),
+  );
+  assert.ok(
+    p.some((x) => x.startsWith('cache.max_entries: -1')),
+    p.join('\n'),
+  );
+  assert.ok(
+    p.some((x) => x.startsWith('blocking.response: "blackhole" is not a block response')),
+    p.join('\n'),
+  );
 });
 
 test('group rules: default required and clientless, a network in only one group', async () => {
@@ -86,7 +104,10 @@ groups:
   a: { clients: [10.0.0.0/8] }
   b: { clients: ["10.0.0.0/8"] }
 `);
-  assert.equal(p, ['groups.default: required: the policy for clients in no other group', 'groups.b.clients[0]: "10.0.0.0/8" is already a client network of group "a" (line 5)']);
+  assert.equal(p, [
+    'groups.default: required: the policy for clients in no other group',
+    'groups.b.clients[0]: "10.0.0.0/8" is already a client network of group "a" (line 5)',
+  ]);
   const q = await problems(`
 upstream: { servers: ["192.0.2.53"] }
 groups:
@@ -110,8 +131,15 @@ test('default upstreams come from resolv.conf, never the daemon itself', async (
     'c.yaml': 'server: { listen: ["0.0.0.0:53"] }\ncategories: { facebook: [fb.txt] }\ngroups: { default: { block: [] } }\n',
   });
   const loaded = await loadConfig(path.join(dir, 'c.yaml'), { resolvConf: path.join(dir, 'resolv.conf') });
-  assert.equal(loaded.upstreams.map((u) => u.host), ['192.0.2.1', 'fe80::1']);
-  const none = await problems('server: { listen: ["0.0.0.0:53"] }\ngroups: { default: { block: [] } }\n', {}, path.join(dir, 'nope'));
+  assert.equal(
+    loaded.upstreams.map((u) => u.host),
+    ['192.0.2.1', 'fe80::1'],
+  );
+  const none = await problems(
+    'server: { listen: ["0.0.0.0:53"] }\ngroups: { default: { block: [] } }\n',
+    {},
+    path.join(dir, 'nope'),
+  );
   assert.match(none[0], /^upstream\.servers: none given/);
 });
 

@@ -46,10 +46,19 @@ test('accepts every documented format', () => {
 });
 
 test('reports bad lines with file, line and reason, and keeps the good ones', () => {
-  const text = 'good.example\nnot a domain\n||x.example^$third-party\n-bad-.example\n||broken\n10.0.0.1\ngood2.example\n' + 'a'.repeat(64) + '.example\n';
+  const text =
+    'good.example\nnot a domain\n||x.example^$third-party\n-bad-.example\n||broken\n10.0.0.1\ngood2.example\n' +
+    'a'.repeat(64) +
+    '.example\n';
   const { entries, problems } = parseList(text, '/lists/x.txt');
-  assert.equal(entries.map((e) => e.domain), ['good.example', 'good2.example']);
-  assert.equal(problems.map((p) => `${p.file}:${p.line}`), ['/lists/x.txt:2', '/lists/x.txt:3', '/lists/x.txt:4', '/lists/x.txt:5', '/lists/x.txt:6', '/lists/x.txt:8']);
+  assert.equal(
+    entries.map((e) => e.domain),
+    ['good.example', 'good2.example'],
+  );
+  assert.equal(
+    problems.map((p) => `${p.file}:${p.line}`),
+    ['/lists/x.txt:2', '/lists/x.txt:3', '/lists/x.txt:4', '/lists/x.txt:5', '/lists/x.txt:6', '/lists/x.txt:8'],
+  );
   assert.match(problems[0].reason, /one domain per line/);
   assert.match(problems[1].reason, /\$third-party/);
   assert.match(problems[2].reason, /not a domain name/);

@@ -25,7 +25,11 @@ test('an entry blocks the domain and all its subdomains, nothing else', () => {
 
 test('the most specific entry is reported', () => {
   const { policy, group } = build(['x'], { x: ['example.com', 'deep.example.com'] });
-  assert.equal(policy.decide(group('g', ['x']), 'a.deep.example.com'), { action: 'block', category: 'x', entry: 'deep.example.com' });
+  assert.equal(policy.decide(group('g', ['x']), 'a.deep.example.com'), {
+    action: 'block',
+    category: 'x',
+    entry: 'deep.example.com',
+  });
 });
 
 test('a group only blocks its own categories', () => {

@@ -11,7 +11,12 @@ function index(entries: [string, string][]) {
 }
 
 test('IPv4 longest prefix wins', () => {
-  const idx = index([['10.0.0.0/8', 'school'], ['10.20.0.0/16', 'students'], ['10.20.12.0/24', 'room-12'], ['10.20.12.7', 'teacher-pc']]);
+  const idx = index([
+    ['10.0.0.0/8', 'school'],
+    ['10.20.0.0/16', 'students'],
+    ['10.20.12.0/24', 'room-12'],
+    ['10.20.12.7', 'teacher-pc'],
+  ]);
   assert.is(idx.lookup('10.1.2.3'), 'school');
   assert.is(idx.lookup('10.20.1.1'), 'students');
   assert.is(idx.lookup('10.20.12.200'), 'room-12');
@@ -21,7 +26,13 @@ test('IPv4 longest prefix wins', () => {
 });
 
 test('IPv6 longest prefix wins, IPv4-mapped IPv6 matches IPv4 networks', () => {
-  const idx = index([['fd00::/8', 'ula'], ['fd00:20::/32', 'students'], ['fd00:20:0:12::/64', 'room-12'], ['10.20.0.0/16', 'v4-students'], ['::/0', 'any-v6']]);
+  const idx = index([
+    ['fd00::/8', 'ula'],
+    ['fd00:20::/32', 'students'],
+    ['fd00:20:0:12::/64', 'room-12'],
+    ['10.20.0.0/16', 'v4-students'],
+    ['::/0', 'any-v6'],
+  ]);
   assert.is(idx.lookup('fd12::1'), 'ula');
   assert.is(idx.lookup('fd00:20:1::1'), 'students');
   assert.is(idx.lookup('fd00:20:0:12:abcd::9'), 'room-12');

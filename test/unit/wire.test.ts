@@ -4,7 +4,13 @@ import { RCODE, TYPE } from '../../src/dns/constants.js';
 import { WireError } from '../../src/dns/errors.js';
 import { parseQuery } from '../../src/dns/query.js';
 import { answersQuestion, inspectReply } from '../../src/dns/reply.js';
-import { addressResponse, errorResponse, headerOnlyResponse, negativeResponse, truncatedResponse } from '../../src/dns/response.js';
+import {
+  addressResponse,
+  errorResponse,
+  headerOnlyResponse,
+  negativeResponse,
+  truncatedResponse,
+} from '../../src/dns/response.js';
 import { header, query, questionEnd, reply, rr } from '../helpers/wire-builder.js';
 
 function rcodeOf(fn: () => unknown): number | null | 'ok' {
@@ -46,41 +52,93 @@ test('odd bytes in labels are escaped so they never match a list entry', () => {
 
 test('bad packets: dropped when unreadable, FORMERR or NOTIMP otherwise', () => {
   const good = query('example.com', 1, { id: 7 });
-  assert.is(rcodeOf(() => parseQuery(Buffer.alloc(11))), null, 'short header');
+  assert.is(
+    rcodeOf(() => parseQuery(Buffer.alloc(11))),
+    null,
+    'short header',
+  );
   const resp = Buffer.from(good);
   resp[2] |= 0x80;
-  assert.is(rcodeOf(() => parseQuery(resp)), null, 'QR set');
+  assert.is(
+    rcodeOf(() => parseQuery(resp)),
+    null,
+    'QR set',
+  );
   const notify = Buffer.from(good);
   notify[2] |= 4 << 3;
-  assert.is(rcodeOf(() => parseQuery(notify)), RCODE.NOTIMP, 'opcode NOTIFY');
+  assert.is(
+    rcodeOf(() => parseQuery(notify)),
+    RCODE.NOTIMP,
+    'opcode NOTIFY',
+  );
   const noq = Buffer.from(good);
   noq.writeUInt16BE(0, 4);
-  assert.is(rcodeOf(() => parseQuery(noq)), RCODE.FORMERR, 'qdcount 0');
+  assert.is(
+    rcodeOf(() => parseQuery(noq)),
+    RCODE.FORMERR,
+    'qdcount 0',
+  );
   const twoq = Buffer.from(good);
   twoq.writeUInt16BE(2, 4);
-  assert.is(rcodeOf(() => parseQuery(twoq)), RCODE.FORMERR, 'qdcount 2');
-  assert.is(rcodeOf(() => parseQuery(good.subarray(0, good.length - 2))), RCODE.FORMERR, 'truncated type/class');
-  assert.is(rcodeOf(() => parseQuery(good.subarray(0, 16))), RCODE.FORMERR, 'truncated label');
+  assert.is(
+    rcodeOf(() => parseQuery(twoq)),
+    RCODE.FORMERR,
+    'qdcount 2',
+  );
+  assert.is(
+    rcodeOf(() => parseQuery(good.subarray(0, good.length - 2))),
+    RCODE.FORMERR,
+    'truncated type/class',
+  );
+  assert.is(
+    rcodeOf(() => parseQuery(good.subarray(0, 16))),
+    RCODE.FORMERR,
+    'truncated label',
+  );
   const ptr = Buffer.concat([good.subarray(0, 12), Buffer.from([0xc0, 0x0c, 0, 1, 0, 1])]);
-  assert.is(rcodeOf(() => parseQuery(ptr)), RCODE.FORMERR, 'compression pointer in question');
+  assert.is(
+    rcodeOf(() => parseQuery(ptr)),
+    RCODE.FORMERR,
+    'compression pointer in question',
+  );
   const long = query('a'.repeat(63) + '.' + 'b'.repeat(63) + '.' + 'c'.repeat(63) + '.' + 'd'.repeat(61), 1);
-  assert.is(rcodeOf(() => parseQuery(long)), 'ok', '255-byte name is fine');
+  assert.is(
+    rcodeOf(() => parseQuery(long)),
+    'ok',
+    '255-byte name is fine',
+  );
   const tooLong = query('a'.repeat(63) + '.' + 'b'.repeat(63) + '.' + 'c'.repeat(63) + '.' + 'd'.repeat(62), 1);
-  assert.is(rcodeOf(() => parseQuery(tooLong)), RCODE.FORMERR, '256-byte name');
+  assert.is(
+    rcodeOf(() => parseQuery(tooLong)),
+    RCODE.FORMERR,
+    '256-byte name',
+  );
   const twoOpt = Buffer.concat([query('e.com', 1, { edns: {} }), query('x', 1, { edns: {} }).subarray(-11)]);
   twoOpt.writeUInt16BE(2, 10);
-  assert.is(rcodeOf(() => parseQuery(twoOpt)), RCODE.FORMERR, 'two OPT records');
+  assert.is(
+    rcodeOf(() => parseQuery(twoOpt)),
+    RCODE.FORMERR,
+    'two OPT records',
+  );
   const lyingAr = Buffer.from(good);
   lyingAr.writeUInt16BE(65535, 10);
-  assert.is(rcodeOf(() => parseQuery(lyingAr)), RCODE.FORMERR, 'arcount beyond the packet');
+  assert.is(
+    rcodeOf(() => parseQuery(lyingAr)),
+    RCODE.FORMERR,
+    'arcount beyond the packet',
+  );
   const an = Buffer.from(good);
   an.writeUInt16BE(1, 6);
-  assert.is(rcodeOf(() => parseQuery(an)), RCODE.FORMERR, 'answer records in a query');
+  assert.is(
+    rcodeOf(() => parseQuery(an)),
+    RCODE.FORMERR,
+    'answer records in a query',
+  );
 });
 
 test('random and truncated packets only ever raise WireError', () => {
   let seed = 42;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const base = query('www.example.com', 1, { edns: { options: [[10, Buffer.alloc(8)]] } });
   for (let i = 0; i < 20000; i++) {
     let msg: Buffer;
@@ -141,7 +199,10 @@ test('inspectReply finds TTLs (not OPT), min TTL and the SOA negative TTL', () =
   assert.is(f.negativeTtl, 120);
   assert.is(f.answerCount, 2);
   for (const off of f.ttlOffsets) assert.ok([300, 200, 900].includes(r.readUInt32BE(off)));
-  assert.throws(() => inspectReply(r.subarray(0, r.length - 3), questionEnd(raw)), (e: unknown) => e instanceof WireError);
+  assert.throws(
+    () => inspectReply(r.subarray(0, r.length - 3), questionEnd(raw)),
+    (e: unknown) => e instanceof WireError,
+  );
 });
 
 test('answersQuestion matches case-insensitively and rejects other questions', () => {
