@@ -66,7 +66,15 @@ export function questionEnd(msg: Buffer): number {
 /** A reply to `q`: same ID and question bytes, QR+RA, the given sections, and OPT if `edns` is set. */
 export function reply(
   q: Buffer,
-  opts: { rcode?: number; tc?: boolean; aa?: boolean; answers?: readonly Rr[]; authority?: readonly Rr[]; additional?: readonly Rr[]; edns?: EdnsOpts } = {},
+  opts: {
+    rcode?: number;
+    tc?: boolean;
+    aa?: boolean;
+    answers?: readonly Rr[];
+    authority?: readonly Rr[];
+    additional?: readonly Rr[];
+    edns?: EdnsOpts;
+  } = {},
 ): Buffer {
   const qEnd = questionEnd(q);
   const h = Buffer.alloc(12);
