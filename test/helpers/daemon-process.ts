@@ -10,6 +10,8 @@ export const CLI = path.join(ROOT, 'dist/cli.js');
 
 export interface DaemonProcess {
   port: number;
+  /** Every bound address as logged, e.g. ["127.0.0.1:41234", "[::1]:41235"]. */
+  addresses: string[];
   child: ChildProcess;
   /** Parsed JSON log lines so far. */
   logs: Record<string, unknown>[];
@@ -89,6 +91,7 @@ export async function startDaemon(configYaml: string, files: Record<string, stri
   );
   return {
     port,
+    addresses: listening.listen as string[],
     child,
     logs,
     configFile,
