@@ -24,8 +24,12 @@ export interface LoadedConfig {
   config: Config;
   listen: HostPort[];
   upstreams: HostPort[];
-  /** Category → absolute list file paths. */
+  /** Category → absolute list file paths (circumvention lists under their category names). */
   categoryFiles: Map<string, string[]>;
+  /** `database.path`, absolute (relative paths are relative to the config file). */
+  databasePath: string;
+  /** `clients.leases.file`, absolute, or null. */
+  leasesFile: string | null;
 }
 
 export interface LoadOptions {
@@ -81,7 +85,15 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   const dir = path.dirname(abs);
   const problems: string[] = [];
   const categoryFiles = new Map<string, string[]>();
-  for (const [name, files] of Object.entries(config.categories)) {
+  const circumventionLists: [string, string[], string][] = [
+    ['encrypted-dns', config.circumvention.encrypted_dns.lists, 'circumvention.encrypted_dns.lists'],
+    ['vpn-proxy', config.circumvention.vpn_proxy.lists, 'circumvention.vpn_proxy.lists'],
+  ];
+  const sources: [string, string[], string][] = [
+    ...circumventionLists.filter(([, files]) => files.length > 0),
+    ...Object.entries(config.categories).map(([name, files]): [string, string[], string] => [name, files, `categories.${name}`]),
+  ];
+  for (const [name, files, yamlPath] of sources) {
     const resolved = files.map((f) => path.resolve(dir, f));
     categoryFiles.set(name, resolved);
     if (opts.requireLists === false) continue;
@@ -91,7 +103,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
           await access(f, fsConstants.R_OK);
         } catch (e) {
           problems.push(
-            `categories.${name}[${i}]: cannot read list "${f}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})${lineOf(doc, lines, ['categories', name, i])}`,
+            `${yamlPath}[${i}]: cannot read list "${f}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})${lineOf(doc, lines, [...yamlPath.split('.'), i])}`,
           );
         }
       }),
@@ -108,7 +120,9 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     }
   }
   if (problems.length > 0) throw new ConfigError(abs, problems.sort());
-  return { file: abs, config, listen, upstreams, categoryFiles };
+  const databasePath = path.resolve(dir, config.database.path);
+  const leasesFile = config.clients.leases ? path.resolve(dir, config.clients.leases.file) : null;
+  return { file: abs, config, listen, upstreams, categoryFiles, databasePath, leasesFile };
 }
 
 function describeIssue(issue: z.core.$ZodIssue, doc: ReturnType<typeof parseDocument>, lines: LineCounter): string {

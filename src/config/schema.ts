@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { parseCidr } from '../net/cidr.js';
 import { parseIp } from '../net/ip.js';
 import { parseHostPort } from './host-port.js';
+import { circumventionSchema, clientsSchema, databaseSchema, retentionSchema } from './evidence-schema.js';
+
+/** Category names the circumvention detectors own; config categories may not use them. */
+export const RESERVED_CATEGORIES = ['encrypted-dns', 'vpn-proxy', 'doh-canary', 'private-relay', 'ddr'] as const;
 
 /**
  * The one schema of webfilter.yaml: it is the source of the config's types, defaults and validation.
@@ -102,8 +106,14 @@ export const configSchema = z
     log: z
       .strictObject({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+        /** Allowed queries: hourly aggregates per client and domain, one row per query, or nothing. */
+        access: z.enum(['aggregate', 'full', 'off']).default('aggregate'),
       })
       .prefault({}),
+    database: databaseSchema,
+    clients: clientsSchema,
+    circumvention: circumventionSchema,
+    retention: retentionSchema,
   })
   // Cross-field rules. `when: () => true` makes them run even when other fields already failed, so
   // `config check` lists every mistake at once; the input may therefore be partly malformed here.
@@ -118,6 +128,15 @@ export const configSchema = z
           path: ['groups', 'default'],
           message: 'required: the policy for clients in no other group',
         });
+      }
+      for (const name of Object.keys(categories)) {
+        if ((RESERVED_CATEGORIES as readonly string[]).includes(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['categories', name],
+            message: `"${name}" is a circumvention category; configure it under circumvention`,
+          });
+        }
       }
       for (const [name, group] of Object.entries(groups)) {
         if (!isRecord(group)) continue;

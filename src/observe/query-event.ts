@@ -20,6 +20,12 @@ export interface QueryEvent {
   duration: number;
   /** Upstream that answered a forwarded query, or "". */
   upstream: string;
+  /** What a block answered ("NXDOMAIN", "0.0.0.0", …), or "". */
+  response: string;
+  /** Circumvention signal kind of the rule that matched, or "". */
+  signal: string;
+  /** Whether the evidence store keeps a blocked-attempt row for this block (answer rules only signal). */
+  recordBlocked: boolean;
 }
 
 /** Consumes batches of events. Must be quick: slow work belongs in the observer's own bounded queue. */

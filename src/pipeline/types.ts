@@ -1,6 +1,7 @@
 import type { ParsedQuery } from '../dns/query.js';
 import type { ReplyFacts } from '../dns/reply.js';
 import type { ClientInfo } from '../policy/clients.js';
+import type { CategoryInfo } from '../policy/categories.js';
 
 /** Why an answer is what it is (one metric/log label value each). */
 export type AnswerKind = 'forwarded' | 'cached' | 'blocked' | 'exception' | 'refused' | 'error';
@@ -13,6 +14,10 @@ export interface Answer {
   reason: string;
   /** The list entry that matched, for blocks. */
   entry?: string;
+  /** What a synthesised block said ("NXDOMAIN", "0.0.0.0", …). */
+  response?: string;
+  /** The category that blocked, with its signal kind for circumvention rules. */
+  category?: CategoryInfo;
   /** Set on forwarded answers, for the cache. */
   facts?: ReplyFacts;
   upstream?: string;

@@ -3,6 +3,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { DomainIndex } from './domain-index.js';
 import { parseList, type ListProblem } from './list-parser.js';
 import { Policy, type CompiledGroup } from './policy.js';
+import { ANSWER_RULES, categoryInfos } from './categories.js';
 
 /** What one list file contributed, kept so a reload can fall back to it if the file becomes unreadable. */
 export interface ListSnapshot {
@@ -34,14 +35,15 @@ export class ListLoadError extends Error {}
  * `previous` holds the snapshots of the last good load: an unreadable file then keeps its old entries.
  */
 export async function compilePolicy(loaded: LoadedConfig, previous?: Map<string, ListSnapshot>): Promise<CompiledPolicy> {
-  const categories = [...loaded.categoryFiles.keys()];
+  const infos = categoryInfos(loaded.config);
+  const categories = infos.map((c) => c.name);
   const index = new DomainIndex(categories.length);
   const snapshots = new Map<string, ListSnapshot>();
   const reports: CategoryReport[] = [];
   const texts = await Promise.all(
     categories.map((c) =>
       Promise.all(
-        loaded.categoryFiles.get(c)!.map((f) =>
+        (loaded.categoryFiles.get(c) ?? []).map((f) =>
           readFile(f, 'utf8').then(
             (text) => ({ file: f, text, error: null as string | null }),
             (e: NodeJS.ErrnoException) => ({ file: f, text: '', error: e.code ?? e.message }),
@@ -77,8 +79,9 @@ export async function compilePolicy(loaded: LoadedConfig, previous?: Map<string,
     reports.push(report);
   });
   const groups = new Map<string, CompiledGroup>();
+  const everyone = infos.filter((c) => c.everyone).map((c) => c.name);
   for (const [name, g] of Object.entries(loaded.config.groups)) {
-    groups.set(name, { name, blockMask: Policy.groupMask(categories, g.block) });
+    groups.set(name, { name, blockMask: Policy.groupMask(categories, [...everyone, ...g.block]) });
   }
-  return { policy: new Policy(categories, index, groups), reports, snapshots };
+  return { policy: new Policy(infos, index, groups), reports, snapshots };
 }

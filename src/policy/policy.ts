@@ -1,4 +1,5 @@
 import { DomainIndex } from './domain-index.js';
+import type { CategoryInfo } from './categories.js';
 
 /** A group of clients and the categories it blocks, compiled to a bit mask. */
 export interface CompiledGroup {
@@ -9,7 +10,7 @@ export interface CompiledGroup {
 
 /** The policy's verdict for one name: allowed, or blocked by a category through a list entry. */
 export type Decision =
-  { readonly action: 'allow' } | { readonly action: 'block'; readonly category: string; readonly entry: string };
+  { readonly action: 'allow' } | { readonly action: 'block'; readonly category: CategoryInfo; readonly entry: string };
 
 const ALLOW: Decision = Object.freeze({ action: 'allow' });
 
@@ -19,13 +20,16 @@ const ALLOW: Decision = Object.freeze({ action: 'allow' });
  */
 export class Policy {
   private readonly scratch: Uint32Array;
+  /** Category names in index order. */
+  readonly categories: readonly string[];
 
   constructor(
-    readonly categories: readonly string[],
+    readonly infos: readonly CategoryInfo[],
     readonly index: DomainIndex,
     readonly groups: ReadonlyMap<string, CompiledGroup>,
   ) {
     this.scratch = new Uint32Array(2 * index.words);
+    this.categories = infos.map((c) => c.name);
   }
 
   /** Makes a group's mask from category names (all must be known). */
@@ -53,7 +57,7 @@ export class Policy {
         const category = i * 32 + (31 - Math.clz32(hit & -hit));
         return {
           action: 'block',
-          category: this.categories[category],
+          category: this.infos[category],
           entry: this.index.blockingEntry(qname, category) ?? qname,
         };
       }

@@ -94,6 +94,9 @@ export class QueryEdge {
       rcode: wire.readUInt16BE(2) & 0xf,
       duration: (performance.now() - started) / 1000,
       upstream: a.upstream ?? '',
+      response: a.response ?? '',
+      signal: a.category?.signal ?? '',
+      recordBlocked: a.category?.recordBlocked ?? false,
     });
   }
 
@@ -131,6 +134,9 @@ export class QueryEdge {
       rcode,
       duration: (performance.now() - started) / 1000,
       upstream: '',
+      response: '',
+      signal: '',
+      recordBlocked: false,
     });
   }
 }

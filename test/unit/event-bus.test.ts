@@ -18,6 +18,9 @@ const ev = (kind: QueryEvent['kind'], qname = 'x.example'): QueryEvent => ({
   rcode: 0,
   duration: 0.001,
   upstream: '',
+  response: '',
+  signal: '',
+  recordBlocked: false,
 });
 
 test('a full bus drops and counts instead of growing; observers get batches later, in order', async () => {

@@ -1,0 +1,100 @@
+import { validate as validCron } from 'node-cron';
+import { z } from 'zod';
+
+/**
+ * Config sections of the evidence store: database, device names, circumvention detectors and
+ * retention. Part of the one config schema (see schema.ts).
+ */
+
+const int = (def: number, min: number, max: number) => z.number().int().min(min).max(max).default(def);
+const lists = z.array(z.string().min(1)).default([]);
+
+const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+
+export const databaseSchema = z
+  .strictObject({
+    /** SQLite file; its directory must exist and be writable by the daemon. */
+    path: z.string().min(1).default('/var/lib/webfilter/webfilter.db'),
+    /** Events waiting to be written; beyond this they are dropped and counted (DNS is never delayed). */
+    queue_size: int(100_000, 10, 10_000_000),
+    /** Rows per write transaction. */
+    batch_rows: int(1000, 1, 100_000),
+    /** Longest an event waits before its batch is written. */
+    flush_ms: int(250, 10, 60_000),
+  })
+  .prefault({});
+
+export const clientsSchema = z
+  .strictObject({
+    /** IP address or MAC address → device name, e.g. "10.20.12.34": R12-PC07. */
+    names: z
+      .record(
+        z.string().refine((k) => MAC_RE.test(k) || /^[0-9a-f.:]+$/i.test(k), { message: 'keys are IP or MAC addresses' }),
+        z.string().min(1).max(100),
+      )
+      .default({}),
+    /** A DHCP leases file giving IP → MAC and hostname; re-read when it changes. */
+    leases: z
+      .strictObject({
+        file: z.string().min(1),
+        format: z.enum(['dnsmasq', 'isc']).default('dnsmasq'),
+      })
+      .optional(),
+  })
+  .prefault({});
+
+const enabled = z.boolean().default(true);
+
+export const circumventionSchema = z
+  .strictObject({
+    /** Lookups of DoH/DoT/DoQ resolver hostnames: blocked, recorded. */
+    encrypted_dns: z.strictObject({ enabled, lists }).prefault({}),
+    /** Lookups of VPN, proxy and anonymiser services: blocked, recorded. */
+    vpn_proxy: z.strictObject({ enabled, lists }).prefault({}),
+    /** use-application-dns.net: NXDOMAIN keeps Firefox on the network's DNS. */
+    doh_canary: z.strictObject({ enabled }).prefault({}),
+    /** mask.icloud.com, mask-h2.icloud.com: NXDOMAIN turns iCloud Private Relay off on this network. */
+    private_relay: z.strictObject({ enabled }).prefault({}),
+    /** _dns.resolver.arpa (RFC 9462): NODATA, so clients do not upgrade to an encrypted resolver. */
+    ddr: z.strictObject({ enabled }).prefault({}),
+    /** DNS-tunnelling heuristics per client and registrable domain. */
+    tunnel: z
+      .strictObject({
+        enabled,
+        window_seconds: int(60, 5, 3600),
+        /** Unique names under one domain in the window, with long encoded parts, that make a tunnel. */
+        unique_subdomains: int(100, 10, 100_000),
+        /** Mean length of the part before the registrable domain for the unique-names rule. */
+        min_encoded_length: int(20, 4, 250),
+        /** TXT/NULL/ANY queries for unique names under one domain in the window. */
+        txt_queries: int(30, 5, 100_000),
+        /** A label at least this long and at least this random (bits/char) is "encoded data". */
+        long_label: int(50, 20, 63),
+        entropy_bits: z.number().min(1).max(8).default(3.8),
+        /** This many such long encoded names in the window make a tunnel. */
+        long_names: int(10, 1, 100_000),
+      })
+      .prefault({}),
+    /** One client blocked many times for one category in a short time: one signal per window. */
+    persistent_attempts: z
+      .strictObject({
+        enabled,
+        threshold: int(20, 2, 100_000),
+        window_minutes: int(5, 1, 1440),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+export const retentionSchema = z
+  .strictObject({
+    blocked_days: int(365, 1, 3650),
+    signals_days: int(365, 1, 3650),
+    access_days: int(90, 1, 3650),
+    /** When the daily purge runs (cron, local time). */
+    schedule: z
+      .string()
+      .refine((s) => validCron(s), { message: 'is not a cron expression (e.g. "17 3 * * *" = 03:17 daily)' })
+      .default('17 3 * * *'),
+  })
+  .prefault({});
