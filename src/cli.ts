@@ -1,17 +1,16 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { checkConfig } from './commands/config-check.js';
 import { serve } from './commands/serve.js';
+import { VERSION } from './version.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const DEFAULT_CONFIG = process.env.WEBFILTER_CONFIG ?? '/etc/webfilter/webfilter.yaml';
 
 /** Exit codes: 0 ok, 1 error, 2 usage. */
 await yargs(hideBin(process.argv))
   .scriptName('webfilter')
-  .version(pkg.version)
+  .version(VERSION)
   .strict()
   .command(
     'serve',

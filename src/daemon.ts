@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { AnswerCache } from './cache/answer-cache.js';
 import { formatHostPort, type HostPort } from './config/host-port.js';
 import { ConfigError, loadConfig, type LoadedConfig } from './config/load.js';
+import { EvidenceRecorder } from './evidence/recorder.js';
+import { writerInit } from './evidence/settings.js';
 import { EventBus } from './observe/event-bus.js';
 import { StatsLog } from './observe/stats-log.js';
 import { compilePolicy, type CompiledPolicy } from './policy/compile.js';
@@ -21,8 +23,9 @@ export interface DaemonOptions {
   summaryIntervalMs?: number;
 }
 
-/** How long a stop waits for in-flight queries (the whole stop stays under 5 s). */
-const DRAIN_MS = 4000;
+/** How long a stop waits for in-flight queries, then for the evidence queue (all under 5 s). */
+const DRAIN_MS = 2500;
+const FLUSH_MS = 1500;
 
 /**
  * The running filter: listeners on every `server.listen` address (UDP and TCP on the same port),
@@ -34,6 +37,8 @@ export class Daemon {
   private readonly bus = new EventBus();
   private readonly shared: Shared;
   private readonly stats: StatsLog;
+  private recorder!: EvidenceRecorder;
+  private readonly startedAt = Date.now();
   private readonly udpSockets: dgram.Socket[] = [];
   private readonly tcpServers: TcpServer[] = [];
   private stopping = false;
@@ -59,10 +64,21 @@ export class Daemon {
     d.runtime = buildRuntime(loaded, compiled, d.shared);
     d.edge = new QueryEdge(d.runtime.chain, d.bus, opts.log);
     opts.log.level = loaded.config.log.level;
+    const { database, retention } = loaded.config;
+    d.recorder = new EvidenceRecorder({
+      init: writerInit(loaded, d.startedAt),
+      queueSize: database.queue_size,
+      batchRows: database.batch_rows,
+      flushMs: database.flush_ms,
+      retention,
+      log: opts.log,
+    });
+    d.bus.subscribe(d.recorder);
     try {
       await d.listen(loaded.listen);
     } catch (e) {
       d.closeSockets();
+      await d.recorder.close(Date.now() + FLUSH_MS);
       throw e;
     }
     opts.log.info(
@@ -75,6 +91,11 @@ export class Daemon {
   /** The runtime serving queries now. */
   get current(): Runtime {
     return this.runtime;
+  }
+
+  /** The evidence store's recorder (queue depth, drops, write errors). */
+  get evidence(): EvidenceRecorder {
+    return this.recorder;
   }
 
   /**
@@ -103,6 +124,7 @@ export class Daemon {
       if (JSON.stringify(old.upstreams) !== JSON.stringify(loaded.upstreams)) this.shared.cache.clear();
       this.runtime = buildRuntime(loaded, compiled, this.shared);
       this.edge.setChain(this.runtime.chain);
+      this.recorder.reconfigure(writerInit(loaded, this.startedAt), loaded.config.retention);
       log.level = loaded.config.log.level;
       log.info({ categories: compiled.reports.map((r) => `${r.category}:${r.entries}`) }, 'reloaded');
       return true;
@@ -120,10 +142,11 @@ export class Daemon {
     const deadline = Date.now() + DRAIN_MS;
     while (this.edge.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     this.bus.flush();
+    const unwritten = await this.recorder.close(Date.now() + FLUSH_MS);
     this.stats.report();
     this.stats.stop();
     this.closeSockets();
-    this.opts.log.info({ unanswered: this.edge.inFlight }, 'webfilter stopped');
+    this.opts.log.info({ unanswered: this.edge.inFlight, unwritten, dropped: this.recorder.dropped }, 'webfilter stopped');
   }
 
   private closeSockets(): void {

@@ -109,6 +109,8 @@ export async function startDaemon(configYaml: string, files: Record<string, stri
 /** A minimal test config: listen on an ephemeral loopback port, upstreams given, lists in `dir`. */
 export function testConfig(opts: {
   upstreams: number[];
+  /** Extra keys of the `database` section, e.g. "queue_size: 100". */
+  database?: string;
   extra?: string;
   groups?: string;
   categories?: string;
@@ -129,6 +131,7 @@ categories:
 ${opts.categories ?? '  facebook: [facebook.txt]\n  instagram: [instagram.txt]'}
 groups:
 ${opts.groups ?? '  students: { clients: [127.0.0.10/32], block: [facebook, instagram] }\n  sixth-form: { clients: [127.0.0.20/32], block: [] }\n  default: { block: [facebook] }'}
+database: { path: webfilter.db${opts.database ? `, ${opts.database}` : ''} }
 ${opts.extra ?? ''}
 `;
 }

@@ -1,0 +1,201 @@
+import { Worker } from 'node:worker_threads';
+import { schedule, type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+import type { Observer, QueryEvent } from '../observe/query-event.js';
+import type { Retention } from './store.js';
+import type { FromWriter, ToWriter, WriterInit } from './writer-worker.js';
+
+export interface RecorderOptions {
+  init: WriterInit;
+  queueSize: number;
+  batchRows: number;
+  flushMs: number;
+  retention: Retention & { schedule: string };
+  log: Logger;
+}
+
+/** How often a growing drop count is logged. */
+const DROP_LOG_MS = 10_000;
+
+/**
+ * The evidence store's front on the DNS thread: an Observer that queues query events in a bounded
+ * queue and hands them in batches to the writer thread, one batch at a time. When the writer is
+ * stuck (database locked, disk full) the queue fills and further events are dropped and counted:
+ * DNS answers never wait for the database. Also runs the daily retention purge (node-cron).
+ */
+export class EvidenceRecorder implements Observer {
+  private queue: QueryEvent[] = [];
+  private head = 0;
+  private worker!: Worker;
+  private busy = false;
+  private timer: NodeJS.Timeout | null = null;
+  private closing: ((unwritten: number) => void) | null = null;
+  private purgeTask: ScheduledTask;
+  private lastDropLog = 0;
+  private loggedDropped = 0;
+  /** Events dropped because the queue was full. */
+  dropped = 0;
+  /** Failed write attempts (each is retried). */
+  writeErrors = 0;
+  /** Rows stored so far. */
+  written = 0;
+  /** Called with each stored batch's signals, for metrics. */
+  onSignals: (signals: { grp: string; kind: string; count: number }[]) => void = () => {};
+
+  constructor(private opts: RecorderOptions) {
+    this.start();
+    this.purgeTask = schedule(opts.retention.schedule, () => this.purge(Date.now()), {
+      name: 'webfilter-retention',
+      noOverlap: true,
+    });
+  }
+
+  /** Events waiting to be handed to the writer. */
+  get depth(): number {
+    return this.queue.length - this.head;
+  }
+
+  observe(events: readonly QueryEvent[]): void {
+    if (this.closing) return;
+    for (const e of events) {
+      if (e.kind === 'refused' || e.kind === 'error') continue;
+      if (this.depth >= this.opts.queueSize) {
+        this.dropped++;
+        continue;
+      }
+      this.queue.push(e);
+    }
+    this.logDrops();
+    if (this.depth >= this.opts.batchRows) this.pump();
+    else if (this.depth > 0 && !this.timer) this.timer = setTimeout(() => this.pump(), this.opts.flushMs);
+  }
+
+  /**
+   * Applies reloaded settings: detector thresholds, access logging, device names and retention.
+   * (A new database path needs a restart: the log says so.)
+   */
+  reconfigure(init: WriterInit, retention: Retention & { schedule: string }): void {
+    if (init.dbPath !== this.opts.init.dbPath) {
+      this.opts.log.warn({ path: init.dbPath }, 'database.path changed: restart the daemon to apply it');
+    }
+    this.opts.init = { ...init, dbPath: this.opts.init.dbPath };
+    this.post({ type: 'configure', processor: init.processor, devices: init.devices });
+    if (retention.schedule !== this.opts.retention.schedule) {
+      void this.purgeTask.destroy();
+      this.purgeTask = schedule(retention.schedule, () => this.purge(Date.now()), {
+        name: 'webfilter-retention',
+        noOverlap: true,
+      });
+    }
+    this.opts.retention = retention;
+  }
+
+  /** Asks the writer to purge rows past their retention now (the cron job does this daily). */
+  purge(now: number): void {
+    this.post({ type: 'purge', now, retention: this.opts.retention });
+  }
+
+  /**
+   * Hands over everything queued, waits for it to be written (until `deadline`, epoch ms), and stops
+   * the writer. Resolves with how many events or rows could not be stored.
+   */
+  async close(deadline: number): Promise<number> {
+    void this.purgeTask.destroy();
+    while (this.depth > 0 || this.busy) {
+      if (Date.now() >= deadline) break;
+      this.pump();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const left = this.depth;
+    const unwritten = await new Promise<number>((resolve) => {
+      const t = setTimeout(() => resolve(-1), Math.max(100, deadline - Date.now()));
+      this.closing = (n) => {
+        clearTimeout(t);
+        resolve(n);
+      };
+      this.post({ type: 'close' });
+    });
+    await this.worker.terminate();
+    this.logDrops(true);
+    return left + Math.max(0, unwritten);
+  }
+
+  private start(): void {
+    // Under tsx (tests) this module is a .ts file and so is the worker next to it.
+    const file = import.meta.url.endsWith('.ts') ? './writer-worker.ts' : './writer-worker.js';
+    this.worker = new Worker(new URL(file, import.meta.url), { workerData: this.opts.init });
+    this.worker.on('message', (m: FromWriter) => this.onMessage(m));
+    this.worker.on('error', (e) => this.opts.log.error({ err: e }, 'evidence writer crashed'));
+    this.worker.on('exit', (code) => {
+      if (this.closing) return;
+      this.opts.log.error({ code }, 'evidence writer stopped: restarting it');
+      this.busy = false;
+      setTimeout(() => this.start(), 1000).unref();
+    });
+  }
+
+  private pump(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.busy || this.depth === 0) return;
+    const end = Math.min(this.queue.length, this.head + this.opts.batchRows);
+    const events = this.queue.slice(this.head, end);
+    this.head = end;
+    if (this.head > 50_000 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    this.busy = true;
+    this.post({ type: 'batch', events, dropped: this.dropped, writeErrors: this.writeErrors });
+  }
+
+  private post(m: ToWriter): void {
+    this.worker.postMessage(m);
+  }
+
+  private onMessage(m: FromWriter): void {
+    switch (m.type) {
+      case 'written':
+        this.busy = false;
+        this.written += m.rows;
+        if (m.signals.length > 0) this.onSignals(m.signals);
+        if (this.depth > 0) {
+          if (this.depth >= this.opts.batchRows || this.closing) this.pump();
+          else if (!this.timer) this.timer = setTimeout(() => this.pump(), this.opts.flushMs);
+        }
+        break;
+      case 'write-failed':
+        this.writeErrors++;
+        // Once per failure streak is enough in the log; the count keeps growing.
+        if (this.writeErrors === 1 || this.writeErrors % 50 === 0) {
+          this.opts.log.error(
+            { error: m.error, code: m.code, failures: this.writeErrors },
+            'evidence store write failed: retrying',
+          );
+        }
+        break;
+      case 'purged':
+        this.opts.log.info({ deleted: m.result }, 'retention purge done');
+        break;
+      case 'purge-failed':
+        this.opts.log.error({ error: m.error }, 'retention purge failed');
+        break;
+      case 'closed':
+        this.closing?.(m.unwritten);
+        break;
+    }
+  }
+
+  private logDrops(force = false): void {
+    const now = Date.now();
+    if (this.dropped === this.loggedDropped || (!force && now - this.lastDropLog < DROP_LOG_MS)) return;
+    this.opts.log.warn(
+      { dropped: this.dropped, since_last: this.dropped - this.loggedDropped },
+      'evidence queue full: events dropped',
+    );
+    this.loggedDropped = this.dropped;
+    this.lastDropLog = now;
+  }
+}

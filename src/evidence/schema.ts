@@ -1,0 +1,138 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Schema migrations, applied in order at open. PRAGMA user_version holds the version reached; an
+ * older database is upgraded in place, never wiped; a newer one is refused (this code cannot know
+ * what it would be writing into).
+ */
+export const MIGRATIONS: { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE blocked (
+        id        INTEGER PRIMARY KEY,
+        ts        INTEGER NOT NULL,           -- when the query arrived, ms since the Unix epoch (UTC)
+        client    TEXT NOT NULL,              -- client IP address
+        device    TEXT NOT NULL DEFAULT '',   -- device name at query time ('' = unknown)
+        grp       TEXT NOT NULL,              -- group the client was in
+        qname     TEXT NOT NULL,
+        qtype     TEXT NOT NULL,              -- A, AAAA, HTTPS, TYPE65280 ...
+        category  TEXT NOT NULL,
+        entry     TEXT NOT NULL,              -- the list entry that matched
+        response  TEXT NOT NULL,              -- what the client was told: NXDOMAIN, NODATA, 0.0.0.0 ...
+        transport TEXT NOT NULL               -- udp | tcp
+      );
+      CREATE INDEX blocked_ts ON blocked (ts);
+      CREATE INDEX blocked_client_ts ON blocked (client, ts);
+
+      CREATE TABLE signals (
+        id        INTEGER PRIMARY KEY,
+        first_ts  INTEGER NOT NULL,
+        last_ts   INTEGER NOT NULL,
+        client    TEXT NOT NULL,
+        device    TEXT NOT NULL DEFAULT '',
+        grp       TEXT NOT NULL,
+        kind      TEXT NOT NULL,              -- encrypted-dns, vpn-proxy, doh-canary, private-relay, ddr, tunnel, persistent-attempts
+        severity  TEXT NOT NULL,              -- low | medium | high
+        qname     TEXT NOT NULL,              -- the first name seen
+        domain    TEXT NOT NULL,              -- registrable domain (or category for persistent-attempts)
+        detail    TEXT NOT NULL,
+        count     INTEGER NOT NULL            -- occurrences merged into this row (same client+kind+domain within 10 min)
+      );
+      CREATE INDEX signals_dedup ON signals (client, kind, domain, last_ts);
+      CREATE INDEX signals_ts ON signals (last_ts);
+
+      -- Access log, aggregated: one row per hour, client and registrable domain.
+      CREATE TABLE clients (
+        id      INTEGER PRIMARY KEY,
+        address TEXT NOT NULL,
+        device  TEXT NOT NULL,
+        grp     TEXT NOT NULL,
+        UNIQUE (address, device, grp)
+      );
+      CREATE TABLE domains (
+        id   INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE
+      );
+      CREATE TABLE access_hourly (
+        hour      INTEGER NOT NULL,           -- hours since the Unix epoch (UTC): ts / 3600000
+        client_id INTEGER NOT NULL REFERENCES clients (id),
+        domain_id INTEGER NOT NULL REFERENCES domains (id),
+        count     INTEGER NOT NULL,
+        first_ts  INTEGER NOT NULL,
+        last_ts   INTEGER NOT NULL,
+        PRIMARY KEY (hour, client_id, domain_id)
+      ) WITHOUT ROWID;
+
+      -- Access log, one row per query (log.access: full).
+      CREATE TABLE access (
+        id        INTEGER PRIMARY KEY,
+        ts        INTEGER NOT NULL,
+        client    TEXT NOT NULL,
+        device    TEXT NOT NULL DEFAULT '',
+        grp       TEXT NOT NULL,
+        qname     TEXT NOT NULL,
+        qtype     TEXT NOT NULL,
+        result    TEXT NOT NULL               -- forwarded | cached | exception
+      );
+      CREATE INDEX access_ts ON access (ts);
+
+      -- The running daemon's heartbeat (one row), for \`webfilter status\`.
+      CREATE TABLE daemon (
+        id           INTEGER PRIMARY KEY CHECK (id = 1),
+        pid          INTEGER NOT NULL,
+        version      TEXT NOT NULL,
+        started_at   INTEGER NOT NULL,
+        last_seen    INTEGER NOT NULL,
+        last_write   INTEGER NOT NULL,
+        dropped      INTEGER NOT NULL,
+        write_errors INTEGER NOT NULL
+      );
+
+      -- Readable views for people who query the database directly (times in UTC ISO-8601).
+      CREATE VIEW v_blocked AS
+        SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ts / 1000.0, 'unixepoch') AS time, client, device, grp AS "group",
+               qname, qtype, category, entry, response, transport
+        FROM blocked;
+      CREATE VIEW v_signals AS
+        SELECT strftime('%Y-%m-%dT%H:%M:%fZ', first_ts / 1000.0, 'unixepoch') AS first_seen,
+               strftime('%Y-%m-%dT%H:%M:%fZ', last_ts / 1000.0, 'unixepoch') AS last_seen,
+               client, device, grp AS "group", kind, severity, qname, domain, detail, count
+        FROM signals;
+      CREATE VIEW v_access_hourly AS
+        SELECT strftime('%Y-%m-%dT%H:00Z', a.hour * 3600, 'unixepoch') AS hour, c.address AS client, c.device,
+               c.grp AS "group", d.name AS domain, a.count,
+               strftime('%Y-%m-%dT%H:%M:%fZ', a.first_ts / 1000.0, 'unixepoch') AS first_seen,
+               strftime('%Y-%m-%dT%H:%M:%fZ', a.last_ts / 1000.0, 'unixepoch') AS last_seen
+        FROM access_hourly a JOIN clients c ON c.id = a.client_id JOIN domains d ON d.id = a.domain_id;
+    `,
+  },
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/** Thrown for a database written by a newer webfilter. */
+export class SchemaTooNewError extends Error {}
+
+/**
+ * Brings the database up to SCHEMA_VERSION, each migration in its own transaction. A fresh file
+ * first gets incremental auto-vacuum (it can only be set before the first table).
+ */
+export function migrate(db: Database.Database): { from: number; to: number } {
+  const from = db.pragma('user_version', { simple: true }) as number;
+  if (from > SCHEMA_VERSION) {
+    throw new SchemaTooNewError(
+      `database schema is version ${from}, newer than this webfilter understands (${SCHEMA_VERSION}): upgrade webfilter`,
+    );
+  }
+  if (from === 0) db.pragma('auto_vacuum = INCREMENTAL');
+  for (const m of MIGRATIONS) {
+    if (m.version <= from) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+  return { from, to: SCHEMA_VERSION };
+}

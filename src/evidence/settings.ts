@@ -1,0 +1,24 @@
+import type { LoadedConfig } from '../config/load.js';
+import { VERSION } from '../version.js';
+import type { WriterInit } from './writer-worker.js';
+
+/** The evidence writer's settings, from a loaded config. */
+export function writerInit(loaded: LoadedConfig, startedAt: number): WriterInit {
+  const { config } = loaded;
+  return {
+    dbPath: loaded.databasePath,
+    processor: {
+      access: config.log.access,
+      tunnel: config.circumvention.tunnel,
+      persistent: config.circumvention.persistent_attempts,
+    },
+    devices: {
+      names: config.clients.names,
+      leases:
+        config.clients.leases && loaded.leasesFile ? { file: loaded.leasesFile, format: config.clients.leases.format } : null,
+    },
+    version: VERSION,
+    pid: process.pid,
+    startedAt,
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * The evidence writer thread: owns the SQLite connection, so no database call (a lock wait, a slow
+ * disk, a purge) can ever stall the DNS thread. Receives batches of query events, turns them into
+ * rows and writes each batch in one transaction. A failed write keeps its rows and is retried here;
+ * the main thread sends no new batch until this one is stored, so its bounded queue takes the strain.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { QueryEvent } from '../observe/query-event.js';
+import { DeviceNames, type DeviceConfig } from './devices.js';
+import { EvidenceProcessor, type ProcessorConfig } from './processor.js';
+import type { Rows } from './rows.js';
+import { EvidenceStore, type Retention } from './store.js';
+
+export interface WriterInit {
+  dbPath: string;
+  processor: ProcessorConfig;
+  devices: DeviceConfig;
+  version: string;
+  pid: number;
+  startedAt: number;
+}
+
+/** Main → writer. */
+export type ToWriter =
+  | { type: 'batch'; events: QueryEvent[]; dropped: number; writeErrors: number }
+  | { type: 'purge'; now: number; retention: Retention }
+  | { type: 'configure'; processor: ProcessorConfig; devices: DeviceConfig }
+  | { type: 'close' };
+
+/** Writer → main. */
+export type FromWriter =
+  | { type: 'written'; rows: number; signals: { grp: string; kind: string; count: number }[] }
+  | { type: 'write-failed'; error: string; code: string }
+  | { type: 'purged'; result: Record<string, number> }
+  | { type: 'purge-failed'; error: string }
+  | { type: 'closed'; unwritten: number };
+
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5000;
+const HEARTBEAT_MS = 10_000;
+
+const init = workerData as WriterInit;
+const port = parentPort!;
+let processor = new EvidenceProcessor(init.processor, new DeviceNames(init.devices));
+let store: EvidenceStore | null = null;
+let held: Rows | null = null;
+let retryMs = RETRY_MIN_MS;
+let retryTimer: NodeJS.Timeout | null = null;
+let counters = { dropped: 0, writeErrors: 0 };
+
+const send = (m: FromWriter) => port.postMessage(m);
+const count = (r: Rows) => r.blocked.length + r.signals.length + r.accessHourly.length + r.access.length;
+
+function openStore(): EvidenceStore {
+  store ??= EvidenceStore.open(init.dbPath);
+  return store;
+}
+
+/** Tries to store the held rows; on failure schedules a retry with backoff. */
+function flushHeld(): boolean {
+  if (!held) return true;
+  try {
+    openStore().write(held);
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    if (store && /SQLITE_CORRUPT|SQLITE_NOTADB/.test(err.code ?? '')) {
+      store.close();
+      store = null;
+    }
+    send({ type: 'write-failed', error: err.message, code: err.code ?? 'ERROR' });
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      flushHeld();
+    }, retryMs);
+    retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
+    return false;
+  }
+  const rows = held;
+  held = null;
+  retryMs = RETRY_MIN_MS;
+  const bySignal = new Map<string, { grp: string; kind: string; count: number }>();
+  for (const s of rows.signals) {
+    const k = `${s.grp}\u0000${s.kind}`;
+    const cur = bySignal.get(k) ?? { grp: s.grp, kind: s.kind, count: 0 };
+    cur.count += 1;
+    bySignal.set(k, cur);
+  }
+  send({ type: 'written', rows: count(rows), signals: [...bySignal.values()] });
+  return true;
+}
+
+function heartbeat(): void {
+  try {
+    openStore().heartbeat({ pid: init.pid, version: init.version, startedAt: init.startedAt, now: Date.now(), ...counters });
+  } catch {
+    // The next write reports the problem; a heartbeat is not worth a second report.
+  }
+}
+
+const beat = setInterval(heartbeat, HEARTBEAT_MS);
+
+port.on('message', (m: ToWriter) => {
+  if (m.type === 'batch') {
+    counters = { dropped: m.dropped, writeErrors: m.writeErrors };
+    held = processor.process(m.events);
+    flushHeld();
+  } else if (m.type === 'configure') {
+    processor = new EvidenceProcessor(m.processor, new DeviceNames(m.devices));
+  } else if (m.type === 'purge') {
+    try {
+      send({ type: 'purged', result: { ...openStore().purge(m.now, m.retention) } });
+    } catch (e) {
+      send({ type: 'purge-failed', error: (e as Error).message });
+    }
+  } else if (m.type === 'close') {
+    clearInterval(beat);
+    if (retryTimer) clearTimeout(retryTimer);
+    // One last attempt for rows still held (e.g. the database was locked until now).
+    const unwritten = flushHeld() ? 0 : count(held!);
+    if (retryTimer) clearTimeout(retryTimer);
+    heartbeat();
+    store?.close();
+    send({ type: 'closed', unwritten });
+    port.close();
+  }
+});
+
+heartbeat();
