@@ -65,7 +65,7 @@ export const circumventionSchema = z
         /** Unique names under one domain in the window, with long encoded parts, that make a tunnel. */
         unique_subdomains: int(100, 10, 100_000),
         /** Mean length of the part before the registrable domain for the unique-names rule. */
-        min_encoded_length: int(20, 4, 250),
+        min_encoded_length: int(60, 4, 250),
         /** TXT/NULL/ANY queries for unique names under one domain in the window. */
         txt_queries: int(30, 5, 100_000),
         /** A label at least this long and at least this random (bits/char) is "encoded data". */

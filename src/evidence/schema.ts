@@ -115,24 +115,21 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 /** Thrown for a database written by a newer webfilter. */
 export class SchemaTooNewError extends Error {}
 
-/**
- * Brings the database up to SCHEMA_VERSION, each migration in its own transaction. A fresh file
- * first gets incremental auto-vacuum (it can only be set before the first table).
- */
-export function migrate(db: Database.Database): { from: number; to: number } {
+/** Brings the database up to the last of `migrations`, each in its own transaction. */
+export function migrate(db: Database.Database, migrations = MIGRATIONS): { from: number; to: number } {
   const from = db.pragma('user_version', { simple: true }) as number;
-  if (from > SCHEMA_VERSION) {
+  const latest = migrations[migrations.length - 1].version;
+  if (from > latest) {
     throw new SchemaTooNewError(
-      `database schema is version ${from}, newer than this webfilter understands (${SCHEMA_VERSION}): upgrade webfilter`,
+      `database schema is version ${from}, newer than this webfilter understands (${latest}): upgrade webfilter`,
     );
   }
-  if (from === 0) db.pragma('auto_vacuum = INCREMENTAL');
-  for (const m of MIGRATIONS) {
+  for (const m of migrations) {
     if (m.version <= from) continue;
     db.transaction(() => {
       db.exec(m.sql);
       db.pragma(`user_version = ${m.version}`);
     })();
   }
-  return { from, to: SCHEMA_VERSION };
+  return { from, to: latest };
 }

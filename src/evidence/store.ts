@@ -91,7 +91,11 @@ export class EvidenceStore {
     if (fresh) mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
     const db = new Database(file, { timeout: opts.busyTimeoutMs ?? 5000 });
     try {
-      if (fresh) chmodSync(file, 0o640);
+      if (fresh) {
+        chmodSync(file, 0o640);
+        // Only possible before the first table, and must precede the switch to WAL.
+        db.pragma('auto_vacuum = INCREMENTAL');
+      }
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       migrate(db);

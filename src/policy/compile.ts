@@ -55,11 +55,15 @@ export async function compilePolicy(loaded: LoadedConfig, previous?: Map<string,
   categories.forEach((category, ci) => {
     const report: CategoryReport = {
       category,
-      files: loaded.categoryFiles.get(category)!,
+      files: loaded.categoryFiles.get(category) ?? [],
       entries: 0,
       unreadable: [],
       problems: [],
     };
+    // Answer rules have built-in names rather than list files.
+    const builtin = (ANSWER_RULES as Record<string, { domains: readonly string[] }>)[category];
+    for (const d of builtin?.domains ?? []) index.add(d, ci, false);
+    report.entries += builtin?.domains.length ?? 0;
     for (const { file, text, error } of texts[ci]) {
       let snap: ListSnapshot;
       if (error !== null) {
