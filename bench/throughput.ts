@@ -55,6 +55,8 @@ cache: { max_entries: 100000 }
 categories:
 ${lists.map((l) => `  ${l}: [${path.join(ROOT, 'blocklists/social-media', `${l}.txt`)}]`).join('\n')}
 groups: { default: { block: [facebook, instagram, twitter-x] } }
+database: { path: ${path.join(dir, 'bench.db')} }
+metrics: { listen: "127.0.0.1:0" }
 log: { level: warn }
 `,
 );

@@ -5,7 +5,9 @@ import { formatHostPort, type HostPort } from './config/host-port.js';
 import { ConfigError, loadConfig, type LoadedConfig } from './config/load.js';
 import { EvidenceRecorder } from './evidence/recorder.js';
 import { writerInit } from './evidence/settings.js';
+import { Monitoring } from './metrics/monitoring.js';
 import { EventBus } from './observe/event-bus.js';
+import { VERSION } from './version.js';
 import { StatsLog } from './observe/stats-log.js';
 import { compilePolicy, type CompiledPolicy } from './policy/compile.js';
 import { buildRuntime, type Runtime, type Shared } from './runtime.js';
@@ -38,6 +40,7 @@ export class Daemon {
   private readonly shared: Shared;
   private readonly stats: StatsLog;
   private recorder!: EvidenceRecorder;
+  private readonly monitoring: Monitoring;
   private readonly startedAt = Date.now();
   private readonly udpSockets: dgram.Socket[] = [];
   private readonly tcpServers: TcpServer[] = [];
@@ -47,12 +50,23 @@ export class Daemon {
   readonly addresses: string[] = [];
 
   private constructor(private readonly opts: DaemonOptions) {
-    this.shared = {
-      cache: new AnswerCache({ maxEntries: 0, maxTtl: 0, maxNegativeTtl: 0 }),
-      udp: new UdpExchange(),
-    };
+    const cache = new AnswerCache({ maxEntries: 0, maxTtl: 0, maxNegativeTtl: 0 });
+    this.monitoring = new Monitoring(
+      {
+        cacheEntries: () => cache.size,
+        cacheHits: () => cache.hits,
+        cacheMisses: () => cache.misses,
+        queueDepth: () => this.bus.depth + (this.recorder?.depth ?? 0),
+        dropped: () => this.bus.dropped + (this.recorder?.dropped ?? 0),
+        writeErrors: () => this.recorder?.writeErrors ?? 0,
+      },
+      VERSION,
+      opts.log,
+    );
+    this.shared = { cache, udp: new UdpExchange(), onExchange: this.monitoring.onExchange };
     this.stats = new StatsLog(opts.log, opts.summaryIntervalMs ?? 300_000);
     this.bus.subscribe(this.stats);
+    this.bus.subscribe(this.monitoring.metrics);
   }
 
   /** Loads the config and lists, binds every listener, and returns the running daemon. Throws ConfigError. */
@@ -74,15 +88,24 @@ export class Daemon {
       log: opts.log,
     });
     d.bus.subscribe(d.recorder);
+    d.recorder.onSignals = d.monitoring.metrics.onSignals;
+    d.monitoring.metrics.onReload(true);
     try {
       await d.listen(loaded.listen);
+      await d.monitoring.start(loaded.config.metrics, () => d.runtime.forwarder);
     } catch (e) {
       d.closeSockets();
+      d.monitoring.stop();
       await d.recorder.close(Date.now() + FLUSH_MS);
       throw e;
     }
     opts.log.info(
-      { listen: d.addresses, upstreams: loaded.upstreams.map(formatHostPort), groups: [...compiled.policy.groups.keys()] },
+      {
+        listen: d.addresses,
+        metrics: d.monitoring.address,
+        upstreams: loaded.upstreams.map(formatHostPort),
+        groups: [...compiled.policy.groups.keys()],
+      },
       'webfilter listening',
     );
     return d;
@@ -114,6 +137,7 @@ export class Daemon {
       } catch (e) {
         const problems = e instanceof ConfigError ? e.problems : [(e as Error).message];
         log.error({ problems }, 'reload rejected: keeping the previous config');
+        this.monitoring.metrics.onReload(false);
         return false;
       }
       this.reportLists(compiled);
@@ -125,6 +149,8 @@ export class Daemon {
       this.runtime = buildRuntime(loaded, compiled, this.shared);
       this.edge.setChain(this.runtime.chain);
       this.recorder.reconfigure(writerInit(loaded, this.startedAt), loaded.config.retention);
+      this.monitoring.reconfigure(loaded.config.metrics);
+      this.monitoring.metrics.onReload(true);
       log.level = loaded.config.log.level;
       log.info({ categories: compiled.reports.map((r) => `${r.category}:${r.entries}`) }, 'reloaded');
       return true;
@@ -145,6 +171,7 @@ export class Daemon {
     const unwritten = await this.recorder.close(Date.now() + FLUSH_MS);
     this.stats.report();
     this.stats.stop();
+    this.monitoring.stop();
     this.closeSockets();
     this.opts.log.info({ unanswered: this.edge.inFlight, unwritten, dropped: this.recorder.dropped }, 'webfilter stopped');
   }
@@ -190,6 +217,7 @@ export class Daemon {
 
   private reportLists(compiled: CompiledPolicy): void {
     const log = this.opts.log;
+    this.monitoring.metrics.onLists(compiled.reports);
     for (const r of compiled.reports) {
       for (const u of r.unreadable) {
         log.error({ category: r.category, file: u.file, error: u.error }, 'list unreadable: keeping its previous entries');

@@ -110,6 +110,15 @@ export const configSchema = z
         access: z.enum(['aggregate', 'full', 'off']).default('aggregate'),
       })
       .prefault({}),
+    metrics: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Prometheus scrapes /metrics here; /healthz and /readyz too. Keep it off the client networks. */
+        listen: hostPort(null).default('127.0.0.1:9253'),
+        /** Not ready when no upstream has answered within this long (an idle daemon probes). */
+        upstream_fresh_seconds: z.number().int().min(5).max(3600).default(60),
+      })
+      .prefault({}),
     database: databaseSchema,
     clients: clientsSchema,
     circumvention: circumventionSchema,

@@ -160,11 +160,13 @@ export class EvidenceRecorder implements Observer {
       case 'written':
         this.busy = false;
         this.written += m.rows;
-        if (m.signals.length > 0) this.onSignals(m.signals);
         if (this.depth > 0) {
           if (this.depth >= this.opts.batchRows || this.closing) this.pump();
           else if (!this.timer) this.timer = setTimeout(() => this.pump(), this.opts.flushMs);
         }
+        break;
+      case 'signals':
+        this.onSignals(m.signals);
         break;
       case 'write-failed':
         this.writeErrors++;

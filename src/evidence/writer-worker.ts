@@ -29,7 +29,8 @@ export type ToWriter =
 
 /** Writer → main. */
 export type FromWriter =
-  | { type: 'written'; rows: number; signals: { grp: string; kind: string; count: number }[] }
+  | { type: 'written'; rows: number }
+  | { type: 'signals'; signals: { grp: string; kind: string; count: number }[] }
   | { type: 'write-failed'; error: string; code: string }
   | { type: 'purged'; result: Record<string, number> }
   | { type: 'purge-failed'; error: string }
@@ -78,15 +79,19 @@ function flushHeld(): boolean {
   const rows = held;
   held = null;
   retryMs = RETRY_MIN_MS;
-  const bySignal = new Map<string, { grp: string; kind: string; count: number }>();
+  send({ type: 'written', rows: count(rows) });
+  return true;
+}
+
+function summarise(rows: Rows): { grp: string; kind: string; count: number }[] {
+  const by = new Map<string, { grp: string; kind: string; count: number }>();
   for (const s of rows.signals) {
     const k = `${s.grp}\u0000${s.kind}`;
-    const cur = bySignal.get(k) ?? { grp: s.grp, kind: s.kind, count: 0 };
+    const cur = by.get(k) ?? { grp: s.grp, kind: s.kind, count: 0 };
     cur.count += 1;
-    bySignal.set(k, cur);
+    by.set(k, cur);
   }
-  send({ type: 'written', rows: count(rows), signals: [...bySignal.values()] });
-  return true;
+  return [...by.values()];
 }
 
 function heartbeat(): void {
@@ -103,6 +108,8 @@ port.on('message', (m: ToWriter) => {
   if (m.type === 'batch') {
     counters = { dropped: m.dropped, writeErrors: m.writeErrors };
     held = processor.process(m.events);
+    // Signals are counted when found (for metrics), whether or not the database takes them now.
+    if (held.signals.length > 0) send({ type: 'signals', signals: summarise(held) });
     flushHeld();
   } else if (m.type === 'configure') {
     processor = new EvidenceProcessor(m.processor, new DeviceNames(m.devices));

@@ -32,8 +32,6 @@ export type ExchangeObserver = (upstream: string, outcome: string, seconds: numb
  */
 export class Forwarder {
   private inFlight = 0;
-  /** Epoch ms of the last good reply from any upstream (0 = never). */
-  lastSuccessAt = 0;
   private readonly names: string[];
 
   constructor(
@@ -92,7 +90,6 @@ export class Forwarder {
           facts.rcode === RCODE.SERVFAIL ? 'servfail' : 'refused',
         );
       }
-      this.lastSuccessAt = Date.now();
       this.observe(name, 'ok', (performance.now() - started) / 1000);
       return { reply, facts, upstream: name };
     } catch (e) {

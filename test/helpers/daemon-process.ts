@@ -10,6 +10,8 @@ export const CLI = path.join(ROOT, 'dist/cli.js');
 
 export interface DaemonProcess {
   port: number;
+  /** Where /metrics is served ("127.0.0.1:PORT"), or null. */
+  metrics: string | null;
   /** Every bound address as logged, e.g. ["127.0.0.1:41234", "[::1]:41235"]. */
   addresses: string[];
   child: ChildProcess;
@@ -91,6 +93,7 @@ export async function startDaemon(configYaml: string, files: Record<string, stri
   );
   return {
     port,
+    metrics: (listening.metrics as string | null) ?? null,
     addresses: listening.listen as string[],
     child,
     logs,
@@ -111,6 +114,8 @@ export function testConfig(opts: {
   upstreams: number[];
   /** Extra keys of the `database` section, e.g. "queue_size: 100". */
   database?: string;
+  /** Extra keys of the `metrics` section. */
+  metrics?: string;
   extra?: string;
   groups?: string;
   categories?: string;
@@ -132,6 +137,7 @@ ${opts.categories ?? '  facebook: [facebook.txt]\n  instagram: [instagram.txt]'}
 groups:
 ${opts.groups ?? '  students: { clients: [127.0.0.10/32], block: [facebook, instagram] }\n  sixth-form: { clients: [127.0.0.20/32], block: [] }\n  default: { block: [facebook] }'}
 database: { path: webfilter.db${opts.database ? `, ${opts.database}` : ''} }
+metrics: { listen: "127.0.0.1:0"${opts.metrics ? `, ${opts.metrics}` : ''} }
 ${opts.extra ?? ''}
 `;
 }

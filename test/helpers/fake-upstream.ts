@@ -6,15 +6,28 @@ import net from 'node:net';
 export type UpstreamAction = Buffer | null | { delayMs: number; reply: Buffer | null } | { raw: Buffer[] };
 export type UpstreamHandler = (query: Buffer, transport: 'udp' | 'tcp') => UpstreamAction;
 
+/** The daemon's readiness probe (`. IN NS`): answered, but not recorded in `received`. */
+function isProbe(q: Buffer): boolean {
+  return q.length >= 17 && q[12] === 0 && q.readUInt16BE(13) === 2;
+}
+
 export interface FakeUpstream {
   port: number;
-  /** Every query received, in order. */
+  /** Every query received, in order (except readiness probes). */
   received: { query: Buffer; transport: 'udp' | 'tcp'; fromPort: number }[];
   handler: UpstreamHandler;
   close(): Promise<void>;
 }
 
-export async function startFakeUpstream(handler: UpstreamHandler, host = '127.0.0.1'): Promise<FakeUpstream> {
+/**
+ * `answerProbes: false` makes it ignore the daemon's readiness probes too (a dead upstream).
+ */
+export async function startFakeUpstream(
+  handler: UpstreamHandler,
+  opts: { host?: string; answerProbes?: boolean } = {},
+): Promise<FakeUpstream> {
+  const host = opts.host ?? '127.0.0.1';
+  const answerProbes = opts.answerProbes ?? true;
   const udp = dgram.createSocket('udp4');
   await new Promise<void>((r) => udp.bind({ address: host, port: 0 }, r));
   const port = udp.address().port;
@@ -30,6 +43,12 @@ export async function startFakeUpstream(handler: UpstreamHandler, host = '127.0.
       while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
         const q = buf.subarray(2, 2 + buf.readUInt16BE(0));
         buf = buf.subarray(2 + q.length);
+        if (isProbe(q)) {
+          if (!answerProbes) continue;
+          const r = probeReply(q);
+          s.write(Buffer.concat([Buffer.from([0, r.length]), r]));
+          continue;
+        }
         fake.received.push({ query: Buffer.from(q), transport: 'tcp', fromPort: s.remotePort ?? 0 });
         act(fake.handler(q, 'tcp'), timers, (r) => s.write(Buffer.concat([Buffer.from([r.length >> 8, r.length & 0xff]), r])));
       }
@@ -47,10 +66,22 @@ export async function startFakeUpstream(handler: UpstreamHandler, host = '127.0.
     },
   };
   udp.on('message', (q, rinfo) => {
+    if (isProbe(q)) {
+      if (answerProbes) udp.send(probeReply(q), rinfo.port, rinfo.address);
+      return;
+    }
     fake.received.push({ query: q, transport: 'udp', fromPort: rinfo.port });
     act(fake.handler(q, 'udp'), timers, (r) => udp.send(r, rinfo.port, rinfo.address));
   });
   return fake;
+}
+
+/** NOERROR, no records: enough for the probe to count as an answer. */
+function probeReply(q: Buffer): Buffer {
+  const r = Buffer.from(q.subarray(0, 17));
+  r.writeUInt16BE(0x8180, 2);
+  r.writeUInt16BE(0, 10);
+  return r;
 }
 
 function act(a: UpstreamAction, timers: Set<NodeJS.Timeout>, send: (r: Buffer) => void): void {
