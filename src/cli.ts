@@ -1,52 +1,91 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { DEFAULT_CONFIG } from './cli/context.js';
+import { CommandError, UsageError } from './cli/errors.js';
+import { checkCommand } from './commands/check.js';
 import { checkConfig } from './commands/config-check.js';
+import { exceptionCommands } from './commands/exception.js';
+import { exportCommand } from './commands/export.js';
+import { listsCommand } from './commands/lists.js';
+import { logsCommand } from './commands/logs.js';
+import { reportCommand } from './commands/report.js';
 import { serve } from './commands/serve.js';
+import { statusCommand } from './commands/status.js';
+import { ExceptionRequestError } from './exceptions/validate-exception.js';
 import { VERSION } from './version.js';
 
-const DEFAULT_CONFIG = process.env.WEBFILTER_CONFIG ?? '/etc/webfilter/webfilter.yaml';
-
 /** Exit codes: 0 ok, 1 error, 2 usage. */
-await yargs(hideBin(process.argv))
-  .scriptName('webfilter')
-  .version(VERSION)
-  .strict()
-  .command(
-    'serve',
-    'Run the DNS filter daemon',
-    (y) =>
-      y
-        .option('config', { alias: 'c', type: 'string', default: DEFAULT_CONFIG, describe: 'Config file (or $WEBFILTER_CONFIG)' })
-        .example('$0 serve --config /etc/webfilter/webfilter.yaml', 'Run with the production config')
-        .example('$0 serve --config config/example.yaml', 'Run on 127.0.0.1:5353 for a try-out'),
-    async (argv) => {
-      await serve(argv.config);
-    },
-  )
-  .command('config', 'Work with config files', (y) =>
-    y
-      .command(
-        'check <file>',
-        'Validate a config and its lists; exit 0 if usable, 1 if not',
-        (c) =>
-          c
-            .positional('file', { type: 'string', demandOption: true, describe: 'Config file to check' })
-            .example('$0 config check /etc/webfilter/webfilter.yaml', 'Check before reloading the daemon'),
-        async (argv) => {
-          process.exitCode = await checkConfig(argv.file);
-        },
-      )
-      .demandCommand(1, 'Name a config command: check'),
-  )
-  .demandCommand(1, 'Name a command: serve or config check')
-  .fail((msg, err, y) => {
-    if (err) {
-      process.stderr.write(`webfilter: ${err.message}\n`);
-      process.exit(1);
-    }
-    process.stderr.write(`${y.help()}\n\nwebfilter: ${msg}\n`);
+function fail(e: unknown): never {
+  if (e instanceof UsageError) {
+    process.stderr.write(`webfilter: ${e.message}\n(see webfilter --help)\n`);
     process.exit(2);
-  })
-  .help()
-  .parseAsync();
+  }
+  if (e instanceof ExceptionRequestError) {
+    process.stderr.write(`webfilter: nothing was added:\n  ${e.problems.join('\n  ')}\n`);
+    process.exit(1);
+  }
+  if (e instanceof CommandError) {
+    process.stderr.write(`webfilter: ${e.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`webfilter: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(1);
+}
+
+try {
+  await yargs(hideBin(process.argv))
+    .scriptName('webfilter')
+    .version(VERSION)
+    .strict()
+    .wrap(Math.min(120, process.stdout.columns || 100))
+    .option('config', {
+      alias: 'c',
+      type: 'string',
+      default: DEFAULT_CONFIG,
+      global: true,
+      describe: 'Config file (or $WEBFILTER_CONFIG)',
+    })
+    .option('json', { type: 'boolean', default: false, global: true, describe: 'Machine-readable JSON output' })
+    .command(
+      'serve',
+      'Run the DNS filter daemon',
+      (y) =>
+        y
+          .example('$0 serve --config /etc/webfilter/webfilter.yaml', 'Run with the production config')
+          .example('$0 serve --config config/example.yaml', 'Run on 127.0.0.1:5353 for a try-out'),
+      async (argv) => serve(argv.config),
+    )
+    .command('config', 'Work with config files', (y) =>
+      y
+        .command(
+          'check <file>',
+          'Validate a config and its lists; exit 0 if usable, 1 if not',
+          (c) =>
+            c
+              .positional('file', { type: 'string', demandOption: true, describe: 'Config file to check' })
+              .example('$0 config check /etc/webfilter/webfilter.yaml', 'Check before reloading the daemon'),
+          async (argv) => {
+            process.exitCode = await checkConfig(argv.file);
+          },
+        )
+        .demandCommand(1, 'Name a config command: check'),
+    )
+    .command('exception', 'Approved, temporary exceptions (add, list, revoke)', exceptionCommands)
+    .command(checkCommand)
+    .command(logsCommand)
+    .command(reportCommand)
+    .command(exportCommand)
+    .command(statusCommand)
+    .command('lists', 'Blocklists loaded from the config', listsCommand)
+    .demandCommand(1, 'Name a command (see --help)')
+    .fail((msg, err, y) => {
+      if (err) fail(err);
+      process.stderr.write(`${y.help()}\n\nwebfilter: ${msg}\n`);
+      process.exit(2);
+    })
+    .help()
+    .parseAsync();
+} catch (e) {
+  fail(e);
+}

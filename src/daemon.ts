@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type LoadedConfig } from './config/load.js';
 import { EvidenceRecorder } from './evidence/recorder.js';
 import { writerInit } from './evidence/settings.js';
 import { Monitoring } from './metrics/monitoring.js';
+import { ExceptionSet } from './exceptions/exception-set.js';
 import { EventBus } from './observe/event-bus.js';
 import { VERSION } from './version.js';
 import { StatsLog } from './observe/stats-log.js';
@@ -59,11 +60,17 @@ export class Daemon {
         queueDepth: () => this.bus.depth + (this.recorder?.depth ?? 0),
         dropped: () => this.bus.dropped + (this.recorder?.dropped ?? 0),
         writeErrors: () => this.recorder?.writeErrors ?? 0,
+        exceptionsActive: () => this.shared.exceptions.current.activeCounts(Date.now()),
       },
       VERSION,
       opts.log,
     );
-    this.shared = { cache, udp: new UdpExchange(), onExchange: this.monitoring.onExchange };
+    this.shared = {
+      cache,
+      udp: new UdpExchange(),
+      onExchange: this.monitoring.onExchange,
+      exceptions: { current: ExceptionSet.EMPTY },
+    };
     this.stats = new StatsLog(opts.log, opts.summaryIntervalMs ?? 300_000);
     this.bus.subscribe(this.stats);
     this.bus.subscribe(this.monitoring.metrics);
@@ -89,6 +96,10 @@ export class Daemon {
     });
     d.bus.subscribe(d.recorder);
     d.recorder.onSignals = d.monitoring.metrics.onSignals;
+    d.recorder.onExceptions = (records) => {
+      d.shared.exceptions.current = new ExceptionSet(records);
+      opts.log.info({ exceptions: records.map((r) => `${r.id}:${r.targetKind} ${r.target}`) }, 'exceptions updated');
+    };
     d.monitoring.metrics.onReload(true);
     try {
       await d.listen(loaded.listen);

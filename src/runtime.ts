@@ -3,6 +3,7 @@ import type { LoadedConfig } from './config/load.js';
 import { compileBlockResponse } from './pipeline/block-answer.js';
 import { buildChain } from './pipeline/chain.js';
 import type { Next } from './pipeline/types.js';
+import type { ExceptionsHolder } from './pipeline/policy-stage.js';
 import type { CompiledPolicy } from './policy/compile.js';
 import { ClientDirectory } from './policy/clients.js';
 import { Forwarder, type ExchangeObserver } from './upstream/forwarder.js';
@@ -13,6 +14,8 @@ export interface Shared {
   cache: AnswerCache;
   udp: UdpExchange;
   onExchange?: ExchangeObserver;
+  /** Exceptions in force, replaced when the database changes (not by reloads). */
+  exceptions: ExceptionsHolder;
 }
 
 /**
@@ -53,6 +56,7 @@ export function buildRuntime(loaded: LoadedConfig, compiled: CompiledPolicy, sha
     blockTtl: config.blocking.ttl,
     cache: shared.cache,
     forwarder,
+    exceptions: shared.exceptions,
   });
   return { loaded, compiled, forwarder, chain };
 }

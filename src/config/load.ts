@@ -91,7 +91,13 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   ];
   const sources: [string, string[], string][] = [
     ...circumventionLists.filter(([, files]) => files.length > 0),
-    ...Object.entries(config.categories).map(([name, files]): [string, string[], string] => [name, files, `categories.${name}`]),
+    ...Object.entries(config.categories).map(([name, c]): [string, string[], string] => [
+      name,
+      c.lists,
+      Array.isArray((raw as { categories?: Record<string, unknown> }).categories?.[name])
+        ? `categories.${name}`
+        : `categories.${name}.lists`,
+    ]),
   ];
   for (const [name, files, yamlPath] of sources) {
     const resolved = files.map((f) => path.resolve(dir, f));

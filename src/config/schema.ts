@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseCidr } from '../net/cidr.js';
 import { parseIp } from '../net/ip.js';
 import { parseHostPort } from './host-port.js';
+import { parseDuration } from '../time/duration.js';
 import { circumventionSchema, clientsSchema, databaseSchema, retentionSchema } from './evidence-schema.js';
 
 /** Category names the circumvention detectors own; config categories may not use them. */
@@ -82,6 +83,27 @@ export const cacheSchema = z
   })
   .prefault({});
 
+/**
+ * A category: its list files, either as a plain list or `{ lists: [...], locked: true }`. A locked
+ * category (e.g. illegal content) can be opened by no exception, schedule or group rule.
+ */
+const categorySchema = z.preprocess(
+  (v) => (Array.isArray(v) ? { lists: v } : v),
+  z.strictObject({
+    lists: z.array(z.string().min(1)).min(1),
+    locked: z.boolean().default(false),
+  }),
+);
+
+function durationOk(s: string): boolean {
+  try {
+    parseDuration(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const groupSchema = z.strictObject({
   clients: z.array(cidr).default([]),
   block: z.array(z.string()).default([]),
@@ -93,9 +115,16 @@ export const configSchema = z
     upstream: upstreamSchema,
     cache: cacheSchema,
     /** Category name → list files (relative to the config file, or absolute). */
-    categories: z
-      .record(z.string().regex(NAME_RE, 'category names use a-z, 0-9, - and _'), z.array(z.string().min(1)).min(1))
-      .default({}),
+    categories: z.record(z.string().regex(NAME_RE, 'category names use a-z, 0-9, - and _'), categorySchema).default({}),
+    exceptions: z
+      .strictObject({
+        /** Longest an exception may last ("30d", "8h"). */
+        max_duration: z
+          .string()
+          .refine((s) => durationOk(s), { message: 'is not a duration (e.g. 30d, 8h, 90m)' })
+          .default('30d'),
+      })
+      .prefault({}),
     groups: z.record(z.string().regex(NAME_RE, 'group names use a-z, 0-9, - and _'), groupSchema).default({}),
     blocking: z
       .strictObject({

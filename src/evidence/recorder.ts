@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Observer, QueryEvent } from '../observe/query-event.js';
 import type { Retention } from './store.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-worker.js';
+import type { ExceptionRecord } from '../exceptions/exception-store.js';
 
 export interface RecorderOptions {
   init: WriterInit;
@@ -39,8 +40,10 @@ export class EvidenceRecorder implements Observer {
   writeErrors = 0;
   /** Rows stored so far. */
   written = 0;
-  /** Called with each stored batch's signals, for metrics. */
+  /** Called with each batch's signals, for metrics. */
   onSignals: (signals: { grp: string; kind: string; count: number }[]) => void = () => {};
+  /** Called with the exceptions in the database whenever they change. */
+  onExceptions: (records: ExceptionRecord[]) => void = () => {};
 
   constructor(private opts: RecorderOptions) {
     this.start();
@@ -167,6 +170,12 @@ export class EvidenceRecorder implements Observer {
         break;
       case 'signals':
         this.onSignals(m.signals);
+        break;
+      case 'exceptions':
+        this.onExceptions(m.records);
+        break;
+      case 'exceptions-failed':
+        this.opts.log.error({ error: m.error }, 'cannot read exceptions from the database: keeping the ones in force');
         break;
       case 'write-failed':
         this.writeErrors++;

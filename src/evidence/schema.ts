@@ -107,6 +107,37 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
         FROM access_hourly a JOIN clients c ON c.id = a.client_id JOIN domains d ON d.id = a.domain_id;
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- Temporary, approved exceptions (webfilter exception add/revoke). Never deleted: the audit trail.
+      CREATE TABLE exceptions (
+        id            INTEGER PRIMARY KEY,
+        target_kind   TEXT NOT NULL CHECK (target_kind IN ('group', 'client')),
+        target        TEXT NOT NULL,            -- group name, or client CIDR
+        categories    TEXT NOT NULL,            -- JSON array of category names
+        domains       TEXT NOT NULL,            -- JSON array of domains (each covers its subdomains)
+        starts_at     INTEGER NOT NULL,
+        expires_at    INTEGER NOT NULL,
+        reason        TEXT NOT NULL,
+        approved_by   TEXT NOT NULL,            -- who gave permission (e.g. the Headteacher)
+        created_by    TEXT NOT NULL,            -- OS user who ran the CLI
+        created_at    INTEGER NOT NULL,
+        revoked_at    INTEGER,
+        revoked_by    TEXT,
+        revoke_reason TEXT
+      );
+      CREATE INDEX exceptions_expires ON exceptions (expires_at);
+      CREATE TABLE exception_audit (
+        id           INTEGER PRIMARY KEY,
+        ts           INTEGER NOT NULL,
+        exception_id INTEGER NOT NULL REFERENCES exceptions (id),
+        action       TEXT NOT NULL,             -- added | revoked
+        actor        TEXT NOT NULL,
+        detail       TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -9,6 +9,7 @@ import type { QueryEvent } from '../observe/query-event.js';
 import { DeviceNames, type DeviceConfig } from './devices.js';
 import { EvidenceProcessor, type ProcessorConfig } from './processor.js';
 import type { Rows } from './rows.js';
+import { currentExceptions, type ExceptionRecord } from '../exceptions/exception-store.js';
 import { EvidenceStore, type Retention } from './store.js';
 
 export interface WriterInit {
@@ -34,6 +35,8 @@ export type FromWriter =
   | { type: 'write-failed'; error: string; code: string }
   | { type: 'purged'; result: Record<string, number> }
   | { type: 'purge-failed'; error: string }
+  | { type: 'exceptions'; records: ExceptionRecord[] }
+  | { type: 'exceptions-failed'; error: string }
   | { type: 'closed'; unwritten: number };
 
 const RETRY_MIN_MS = 100;
@@ -104,6 +107,29 @@ function heartbeat(): void {
 
 const beat = setInterval(heartbeat, HEARTBEAT_MS);
 
+/**
+ * Exceptions are written by the CLI through its own connection; PRAGMA data_version changes when
+ * another connection commits, so polling it finds a change within EXCEPTIONS_POLL_MS.
+ */
+const EXCEPTIONS_POLL_MS = 250;
+let dataVersion = -1;
+let exceptionsFailing = false;
+function pollExceptions(): void {
+  try {
+    const db = openStore().db;
+    const v = db.pragma('data_version', { simple: true }) as number;
+    if (v === dataVersion) return;
+    const records = currentExceptions(db, Date.now());
+    dataVersion = v;
+    exceptionsFailing = false;
+    send({ type: 'exceptions', records });
+  } catch (e) {
+    if (!exceptionsFailing) send({ type: 'exceptions-failed', error: (e as Error).message });
+    exceptionsFailing = true;
+  }
+}
+const poll = setInterval(pollExceptions, EXCEPTIONS_POLL_MS);
+
 port.on('message', (m: ToWriter) => {
   if (m.type === 'batch') {
     counters = { dropped: m.dropped, writeErrors: m.writeErrors };
@@ -121,6 +147,7 @@ port.on('message', (m: ToWriter) => {
     }
   } else if (m.type === 'close') {
     clearInterval(beat);
+    clearInterval(poll);
     if (retryTimer) clearTimeout(retryTimer);
     // One last attempt for rows still held (e.g. the database was locked until now).
     const unwritten = flushHeld() ? 0 : count(held!);
@@ -133,3 +160,4 @@ port.on('message', (m: ToWriter) => {
 });
 
 heartbeat();
+pollExceptions();

@@ -14,6 +14,8 @@ export interface MetricSources {
   queueDepth(): number;
   dropped(): number;
   writeErrors(): number;
+  /** Exceptions in force now, by group ("client" for address exceptions). */
+  exceptionsActive(): Map<string, number>;
 }
 
 /**
@@ -137,6 +139,16 @@ export class DaemonMetrics implements Observer {
       sources.writeErrors,
       registers,
     );
+    new Gauge({
+      name: 'webfilter_exceptions_active',
+      help: 'Approved exceptions in force now, by group ("client" for exceptions given to an address)',
+      labelNames: ['group'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [g, n] of sources.exceptionsActive()) this.labels(g).set(n);
+      },
+    });
     const build = new Gauge({
       name: 'webfilter_build_info',
       help: 'Always 1; labels carry the version and Node.js version',

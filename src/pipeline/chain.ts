@@ -5,7 +5,7 @@ import type { Forwarder } from '../upstream/forwarder.js';
 import type { BlockResponse } from './block-answer.js';
 import { cacheStage } from './cache-stage.js';
 import { clientStage } from './client-stage.js';
-import { policyStage } from './policy-stage.js';
+import { policyStage, type ExceptionsHolder } from './policy-stage.js';
 import { upstreamStage } from './upstream-stage.js';
 import { compose, type Next } from './types.js';
 
@@ -16,6 +16,7 @@ export interface ChainParts {
   blockTtl: number;
   cache: AnswerCache;
   forwarder: Forwarder;
+  exceptions: ExceptionsHolder;
 }
 
 /**
@@ -29,7 +30,7 @@ export function buildChain(p: ChainParts): Next {
     clientStage(p.directory),
     // 2. Policy before cache: a cached answer must never skip a block, and a block or exception
     //    change applies to the very next query even for names already cached.
-    policyStage(p.policy, p.blockResponse, p.blockTtl),
+    policyStage(p.policy, p.blockResponse, p.blockTtl, p.exceptions),
     // 3. Cache only what the policy allowed; hits never reach the upstream.
     cacheStage(p.cache),
     // 4. Upstream last: the only stage that waits on the network.

@@ -1,23 +1,42 @@
-import type { CategoryInfo } from '../policy/categories.js';
-import type { Policy } from '../policy/policy.js';
+import { inspectReply } from '../dns/reply.js';
 import type { ParsedQuery } from '../dns/query.js';
+import type { ExceptionSet } from '../exceptions/exception-set.js';
+import type { CategoryInfo } from '../policy/categories.js';
+import { evaluate } from '../policy/evaluate.js';
+import type { Policy } from '../policy/policy.js';
 import { blockedAnswer, nodataAnswer, nxdomainAnswer, type BlockResponse, type Synthesised } from './block-answer.js';
-import type { Stage } from './types.js';
+import type { Answer, Stage } from './types.js';
+
+/** Where the policy stage finds the exceptions in force; replaced whenever the database changes. */
+export interface ExceptionsHolder {
+  current: ExceptionSet;
+}
 
 /**
- * Applies the client's group policy: a blocked name gets the configured synthesised answer; the
- * circumvention answer rules get their fixed steering answers (NXDOMAIN for the DoH canary and
- * Private Relay, NODATA for DDR). The answer carries the category and, where it has one, the signal.
+ * Applies the client's group policy and its exceptions (see evaluate). A blocked name gets the
+ * configured synthesised answer; the circumvention answer rules get their fixed steering answers
+ * (NXDOMAIN for the DoH canary and Private Relay, NODATA for DDR). A name an exception opens goes
+ * on to the cache and upstream, and its TTLs are capped at the time the exception has left, so
+ * devices stop using it when the exception ends.
  */
-export function policyStage(policy: Policy, response: BlockResponse, ttl: number): Stage {
+export function policyStage(
+  policy: Policy,
+  response: BlockResponse,
+  ttl: number,
+  exceptions: ExceptionsHolder,
+  now: () => number = Date.now,
+): Stage {
   const answerFor = (raw: Buffer, q: ParsedQuery, category: CategoryInfo): Synthesised => {
     if (category.answer === 'nxdomain') return nxdomainAnswer(raw, q, ttl);
     if (category.answer === 'nodata') return nodataAnswer(raw, q, ttl);
     return blockedAnswer(raw, q, response, ttl);
   };
   return (ctx, next) => {
-    const decision = policy.decide(ctx.client!.group, ctx.q.qname);
-    if (decision.action === 'block') {
+    const t = now();
+    const v = evaluate(policy, exceptions.current, ctx.client!.group, ctx.address, ctx.q.qname, t);
+    const { decision } = v;
+    if (decision.action === 'allow') return next(ctx);
+    if (!v.exception) {
       const { wire, response: said } = answerFor(ctx.raw, ctx.q, decision.category);
       return {
         wire,
@@ -28,6 +47,20 @@ export function policyStage(policy: Policy, response: BlockResponse, ttl: number
         category: decision.category,
       };
     }
-    return next(ctx);
+    const left = Math.max(1, Math.floor((v.exception.record.expiresAt - t) / 1000));
+    const mark = (a: Answer): Answer => {
+      if (a.kind !== 'forwarded' && a.kind !== 'cached') return a;
+      capTtls(a.wire, ctx.q.questionEnd, left);
+      return { ...a, kind: 'exception', reason: v.opened!.name, entry: `exception ${v.exception!.record.id}` };
+    };
+    const result = next(ctx);
+    return result instanceof Promise ? result.then(mark) : mark(result);
   };
+}
+
+/** Lowers every TTL in `wire` (in place) to at most `max` seconds. */
+function capTtls(wire: Buffer, questionEnd: number, max: number): void {
+  for (const off of inspectReply(wire, questionEnd).ttlOffsets) {
+    if (wire.readUInt32BE(off) > max) wire.writeUInt32BE(max, off);
+  }
 }

@@ -20,6 +20,8 @@ export interface CategoryInfo {
   everyone: boolean;
   /** Write a row in the blocked-attempts table (answer rules only record a signal). */
   recordBlocked: boolean;
+  /** No exception may open it: `locked: true` in config, and every circumvention rule. */
+  locked: boolean;
 }
 
 /** Answer rules with built-in names (not lists): they steer devices back to the network's DNS. */
@@ -55,6 +57,7 @@ export function categoryInfos(config: Config): CategoryInfo[] {
         answer: 'configured',
         everyone: true,
         recordBlocked: true,
+        locked: true,
       });
     }
   }
@@ -67,11 +70,20 @@ export function categoryInfos(config: Config): CategoryInfo[] {
         answer: r.answer,
         everyone: true,
         recordBlocked: false,
+        locked: true,
       });
     }
   }
-  for (const name of Object.keys(config.categories)) {
-    out.push({ name, signal: null, severity: 'low', answer: 'configured', everyone: false, recordBlocked: true });
+  for (const [name, c] of Object.entries(config.categories)) {
+    out.push({
+      name,
+      signal: null,
+      severity: 'low',
+      answer: 'configured',
+      everyone: false,
+      recordBlocked: true,
+      locked: c.locked,
+    });
   }
   return out;
 }

@@ -48,11 +48,16 @@ export class Policy {
    * group blocks, and no suffix is an allow entry of that same category. Lowest category index wins.
    */
   decide(group: CompiledGroup, qname: string): Decision {
+    return this.decideMask(group.blockMask, qname);
+  }
+
+  /** `decide` for an explicit set of blocked categories (W words). */
+  decideMask(mask: Uint32Array, qname: string): Decision {
     const w = this.index.words;
     const acc = this.scratch;
     this.index.match(qname, acc);
     for (let i = 0; i < w; i++) {
-      const hit = acc[i] & ~acc[w + i] & group.blockMask[i];
+      const hit = acc[i] & ~acc[w + i] & mask[i];
       if (hit !== 0) {
         const category = i * 32 + (31 - Math.clz32(hit & -hit));
         return {
@@ -63,5 +68,23 @@ export class Policy {
       }
     }
     return ALLOW;
+  }
+
+  /** A copy of `mask` without the named categories, except locked ones (which nothing removes). */
+  withoutCategories(mask: Uint32Array, names: ReadonlySet<string>): Uint32Array {
+    const out = Uint32Array.from(mask);
+    this.infos.forEach((c, i) => {
+      if (names.has(c.name) && !c.locked) out[i >>> 5] &= ~(1 << (i & 31));
+    });
+    return out;
+  }
+
+  /** A copy of `mask` keeping only locked categories. */
+  lockedMask(mask: Uint32Array): Uint32Array {
+    const out = new Uint32Array(mask.length);
+    this.infos.forEach((c, i) => {
+      if (c.locked) out[i >>> 5] |= mask[i >>> 5] & (1 << (i & 31));
+    });
+    return out;
   }
 }

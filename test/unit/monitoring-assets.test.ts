@@ -11,7 +11,15 @@ import { ROOT } from '../helpers/daemon-process.js';
 const zero = () => 0;
 async function exportedNames(): Promise<Set<string>> {
   const m = new DaemonMetrics(
-    { cacheEntries: zero, cacheHits: zero, cacheMisses: zero, queueDepth: zero, dropped: zero, writeErrors: zero },
+    {
+      cacheEntries: zero,
+      cacheHits: zero,
+      cacheMisses: zero,
+      queueDepth: zero,
+      dropped: zero,
+      writeErrors: zero,
+      exceptionsActive: () => new Map(),
+    },
     '0.0.0',
   );
   const names = new Set<string>();

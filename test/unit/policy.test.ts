@@ -11,6 +11,7 @@ const info = (name: string): CategoryInfo => ({
   answer: 'configured',
   everyone: false,
   recordBlocked: true,
+  locked: false,
 });
 
 /** A decision with the category as its name, for comparisons. */

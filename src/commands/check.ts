@@ -1,0 +1,145 @@
+import { readFile } from 'node:fs/promises';
+import type { Argv, CommandModule } from 'yargs';
+import { loadForCli, openStore, out } from '../cli/context.js';
+import { UsageError } from '../cli/errors.js';
+import { json } from '../cli/output.js';
+import type { LoadedConfig } from '../config/load.js';
+import { allExceptions } from '../exceptions/exception-store.js';
+import { ExceptionSet } from '../exceptions/exception-set.js';
+import { parseIp } from '../net/ip.js';
+import { ANSWER_RULES } from '../policy/categories.js';
+import { ClientDirectory } from '../policy/clients.js';
+import { compilePolicy } from '../policy/compile.js';
+import { evaluate } from '../policy/evaluate.js';
+import { normaliseDomain, parseList } from '../policy/list-parser.js';
+import { formatLocal, parseLocalTime } from '../time/local-time.js';
+
+interface CheckArgs {
+  config: string;
+  json: boolean;
+  domain: string;
+  client?: string;
+  group?: string;
+  at?: string;
+}
+
+/** Where a list entry is written: "file:line", or "built in" for the answer rules. */
+async function entrySource(loaded: LoadedConfig, category: string, entry: string): Promise<string> {
+  if (category in ANSWER_RULES) return 'built in';
+  for (const file of loaded.categoryFiles.get(category) ?? []) {
+    const hit = parseList(await readFile(file, 'utf8'), file).entries.find((e) => e.domain === entry && !e.allow);
+    if (hit) return `${file}:${hit.line}`;
+  }
+  return '(not found in the list files now: they changed since load)';
+}
+
+const BLOCK_WORDS: Record<string, string> = {
+  NXDOMAIN: 'NXDOMAIN (does not exist)',
+  NODATA: 'NOERROR with no records (NODATA)',
+  REFUSED: 'REFUSED',
+};
+
+/**
+ * `webfilter check DOMAIN`: the decision the daemon would make, and why. It runs the daemon's own
+ * policy code (compile, client directory, evaluate) on the config and the exceptions in the database.
+ */
+export const checkCommand: CommandModule<{ config: string; json: boolean }, CheckArgs> = {
+  command: 'check <domain>',
+  describe: 'Explain what the filter does with a name: group, list entry, exception, answer',
+  builder: (y) =>
+    y
+      .positional('domain', { type: 'string', demandOption: true, describe: 'The name to check, e.g. www.instagram.com' })
+      .option('client', { type: 'string', describe: 'As asked by this client address (its group is found as the daemon does)' })
+      .option('group', { type: 'string', describe: 'As asked by a client of this group' })
+      .option('at', { type: 'string', describe: 'At this local time (exceptions in force then), e.g. "2026-12-01 10:45"' })
+      .example('$0 check www.instagram.com --client 10.20.12.34', 'Why is Instagram blocked for this laptop?')
+      .example('$0 check tiktok.com --group staff --at 12:40', 'Would staff get TikTok at 12:40?') as Argv<CheckArgs>,
+  handler: async (a) => {
+    const now = Date.now();
+    const at = a.at ? parseAt(a.at, now) : now;
+    const qname = normaliseDomain(a.domain);
+    if (typeof qname !== 'string') throw new UsageError(`"${a.domain}": ${qname.error}`);
+    const loaded = await loadForCli(a.config);
+    const compiled = await compilePolicy(loaded);
+    const groups = compiled.policy.groups;
+    if (a.group && !groups.has(a.group))
+      throw new UsageError(`--group "${a.group}": no such group (groups: ${[...groups.keys()].join(', ')})`);
+    if (a.client && !parseIp(a.client)) throw new UsageError(`--client "${a.client}" is not an IP address`);
+    if (a.group && a.client) throw new UsageError('give --client or --group, not both');
+    const directory = new ClientDirectory(loaded.config, groups, groups.get('default')!);
+    const client = a.client ? directory.resolve(a.client) : null;
+    const group = client ? client.group : groups.get(a.group ?? 'default')!;
+    const store = openStore(loaded);
+    const exceptions = new ExceptionSet(allExceptions(store.db).filter((e) => e.revokedAt === null));
+    store.close();
+
+    const result: Record<string, unknown> = {
+      name: qname,
+      client: a.client ?? null,
+      group: group.name,
+      at: new Date(at).toISOString(),
+    };
+    const lines: string[] = [
+      `${qname} for ${a.client ? `client ${a.client} (group ${group.name})` : `group ${group.name}`} at ${formatLocal(at)}`,
+    ];
+    if (client && !client.allowed) {
+      Object.assign(result, { decision: 'refused', answer: 'REFUSED' });
+      lines.push(
+        '  client:    outside server.allowed_clients',
+        '  answer:    REFUSED (this resolver does not serve that address)',
+      );
+      return out(a.json ? json(result) : lines.join('\n') + '\n');
+    }
+    const v = evaluate(compiled.policy, exceptions, group, a.client ?? '', qname, at);
+    if (v.decision.action === 'allow') {
+      Object.assign(result, { decision: 'allowed', answer: 'forwarded' });
+      lines.push(
+        `  lists:     no category blocked for ${group.name} lists it`,
+        '  answer:    forwarded to the upstream resolvers (from the cache when fresh)',
+      );
+    } else {
+      const c = v.decision.category;
+      const source = await entrySource(loaded, c.name, v.decision.entry);
+      Object.assign(result, { category: c.name, entry: v.decision.entry, source, locked: c.locked, signal: c.signal });
+      lines.push(`  list:      ${c.name}${c.locked ? ' (locked)' : ''} — entry "${v.decision.entry}" at ${source}`);
+      if (c.signal) lines.push(`  rule:      circumvention (${c.signal}): recorded as a signal for the online safety officer`);
+      if (v.exception) {
+        const e = v.exception.record;
+        Object.assign(result, {
+          decision: 'exception',
+          answer: 'forwarded',
+          exception: { id: e.id, approved_by: e.approvedBy, reason: e.reason, expires_at: new Date(e.expiresAt).toISOString() },
+        });
+        lines.push(
+          `  exception: ${e.id} — ${[...e.categories, ...e.domains].join(', ')} for ${e.targetKind} ${e.target}, approved by ${e.approvedBy}, until ${formatLocal(e.expiresAt)} (${e.reason})`,
+        );
+        lines.push('  answer:    forwarded to the upstream resolvers (allowed by the exception; TTLs end with it)');
+      } else {
+        const answer =
+          c.answer === 'nxdomain'
+            ? 'NXDOMAIN'
+            : c.answer === 'nodata'
+              ? 'NODATA'
+              : configuredAnswer(loaded.config.blocking.response);
+        Object.assign(result, { decision: 'blocked', answer });
+        lines.push(`  answer:    blocked — ${BLOCK_WORDS[answer] ?? answer}`);
+      }
+    }
+    out(a.json ? json(result) : lines.join('\n') + '\n');
+  },
+};
+
+function configuredAnswer(response: string): string {
+  if (response === 'nxdomain') return 'NXDOMAIN';
+  if (response === 'refused') return 'REFUSED';
+  if (response === 'null') return '0.0.0.0 / :: (other types NODATA)';
+  return `${response} (other types NODATA)`;
+}
+
+function parseAt(text: string, now: number): number {
+  try {
+    return parseLocalTime(text, now);
+  } catch (e) {
+    throw new UsageError(`--at: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,192 @@
+import type { Argv } from 'yargs';
+import { actor, loadForCli, openStore, out } from '../cli/context.js';
+import { json, table } from '../cli/output.js';
+import {
+  allExceptions,
+  currentExceptions,
+  insertException,
+  revokeException,
+  type ExceptionRecord,
+} from '../exceptions/exception-store.js';
+import { validateException } from '../exceptions/validate-exception.js';
+import { formatDuration } from '../time/duration.js';
+import { formatLocal, formatShort } from '../time/local-time.js';
+import { CommandError } from '../cli/errors.js';
+
+interface Common {
+  config: string;
+  json: boolean;
+}
+
+/** The stable --json shape of an exception (documented in the README). */
+export function exceptionJson(e: ExceptionRecord, now: number) {
+  return {
+    id: e.id,
+    target_kind: e.targetKind,
+    target: e.target,
+    categories: e.categories,
+    domains: e.domains,
+    starts_at: new Date(e.startsAt).toISOString(),
+    expires_at: new Date(e.expiresAt).toISOString(),
+    state: stateOf(e, now),
+    reason: e.reason,
+    approved_by: e.approvedBy,
+    created_by: e.createdBy,
+    created_at: new Date(e.createdAt).toISOString(),
+    revoked_at: e.revokedAt === null ? null : new Date(e.revokedAt).toISOString(),
+    revoked_by: e.revokedBy,
+    revoke_reason: e.revokeReason,
+  };
+}
+
+function stateOf(e: ExceptionRecord, now: number): string {
+  if (e.revokedAt !== null) return 'revoked';
+  if (now >= e.expiresAt) return 'expired';
+  return now < e.startsAt ? 'scheduled' : 'active';
+}
+
+const opens = (e: ExceptionRecord) => [...e.categories, ...e.domains].join(', ');
+
+/** `webfilter exception add|list|revoke`. */
+export function exceptionCommands(y: Argv<Common>): Argv<Common> {
+  return y
+    .command(
+      'add',
+      'Open categories or domains for a group or client until a time, with the approver recorded',
+      (c) =>
+        c
+          .option('group', { type: 'string', describe: 'Group to open it for (see config groups)' })
+          .option('client', { type: 'string', describe: 'Or a client address or network (IP or CIDR)' })
+          .option('category', { type: 'string', array: true, default: [], describe: 'Category to open (repeatable)' })
+          .option('domain', {
+            type: 'string',
+            array: true,
+            default: [],
+            describe: 'Domain to open, with its subdomains (repeatable)',
+          })
+          .option('for', { type: 'string', describe: 'How long: 50m, 2h, 1h30m, 3d' })
+          .option('until', { type: 'string', describe: 'Until a local time: 15:30 (today) or 2026-12-01T15:30' })
+          .option('reason', { type: 'string', demandOption: true, describe: 'What it is for (recorded)' })
+          .option('approved-by', { type: 'string', demandOption: true, describe: 'Who gave permission (recorded)' })
+          .example(
+            '$0 exception add --group room-12 --category instagram --until 15:30 --reason "Y9 media project" --approved-by "Mrs Patel (Head)"',
+            'Open Instagram for Room 12 until 15:30 today',
+          )
+          .example(
+            '$0 exception add --client 10.20.12.34 --domain youtube.com --for 50m --reason "Assembly video" --approved-by "Mr Jones (DHT)"',
+            'Open YouTube for one device for 50 minutes',
+          ),
+      async (a) => {
+        const loaded = await loadForCli(a.config);
+        const now = Date.now();
+        const ex = validateException(
+          {
+            group: a.group,
+            client: a.client,
+            categories: a.category as string[],
+            domains: a.domain as string[],
+            for: a.for,
+            until: a.until,
+            reason: a.reason,
+            approvedBy: a['approved-by'],
+          },
+          loaded,
+          now,
+        );
+        const store = openStore(loaded);
+        const who = actor();
+        const id = insertException(store.db, ex, who, now);
+        const record = allExceptions(store.db).find((e) => e.id === id)!;
+        store.close();
+        if (a.json) return out(json(exceptionJson(record, now)));
+        out(
+          `Exception ${id} added: ${opens(record)} for ${record.targetKind} ${record.target}\n` +
+            `  until ${formatLocal(record.expiresAt)} (${formatDuration(record.expiresAt - now)} from now)\n` +
+            `  approved by ${record.approvedBy}; reason: ${record.reason}; recorded as ${who}\n` +
+            `The running daemon applies it within a second and stops applying it at that time.\n`,
+        );
+      },
+    )
+    .command(
+      'list',
+      'Show exceptions: active ones, or all with who/when/why',
+      (c) =>
+        c
+          .option('all', { type: 'boolean', default: false, describe: 'Include expired and revoked ones' })
+          .option('group', { type: 'string', describe: 'Only this group' })
+          .example('$0 exception list', 'What is open right now, and for how long')
+          .example('$0 exception list --all --json', 'The full audit trail for a script'),
+      async (a) => {
+        const loaded = await loadForCli(a.config);
+        const store = openStore(loaded);
+        const now = Date.now();
+        let list = a.all ? allExceptions(store.db) : currentExceptions(store.db, now).reverse();
+        store.close();
+        if (a.group) list = list.filter((e) => e.targetKind === 'group' && e.target === a.group);
+        if (a.json) return out(json(list.map((e) => exceptionJson(e, now))));
+        const rows = list.map((e) => ({
+          id: e.id,
+          state: stateOf(e, now),
+          target: `${e.targetKind === 'group' ? '' : 'client '}${e.target}`,
+          opens: opens(e),
+          until: formatShort(e.expiresAt),
+          left: stateOf(e, now) === 'active' ? formatDuration(e.expiresAt - now) : '',
+          approved: e.approvedBy,
+          reason: e.reason,
+          by: `${e.createdBy} ${formatShort(e.createdAt)}`,
+          revoked: e.revokedAt === null ? '' : `${e.revokedBy} ${formatShort(e.revokedAt)}: ${e.revokeReason}`,
+        }));
+        const cols: Record<string, string> = {
+          ID: 'id',
+          TARGET: 'target',
+          OPENS: 'opens',
+          UNTIL: 'until',
+          LEFT: 'left',
+          'APPROVED BY': 'approved',
+          REASON: 'reason',
+        };
+        out(
+          table(
+            rows,
+            a.all
+              ? {
+                  ID: 'id',
+                  STATE: 'state',
+                  ...Object.fromEntries(Object.entries(cols).slice(1)),
+                  'ADDED BY': 'by',
+                  REVOKED: 'revoked',
+                }
+              : cols,
+          ),
+        );
+      },
+    )
+    .command(
+      'revoke <id>',
+      'End an exception now (recorded with who, when and why)',
+      (c) =>
+        c
+          .positional('id', { type: 'number', demandOption: true, describe: 'Exception id (see exception list)' })
+          .option('reason', { type: 'string', demandOption: true, describe: 'Why it is ended early (recorded)' })
+          .example('$0 exception revoke 7 --reason "Lesson finished early"', 'Close exception 7 now'),
+      async (a) => {
+        if (!Number.isInteger(a.id) || a.id <= 0) throw new CommandError(`"${a.id}" is not an exception id`);
+        if (!a.reason.trim()) throw new CommandError('--reason is required: say why the exception is ended');
+        const loaded = await loadForCli(a.config);
+        const store = openStore(loaded);
+        let record: ExceptionRecord;
+        try {
+          record = revokeException(store.db, a.id, a.reason.trim(), actor(), Date.now());
+        } catch (e) {
+          throw new CommandError((e as Error).message);
+        } finally {
+          store.close();
+        }
+        if (a.json) return out(json(exceptionJson(record, Date.now())));
+        out(
+          `Exception ${record.id} revoked (${opens(record)} for ${record.targetKind} ${record.target}). The daemon blocks it again within a second.\n`,
+        );
+      },
+    )
+    .demandCommand(1, 'Name an exception command: add, list or revoke');
+}

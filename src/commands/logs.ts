@@ -1,0 +1,137 @@
+import type { Argv, CommandModule } from 'yargs';
+import { loadForCli, openStore, out } from '../cli/context.js';
+import { UsageError } from '../cli/errors.js';
+import { csv, json, table, type Cell } from '../cli/output.js';
+import { parseSince } from '../cli/time-range.js';
+import { accessEntries, blockedEntries, fullAccessEntries, signalEntries, type ReviewFilter } from '../review/queries.js';
+
+interface LogsArgs {
+  config: string;
+  json: boolean;
+  csv: boolean;
+  what: string;
+  since: string;
+  until?: string;
+  client?: string;
+  device?: string;
+  group?: string;
+  category?: string;
+  kind?: string;
+  limit: number;
+}
+
+const COLUMNS: Record<string, Record<string, string>> = {
+  blocked: {
+    TIME: 'time',
+    CLIENT: 'client',
+    DEVICE: 'device',
+    GROUP: 'group',
+    NAME: 'qname',
+    TYPE: 'qtype',
+    CATEGORY: 'category',
+    ENTRY: 'entry',
+    ANSWER: 'response',
+  },
+  signals: {
+    'LAST SEEN': 'last_seen',
+    CLIENT: 'client',
+    DEVICE: 'device',
+    GROUP: 'group',
+    KIND: 'kind',
+    SEVERITY: 'severity',
+    COUNT: 'count',
+    DOMAIN: 'domain',
+    'FIRST NAME': 'qname',
+    DETAIL: 'detail',
+  },
+  access: { HOUR: 'hour', CLIENT: 'client', DEVICE: 'device', GROUP: 'group', DOMAIN: 'domain', COUNT: 'count' },
+  'access-full': {
+    TIME: 'time',
+    CLIENT: 'client',
+    DEVICE: 'device',
+    GROUP: 'group',
+    NAME: 'qname',
+    TYPE: 'qtype',
+    RESULT: 'result',
+  },
+};
+
+/** Builds the common review filter from CLI flags, checking names against the config. */
+export function filterFrom(
+  a: {
+    since: string;
+    until?: string;
+    client?: string;
+    device?: string;
+    group?: string;
+    category?: string;
+    kind?: string;
+    limit?: number;
+  },
+  groups: string[],
+  now: number,
+): ReviewFilter {
+  if (a.group && !groups.includes(a.group))
+    throw new UsageError(`--group "${a.group}": no such group (groups: ${groups.join(', ')})`);
+  if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1))
+    throw new UsageError(`--limit ${a.limit}: give a whole number of rows, 1 or more`);
+  return {
+    since: parseSince(a.since, '--since', now),
+    until: a.until ? parseSince(a.until, '--until', now) : now + 1,
+    client: a.client,
+    device: a.device,
+    group: a.group,
+    category: a.category,
+    kind: a.kind,
+    limit: a.limit,
+  };
+}
+
+/** Filter flags shared by logs and report/export. */
+export function filterOptions<T>(y: Argv<T>) {
+  return y
+    .option('since', { type: 'string', default: '24h', describe: 'From: a duration back (24h, 7d) or a date/time (2026-11-20)' })
+    .option('until', { type: 'string', describe: 'To: as --since (default: now)' })
+    .option('client', { type: 'string', describe: 'Only this client address' })
+    .option('device', { type: 'string', describe: 'Only this device name' })
+    .option('group', { type: 'string', describe: 'Only this group' });
+}
+
+export const logsCommand: CommandModule<{ config: string; json: boolean }, LogsArgs> = {
+  command: 'logs <what>',
+  describe: 'Review the evidence: blocked attempts, circumvention signals, access log',
+  builder: (y) =>
+    filterOptions(y)
+      .positional('what', { choices: ['blocked', 'signals', 'access'] as const, demandOption: true, describe: 'Which log' })
+      .option('category', { type: 'string', describe: 'Only this category (blocked)' })
+      .option('kind', {
+        type: 'string',
+        describe:
+          'Only this signal kind (signals): encrypted-dns, vpn-proxy, doh-canary, private-relay, ddr, tunnel, persistent-attempts',
+      })
+      .option('limit', { type: 'number', default: 100, describe: 'At most this many rows, newest first' })
+      .option('csv', { type: 'boolean', default: false, describe: 'CSV output' })
+      .example('$0 logs signals --since 7d', 'Every circumvention signal this week')
+      .example('$0 logs blocked --device Y9-LT-07 --since 2026-11-20', 'What one device tried since a date')
+      .example(
+        '$0 logs access --client 10.20.12.34 --csv > access.csv',
+        'A device’s browsing, for a spreadsheet',
+      ) as Argv<LogsArgs>,
+  handler: async (a) => {
+    const loaded = await loadForCli(a.config);
+    const f = filterFrom(a, Object.keys(loaded.config.groups), Date.now());
+    const store = openStore(loaded);
+    let rows: Record<string, Cell>[];
+    let cols = COLUMNS[a.what];
+    if (a.what === 'blocked') rows = blockedEntries(store.db, f) as unknown as Record<string, Cell>[];
+    else if (a.what === 'signals') rows = signalEntries(store.db, f) as unknown as Record<string, Cell>[];
+    else if (loaded.config.log.access === 'full') {
+      rows = fullAccessEntries(store.db, f) as Record<string, Cell>[];
+      cols = COLUMNS['access-full'];
+    } else rows = accessEntries(store.db, f) as unknown as Record<string, Cell>[];
+    store.close();
+    if (a.json) return out(json(rows));
+    if (a.csv) return out(csv(rows));
+    out(table(rows, cols));
+  },
+};

@@ -1,0 +1,57 @@
+import { writeFileSync } from 'node:fs';
+import type { Argv, CommandModule } from 'yargs';
+import { loadForCli, openStore, out } from '../cli/context.js';
+import { CommandError } from '../cli/errors.js';
+import { json } from '../cli/output.js';
+import { parseSince } from '../cli/time-range.js';
+import { buildReport } from '../review/report.js';
+import { reportCsv, reportHtml, reportText } from '../review/report-render.js';
+
+interface ReportArgs {
+  config: string;
+  json: boolean;
+  since: string;
+  until?: string;
+  format: 'text' | 'csv' | 'html';
+  output?: string;
+}
+
+/** `webfilter report`: the summary an online safety officer reads in two minutes. */
+export const reportCommand: CommandModule<{ config: string; json: boolean }, ReportArgs> = {
+  command: 'report',
+  describe: 'Summary for the online safety officer: blocks, devices, circumvention, exceptions, unusual days',
+  builder: (y) =>
+    y
+      .option('since', { type: 'string', default: '7d', describe: 'From: a duration back (7d) or a date (2026-11-16)' })
+      .option('until', { type: 'string', describe: 'To (default: now)' })
+      .option('format', { choices: ['text', 'csv', 'html'] as const, default: 'text' as const, describe: 'Output format' })
+      .option('output', { alias: 'o', type: 'string', describe: 'Write to this file instead of the terminal' })
+      .example('$0 report', 'This week, in the terminal')
+      .example(
+        '$0 report --since 2026-11-16 --format html --output week47.html',
+        'A printable page for the DSL',
+      ) as Argv<ReportArgs>,
+  handler: async (a) => {
+    const loaded = await loadForCli(a.config);
+    const now = Date.now();
+    const from = parseSince(a.since, '--since', now);
+    const to = a.until ? parseSince(a.until, '--until', now) : now;
+    const store = openStore(loaded);
+    const data = buildReport(store.db, from, to, now);
+    store.close();
+    const text = a.json
+      ? json(data)
+      : a.format === 'html'
+        ? reportHtml(data)
+        : a.format === 'csv'
+          ? reportCsv(data)
+          : reportText(data);
+    if (!a.output) return out(text);
+    try {
+      writeFileSync(a.output, text, { mode: 0o640 });
+    } catch (e) {
+      throw new CommandError(`--output ${a.output}: ${(e as Error).message}`);
+    }
+    out(`Report written to ${a.output}\n`);
+  },
+};

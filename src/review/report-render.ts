@@ -1,0 +1,219 @@
+import { csv, table } from '../cli/output.js';
+import { formatLocal, formatShort } from '../time/local-time.js';
+import type { ReportData } from './report.js';
+
+const when = (iso: string) => formatShort(Date.parse(iso));
+const opens = (e: ReportData['exceptions'][number]) => [...e.categories, ...e.domains].join(', ');
+
+/** Plain text, for the terminal or an email. */
+export function reportText(r: ReportData): string {
+  const parts = [
+    `webfilter report: ${formatLocal(r.from)} – ${formatLocal(r.to)}`,
+    `${r.totals.blocked} blocked attempts from ${r.totals.devices} devices; ${r.totals.signals} circumvention signals.`,
+    '',
+    'Blocked attempts by group and category',
+    table(r.byGroupCategory, { GROUP: 'group', CATEGORY: 'category', ATTEMPTS: 'count' }),
+    'Top devices by blocked attempts',
+    table(r.topDevices, { DEVICE: 'device', CLIENT: 'client', GROUP: 'group', ATTEMPTS: 'blocked' }),
+    'Circumvention signals by device',
+  ];
+  if (r.signalsByDevice.length === 0) parts.push('(none)\n');
+  for (const d of r.signalsByDevice) {
+    parts.push(`${d.device || '(unnamed device)'} ${d.client} [${d.group}]`);
+    parts.push(
+      table(
+        d.signals.map((s) => ({ ...s, first: when(s.first_seen), last: when(s.last_seen) })),
+        { FIRST: 'first', LAST: 'last', KIND: 'kind', SEVERITY: 'severity', COUNT: 'count', DOMAIN: 'domain', DETAIL: 'detail' },
+      ).replace(/^/gm, '  '),
+    );
+  }
+  parts.push('Exceptions in the period');
+  parts.push(
+    table(
+      r.exceptions.map((e) => ({
+        id: e.id,
+        target: `${e.targetKind} ${e.target}`,
+        opens: opens(e),
+        from: formatShort(e.startsAt),
+        until: formatShort(e.expiresAt),
+        approved: e.approvedBy,
+        reason: e.reason,
+        revoked: e.revokedAt ? `revoked ${formatShort(e.revokedAt)} by ${e.revokedBy}` : '',
+      })),
+      {
+        ID: 'id',
+        FOR: 'target',
+        OPENS: 'opens',
+        FROM: 'from',
+        UNTIL: 'until',
+        'APPROVED BY': 'approved',
+        REASON: 'reason',
+        '': 'revoked',
+      },
+    ),
+  );
+  parts.push('Days');
+  parts.push(table(r.days, { DAY: 'day', BLOCKED: 'blocked', SIGNALS: 'signals', UNUSUAL: 'unusual' }));
+  return parts.join('\n');
+}
+
+/** CSV: one table, one row per fact, with a `section` column. */
+export function reportCsv(r: ReportData): string {
+  const rows: Record<string, string | number>[] = [];
+  for (const x of r.byGroupCategory) rows.push({ section: 'blocked', group: x.group, category: x.category, count: x.count });
+  for (const x of r.topDevices)
+    rows.push({ section: 'top-device', device: x.device, client: x.client, group: x.group, count: x.blocked });
+  for (const d of r.signalsByDevice) {
+    for (const s of d.signals) {
+      rows.push({
+        section: 'signal',
+        device: s.device,
+        client: s.client,
+        group: s.group,
+        kind: s.kind,
+        severity: s.severity,
+        count: s.count,
+        first_seen: s.first_seen,
+        last_seen: s.last_seen,
+        domain: s.domain,
+        detail: s.detail,
+      });
+    }
+  }
+  for (const e of r.exceptions) {
+    rows.push({
+      section: 'exception',
+      id: e.id,
+      group: e.target,
+      category: opens(e),
+      first_seen: new Date(e.startsAt).toISOString(),
+      last_seen: new Date(e.expiresAt).toISOString(),
+      approved_by: e.approvedBy,
+      detail: e.reason,
+    });
+  }
+  for (const d of r.days) rows.push({ section: 'day', day: d.day, count: d.blocked, signals: d.signals, detail: d.unusual });
+  const cols = [
+    'section',
+    'day',
+    'group',
+    'category',
+    'device',
+    'client',
+    'kind',
+    'severity',
+    'count',
+    'signals',
+    'first_seen',
+    'last_seen',
+    'domain',
+    'id',
+    'approved_by',
+    'detail',
+  ];
+  return csv(rows, cols);
+}
+
+/** Escapes text for HTML: nothing from the database (a hostile qname included) is ever markup. */
+export function esc(v: unknown): string {
+  return String(v ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
+}
+
+function htmlTable(rows: Record<string, unknown>[], cols: Record<string, string>, empty = 'None.'): string {
+  if (rows.length === 0) return `<p class="none">${esc(empty)}</p>`;
+  const head = Object.keys(cols)
+    .map((h) => `<th>${esc(h)}</th>`)
+    .join('');
+  const body = rows
+    .map(
+      (r) =>
+        `<tr>${Object.values(cols)
+          .map((k) => `<td>${esc(r[k])}</td>`)
+          .join('')}</tr>`,
+    )
+    .join('\n');
+  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+function dayChart(days: ReportData['days']): string {
+  if (days.length === 0) return '';
+  const max = Math.max(1, ...days.map((d) => d.blocked));
+  const w = 40;
+  const bars = days
+    .map((d, i) => {
+      const h = Math.round((d.blocked / max) * 100);
+      return `<g><rect x="${i * w + 6}" y="${110 - h}" width="${w - 12}" height="${h}" class="${d.unusual ? 'bar hot' : 'bar'}"><title>${esc(d.day)}: ${d.blocked} blocked, ${d.signals} signals</title></rect><text x="${i * w + w / 2}" y="126" text-anchor="middle">${esc(d.day.slice(5))}</text></g>`;
+    })
+    .join('');
+  return `<svg class="chart" viewBox="0 0 ${days.length * w} 130" width="${days.length * w}" height="130" role="img" aria-label="Blocked attempts per day">${bars}</svg>`;
+}
+
+/** A single self-contained HTML page (no external assets) that prints well. */
+export function reportHtml(r: ReportData): string {
+  const devices = r.signalsByDevice
+    .map(
+      (
+        d,
+      ) => `<section class="device"><h3>${esc(d.device || '(unnamed device)')} <small>${esc(d.client)} · ${esc(d.group)}</small></h3>
+${htmlTable(
+  d.signals.map((s) => ({ ...s, first: when(s.first_seen), last: when(s.last_seen) })),
+  {
+    First: 'first',
+    Last: 'last',
+    Kind: 'kind',
+    Severity: 'severity',
+    Count: 'count',
+    Domain: 'domain',
+    'First name': 'qname',
+    Detail: 'detail',
+  },
+)}</section>`,
+    )
+    .join('\n');
+  const ex = r.exceptions.map((e) => ({
+    id: e.id,
+    target: `${e.targetKind} ${e.target}`,
+    opens: opens(e),
+    from: formatShort(e.startsAt),
+    until: formatShort(e.expiresAt),
+    approved: e.approvedBy,
+    reason: e.reason,
+    by: e.createdBy,
+    revoked: e.revokedAt ? `revoked ${formatShort(e.revokedAt)} by ${e.revokedBy}: ${e.revokeReason}` : '',
+  }));
+  const unusual = r.days.filter((d) => d.unusual);
+  return `<!doctype html>
+<html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>webfilter report ${esc(formatShort(r.from))} – ${esc(formatShort(r.to))}</title>
+<style>
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;color:#1b1f24;margin:2rem auto;max-width:70rem;padding:0 1rem}
+h1{font-size:1.5rem;margin:0 0 .25rem}h2{font-size:1.15rem;margin:2rem 0 .5rem;border-bottom:2px solid #d0d7de;padding-bottom:.2rem}
+h3{font-size:1rem;margin:1rem 0 .3rem}small{color:#57606a;font-weight:normal}
+.summary{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}.card{border:1px solid #d0d7de;border-radius:6px;padding:.6rem 1rem;min-width:10rem}
+.card b{display:block;font-size:1.6rem}table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem}th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f6f8fa}td{word-break:break-word}.none{color:#57606a;font-style:italic}.bar{fill:#0969da}.hot{fill:#cf222e}.chart text{font-size:10px;fill:#57606a}
+.unusual{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.5rem 1rem}
+@media print{body{margin:0;max-width:none;font-size:11px}h2{break-after:avoid}table,section.device{break-inside:avoid}a{color:inherit}}
+</style></head><body>
+<h1>webfilter report</h1>
+<p>${esc(formatLocal(r.from))} – ${esc(formatLocal(r.to))}. Generated ${esc(formatLocal(r.generatedAt))}.</p>
+<div class="summary"><div class="card"><b>${r.totals.blocked}</b>blocked attempts</div><div class="card"><b>${r.totals.devices}</b>devices blocked</div><div class="card"><b>${r.totals.signals}</b>circumvention signals</div><div class="card"><b>${r.exceptions.length}</b>exceptions</div></div>
+${unusual.length ? `<div class="unusual"><b>Days with unusual activity:</b> ${unusual.map((d) => `${esc(d.day)} (${esc(d.unusual)})`).join('; ')}</div>` : ''}
+<h2>Circumvention signals by device</h2>
+${devices || '<p class="none">No circumvention signals in this period.</p>'}
+<h2>Blocked attempts by group and category</h2>
+${htmlTable(r.byGroupCategory, { Group: 'group', Category: 'category', Attempts: 'count' })}
+<h2>Top devices by blocked attempts</h2>
+${htmlTable(r.topDevices, { Device: 'device', Client: 'client', Group: 'group', Attempts: 'blocked' })}
+<h2>Exceptions granted or in force</h2>
+${htmlTable(ex, { ID: 'id', For: 'target', Opens: 'opens', From: 'from', Until: 'until', 'Approved by': 'approved', Reason: 'reason', 'Added by': 'by', Revoked: 'revoked' }, 'No exceptions in this period.')}
+<h2>Day by day</h2>
+${dayChart(r.days)}
+${htmlTable(r.days, { Day: 'day', Blocked: 'blocked', Signals: 'signals', Unusual: 'unusual' })}
+<p><small>A day is marked unusual when it has more than twice the period's typical (median) day and at least ${20} blocked attempts (or 5 signals).</small></p>
+</body></html>
+`;
+}

@@ -1,0 +1,66 @@
+/**
+ * Local date and time parsing and formatting for the CLI. "Local" is the machine's timezone
+ * (TZ), which on a school appliance is Europe/London.
+ */
+
+const FORMAT = new Intl.DateTimeFormat('en-GB', {
+  weekday: 'short',
+  day: '2-digit',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  timeZoneName: 'short',
+});
+
+/** "Mon, 24 Nov 2026, 15:30:00 GMT". */
+export function formatLocal(ms: number): string {
+  return FORMAT.format(new Date(ms));
+}
+
+/** "2026-11-24 15:30" in local time, for tables. */
+export function formatShort(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/**
+ * A point in local time: "15:30" (today), "2026-12-01T15:30", "2026-12-01 15:30", "2026-12-01"
+ * (midnight), with optional seconds; or an ISO time with a zone ("…Z", "…+01:00").
+ * Throws an Error naming the text when it is none of these.
+ */
+export function parseLocalTime(text: string, now: number): number {
+  const t = text.trim();
+  const hm = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(t);
+  if (hm) {
+    const d = new Date(now);
+    return check(
+      new Date(d.getFullYear(), d.getMonth(), d.getDate(), Number(hm[1]), Number(hm[2]), Number(hm[3] ?? 0)),
+      t,
+      Number(hm[1]),
+      Number(hm[2]),
+    );
+  }
+  const full = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(t);
+  if (full) {
+    const [, y, mo, da, h = '0', mi = '0', s = '0'] = full;
+    return check(
+      new Date(Number(y), Number(mo) - 1, Number(da), Number(h), Number(mi), Number(s)),
+      t,
+      Number(h),
+      Number(mi),
+      Number(mo),
+      Number(da),
+    );
+  }
+  if (/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/.test(t) && !Number.isNaN(Date.parse(t))) return Date.parse(t);
+  throw new Error(`"${text}" is not a time (use 15:30, 2026-12-01T15:30 or 2026-12-01)`);
+}
+
+function check(d: Date, text: string, h: number, mi: number, mo?: number, da?: number): number {
+  const ok = h < 24 && mi < 60 && (mo === undefined || (d.getMonth() + 1 === mo && d.getDate() === da));
+  if (!ok || Number.isNaN(d.getTime())) throw new Error(`"${text}" is not a valid date or time`);
+  return d.getTime();
+}
