@@ -194,7 +194,7 @@ h1{font-size:1.5rem;margin:0 0 .25rem}h2{font-size:1.15rem;margin:2rem 0 .5rem;b
 h3{font-size:1rem;margin:1rem 0 .3rem}small{color:#57606a;font-weight:normal}
 .summary{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}.card{border:1px solid #d0d7de;border-radius:6px;padding:.6rem 1rem;min-width:10rem}
 .card b{display:block;font-size:1.6rem}table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem}th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
-th{background:#f6f8fa}td{word-break:break-word}.none{color:#57606a;font-style:italic}.bar{fill:#0969da}.hot{fill:#cf222e}.chart text{font-size:10px;fill:#57606a}
+th{background:#f6f8fa}td{overflow-wrap:break-word}.none{color:#57606a;font-style:italic}.bar{fill:#0969da}.hot{fill:#cf222e}.chart text{font-size:10px;fill:#57606a}
 .unusual{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.5rem 1rem}
 @media print{body{margin:0;max-width:none;font-size:11px}h2{break-after:avoid}table,section.device{break-inside:avoid}a{color:inherit}}
 </style></head><body>
