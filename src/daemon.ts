@@ -24,6 +24,8 @@ export interface DaemonOptions {
   resolvConf?: string;
   /** How often the query summary is logged. */
   summaryIntervalMs?: number;
+  /** The policy's clock (schedules, exceptions); injectable for tests. */
+  now?: () => number;
 }
 
 /** How long a stop waits for in-flight queries, then for the evidence queue (all under 5 s). */
@@ -70,6 +72,7 @@ export class Daemon {
       udp: new UdpExchange(),
       onExchange: this.monitoring.onExchange,
       exceptions: { current: ExceptionSet.EMPTY },
+      now: opts.now ?? Date.now,
     };
     this.stats = new StatsLog(opts.log, opts.summaryIntervalMs ?? 300_000);
     this.bus.subscribe(this.stats);

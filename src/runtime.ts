@@ -16,6 +16,8 @@ export interface Shared {
   onExchange?: ExchangeObserver;
   /** Exceptions in force, replaced when the database changes (not by reloads). */
   exceptions: ExceptionsHolder;
+  /** The policy's clock. */
+  now: () => number;
 }
 
 /**
@@ -52,11 +54,13 @@ export function buildRuntime(loaded: LoadedConfig, compiled: CompiledPolicy, sha
   const chain = buildChain({
     directory,
     policy: compiled.policy,
+    timetable: compiled.timetable,
     blockResponse: compileBlockResponse(config.blocking.response),
     blockTtl: config.blocking.ttl,
     cache: shared.cache,
     forwarder,
     exceptions: shared.exceptions,
+    now: shared.now,
   });
   return { loaded, compiled, forwarder, chain };
 }

@@ -3,6 +3,8 @@ import { parseCidr } from '../net/cidr.js';
 import { parseIp } from '../net/ip.js';
 import { parseHostPort } from './host-port.js';
 import { parseDuration } from '../time/duration.js';
+import { parseClock } from '../schedule/schedule.js';
+import { validTimezone } from '../schedule/zoned-time.js';
 import { circumventionSchema, clientsSchema, databaseSchema, retentionSchema } from './evidence-schema.js';
 
 /** Category names the circumvention detectors own; config categories may not use them. */
@@ -107,6 +109,38 @@ function durationOk(s: string): boolean {
 const groupSchema = z.strictObject({
   clients: z.array(cidr).default([]),
   block: z.array(z.string()).default([]),
+  /** schedule → categories of `block` that are allowed while the schedule runs (e.g. staff in breaks). */
+  allow_during: z.record(z.string(), z.array(z.string())).default({}),
+  /** schedule → categories blocked only while the schedule runs (e.g. YouTube in lessons). */
+  block_during: z.record(z.string(), z.array(z.string())).default({}),
+});
+
+const dateText = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'dates are YYYY-MM-DD');
+const dateRange = z
+  .strictObject({ from: dateText, to: dateText })
+  .refine((r) => r.from <= r.to, { message: '"from" is after "to"' });
+
+/** Named weekly windows, with optional terms and holidays, in the config's timezone. */
+const scheduleSchema = z.strictObject({
+  days: z
+    .array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']))
+    .min(1)
+    .default(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']),
+  windows: z
+    .array(
+      z.string().refine(
+        (w) => {
+          const m = /^(\d{2}:\d{2})-(\d{2}:\d{2})$/.exec(w);
+          return !!m && parseClock(m[1]) >= 0 && parseClock(m[2]) >= 0 && m[1] !== m[2];
+        },
+        { message: 'a window is "HH:MM-HH:MM" (e.g. "10:40-11:00"; "22:00-06:00" runs past midnight)' },
+      ),
+    )
+    .min(1),
+  /** When given, the schedule runs only inside these date ranges (inclusive). */
+  terms: z.array(dateRange).optional(),
+  /** The schedule does not run on these dates (inclusive). */
+  holidays: z.array(dateRange).default([]),
 });
 
 export const configSchema = z
@@ -126,6 +160,12 @@ export const configSchema = z
       })
       .prefault({}),
     groups: z.record(z.string().regex(NAME_RE, 'group names use a-z, 0-9, - and _'), groupSchema).default({}),
+    /** IANA timezone of the school's timetable (correct across BST/GMT changes). */
+    timezone: z
+      .string()
+      .refine((tz) => validTimezone(tz), { message: 'is not an IANA timezone (e.g. Europe/London)' })
+      .default('Europe/London'),
+    schedules: z.record(z.string().regex(NAME_RE, 'schedule names use a-z, 0-9, - and _'), scheduleSchema).default({}),
     blocking: z
       .strictObject({
         response: blockResponse.default('nxdomain'),
@@ -196,6 +236,39 @@ export const configSchema = z
             });
           }
         });
+        const schedules = isRecord(cfg.schedules) ? cfg.schedules : {};
+        const blocked = new Set(block);
+        for (const key of ['allow_during', 'block_during'] as const) {
+          const rules = isRecord(group[key]) ? group[key] : {};
+          for (const [sched, cats] of Object.entries(rules)) {
+            if (!Object.hasOwn(schedules, sched)) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['groups', name, key, sched],
+                message: `unknown schedule "${sched}" (schedules: ${Object.keys(schedules).join(', ') || 'none defined'})`,
+              });
+            }
+            (Array.isArray(cats) ? cats : []).forEach((c: unknown, i: number) => {
+              const path = ['groups', name, key, sched, i];
+              if (typeof c !== 'string') return;
+              if (!Object.hasOwn(categories, c)) {
+                ctx.addIssue({
+                  code: 'custom',
+                  path,
+                  message: `unknown category "${c}" (categories: ${Object.keys(categories).join(', ') || 'none defined'})`,
+                });
+              } else if (key === 'allow_during' && isRecord(categories[c]) && categories[c].locked === true) {
+                ctx.addIssue({ code: 'custom', path, message: `"${c}" is locked: no schedule may allow it` });
+              } else if (key === 'allow_during' && !blocked.has(c)) {
+                ctx.addIssue({
+                  code: 'custom',
+                  path,
+                  message: `"${c}" is not in this group's block list, so there is nothing to allow (did you mean block_during?)`,
+                });
+              }
+            });
+          }
+        }
         clients.forEach((c: unknown, i: number) => {
           let key: string;
           try {

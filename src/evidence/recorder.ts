@@ -124,8 +124,8 @@ export class EvidenceRecorder implements Observer {
   }
 
   private start(): void {
-    // Under tsx (tests) this module is a .ts file and so is the worker next to it.
-    const file = import.meta.url.endsWith('.ts') ? './writer-worker.ts' : './writer-worker.js';
+    // Run from source (tests under tsx), a worker cannot load .ts on Node 20: use the built copy.
+    const file = import.meta.url.endsWith('.ts') ? '../../dist/evidence/writer-worker.js' : './writer-worker.js';
     this.worker = new Worker(new URL(file, import.meta.url), { workerData: this.opts.init });
     this.worker.on('message', (m: FromWriter) => this.onMessage(m));
     this.worker.on('error', (e) => this.opts.log.error({ err: e }, 'evidence writer crashed'));

@@ -1,6 +1,7 @@
 import type { AnswerCache } from '../cache/answer-cache.js';
 import type { ClientDirectory } from '../policy/clients.js';
 import type { Policy } from '../policy/policy.js';
+import type { Timetable } from '../schedule/timetable.js';
 import type { Forwarder } from '../upstream/forwarder.js';
 import type { BlockResponse } from './block-answer.js';
 import { cacheStage } from './cache-stage.js';
@@ -12,11 +13,13 @@ import { compose, type Next } from './types.js';
 export interface ChainParts {
   directory: ClientDirectory;
   policy: Policy;
+  timetable: Timetable;
   blockResponse: BlockResponse;
   blockTtl: number;
   cache: AnswerCache;
   forwarder: Forwarder;
   exceptions: ExceptionsHolder;
+  now: () => number;
 }
 
 /**
@@ -30,7 +33,7 @@ export function buildChain(p: ChainParts): Next {
     clientStage(p.directory),
     // 2. Policy before cache: a cached answer must never skip a block, and a block or exception
     //    change applies to the very next query even for names already cached.
-    policyStage(p.policy, p.blockResponse, p.blockTtl, p.exceptions),
+    policyStage(p.policy, p.timetable, p.blockResponse, p.blockTtl, p.exceptions, p.now),
     // 3. Cache only what the policy allowed; hits never reach the upstream.
     cacheStage(p.cache),
     // 4. Upstream last: the only stage that waits on the network.

@@ -4,6 +4,7 @@ import type { ExceptionSet } from '../exceptions/exception-set.js';
 import type { CategoryInfo } from '../policy/categories.js';
 import { evaluate } from '../policy/evaluate.js';
 import type { Policy } from '../policy/policy.js';
+import type { Timetable } from '../schedule/timetable.js';
 import { blockedAnswer, nodataAnswer, nxdomainAnswer, type BlockResponse, type Synthesised } from './block-answer.js';
 import type { Answer, Stage } from './types.js';
 
@@ -17,10 +18,13 @@ export interface ExceptionsHolder {
  * configured synthesised answer; the circumvention answer rules get their fixed steering answers
  * (NXDOMAIN for the DoH canary and Private Relay, NODATA for DDR). A name an exception opens goes
  * on to the cache and upstream, and its TTLs are capped at the time the exception has left, so
- * devices stop using it when the exception ends.
+ * devices stop using it when the exception ends. The group's blocked categories are those the
+ * timetable says apply now; an allowed name that the next timetable change will block gets TTLs that
+ * end at the change.
  */
 export function policyStage(
   policy: Policy,
+  timetable: Timetable,
   response: BlockResponse,
   ttl: number,
   exceptions: ExceptionsHolder,
@@ -33,9 +37,21 @@ export function policyStage(
   };
   return (ctx, next) => {
     const t = now();
-    const v = evaluate(policy, exceptions.current, ctx.client!.group, ctx.address, ctx.q.qname, t);
+    const group = timetable.effective(ctx.client!.group, t);
+    const v = evaluate(policy, exceptions.current, group, ctx.address, ctx.q.qname, t);
     const { decision } = v;
-    if (decision.action === 'allow') return next(ctx);
+    if (decision.action === 'allow') {
+      // A name the timetable will block at its next change must not outlive the change in a device's cache.
+      const upcoming = timetable.upcoming(ctx.client!.group, t);
+      if (!upcoming || policy.decide(upcoming.group, ctx.q.qname).action === 'allow') return next(ctx);
+      const left = Math.max(1, Math.floor((upcoming.at - t) / 1000));
+      const cap = (a: Answer): Answer => {
+        if (a.kind === 'forwarded' || a.kind === 'cached') capTtls(a.wire, ctx.q.questionEnd, left);
+        return a;
+      };
+      const result = next(ctx);
+      return result instanceof Promise ? result.then(cap) : cap(result);
+    }
     if (!v.exception) {
       const { wire, response: said } = answerFor(ctx.raw, ctx.q, decision.category);
       return {

@@ -4,6 +4,8 @@ import { DomainIndex } from './domain-index.js';
 import { parseList, type ListProblem } from './list-parser.js';
 import { Policy, type CompiledGroup } from './policy.js';
 import { ANSWER_RULES, categoryInfos } from './categories.js';
+import { compileSchedule } from '../schedule/schedule.js';
+import { Timetable, type GroupTimeRules } from '../schedule/timetable.js';
 
 /** What one list file contributed, kept so a reload can fall back to it if the file becomes unreadable. */
 export interface ListSnapshot {
@@ -23,6 +25,7 @@ export interface CategoryReport {
 
 export interface CompiledPolicy {
   policy: Policy;
+  timetable: Timetable;
   reports: CategoryReport[];
   snapshots: Map<string, ListSnapshot>;
 }
@@ -87,5 +90,14 @@ export async function compilePolicy(loaded: LoadedConfig, previous?: Map<string,
   for (const [name, g] of Object.entries(loaded.config.groups)) {
     groups.set(name, { name, blockMask: Policy.groupMask(categories, [...everyone, ...g.block]) });
   }
-  return { policy: new Policy(infos, index, groups), reports, snapshots };
+  const rules: GroupTimeRules[] = [];
+  for (const [name, g] of Object.entries(loaded.config.groups)) {
+    const entries = (r: Record<string, string[]>) =>
+      Object.entries(r).map(([schedule, cats]) => ({ schedule, mask: Policy.groupMask(categories, cats) }));
+    if (Object.keys(g.allow_during).length + Object.keys(g.block_during).length === 0) continue;
+    rules.push({ group: groups.get(name)!, allowDuring: entries(g.allow_during), blockDuring: entries(g.block_during) });
+  }
+  const schedules = Object.entries(loaded.config.schedules).map(([name, s]) => compileSchedule(name, s));
+  const timetable = new Timetable(schedules, loaded.config.timezone, rules);
+  return { policy: new Policy(infos, index, groups), timetable, reports, snapshots };
 }
