@@ -4,6 +4,8 @@ import { compileBlockResponse } from './pipeline/block-answer.js';
 import { buildChain } from './pipeline/chain.js';
 import type { Next } from './pipeline/types.js';
 import type { ExceptionsHolder } from './pipeline/policy-stage.js';
+import { safeSearchRewrites } from './safe-search/rewrites.js';
+import type { Config } from './config/schema.js';
 import type { CompiledPolicy } from './policy/compile.js';
 import { ClientDirectory } from './policy/clients.js';
 import { Forwarder, type ExchangeObserver } from './upstream/forwarder.js';
@@ -61,6 +63,15 @@ export function buildRuntime(loaded: LoadedConfig, compiled: CompiledPolicy, sha
     forwarder,
     exceptions: shared.exceptions,
     now: shared.now,
+    safeSearch: safeSearchByGroup(config),
   });
   return { loaded, compiled, forwarder, chain };
+}
+
+/** Safe-search rewrite maps for the groups that have safe_search on (one map per YouTube mode). */
+function safeSearchByGroup(config: Config): Map<string, ReadonlyMap<string, string>> {
+  const maps = { strict: safeSearchRewrites('strict'), moderate: safeSearchRewrites('moderate') };
+  const out = new Map<string, ReadonlyMap<string, string>>();
+  for (const [name, g] of Object.entries(config.groups)) if (g.safe_search.enabled) out.set(name, maps[g.safe_search.youtube]);
+  return out;
 }

@@ -90,7 +90,21 @@ export const checkCommand: CommandModule<{ config: string; json: boolean }, Chec
       );
       return out(a.json ? json(result) : lines.join('\n') + '\n');
     }
-    const v = evaluate(compiled.policy, exceptions, group, a.client ?? '', qname, at);
+    const windows = compiled.timetable.activeAt(at);
+    const rules = loaded.config.groups[group.name];
+    const timed = windows
+      .map((w) => {
+        const allows = rules.allow_during[w.schedule] ?? [];
+        const blocks = rules.block_during[w.schedule] ?? [];
+        const what = [allows.length ? `allows ${allows.join(', ')}` : '', blocks.length ? `blocks ${blocks.join(', ')}` : '']
+          .filter(Boolean)
+          .join('; ');
+        return { ...w, effect: what };
+      })
+      .filter((w) => w.effect);
+    result.schedules = timed;
+    for (const w of timed) lines.push(`  schedule:  ${w.schedule} (${w.window}) is running: ${w.effect} for ${group.name}`);
+    const v = evaluate(compiled.policy, exceptions, compiled.timetable.effective(group, at), a.client ?? '', qname, at);
     if (v.decision.action === 'allow') {
       Object.assign(result, { decision: 'allowed', answer: 'forwarded' });
       lines.push(

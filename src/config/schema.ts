@@ -113,6 +113,13 @@ const groupSchema = z.strictObject({
   allow_during: z.record(z.string(), z.array(z.string())).default({}),
   /** schedule → categories blocked only while the schedule runs (e.g. YouTube in lessons). */
   block_during: z.record(z.string(), z.array(z.string())).default({}),
+  /** Force Google, Bing, YouTube and DuckDuckGo into safe mode: true, or { youtube: strict | moderate }. */
+  safe_search: z
+    .preprocess(
+      (v) => (typeof v === 'boolean' ? { enabled: v } : v),
+      z.strictObject({ enabled: z.boolean().default(true), youtube: z.enum(['strict', 'moderate']).default('strict') }),
+    )
+    .default({ enabled: false, youtube: 'strict' }),
 });
 
 const dateText = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'dates are YYYY-MM-DD');

@@ -8,6 +8,7 @@ import { cacheStage } from './cache-stage.js';
 import { clientStage } from './client-stage.js';
 import { policyStage, type ExceptionsHolder } from './policy-stage.js';
 import { upstreamStage } from './upstream-stage.js';
+import { safeSearchStage } from './safe-search-stage.js';
 import { compose, type Next } from './types.js';
 
 export interface ChainParts {
@@ -20,6 +21,8 @@ export interface ChainParts {
   forwarder: Forwarder;
   exceptions: ExceptionsHolder;
   now: () => number;
+  /** Group → safe-search rewrites, for groups with safe_search. */
+  safeSearch: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 
 /**
@@ -34,9 +37,12 @@ export function buildChain(p: ChainParts): Next {
     // 2. Policy before cache: a cached answer must never skip a block, and a block or exception
     //    change applies to the very next query even for names already cached.
     policyStage(p.policy, p.timetable, p.blockResponse, p.blockTtl, p.exceptions, p.now),
-    // 3. Cache only what the policy allowed; hits never reach the upstream.
+    // 3. Safe search after the policy (a blocked engine stays blocked) and before the cache, whose
+    //    entries are the engines' safe endpoints (resolved through stages 4-5), never the rewrite.
+    safeSearchStage(p.safeSearch),
+    // 4. Cache only what the policy allowed; hits never reach the upstream.
     cacheStage(p.cache),
-    // 4. Upstream last: the only stage that waits on the network.
+    // 5. Upstream last: the only stage that waits on the network.
     upstreamStage(p.forwarder),
   ]);
 }

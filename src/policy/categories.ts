@@ -20,7 +20,7 @@ export interface CategoryInfo {
   everyone: boolean;
   /** Write a row in the blocked-attempts table (answer rules only record a signal). */
   recordBlocked: boolean;
-  /** No exception may open it: `locked: true` in config, and every circumvention rule. */
+  /** No exception, schedule or group may open it: `locked: true` in config, and every circumvention rule. */
   locked: boolean;
 }
 
@@ -80,7 +80,8 @@ export function categoryInfos(config: Config): CategoryInfo[] {
       signal: null,
       severity: 'low',
       answer: 'configured',
-      everyone: false,
+      // A locked category (e.g. illegal content) is blocked for every group, whatever its block list says.
+      everyone: c.locked,
       recordBlocked: true,
       locked: c.locked,
     });

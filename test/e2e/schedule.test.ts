@@ -13,6 +13,7 @@ import { tempDir } from '../helpers/daemon-process.js';
 import { startFakeUpstream } from '../helpers/fake-upstream.js';
 import { udpQuery } from '../helpers/dns-client.js';
 import { header, query, questionEnd, reply, rr } from '../helpers/wire-builder.js';
+import { cli } from '../helpers/cli.js';
 
 test('a name answered and cached in a break is blocked at the first query after the break', async () => {
   const up = await startFakeUpstream((q) => reply(q, { answers: [rr.a('x', '192.0.2.1', 3600)] }));
@@ -51,6 +52,31 @@ log: { level: warn }
     await d.stop();
     await up.close();
   }
+});
+
+test('check --at shows which schedule window applied', async () => {
+  const dir = tempDir({
+    'fb.txt': 'facebook.com\n',
+    'c.yaml': `
+upstream: { servers: ["192.0.2.1"] }
+timezone: Europe/London
+categories: { facebook: [fb.txt] }
+schedules:
+  breaks: { days: [mon, tue, wed, thu, fri], windows: ["10:40-11:00"] }
+groups:
+  staff: { clients: [10.10.0.0/16], block: [facebook], allow_during: { breaks: [facebook] } }
+  default: { block: [facebook] }
+database: { path: w.db }
+`,
+  });
+  const run = (at: string) =>
+    cli(['--config', path.join(dir, 'c.yaml'), 'check', 'www.facebook.com', '--client', '10.10.1.5', '--at', at]);
+  const inBreak = await run('2026-12-01 10:45');
+  assert.match(inBreak.stdout, /schedule: +breaks \(10:40-11:00\) is running: allows facebook for staff/);
+  assert.match(inBreak.stdout, /answer: +forwarded to the upstream resolvers/);
+  const lesson = await run('2026-12-01 11:00');
+  assert.not.match(lesson.stdout, /schedule:/);
+  assert.match(lesson.stdout, /answer: +blocked — NXDOMAIN/);
 });
 
 test.run();
