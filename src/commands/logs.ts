@@ -5,11 +5,8 @@ import { csv, json, table, type Cell } from '../cli/output.js';
 import { parseSince } from '../cli/time-range.js';
 import { accessEntries, blockedEntries, fullAccessEntries, signalEntries, type ReviewFilter } from '../review/queries.js';
 
-interface LogsArgs {
-  config: string;
-  json: boolean;
-  csv: boolean;
-  what: string;
+/** The review filter flags shared by logs (and the flags of report/export that match). */
+export interface FilterFlags {
   since: string;
   until?: string;
   client?: string;
@@ -17,6 +14,14 @@ interface LogsArgs {
   group?: string;
   category?: string;
   kind?: string;
+  limit?: number;
+}
+
+interface LogsArgs extends FilterFlags {
+  config: string;
+  json: boolean;
+  csv: boolean;
+  what: string;
   limit: number;
 }
 
@@ -57,20 +62,7 @@ const COLUMNS: Record<string, Record<string, string>> = {
 };
 
 /** Builds the common review filter from CLI flags, checking names against the config. */
-export function filterFrom(
-  a: {
-    since: string;
-    until?: string;
-    client?: string;
-    device?: string;
-    group?: string;
-    category?: string;
-    kind?: string;
-    limit?: number;
-  },
-  groups: string[],
-  now: number,
-): ReviewFilter {
+export function filterFrom(a: FilterFlags, groups: string[], now: number): ReviewFilter {
   if (a.group && !groups.includes(a.group))
     throw new UsageError(`--group "${a.group}": no such group (groups: ${groups.join(', ')})`);
   if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1))

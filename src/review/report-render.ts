@@ -5,6 +5,21 @@ import type { ReportData } from './report.js';
 const when = (iso: string) => formatShort(Date.parse(iso));
 const opens = (e: ReportData['exceptions'][number]) => [...e.categories, ...e.domains].join(', ');
 
+/** One exception as a table row (text and HTML). */
+function exceptionRow(e: ReportData['exceptions'][number]) {
+  return {
+    id: e.id,
+    target: `${e.targetKind} ${e.target}`,
+    opens: opens(e),
+    from: formatShort(e.startsAt),
+    until: formatShort(e.expiresAt),
+    approved: e.approvedBy,
+    reason: e.reason,
+    by: e.createdBy,
+    revoked: e.revokedAt ? `revoked ${formatShort(e.revokedAt)} by ${e.revokedBy}: ${e.revokeReason}` : '',
+  };
+}
+
 /** Plain text, for the terminal or an email. */
 export function reportText(r: ReportData): string {
   const parts = [
@@ -29,28 +44,16 @@ export function reportText(r: ReportData): string {
   }
   parts.push('Exceptions in the period');
   parts.push(
-    table(
-      r.exceptions.map((e) => ({
-        id: e.id,
-        target: `${e.targetKind} ${e.target}`,
-        opens: opens(e),
-        from: formatShort(e.startsAt),
-        until: formatShort(e.expiresAt),
-        approved: e.approvedBy,
-        reason: e.reason,
-        revoked: e.revokedAt ? `revoked ${formatShort(e.revokedAt)} by ${e.revokedBy}` : '',
-      })),
-      {
-        ID: 'id',
-        FOR: 'target',
-        OPENS: 'opens',
-        FROM: 'from',
-        UNTIL: 'until',
-        'APPROVED BY': 'approved',
-        REASON: 'reason',
-        '': 'revoked',
-      },
-    ),
+    table(r.exceptions.map(exceptionRow), {
+      ID: 'id',
+      FOR: 'target',
+      OPENS: 'opens',
+      FROM: 'from',
+      UNTIL: 'until',
+      'APPROVED BY': 'approved',
+      REASON: 'reason',
+      '': 'revoked',
+    }),
   );
   parts.push('Days');
   parts.push(table(r.days, { DAY: 'day', BLOCKED: 'blocked', SIGNALS: 'signals', UNUSUAL: 'unusual' }));
@@ -173,17 +176,7 @@ ${htmlTable(
 )}</section>`,
     )
     .join('\n');
-  const ex = r.exceptions.map((e) => ({
-    id: e.id,
-    target: `${e.targetKind} ${e.target}`,
-    opens: opens(e),
-    from: formatShort(e.startsAt),
-    until: formatShort(e.expiresAt),
-    approved: e.approvedBy,
-    reason: e.reason,
-    by: e.createdBy,
-    revoked: e.revokedAt ? `revoked ${formatShort(e.revokedAt)} by ${e.revokedBy}: ${e.revokeReason}` : '',
-  }));
+  const ex = r.exceptions.map(exceptionRow);
   const unusual = r.days.filter((d) => d.unusual);
   return `<!doctype html>
 <html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
