@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { LoadedConfig } from '../config/load.js';
 import { DomainIndex } from './domain-index.js';
-import { parseList, type ListProblem } from './list-parser.js';
+import { forEachListEntry, type ListProblem } from './list-parser.js';
 import { Policy, type CompiledGroup } from './policy.js';
 import { ANSWER_RULES, categoryInfos } from './categories.js';
 import { compileSchedule } from '../schedule/schedule.js';
@@ -75,9 +75,18 @@ export async function compilePolicy(loaded: LoadedConfig, previous?: Map<string,
         if (!old) throw new ListLoadError(`categories.${category}: cannot read list "${file}" (${error})`);
         snap = old;
       } else {
-        const parsed = parseList(text, file);
-        report.problems.push(...parsed.problems);
-        snap = { domains: parsed.entries.map((e) => e.domain), allow: Uint8Array.from(parsed.entries, (e) => (e.allow ? 1 : 0)) };
+        const domains: string[] = [];
+        const allow: number[] = [];
+        forEachListEntry(
+          text,
+          file,
+          (domain, isAllow) => {
+            domains.push(domain);
+            allow.push(isAllow ? 1 : 0);
+          },
+          (p) => report.problems.push(p),
+        );
+        snap = { domains, allow: Uint8Array.from(allow) };
       }
       snapshots.set(file, snap);
       for (let i = 0; i < snap.domains.length; i++) index.add(snap.domains[i], ci, snap.allow[i] === 1);

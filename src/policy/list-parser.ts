@@ -49,13 +49,34 @@ const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 export function parseList(text: string, file: string): ParsedList {
   const entries: ListEntry[] = [];
   const problems: ListProblem[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i];
+  forEachListEntry(
+    text,
+    file,
+    (domain, allow, line) => entries.push({ domain, allow, line }),
+    (p) => problems.push(p),
+  );
+  return { entries, problems };
+}
+
+/**
+ * `parseList` without building arrays: each entry goes to `onEntry` as it is read. Loading a
+ * million-line list this way keeps no per-line objects alive (the peak memory of a load).
+ */
+export function forEachListEntry(
+  text: string,
+  file: string,
+  onEntry: (domain: string, allow: boolean, line: number) => void,
+  onProblem: (p: ListProblem) => void,
+): void {
+  for (let start = 0, i = 0; start < text.length; i++) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const raw = text.slice(start, end);
+    start = end + 1;
     const line = raw.trim();
     if (line === '' || line[0] === '#' || line[0] === '!' || (line[0] === '[' && line.endsWith(']'))) continue;
     const lineNo = i + 1;
-    const fail = (reason: string) => problems.push({ file, line: lineNo, text: raw.replace(/\r$/, ''), reason });
+    const fail = (reason: string) => onProblem({ file, line: lineNo, text: raw.replace(/\r$/, ''), reason });
 
     if (line.startsWith('||') || line.startsWith('@@||')) {
       const allow = line.startsWith('@@');
@@ -87,11 +108,10 @@ export function parseList(text: string, file: string): ParsedList {
 
     function addDomain(name: string, allow: boolean): void {
       const domain = normaliseDomain(name);
-      if (typeof domain === 'string') entries.push({ domain, allow, line: lineNo });
+      if (typeof domain === 'string') onEntry(domain, allow, lineNo);
       else fail(domain.error);
     }
   }
-  return { entries, problems };
 }
 
 /** Lower-cases, strips a trailing dot, converts IDN to punycode and checks it is a hostname. */
