@@ -15,6 +15,9 @@ import { buildRuntime, type Runtime, type Shared } from './runtime.js';
 import { QueryEdge } from './server/query-edge.js';
 import { startTcpServer, type TcpServer } from './server/tcp-server.js';
 import { startUdpServer } from './server/udp-server.js';
+import { RateLimiter } from './server/rate-limiter.js';
+import { dropPrivileges } from './server/privileges.js';
+import { serverSchema } from './config/schema.js';
 import { UdpExchange } from './upstream/udp-exchange.js';
 
 export interface DaemonOptions {
@@ -45,6 +48,8 @@ export class Daemon {
   private recorder!: EvidenceRecorder;
   private readonly monitoring: Monitoring;
   private readonly startedAt = Date.now();
+  /** Outlives reloads: a client's bucket is not refilled by a SIGHUP. */
+  private readonly limiter = new RateLimiter(serverSchema.parse({}).rate_limit);
   private readonly udpSockets: dgram.Socket[] = [];
   private readonly tcpServers: TcpServer[] = [];
   private stopping = false;
@@ -62,6 +67,7 @@ export class Daemon {
         queueDepth: () => this.bus.depth + (this.recorder?.depth ?? 0),
         dropped: () => this.bus.dropped + (this.recorder?.dropped ?? 0),
         writeErrors: () => this.recorder?.writeErrors ?? 0,
+        rateLimited: () => this.limiter.limited,
         exceptionsActive: () => this.shared.exceptions.current.activeCounts(Date.now()),
       },
       VERSION,
@@ -86,7 +92,8 @@ export class Daemon {
     const compiled = await compilePolicy(loaded);
     d.reportLists(compiled);
     d.runtime = buildRuntime(loaded, compiled, d.shared);
-    d.edge = new QueryEdge(d.runtime.chain, d.bus, opts.log);
+    d.limiter.configure(loaded.config.server.rate_limit);
+    d.edge = new QueryEdge(d.runtime.chain, d.bus, opts.log, d.limiter);
     opts.log.level = loaded.config.log.level;
     const { database, retention } = loaded.config;
     d.recorder = new EvidenceRecorder({
@@ -105,8 +112,14 @@ export class Daemon {
     };
     d.monitoring.metrics.onReload(true);
     try {
+      // Order: bind every socket (port 53 may need root), then give up root, then open the
+      // database, so its files are created by and belong to the service user.
       await d.listen(loaded.listen);
       await d.monitoring.start(loaded.config.metrics, () => d.runtime.forwarder);
+      const ids = dropPrivileges(loaded.config.server);
+      if (ids.dropped) opts.log.info({ uid: ids.uid, gid: ids.gid }, 'switched to the unprivileged user');
+      else if (ids.uid === 0) opts.log.warn('running as root: set server.user, or run under the systemd unit');
+      d.recorder.open();
     } catch (e) {
       d.closeSockets();
       d.monitoring.stop();
@@ -162,6 +175,7 @@ export class Daemon {
       if (JSON.stringify(old.upstreams) !== JSON.stringify(loaded.upstreams)) this.shared.cache.clear();
       this.runtime = buildRuntime(loaded, compiled, this.shared);
       this.edge.setChain(this.runtime.chain);
+      this.limiter.configure(loaded.config.server.rate_limit);
       this.recorder.reconfigure(writerInit(loaded, this.startedAt), loaded.config.retention);
       this.monitoring.reconfigure(loaded.config.metrics);
       this.monitoring.metrics.onReload(true);
@@ -207,6 +221,8 @@ export class Daemon {
       idleTimeoutMs: this.runtime.loaded.config.server.tcp.idle_timeout_ms,
       maxConnections: this.runtime.loaded.config.server.tcp.max_connections,
       maxQueriesPerConnection: this.runtime.loaded.config.server.tcp.max_queries_per_connection,
+      maxConnectionsPerClient: this.runtime.loaded.config.server.tcp.max_connections_per_client,
+      readTimeoutMs: this.runtime.loaded.config.server.tcp.read_timeout_ms,
     });
     for (const addr of addrs) {
       // [::] takes IPv4 too unless told otherwise; only do so when 0.0.0.0 isn't listened on the same port.

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { SchemaTooNewError } from '../evidence/schema.js';
@@ -20,10 +21,17 @@ export async function loadForCli(file: string): Promise<LoadedConfig> {
   }
 }
 
-/** Opens the evidence database named by the config (migrating an older one; refusing a newer one). */
-export function openStore(loaded: LoadedConfig): EvidenceStore {
+/**
+ * Opens the evidence database named by the config: for writing (ICT's commands; an older database
+ * is migrated, a newer one refused), or `readOnly` for the review commands, which need only read
+ * access to the file (group webfilter-review) and never change it.
+ */
+export function openStore(loaded: LoadedConfig, opts: { readOnly?: boolean } = {}): EvidenceStore {
+  if (opts.readOnly && !existsSync(loaded.databasePath)) {
+    throw new CommandError(`no database at ${loaded.databasePath} yet: the daemon creates it when it first starts`);
+  }
   try {
-    return EvidenceStore.open(loaded.databasePath);
+    return opts.readOnly ? EvidenceStore.openReadOnly(loaded.databasePath) : EvidenceStore.open(loaded.databasePath);
   } catch (e) {
     if (e instanceof SchemaTooNewError) throw new CommandError(`${loaded.databasePath}: ${e.message}`);
     throw new CommandError(`cannot open the database ${loaded.databasePath}: ${(e as Error).message}`);

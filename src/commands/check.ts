@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { loadForCli, openStore, out } from '../cli/context.js';
@@ -69,9 +70,12 @@ export const checkCommand: CommandModule<{ config: string; json: boolean }, Chec
     const directory = new ClientDirectory(loaded.config, groups, groups.get('default')!);
     const client = a.client ? directory.resolve(a.client) : null;
     const group = client ? client.group : groups.get(a.group ?? 'default')!;
-    const store = openStore(loaded);
-    const exceptions = new ExceptionSet(allExceptions(store.db).filter((e) => e.revokedAt === null));
-    store.close();
+    let exceptions = ExceptionSet.EMPTY;
+    if (existsSync(loaded.databasePath)) {
+      const store = openStore(loaded, { readOnly: true });
+      exceptions = new ExceptionSet(allExceptions(store.db).filter((e) => e.revokedAt === null));
+      store.close();
+    }
 
     const result: Record<string, unknown> = {
       name: qname,

@@ -118,7 +118,7 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
           .example('$0 exception list --all --json', 'The full audit trail for a script'),
       async (a) => {
         const loaded = await loadForCli(a.config);
-        const store = openStore(loaded);
+        const store = openStore(loaded, { readOnly: true });
         const now = Date.now();
         let list = a.all ? allExceptions(store.db) : currentExceptions(store.db, now).reverse();
         store.close();

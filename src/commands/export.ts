@@ -31,7 +31,7 @@ export const exportCommand: CommandModule<{ config: string; json: boolean }, Exp
     const loaded = await loadForCli(a.config);
     const now = Date.now();
     const f = { since: parseSince(a.since, '--since', now), until: now + 1, client: a.client, device: a.device };
-    const store = openStore(loaded);
+    const store = openStore(loaded, { readOnly: true });
     const data = {
       subject: a.client ? { client: a.client } : { device: a.device },
       generated_at: new Date(now).toISOString(),

@@ -112,7 +112,7 @@ export const logsCommand: CommandModule<{ config: string; json: boolean }, LogsA
   handler: async (a) => {
     const loaded = await loadForCli(a.config);
     const f = filterFrom(a, Object.keys(loaded.config.groups), Date.now());
-    const store = openStore(loaded);
+    const store = openStore(loaded, { readOnly: true });
     let rows: Record<string, Cell>[];
     let cols = COLUMNS[a.what];
     if (a.what === 'blocked') rows = blockedEntries(store.db, f) as unknown as Record<string, Cell>[];

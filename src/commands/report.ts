@@ -36,7 +36,7 @@ export const reportCommand: CommandModule<{ config: string; json: boolean }, Rep
     const now = Date.now();
     const from = parseSince(a.since, '--since', now);
     const to = a.until ? parseSince(a.until, '--until', now) : now;
-    const store = openStore(loaded);
+    const store = openStore(loaded, { readOnly: true });
     const data = buildReport(store.db, from, to, now);
     store.close();
     const text = a.json

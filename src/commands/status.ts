@@ -21,7 +21,7 @@ export const statusCommand: CommandModule<{ config: string; json: boolean }, { c
     if (!existsSync(loaded.databasePath)) {
       result.daemon = 'never started (no database yet)';
     } else {
-      const store = openStore(loaded);
+      const store = openStore(loaded, { readOnly: true });
       const beat = store.db
         .prepare('SELECT pid, version, started_at, last_seen, last_write, dropped, write_errors FROM daemon')
         .get() as

@@ -21,6 +21,11 @@ export const databaseSchema = z
     batch_rows: int(1000, 1, 100_000),
     /** Longest an event waits before its batch is written. */
     flush_ms: int(250, 10, 60_000),
+    /**
+     * Largest the database may grow, in MB (0 = until the disk is full). When reached, new events
+     * are dropped and counted like on a full disk, DNS carries on, and retention frees room.
+     */
+    max_size_mb: z.number().min(0).max(10_000_000).default(0),
   })
   .prefault({});
 

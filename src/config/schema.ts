@@ -59,8 +59,29 @@ export const serverSchema = z
         idle_timeout_ms: ms(10_000, 100, 600_000),
         max_connections: z.number().int().min(1).max(100_000).default(1000),
         max_queries_per_connection: z.number().int().min(1).max(1_000_000).default(10_000),
+        /** Open connections one client address may hold. */
+        max_connections_per_client: z.number().int().min(1).max(100_000).default(10),
+        /** A message that has begun arriving must be complete within this (slowloris). */
+        read_timeout_ms: ms(5_000, 100, 600_000),
       })
       .prefault({}),
+    /** Per-client token bucket; `qps: 0` (the default) turns it off. */
+    rate_limit: z
+      .strictObject({
+        qps: z.number().min(0).max(1_000_000).default(0),
+        burst: z.number().int().min(1).max(1_000_000).default(200),
+        ipv4_prefix: z.number().int().min(8).max(32).default(32),
+        ipv6_prefix: z.number().int().min(32).max(128).default(56),
+        action: z.enum(['drop', 'refuse']).default('drop'),
+        max_clients: z.number().int().min(1).max(10_000_000).default(100_000),
+      })
+      .prefault({}),
+    /**
+     * Unprivileged user (and group) to switch to once every socket is bound, when started as root
+     * (not needed under systemd, which starts the daemon as its user with CAP_NET_BIND_SERVICE).
+     */
+    user: z.string().min(1).optional(),
+    group: z.string().min(1).optional(),
   })
   .prefault({});
 

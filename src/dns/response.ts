@@ -68,6 +68,26 @@ export function addressResponse(query: Buffer, q: ParsedQuery, address: Buffer, 
   return finish(buf, pos + rrLen, q);
 }
 
+/** HINFO RDATA of RFC 8482 §4.2: CPU "RFC8482", OS "". */
+const RFC8482_HINFO = Buffer.from('\x07RFC8482\x00', 'latin1');
+
+/**
+ * The RFC 8482 answer to an ANY query: one synthetic HINFO record instead of every RRset of the
+ * name, so ANY cannot be used to amplify. The TTL is long so resolvers downstream cache it.
+ */
+export function anyResponse(query: Buffer, q: ParsedQuery, ttl: number): Buffer {
+  const rrLen = 2 + 10 + RFC8482_HINFO.length;
+  const { buf, pos } = start(query, q, RCODE.NOERROR, rrLen);
+  buf.writeUInt16BE(1, 6);
+  buf.writeUInt16BE(0xc00c, pos);
+  buf.writeUInt16BE(TYPE.HINFO, pos + 2);
+  buf.writeUInt16BE(CLASS_IN, pos + 4);
+  buf.writeUInt32BE(ttl, pos + 6);
+  buf.writeUInt16BE(RFC8482_HINFO.length, pos + 10);
+  RFC8482_HINFO.copy(buf, pos + 12);
+  return finish(buf, pos + rrLen, q);
+}
+
 /**
  * NXDOMAIN or NODATA with a synthetic SOA in the authority section, so clients cache the negative
  * answer for `ttl` seconds (RFC 2308 §3: negative TTL = min(SOA TTL, SOA MINIMUM)).

@@ -27,7 +27,7 @@ const DROP_LOG_MS = 10_000;
 export class EvidenceRecorder implements Observer {
   private queue: QueryEvent[] = [];
   private head = 0;
-  private worker!: Worker;
+  private worker: Worker | undefined;
   private busy = false;
   private timer: NodeJS.Timeout | null = null;
   private closing: ((unwritten: number) => void) | null = null;
@@ -45,8 +45,11 @@ export class EvidenceRecorder implements Observer {
   /** Called with the exceptions in the database whenever they change. */
   onExceptions: (records: ExceptionRecord[]) => void = () => {};
 
+  /**
+   * Queues from now on; the writer thread (and so the database) starts with `open()`, which the
+   * daemon calls once privileges are dropped, so the database is opened as the service user.
+   */
   constructor(private opts: RecorderOptions) {
-    this.start();
     this.purgeTask = schedule(opts.retention.schedule, () => this.purge(Date.now()), {
       name: 'webfilter-retention',
       noOverlap: true,
@@ -110,6 +113,7 @@ export class EvidenceRecorder implements Observer {
       await new Promise((r) => setTimeout(r, 5));
     }
     const left = this.depth;
+    if (!this.worker) return left;
     const unwritten = await new Promise<number>((resolve) => {
       const t = setTimeout(() => resolve(-1), Math.max(100, deadline - Date.now()));
       this.closing = (n) => {
@@ -121,6 +125,12 @@ export class EvidenceRecorder implements Observer {
     await this.worker.terminate();
     this.logDrops(true);
     return left + Math.max(0, unwritten);
+  }
+
+  /** Starts the writer thread; events queued before are written first. */
+  open(): void {
+    if (!this.worker) this.start();
+    this.pump();
   }
 
   private start(): void {
@@ -142,7 +152,7 @@ export class EvidenceRecorder implements Observer {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.busy || this.depth === 0) return;
+    if (this.busy || this.depth === 0 || !this.worker) return;
     const end = Math.min(this.queue.length, this.head + this.opts.batchRows);
     const events = this.queue.slice(this.head, end);
     this.head = end;
@@ -155,7 +165,7 @@ export class EvidenceRecorder implements Observer {
   }
 
   private post(m: ToWriter): void {
-    this.worker.postMessage(m);
+    this.worker?.postMessage(m);
   }
 
   private onMessage(m: FromWriter): void {

@@ -7,6 +7,7 @@ export function writerInit(loaded: LoadedConfig, startedAt: number): WriterInit 
   const { config } = loaded;
   return {
     dbPath: loaded.databasePath,
+    maxSizeMb: config.database.max_size_mb,
     processor: {
       access: config.log.access,
       tunnel: config.circumvention.tunnel,

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { SIGNAL_DEDUP_MS, type Rows } from './rows.js';
-import { migrate } from './schema.js';
+import { migrate, SCHEMA_VERSION, SchemaTooNewError } from './schema.js';
 
 export interface Retention {
   blocked_days: number;
@@ -86,7 +86,7 @@ export class EvidenceStore {
    * Opens (creating if needed, with its directory) and migrates the database. A new file is made
    * 0640: it holds personal data. Throws on a corrupt file or one from a newer webfilter.
    */
-  static open(file: string, opts: { busyTimeoutMs?: number } = {}): EvidenceStore {
+  static open(file: string, opts: { busyTimeoutMs?: number; maxSizeMb?: number } = {}): EvidenceStore {
     const fresh = !existsSync(file);
     if (fresh) mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
     const db = new Database(file, { timeout: opts.busyTimeoutMs ?? 5000 });
@@ -99,6 +99,35 @@ export class EvidenceStore {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       migrate(db);
+      // A per-connection cap: writes past it fail with SQLITE_FULL, exactly like a full disk.
+      if (opts.maxSizeMb) {
+        const pageSize = db.pragma('page_size', { simple: true }) as number;
+        db.pragma(`max_page_count = ${Math.max(1, Math.floor((opts.maxSizeMb * 1024 * 1024) / pageSize))}`);
+      }
+      return new EvidenceStore(db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Opens an existing database for reading only (the review commands: an online safety officer in
+   * group webfilter-review can read the 0640 file but not write it). Never migrates: an older
+   * database is upgraded by the daemon or an ICT command; a newer one is refused.
+   */
+  static openReadOnly(file: string): EvidenceStore {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new SchemaTooNewError(
+          `database schema is version ${version}, newer than this webfilter understands (${SCHEMA_VERSION}): upgrade webfilter`,
+        );
+      }
+      if (version < SCHEMA_VERSION) {
+        throw new Error(`database schema is version ${version}, older than this webfilter (${SCHEMA_VERSION}): start the daemon once to upgrade it`);
+      }
       return new EvidenceStore(db);
     } catch (e) {
       db.close();

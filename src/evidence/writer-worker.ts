@@ -14,6 +14,8 @@ import { EvidenceStore, type Retention } from './store.js';
 
 export interface WriterInit {
   dbPath: string;
+  /** database.max_size_mb (0 = no cap). */
+  maxSizeMb: number;
   processor: ProcessorConfig;
   devices: DeviceConfig;
   version: string;
@@ -56,7 +58,7 @@ const send = (m: FromWriter) => port.postMessage(m);
 const count = (r: Rows) => r.blocked.length + r.signals.length + r.accessHourly.length + r.access.length;
 
 function openStore(): EvidenceStore {
-  store ??= EvidenceStore.open(init.dbPath);
+  store ??= EvidenceStore.open(init.dbPath, { maxSizeMb: init.maxSizeMb });
   return store;
 }
 

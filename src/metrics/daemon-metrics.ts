@@ -14,6 +14,8 @@ export interface MetricSources {
   queueDepth(): number;
   dropped(): number;
   writeErrors(): number;
+  /** Queries dropped or refused by the per-client rate limit. */
+  rateLimited(): number;
   /** Exceptions in force now, by group ("client" for address exceptions). */
   exceptionsActive(): Map<string, number>;
 }
@@ -137,6 +139,12 @@ export class DaemonMetrics implements Observer {
       'webfilter_log_write_errors_total',
       'Failed evidence store writes (each retried)',
       sources.writeErrors,
+      registers,
+    );
+    counterFrom(
+      'webfilter_rate_limited_total',
+      'Queries over the per-client rate limit (server.rate_limit), dropped or REFUSED',
+      sources.rateLimited,
       registers,
     );
     new Gauge({

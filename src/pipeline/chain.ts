@@ -4,6 +4,7 @@ import type { Policy } from '../policy/policy.js';
 import type { Timetable } from '../schedule/timetable.js';
 import type { Forwarder } from '../upstream/forwarder.js';
 import type { BlockResponse } from './block-answer.js';
+import { anyStage } from './any-stage.js';
 import { cacheStage } from './cache-stage.js';
 import { clientStage } from './client-stage.js';
 import { policyStage, type ExceptionsHolder } from './policy-stage.js';
@@ -26,8 +27,9 @@ export interface ChainParts {
 }
 
 /**
- * The query path, declared once. Wire parsing happens at the server edge before this chain (the
- * context is built from the parsed question), so every stage here sees a well-formed query.
+ * The query path, declared once. The server edge runs before this chain: it admits the packet
+ * (per-client rate limit, before any parsing so a flood is cheap to shed) and parses it, so every
+ * stage here sees a well-formed query from a client within its rate.
  */
 export function buildChain(p: ChainParts): Next {
   return compose([
@@ -37,12 +39,15 @@ export function buildChain(p: ChainParts): Next {
     // 2. Policy before cache: a cached answer must never skip a block, and a block or exception
     //    change applies to the very next query even for names already cached.
     policyStage(p.policy, p.timetable, p.blockResponse, p.blockTtl, p.exceptions, p.now),
-    // 3. Safe search after the policy (a blocked engine stays blocked) and before the cache, whose
-    //    entries are the engines' safe endpoints (resolved through stages 4-5), never the rewrite.
+    // 3. ANY after the policy (an ANY for a blocked name is a blocked attempt, recorded as such) and
+    //    before anything that could forward it: it gets the minimal RFC 8482 answer, never amplified.
+    anyStage(),
+    // 4. Safe search after the policy (a blocked engine stays blocked) and before the cache, whose
+    //    entries are the engines' safe endpoints (resolved through stages 5-6), never the rewrite.
     safeSearchStage(p.safeSearch),
-    // 4. Cache only what the policy allowed; hits never reach the upstream.
+    // 5. Cache only what the policy allowed; hits never reach the upstream.
     cacheStage(p.cache),
-    // 5. Upstream last: the only stage that waits on the network.
+    // 6. Upstream last: the only stage that waits on the network.
     upstreamStage(p.forwarder),
   ]);
 }

@@ -6,6 +6,7 @@ import { errorResponse, headerOnlyResponse, truncatedResponse } from '../dns/res
 import type { EventBus } from '../observe/event-bus.js';
 import type { Answer, Next, QueryContext } from '../pipeline/types.js';
 import { UpstreamError } from '../upstream/errors.js';
+import type { RateLimiter } from './rate-limiter.js';
 
 /** Sends one reply back on the transport the query came in on; null = no reply (dropped). */
 export type Respond = (wire: Buffer | null) => void;
@@ -13,9 +14,10 @@ export type Respond = (wire: Buffer | null) => void;
 const RCODE_REASON: Record<number, string> = { [RCODE.FORMERR]: 'formerr', [RCODE.NOTIMP]: 'notimp' };
 
 /**
- * The server edge: parses the packet, runs the chain of the current runtime, and is the only place
- * where failures become rcodes (unreadable → dropped, malformed → FORMERR, other opcodes → NOTIMP,
- * anything thrown by the chain → SERVFAIL). Publishes one event per query; never throws.
+ * The server edge: admits the packet (per-client rate limit), parses it, runs the chain of the
+ * current runtime, and is the only place where failures become rcodes (unreadable → dropped,
+ * malformed → FORMERR, other opcodes → NOTIMP, anything thrown by the chain → SERVFAIL). Publishes
+ * one event per answered query; never throws.
  */
 export class QueryEdge {
   /** Queries received but not yet answered. */
@@ -25,6 +27,7 @@ export class QueryEdge {
     private chain: Next,
     private readonly bus: EventBus,
     private readonly log: Logger,
+    private readonly limiter: RateLimiter,
   ) {}
 
   /** Swaps in the chain of a new runtime; queries already running finish on the old one. */
@@ -33,6 +36,14 @@ export class QueryEdge {
   }
 
   handle(raw: Buffer, transport: 'udp' | 'tcp', address: string, respond: Respond): void {
+    // Admission before any parsing, so a flood costs one map lookup per packet. Over-limit packets
+    // publish no event (a flood must not become a flood of events); the limiter counts them.
+    if (!this.limiter.allow(address)) {
+      // REFUSED is header only: never larger than the query (no amplification); never answer a response (QR=1).
+      if (this.limiter.action === 'refuse' && raw.length >= 12 && (raw[2] & 0x80) === 0) respond(headerOnlyResponse(raw, RCODE.REFUSED));
+      else respond(null);
+      return;
+    }
     const at = Date.now();
     const started = performance.now();
     let q: ParsedQuery;

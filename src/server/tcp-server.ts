@@ -6,7 +6,10 @@ import type { DatagramHandler } from './udp-server.js';
 export interface TcpLimits {
   idleTimeoutMs: number;
   maxConnections: number;
+  maxConnectionsPerClient: number;
   maxQueriesPerConnection: number;
+  /** A message that has begun arriving must be complete within this. */
+  readTimeoutMs: number;
 }
 
 /** Largest number of queries one connection may have waiting for answers at once. */
@@ -14,7 +17,8 @@ const MAX_PIPELINED = 100;
 
 /**
  * DNS over TCP (RFC 7766): 2-byte length framing, several queries per connection answered as they
- * complete (possibly out of order, §6.2.1.1), an idle timeout, and a cap on open connections.
+ * complete (possibly out of order, §6.2.1.1), an idle timeout, a read timeout for a message that
+ * trickles in (slowloris), and caps on open connections in total and per client address.
  */
 export interface TcpServer {
   server: net.Server;
@@ -30,11 +34,26 @@ export function startTcpServer(
   onError: (e: Error) => void,
 ): Promise<TcpServer> {
   const open = new Set<net.Socket>();
+  const perClient = new Map<string, number>();
   // allowHalfOpen: a client may send its queries and then FIN; it still gets its answers.
   const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
+    const l = limits();
+    const raw = socket.remoteAddress ?? '';
+    const address = raw.startsWith('::ffff:') ? canonicalAddress(raw) : raw;
+    const held = perClient.get(address) ?? 0;
+    if (held >= l.maxConnectionsPerClient) {
+      socket.destroy();
+      return;
+    }
+    perClient.set(address, held + 1);
     open.add(socket);
-    socket.on('close', () => open.delete(socket));
-    serve(socket, limits(), handler);
+    socket.on('close', () => {
+      open.delete(socket);
+      const n = (perClient.get(address) ?? 1) - 1;
+      if (n <= 0) perClient.delete(address);
+      else perClient.set(address, n);
+    });
+    serve(socket, address, l, handler);
   });
   server.maxConnections = limits().maxConnections;
   const close = () => {
@@ -51,10 +70,14 @@ export function startTcpServer(
   });
 }
 
-function serve(socket: net.Socket, limits: TcpLimits, handler: DatagramHandler): void {
-  const raw = socket.remoteAddress ?? '';
-  const address = raw.startsWith('::ffff:') ? canonicalAddress(raw) : raw;
+function serve(socket: net.Socket, address: string, limits: TcpLimits, handler: DatagramHandler): void {
   let buffered: Buffer = Buffer.alloc(0);
+  // Runs while a message is partly received: the idle timeout alone would let a client keep a
+  // connection by sending one byte at a time.
+  let readTimer: NodeJS.Timeout | null = null;
+  socket.on('close', () => {
+    if (readTimer !== null) clearTimeout(readTimer);
+  });
   let waiting = 0;
   let served = 0;
   let ending = false;
@@ -76,6 +99,7 @@ function serve(socket: net.Socket, limits: TcpLimits, handler: DatagramHandler):
   };
   socket.on('data', (chunk) => {
     buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    const before = served;
     while (buffered.length >= 2 && !ending) {
       const len = buffered.readUInt16BE(0);
       if (len === 0) {
@@ -90,6 +114,14 @@ function serve(socket: net.Socket, limits: TcpLimits, handler: DatagramHandler):
       if (served >= limits.maxQueriesPerConnection) ending = true;
       handler(msg, address, reply);
       if (waiting >= MAX_PIPELINED) socket.pause();
+    }
+    if (readTimer !== null && (served > before || buffered.length === 0 || ending)) {
+      clearTimeout(readTimer);
+      readTimer = null;
+    }
+    if (readTimer === null && buffered.length > 0 && !ending) {
+      readTimer = setTimeout(() => socket.destroy(), limits.readTimeoutMs);
+      readTimer.unref();
     }
   });
   socket.on('end', () => {

@@ -32,9 +32,16 @@ export function tempDir(files: Record<string, string> = {}): string {
   return dir;
 }
 
-export async function startDaemon(configYaml: string, files: Record<string, string> = {}): Promise<DaemonProcess> {
-  const dir = tempDir({ ...files, 'webfilter.yaml': configYaml });
+export async function startDaemon(
+  configYaml: string,
+  files: Record<string, string> = {},
+  opts: { beforeStart?: (dir: string) => void; /** Reuse this directory (and its database): a restart. */ dir?: string } = {},
+): Promise<DaemonProcess> {
+  const all = { ...files, 'webfilter.yaml': configYaml };
+  const dir = opts.dir ?? tempDir(all);
+  if (opts.dir) for (const [name, content] of Object.entries(all)) writeFileSync(path.join(dir, name), content);
   const configFile = path.join(dir, 'webfilter.yaml');
+  opts.beforeStart?.(dir);
   const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   // A failed assertion must not leave a daemon running (it would keep the test process alive).
   const reap = () => child.kill('SIGKILL');

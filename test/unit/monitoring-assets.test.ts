@@ -18,6 +18,7 @@ async function exportedNames(): Promise<Set<string>> {
       queueDepth: zero,
       dropped: zero,
       writeErrors: zero,
+      rateLimited: zero,
       exceptionsActive: () => new Map(),
     },
     '0.0.0',
