@@ -35,6 +35,9 @@ export interface DaemonOptions {
 const DRAIN_MS = 2500;
 const FLUSH_MS = 1500;
 
+/** How often the clients over their rate limit are logged. */
+const RATE_LOG_MS = 60_000;
+
 /**
  * The running filter: listeners on every `server.listen` address (UDP and TCP on the same port),
  * the current Runtime, and the observers. `reload` swaps the runtime atomically; `stop` drains.
@@ -45,6 +48,7 @@ export class Daemon {
   private readonly bus = new EventBus();
   private readonly shared: Shared;
   private readonly stats: StatsLog;
+  private readonly limitLog: NodeJS.Timeout;
   private recorder!: EvidenceRecorder;
   private readonly monitoring: Monitoring;
   private readonly startedAt = Date.now();
@@ -81,6 +85,12 @@ export class Daemon {
       now: opts.now ?? Date.now,
     };
     this.stats = new StatsLog(opts.log, opts.summaryIntervalMs ?? 300_000);
+    // Metrics cannot say which device is over its rate (no address labels): the log does, once a minute.
+    this.limitLog = setInterval(() => {
+      const top = this.limiter.takeOffenders();
+      if (top.length > 0) opts.log.warn({ clients: top }, 'rate limit: clients over their limit in the last minute');
+    }, RATE_LOG_MS);
+    this.limitLog.unref();
     this.bus.subscribe(this.stats);
     this.bus.subscribe(this.monitoring.metrics);
   }
@@ -199,6 +209,7 @@ export class Daemon {
     const unwritten = await this.recorder.close(Date.now() + FLUSH_MS);
     this.stats.report();
     this.stats.stop();
+    clearInterval(this.limitLog);
     this.monitoring.stop();
     this.closeSockets();
     this.opts.log.info({ unanswered: this.edge.inFlight, unwritten, dropped: this.recorder.dropped }, 'webfilter stopped');

@@ -126,7 +126,9 @@ export class EvidenceStore {
         );
       }
       if (version < SCHEMA_VERSION) {
-        throw new Error(`database schema is version ${version}, older than this webfilter (${SCHEMA_VERSION}): start the daemon once to upgrade it`);
+        throw new Error(
+          `database schema is version ${version}, older than this webfilter (${SCHEMA_VERSION}): start the daemon once to upgrade it`,
+        );
       }
       return new EvidenceStore(db);
     } catch (e) {

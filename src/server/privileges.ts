@@ -32,7 +32,9 @@ export function dropPrivileges(s: PrivilegeSettings): PrivilegeOutcome {
   if (process.getuid!() !== 0) {
     // Already unprivileged (e.g. systemd's User=): fine if it is the configured user.
     if (s.user && !isCurrentUser(s.user)) {
-      throw new Error(`server.user: "${s.user}" is configured but webfilter runs as uid ${process.getuid!()}, not root, and cannot switch`);
+      throw new Error(
+        `server.user: "${s.user}" is configured but webfilter runs as uid ${process.getuid!()}, not root, and cannot switch`,
+      );
     }
     return { ...ids(), dropped: false };
   }

@@ -40,7 +40,8 @@ export class QueryEdge {
     // publish no event (a flood must not become a flood of events); the limiter counts them.
     if (!this.limiter.allow(address)) {
       // REFUSED is header only: never larger than the query (no amplification); never answer a response (QR=1).
-      if (this.limiter.action === 'refuse' && raw.length >= 12 && (raw[2] & 0x80) === 0) respond(headerOnlyResponse(raw, RCODE.REFUSED));
+      if (this.limiter.action === 'refuse' && raw.length >= 12 && (raw[2] & 0x80) === 0)
+        respond(headerOnlyResponse(raw, RCODE.REFUSED));
       else respond(null);
       return;
     }

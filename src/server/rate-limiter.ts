@@ -16,6 +16,8 @@ export interface RateLimitSettings {
   max_clients: number;
 }
 
+const MAX_OFFENDERS = 1000;
+
 interface Bucket {
   tokens: number;
   /** performance.now() of the last refill. */
@@ -31,6 +33,8 @@ export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
   private settings: RateLimitSettings;
   private lastSweep = 0;
+  /** Limited queries per key since the last takeOffenders() (bounded: a log aid, not a table). */
+  private readonly offenders = new Map<string, number>();
   /** Queries refused or dropped for being over the limit, since start. */
   limited = 0;
   /** Times the table was full and had to be cleared. */
@@ -77,7 +81,16 @@ export class RateLimiter {
       return true;
     }
     this.limited++;
+    const n = this.offenders.get(key);
+    if (n !== undefined || this.offenders.size < MAX_OFFENDERS) this.offenders.set(key, (n ?? 0) + 1);
     return false;
+  }
+
+  /** The clients (keys) limited most since the last call, most first, for the log; then forgets them. */
+  takeOffenders(top = 5): { client: string; limited: number }[] {
+    const out = [...this.offenders].sort((a, b) => b[1] - a[1]).slice(0, top);
+    this.offenders.clear();
+    return out.map(([client, limited]) => ({ client, limited }));
   }
 
   /** Forgets clients whose bucket has refilled (they are indistinguishable from new ones); clears all if that frees nothing. */
@@ -109,7 +122,7 @@ export class RateLimiter {
     let key = '';
     for (let i = 0; i < 16; i++) {
       const bits = Math.max(0, Math.min(8, s.ipv6_prefix - i * 8));
-      key += ((bytes[i] & (0xff << (8 - bits))) & 0xff).toString(16).padStart(2, '0');
+      key += (bytes[i] & (0xff << (8 - bits)) & 0xff).toString(16).padStart(2, '0');
     }
     return `${key}/${s.ipv6_prefix}`;
   }

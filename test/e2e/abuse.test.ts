@@ -1,38 +1,20 @@
 /** End-to-end: abuse protections — rate limit, TCP caps and slowloris, no amplification, RFC 8482 ANY. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import net from 'node:net';
 import { RCODE, TYPE } from '../../src/dns/constants.js';
 import { startDaemon, testConfig, LISTS } from '../helpers/daemon-process.js';
 import { startFakeUpstream } from '../helpers/fake-upstream.js';
 import { tcpQuery, udpQuery } from '../helpers/dns-client.js';
 import { header, query, reply, rr } from '../helpers/wire-builder.js';
 import { parseExposition, sampleValue } from '../helpers/prometheus-text.js';
+import { closedWithin, connectFrom } from '../helpers/tcp-socket.js';
 
 const answer = (q: Buffer) => reply(q, { answers: [rr.a('x', '192.0.2.1', 60)] });
 const withServer = (config: string, keys: string) => config.replace('  allowed_clients:', `${keys}\n  allowed_clients:`);
 
-function connect(port: number, localAddress: string): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ port, host: '127.0.0.1', localAddress }, () => resolve(s));
-    s.on('error', () => {});
-    s.once('error', reject);
-  });
-}
-const closedWithin = (s: net.Socket, ms: number) =>
-  new Promise<boolean>((resolve) => {
-    if (s.destroyed || s.readableEnded) return resolve(true);
-    const t = setTimeout(() => resolve(false), ms);
-    s.on('close', () => (clearTimeout(t), resolve(true)));
-    s.resume();
-  });
-
 test('rate limit: a client over its rate gets header-only REFUSED, others are unaffected, all counted', async () => {
   const up = await startFakeUpstream(answer);
-  const config = withServer(
-    testConfig({ upstreams: [up.port] }),
-    '  rate_limit: { qps: 1, burst: 5, action: refuse }',
-  );
+  const config = withServer(testConfig({ upstreams: [up.port] }), '  rate_limit: { qps: 1, burst: 5, action: refuse }');
   const d = await startDaemon(config, LISTS);
   try {
     const rcodes: number[] = [];
@@ -66,7 +48,8 @@ test('rate limit, drop: over-limit queries get no answer at all', async () => {
   );
   try {
     const replies = [];
-    for (let i = 0; i < 4; i++) replies.push(await udpQuery(d.port, query(`d${i}.example`), { localAddress: '127.0.0.10', timeoutMs: 300 }));
+    for (let i = 0; i < 4; i++)
+      replies.push(await udpQuery(d.port, query(`d${i}.example`), { localAddress: '127.0.0.10', timeoutMs: 300 }));
     assert.is(replies.filter((r) => r !== null).length, 2);
   } finally {
     await d.stop();
@@ -84,9 +67,9 @@ test('TCP: a per-client connection cap, and a message trickled in byte by byte i
     LISTS,
   );
   try {
-    const a = await connect(d.port, '127.0.0.20');
-    const b = await connect(d.port, '127.0.0.20');
-    const c = await connect(d.port, '127.0.0.20');
+    const a = await connectFrom(d.port, '127.0.0.20');
+    const b = await connectFrom(d.port, '127.0.0.20');
+    const c = await connectFrom(d.port, '127.0.0.20');
     assert.ok(await closedWithin(c, 1000), "the client's third connection is closed");
     const other = await tcpQuery(d.port, [query('other.example')], { localAddress: '127.0.0.10' });
     assert.is(other.length, 1, 'another client still connects');
@@ -94,7 +77,7 @@ test('TCP: a per-client connection cap, and a message trickled in byte by byte i
     b.destroy();
 
     // Slowloris: one byte every 100 ms keeps the idle timer (5 s) happy but not the read timeout.
-    const slow = await connect(d.port, '127.0.0.30');
+    const slow = await connectFrom(d.port, '127.0.0.30');
     const msg = query('slow.example');
     const framed = Buffer.concat([Buffer.from([0, msg.length]), msg]);
     let i = 0;
@@ -108,7 +91,7 @@ test('TCP: a per-client connection cap, and a message trickled in byte by byte i
     assert.ok(Date.now() - t0 < 2000, `closed after the read timeout, not the idle one (${Date.now() - t0} ms)`);
 
     // A message split over two writes a little apart is normal TCP, and is answered.
-    const split = await connect(d.port, '127.0.0.30');
+    const split = await connectFrom(d.port, '127.0.0.30');
     const got = new Promise<Buffer>((resolve) => split.once('data', resolve));
     split.write(framed.subarray(0, 7));
     await new Promise((r) => setTimeout(r, 150));

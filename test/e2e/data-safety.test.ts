@@ -22,7 +22,11 @@ function blockedStream(port: number, prefix: string): { stop(): Promise<number> 
   let sent = 0;
   const done = (async () => {
     while (running) {
-      await udpBlast(port, Array.from({ length: 100 }, () => query(`${prefix}-${sent++}.facebook.com`)), { localAddress: '127.0.0.10' });
+      await udpBlast(
+        port,
+        Array.from({ length: 100 }, () => query(`${prefix}-${sent++}.facebook.com`)),
+        { localAddress: '127.0.0.10' },
+      );
       await sleep(5);
     }
   })();
@@ -65,7 +69,10 @@ test('kill -9 while writing, five times: integrity_check ok, every committed row
       assert.is(after.integrity, 'ok', `round ${round}: integrity_check`);
       assert.ok(after.blocked >= committed, `round ${round}: ${after.blocked} rows, ${committed} were committed before`);
       assert.ok(after.blocked > committed, `round ${round}: this round wrote something before the kill`);
-      assert.ok(after.blocked - committed < sent, `round ${round}: killed mid-stream (${after.blocked - committed} of ${sent} stored)`);
+      assert.ok(
+        after.blocked - committed < sent,
+        `round ${round}: killed mid-stream (${after.blocked - committed} of ${sent} stored)`,
+      );
       committed = after.blocked;
     }
     // A last clean start and stop keeps everything.

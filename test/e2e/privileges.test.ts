@@ -62,9 +62,15 @@ test(`root: binds port 53, then runs as nobody; the database belongs to nobody, 
 test('a server.user the process cannot become stops the start with a message naming server.user', () => {
   const dir = tempDir({
     ...LISTS,
-    'webfilter.yaml': testConfig({ upstreams: [1] }).replace('listen: ["127.0.0.1:0"]', 'listen: ["127.0.0.1:0"]\n  user: no-such-user-webfilter'),
+    'webfilter.yaml': testConfig({ upstreams: [1] }).replace(
+      'listen: ["127.0.0.1:0"]',
+      'listen: ["127.0.0.1:0"]\n  user: no-such-user-webfilter',
+    ),
   });
-  const r = spawnSync(process.execPath, [CLI, 'serve', '--config', path.join(dir, 'webfilter.yaml')], { encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync(process.execPath, [CLI, 'serve', '--config', path.join(dir, 'webfilter.yaml')], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   assert.is(r.status, 1);
   assert.match(r.stdout + r.stderr, /server\.user/);
 });

@@ -2,28 +2,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import dgram from 'node:dgram';
-import net from 'node:net';
 import { RCODE, TYPE } from '../../src/dns/constants.js';
 import { startDaemon, testConfig, LISTS } from '../helpers/daemon-process.js';
 import { startFakeUpstream } from '../helpers/fake-upstream.js';
 import { tcpQuery, udpQuery } from '../helpers/dns-client.js';
 import { header, query, reply, rr } from '../helpers/wire-builder.js';
+import { closedWithin, connectFrom } from '../helpers/tcp-socket.js';
 
 const answer = (q: Buffer) => reply(q, { answers: [rr.a('x', '192.0.2.1', 60)] });
-
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.20' }, () => resolve(s));
-    s.on('error', reject);
-  });
-}
-const closed = (s: net.Socket, ms: number) =>
-  new Promise<boolean>((resolve) => {
-    if (s.destroyed || s.readableEnded) return resolve(true);
-    const t = setTimeout(() => resolve(false), ms);
-    s.on('close', () => (clearTimeout(t), resolve(true)));
-    s.resume();
-  });
 
 test('TCP: idle connections are closed, the connection cap holds, and a connection ends after its query limit', async () => {
   const up = await startFakeUpstream(answer);
@@ -33,13 +19,13 @@ test('TCP: idle connections are closed, the connection cap holds, and a connecti
   );
   const d = await startDaemon(config, LISTS);
   try {
-    const idle = await connect(d.port);
-    assert.ok(await closed(idle, 2000), 'idle connection closed by the server');
+    const idle = await connectFrom(d.port, '127.0.0.20');
+    assert.ok(await closedWithin(idle, 2000), 'idle connection closed by the server');
 
-    const a = await connect(d.port);
-    const b = await connect(d.port);
-    const c = await connect(d.port);
-    assert.ok(await closed(c, 1000), 'third connection over the cap is dropped');
+    const a = await connectFrom(d.port, '127.0.0.20');
+    const b = await connectFrom(d.port, '127.0.0.20');
+    const c = await connectFrom(d.port, '127.0.0.20');
+    assert.ok(await closedWithin(c, 1000), 'third connection over the cap is dropped');
     a.destroy();
     b.destroy();
     await new Promise((r) => setTimeout(r, 50));

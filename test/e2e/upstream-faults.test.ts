@@ -1,4 +1,4 @@
-/** End-to-end: failover, parallel, SERVFAIL, TC→TCP, anti-spoofing and in-flight bounds. */
+/** End-to-end: failover, parallel, SERVFAIL, TC→TCP, slow and flooding upstreams, anti-spoofing and in-flight bounds. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import dgram from 'node:dgram';
@@ -163,6 +163,46 @@ test('in-flight upstream queries are bounded: beyond the bound, SERVFAIL at once
     },
     { timeoutMs: 2000, maxInFlight: 3 },
   );
+});
+
+test('a slow upstream (answers after the timeout): its late answer is never used; the next upstream answers', async () => {
+  const slow = await startFakeUpstream((q) => ({ delayMs: 600, reply: answer(q, '6.6.6.6') }));
+  const good = await startFakeUpstream((q) => ({ delayMs: 50, reply: answer(q, '192.0.2.9') }));
+  await withDaemon([slow, good], async (port) => {
+    const t0 = Date.now();
+    const r = (await udpQuery(port, query('slow.example'), CLIENT))!;
+    assert.is(header(r).rcode, RCODE.NOERROR);
+    assert.equal([...r.subarray(r.length - 4)], [192, 0, 2, 9], 'the healthy upstream’s answer, not the late one');
+    assert.ok(Date.now() - t0 < 400 * 2 + 300, 'within timeout × upstreams');
+    // The late reply arrives while the second exchange runs and afterwards: it must not be cached either.
+    await new Promise((res) => setTimeout(res, 400));
+    const again = (await udpQuery(port, query('slow.example'), CLIENT))!;
+    assert.equal([...again.subarray(again.length - 4)], [192, 0, 2, 9]);
+  });
+});
+
+test('an upstream flooding replies (hundreds of wrong IDs around the right one) neither wins nor slows the answer', async () => {
+  let sent = 0;
+  const flood = await startFakeUpstream((q) => {
+    const junk = Array.from({ length: 300 }, (_, i) => {
+      const f = answer(q, '6.6.6.6');
+      f.writeUInt16BE((q.readUInt16BE(0) + 1 + i) & 0xffff, 0);
+      return f;
+    });
+    sent += junk.length;
+    return { raw: [...junk.slice(0, 150), answer(q, '192.0.2.7'), ...junk.slice(150)] };
+  });
+  await withDaemon([flood], async (port) => {
+    for (let i = 0; i < 10; i++) {
+      const r = (await udpQuery(port, query(`flood${i}.example`), CLIENT))!;
+      assert.is(header(r).rcode, RCODE.NOERROR);
+      assert.equal([...r.subarray(r.length - 4)], [192, 0, 2, 7], `query ${i}: the genuine answer`);
+    }
+    assert.is(sent, 3000);
+    // The daemon is still healthy after 3,000 unsolicited replies.
+    const r = (await udpQuery(port, query('after-flood.example'), CLIENT))!;
+    assert.is(header(r).rcode, RCODE.NOERROR);
+  });
 });
 
 test.run();

@@ -28,9 +28,9 @@ export async function startFakeUpstream(
 ): Promise<FakeUpstream> {
   const host = opts.host ?? '127.0.0.1';
   const answerProbes = opts.answerProbes ?? true;
-  const udp = dgram.createSocket('udp4');
+  let udp = dgram.createSocket('udp4');
   await new Promise<void>((r) => udp.bind({ address: host, port: 0 }, r));
-  const port = udp.address().port;
+  let port = udp.address().port;
   const conns = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const tcp = net.createServer((s) => {
@@ -54,7 +54,20 @@ export async function startFakeUpstream(
       }
     });
   });
-  await new Promise<void>((r) => tcp.listen({ host, port }, r));
+  // TCP takes the port UDP was given; if a TCP socket already has it (e.g. a client's ephemeral
+  // port), start over on another.
+  for (let attempt = 0; ; attempt++) {
+    const err = await new Promise<NodeJS.ErrnoException | null>((r) => {
+      tcp.once('error', r);
+      tcp.listen({ host, port }, () => (tcp.off('error', r), r(null)));
+    });
+    if (err === null) break;
+    if (err.code !== 'EADDRINUSE' || attempt >= 20) throw err;
+    await new Promise<void>((r) => udp.close(() => r()));
+    udp = dgram.createSocket('udp4');
+    await new Promise<void>((r) => udp.bind({ address: host, port: 0 }, r));
+    port = udp.address().port;
+  }
   const fake: FakeUpstream = {
     port,
     received: [],

@@ -65,4 +65,16 @@ test('reconfigure keeps the clients and applies the new rate', () => {
   assert.is(allowed(l, '10.0.0.1', 5, 10), 1, 'still empty after a reload; 100 qps → 1 token per 10 ms');
 });
 
+test('the most-limited clients are reported for the log, then forgotten', () => {
+  const l = new RateLimiter(settings({ burst: 1 }));
+  allowed(l, '10.0.0.1', 10, 0);
+  allowed(l, '10.0.0.2', 4, 0);
+  allowed(l, '10.0.0.3', 1, 0);
+  assert.equal(l.takeOffenders(), [
+    { client: '10.0.0.1', limited: 9 },
+    { client: '10.0.0.2', limited: 3 },
+  ]);
+  assert.equal(l.takeOffenders(), []);
+});
+
 test.run();

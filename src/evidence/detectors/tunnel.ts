@@ -23,6 +23,12 @@ interface Window {
 const DATA_TYPES = new Set([10, 16, 255]);
 /** Unique names remembered per window; past this the count still grows but names are not kept. */
 const NAMES_CAP = 20_000;
+/**
+ * Most (client, domain) windows held at once. A flood of unique registrable domains would otherwise
+ * hold qps × window of them; beyond the cap the oldest window is forgotten (a tunnel uses one domain
+ * for the whole window, so the windows it needs are the busy, recent ones).
+ */
+const WINDOWS_CAP = 200_000;
 
 /** Shannon entropy of a string, bits per character. */
 export function entropy(s: string): number {
@@ -60,6 +66,8 @@ export class TunnelDetector {
     let w = this.windows.get(key);
     if (!w || ts - w.start > this.t.window_seconds * 1000) {
       w = { start: ts, names: new Set(), encodedChars: 0, txtNames: new Set(), longNames: 0, fired: false };
+      this.windows.delete(key); // re-insert at the young end
+      if (this.windows.size >= WINDOWS_CAP) this.windows.delete(this.windows.keys().next().value!);
       this.windows.set(key, w);
     }
     const sub = qname.length > domain.length ? qname.slice(0, qname.length - domain.length - 1) : '';
@@ -67,7 +75,7 @@ export class TunnelDetector {
     if (w.names.size < NAMES_CAP) w.names.add(qname);
     const labels = sub.split('.');
     w.encodedChars += sub.length - (labels.length - 1);
-    if (DATA_TYPES.has(qtype)) w.txtNames.add(qname);
+    if (DATA_TYPES.has(qtype) && w.txtNames.size < NAMES_CAP) w.txtNames.add(qname);
     if (labels.some((l) => l.length >= this.t.long_label && entropy(l) >= this.t.entropy_bits)) w.longNames++;
     if (w.fired) return this.signal(ts, client, device, grp, qname, domain, 1, 'further unique names in the same tunnel window');
     const unique = w.names.size;
