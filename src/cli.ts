@@ -6,6 +6,7 @@ import { CommandError, UsageError } from './cli/errors.js';
 import { checkCommand } from './commands/check.js';
 import { checkConfig } from './commands/config-check.js';
 import { exceptionCommands } from './commands/exception.js';
+import { userCommands } from './commands/user.js';
 import { exportCommand } from './commands/export.js';
 import { listsCommand } from './commands/lists.js';
 import { logsCommand } from './commands/logs.js';
@@ -78,6 +79,7 @@ try {
     .command(exportCommand)
     .command(statusCommand)
     .command('lists', 'Blocklists loaded from the config', listsCommand)
+    .command('user', 'Review console accounts (add, passwd, disable, list)', userCommands)
     .demandCommand(1, 'Name a command (see --help)')
     .fail((msg, err, y) => {
       if (err) fail(err);

@@ -17,6 +17,7 @@ import { startTcpServer, type TcpServer } from './server/tcp-server.js';
 import { startUdpServer } from './server/udp-server.js';
 import { RateLimiter } from './server/rate-limiter.js';
 import { dropPrivileges } from './server/privileges.js';
+import { ConsoleHost } from './console/console-host.js';
 import { serverSchema } from './config/schema.js';
 import { UdpExchange } from './upstream/udp-exchange.js';
 
@@ -50,6 +51,7 @@ export class Daemon {
   private readonly stats: StatsLog;
   private readonly limitLog: NodeJS.Timeout;
   private recorder!: EvidenceRecorder;
+  private console: ConsoleHost | undefined;
   private readonly monitoring: Monitoring;
   private readonly startedAt = Date.now();
   /** Outlives reloads: a client's bucket is not refilled by a SIGHUP. */
@@ -124,15 +126,19 @@ export class Daemon {
     try {
       // Order: bind every socket (port 53 may need root), then give up root, then open the
       // database, so its files are created by and belong to the service user.
+      const tls = loaded.config.console.enabled ? ConsoleHost.readTls(loaded) : null;
       await d.listen(loaded.listen);
       await d.monitoring.start(loaded.config.metrics, () => d.runtime.forwarder);
       const ids = dropPrivileges(loaded.config.server);
       if (ids.dropped) opts.log.info({ uid: ids.uid, gid: ids.gid }, 'switched to the unprivileged user');
       else if (ids.uid === 0) opts.log.warn('running as root: set server.user, or run under the systemd unit');
       d.recorder.open();
+      // The console runs in its own thread with its own database connection: pages never block DNS.
+      if (loaded.config.console.enabled) d.console = await ConsoleHost.start(loaded, tls, opts.log);
     } catch (e) {
       d.closeSockets();
       d.monitoring.stop();
+      await d.console?.close();
       await d.recorder.close(Date.now() + FLUSH_MS);
       throw e;
     }
@@ -140,6 +146,7 @@ export class Daemon {
       {
         listen: d.addresses,
         metrics: d.monitoring.address,
+        console: d.console ? `${d.console.https ? 'https' : 'http'}://${d.console.address}/` : null,
         upstreams: loaded.upstreams.map(formatHostPort),
         groups: [...compiled.policy.groups.keys()],
       },
@@ -188,6 +195,10 @@ export class Daemon {
       this.limiter.configure(loaded.config.server.rate_limit);
       this.recorder.reconfigure(writerInit(loaded, this.startedAt), loaded.config.retention);
       this.monitoring.reconfigure(loaded.config.metrics);
+      this.console?.reconfigure(loaded);
+      if (JSON.stringify(old.config.console) !== JSON.stringify(loaded.config.console)) {
+        log.warn('console settings changed: session limits apply now; enabled, listen, tls and login_attempts need a restart');
+      }
       this.monitoring.metrics.onReload(true);
       log.level = loaded.config.log.level;
       log.info({ categories: compiled.reports.map((r) => `${r.category}:${r.entries}`) }, 'reloaded');
@@ -206,6 +217,7 @@ export class Daemon {
     const deadline = Date.now() + DRAIN_MS;
     while (this.edge.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     this.bus.flush();
+    await this.console?.close();
     const unwritten = await this.recorder.close(Date.now() + FLUSH_MS);
     this.stats.report();
     this.stats.stop();

@@ -12,6 +12,7 @@ import { validateException } from '../exceptions/validate-exception.js';
 import { formatDuration } from '../time/duration.js';
 import { formatLocal, formatShort } from '../time/local-time.js';
 import { CommandError } from '../cli/errors.js';
+import { recordAudit } from '../console/audit.js';
 
 interface Common {
   config: string;
@@ -97,6 +98,14 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
         const who = actor();
         const id = insertException(store.db, ex, who, now);
         const record = allExceptions(store.db).find((e) => e.id === id)!;
+        recordAudit(store.db, {
+          ts: now,
+          actor: who,
+          ip: 'cli',
+          action: 'exception-add',
+          target: `exception ${id}`,
+          detail: `${opens(record)} for ${record.targetKind} ${record.target} until ${new Date(record.expiresAt).toISOString()}, approved by ${record.approvedBy}: ${record.reason}`,
+        });
         store.close();
         if (a.json) return out(json(exceptionJson(record, now)));
         out(
@@ -177,6 +186,14 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
         let record: ExceptionRecord;
         try {
           record = revokeException(store.db, a.id, a.reason.trim(), actor(), Date.now());
+          recordAudit(store.db, {
+            ts: Date.now(),
+            actor: actor(),
+            ip: 'cli',
+            action: 'exception-revoke',
+            target: `exception ${a.id}`,
+            detail: a.reason.trim(),
+          });
         } catch (e) {
           throw new CommandError((e as Error).message);
         } finally {

@@ -3,6 +3,7 @@ import { loadForCli, openStore, out } from '../cli/context.js';
 import { UsageError } from '../cli/errors.js';
 import { csv, json, table, type Cell } from '../cli/output.js';
 import { parseSince } from '../cli/time-range.js';
+import { AUDIT_ACTIONS, auditEntries } from '../console/audit.js';
 import { accessEntries, blockedEntries, fullAccessEntries, signalEntries, type ReviewFilter } from '../review/queries.js';
 
 /** The review filter flags shared by logs (and the flags of report/export that match). */
@@ -18,6 +19,8 @@ export interface FilterFlags {
 }
 
 interface LogsArgs extends FilterFlags {
+  actor?: string;
+  action?: string;
   config: string;
   json: boolean;
   csv: boolean;
@@ -50,6 +53,7 @@ const COLUMNS: Record<string, Record<string, string>> = {
     DETAIL: 'detail',
   },
   access: { HOUR: 'hour', CLIENT: 'client', DEVICE: 'device', GROUP: 'group', DOMAIN: 'domain', COUNT: 'count' },
+  audit: { TIME: 'time', WHO: 'actor', FROM: 'ip', ACTION: 'action', WHAT: 'target', DETAIL: 'detail' },
   'access-full': {
     TIME: 'time',
     CLIENT: 'client',
@@ -91,10 +95,16 @@ export function filterOptions<T>(y: Argv<T>) {
 
 export const logsCommand: CommandModule<{ config: string; json: boolean }, LogsArgs> = {
   command: 'logs <what>',
-  describe: 'Review the evidence: blocked attempts, circumvention signals, access log',
+  describe: 'Review the evidence (blocked attempts, circumvention signals, access log) or the access audit',
   builder: (y) =>
     filterOptions(y)
-      .positional('what', { choices: ['blocked', 'signals', 'access'] as const, demandOption: true, describe: 'Which log' })
+      .positional('what', {
+        choices: ['blocked', 'signals', 'access', 'audit'] as const,
+        demandOption: true,
+        describe: 'Which log (audit: who signed in, viewed, exported or changed what)',
+      })
+      .option('actor', { type: 'string', describe: 'Only this user (audit)' })
+      .option('action', { type: 'string', describe: `Only this action (audit): ${AUDIT_ACTIONS.join(', ')}` })
       .option('category', { type: 'string', describe: 'Only this category (blocked)' })
       .option('kind', {
         type: 'string',
@@ -104,6 +114,7 @@ export const logsCommand: CommandModule<{ config: string; json: boolean }, LogsA
       .option('limit', { type: 'number', default: 100, describe: 'At most this many rows, newest first' })
       .option('csv', { type: 'boolean', default: false, describe: 'CSV output' })
       .example('$0 logs signals --since 7d', 'Every circumvention signal this week')
+      .example('$0 logs audit --since 30d --action view-device', 'Who looked at which device this month')
       .example('$0 logs blocked --device Y9-LT-07 --since 2026-11-20', 'What one device tried since a date')
       .example(
         '$0 logs access --client 10.20.12.34 --csv > access.csv',
@@ -115,7 +126,11 @@ export const logsCommand: CommandModule<{ config: string; json: boolean }, LogsA
     const store = openStore(loaded, { readOnly: true });
     let rows: Record<string, Cell>[];
     let cols = COLUMNS[a.what];
-    if (a.what === 'blocked') rows = blockedEntries(store.db, f) as unknown as Record<string, Cell>[];
+    if (a.what === 'audit') {
+      if (a.action && !(AUDIT_ACTIONS as readonly string[]).includes(a.action))
+        throw new UsageError(`--action "${a.action}": no such action (actions: ${AUDIT_ACTIONS.join(', ')})`);
+      rows = auditEntries(store.db, { since: f.since, until: f.until, actor: a.actor, action: a.action, limit: f.limit });
+    } else if (a.what === 'blocked') rows = blockedEntries(store.db, f) as unknown as Record<string, Cell>[];
     else if (a.what === 'signals') rows = signalEntries(store.db, f) as unknown as Record<string, Cell>[];
     else if (loaded.config.log.access === 'full') {
       rows = fullAccessEntries(store.db, f) as Record<string, Cell>[];

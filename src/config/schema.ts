@@ -85,6 +85,29 @@ export const serverSchema = z
   })
   .prefault({});
 
+/** The review console (web pages for the online safety officer and ICT). */
+export const consoleSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** host:port; keep it on the management network. */
+    listen: hostPort(null).default('127.0.0.1:8080'),
+    /** HTTPS with these PEM files (relative to the config file); read once at start. */
+    tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+    /** A session ends after this long without a request... */
+    session_idle_minutes: z.number().int().min(1).max(1440).default(30),
+    /** ...and this long after sign-in, whatever happens. */
+    session_max_hours: z.number().int().min(1).max(168).default(12),
+    /** Failed sign-ins allowed per account and per address in the window, before sign-in is refused. */
+    login_attempts: z
+      .strictObject({
+        per_account: z.number().int().min(1).max(1000).default(5),
+        per_address: z.number().int().min(1).max(10_000).default(20),
+        window_minutes: z.number().int().min(1).max(1440).default(15),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 export const upstreamSchema = z
   .strictObject({
     /** host:port or [v6]:port; empty = the nameservers of /etc/resolv.conf (filled in at load). */
@@ -216,6 +239,7 @@ export const configSchema = z
         upstream_fresh_seconds: z.number().int().min(5).max(3600).default(60),
       })
       .prefault({}),
+    console: consoleSchema,
     database: databaseSchema,
     clients: clientsSchema,
     circumvention: circumventionSchema,

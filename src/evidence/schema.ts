@@ -138,6 +138,35 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- Review console accounts (webfilter user add/passwd/disable). Never deleted: disabled instead.
+      CREATE TABLE users (
+        id                  INTEGER PRIMARY KEY,
+        name                TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        role                TEXT NOT NULL CHECK (role IN ('reviewer', 'ict')),
+        password_hash       TEXT NOT NULL,      -- scrypt$N$r$p$salt$key (base64), never the password
+        created_at          INTEGER NOT NULL,
+        created_by          TEXT NOT NULL,
+        password_changed_at INTEGER NOT NULL,
+        disabled_at         INTEGER,
+        disabled_by         TEXT
+      );
+      -- Who looked at or changed what (UK GDPR accountability): sign-ins, device views, exports,
+      -- exception and account changes, from the console and the CLI.
+      CREATE TABLE access_audit (
+        id     INTEGER PRIMARY KEY,
+        ts     INTEGER NOT NULL,
+        actor  TEXT NOT NULL,                   -- console user, or OS user for the CLI
+        ip     TEXT NOT NULL,                   -- client address, or 'cli'
+        action TEXT NOT NULL,                   -- sign-in, sign-in-failed, sign-out, view-device, export, ...
+        target TEXT NOT NULL,                   -- the device, exception id, user, ... acted on
+        detail TEXT NOT NULL
+      );
+      CREATE INDEX access_audit_ts ON access_audit (ts);
+    `,
+  },
 ];
 
 /** The schema version this code writes. */
@@ -157,10 +186,13 @@ export function migrate(db: Database.Database, migrations = MIGRATIONS): { from:
   }
   for (const m of migrations) {
     if (m.version <= from) continue;
+    // IMMEDIATE takes the write lock first and the version is read again under it: two processes
+    // (the daemon's threads, a CLI command) starting at once apply each migration exactly once.
     db.transaction(() => {
+      if ((db.pragma('user_version', { simple: true }) as number) >= m.version) return;
       db.exec(m.sql);
       db.pragma(`user_version = ${m.version}`);
-    })();
+    }).immediate();
   }
   return { from, to: latest };
 }

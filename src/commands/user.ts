@@ -1,0 +1,187 @@
+import type { Argv } from 'yargs';
+import { actor, loadForCli, openStore, out } from '../cli/context.js';
+import { CommandError } from '../cli/errors.js';
+import { json, table } from '../cli/output.js';
+import { recordAudit } from '../console/audit.js';
+import { addUser, disableUser, listUsers, ROLES, setPassword, UserError, type User } from '../console/users.js';
+import { formatShort } from '../time/local-time.js';
+
+interface Common {
+  config: string;
+  json: boolean;
+}
+
+/**
+ * The new password: the first line of stdin with --password-stdin (for scripts), else asked twice
+ * on the terminal without echo.
+ */
+async function readPassword(fromStdin: boolean): Promise<string> {
+  if (fromStdin) {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0];
+  }
+  if (!process.stdin.isTTY) throw new CommandError('no terminal to ask for the password: give --password-stdin and pipe it in');
+  const first = await ask('New password: ');
+  const second = await ask('Again: ');
+  if (first !== second) throw new CommandError('the two passwords differ; nothing was changed');
+  return first;
+}
+
+/** Reads a line from the terminal without echoing it. */
+function ask(prompt: string): Promise<string> {
+  return new Promise((resolve) => {
+    const stdin = process.stdin;
+    process.stderr.write(prompt);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let text = '';
+    const onData = (b: Buffer) => {
+      for (const ch of b.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          stdin.setRawMode(false);
+          stdin.pause();
+          stdin.off('data', onData);
+          process.stderr.write('\n');
+          return resolve(text);
+        }
+        if (ch === '\u0003') process.exit(130);
+        if (ch === '\u007f') text = text.slice(0, -1);
+        else text += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+const userJson = (u: User) => ({
+  name: u.name,
+  role: u.role,
+  created_at: new Date(u.createdAt).toISOString(),
+  created_by: u.createdBy,
+  password_changed_at: new Date(u.passwordChangedAt).toISOString(),
+  disabled_at: u.disabledAt === null ? null : new Date(u.disabledAt).toISOString(),
+  disabled_by: u.disabledBy,
+});
+
+/** Runs an account change, turning the account rules' refusals into a clear error. */
+async function change<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof UserError) throw new CommandError(e.message);
+    throw e;
+  }
+}
+
+/** `webfilter user add|passwd|disable|list`: review console accounts (ICT, on the appliance). */
+export function userCommands(y: Argv<Common>): Argv<Common> {
+  return y
+    .command(
+      'add <name>',
+      'Create a console account: reviewer (looks) or ict (also changes exceptions, sees the audit)',
+      (c) =>
+        c
+          .positional('name', { type: 'string', demandOption: true, describe: 'User name (e.g. j.smith)' })
+          .option('role', {
+            type: 'string',
+            demandOption: true,
+            choices: ROLES as unknown as string[],
+            describe: 'reviewer or ict',
+          })
+          .option('password-stdin', {
+            type: 'boolean',
+            default: false,
+            describe: 'Read the password from stdin (else asked twice)',
+          })
+          .example('$0 user add oso.jones --role reviewer', 'The online safety officer (asks for a password)')
+          .example('printf "%s\\n" "$PW" | $0 user add ict.admin --role ict --password-stdin', 'From a script'),
+      async (a) => {
+        const loaded = await loadForCli(a.config);
+        const password = await readPassword(a['password-stdin']);
+        const store = openStore(loaded);
+        try {
+          const now = Date.now();
+          const u = await change(() => addUser(store.db, a.name, a.role, password, actor(), now));
+          recordAudit(store.db, {
+            ts: now,
+            actor: actor(),
+            ip: 'cli',
+            action: 'user-add',
+            target: u.name,
+            detail: `role ${u.role}`,
+          });
+          out(a.json ? json(userJson(u)) : `User ${u.name} added with role ${u.role}. They sign in at the review console.\n`);
+        } finally {
+          store.close();
+        }
+      },
+    )
+    .command(
+      'passwd <name>',
+      "Set a user's password (their open sessions end)",
+      (c) =>
+        c
+          .positional('name', { type: 'string', demandOption: true })
+          .option('password-stdin', {
+            type: 'boolean',
+            default: false,
+            describe: 'Read the password from stdin (else asked twice)',
+          }),
+      async (a) => {
+        const loaded = await loadForCli(a.config);
+        const password = await readPassword(a['password-stdin']);
+        const store = openStore(loaded);
+        try {
+          const now = Date.now();
+          const u = await change(() => setPassword(store.db, a.name, password, now));
+          recordAudit(store.db, { ts: now, actor: actor(), ip: 'cli', action: 'user-passwd', target: u.name, detail: '' });
+          out(a.json ? json(userJson(u)) : `Password of ${u.name} changed; their open sessions have ended.\n`);
+        } finally {
+          store.close();
+        }
+      },
+    )
+    .command(
+      'disable <name>',
+      'Stop an account signing in (kept for the audit trail; its sessions end)',
+      (c) => c.positional('name', { type: 'string', demandOption: true }),
+      async (a) => {
+        const loaded = await loadForCli(a.config);
+        const store = openStore(loaded);
+        try {
+          const now = Date.now();
+          const u = await change(() => disableUser(store.db, a.name, actor(), now));
+          recordAudit(store.db, { ts: now, actor: actor(), ip: 'cli', action: 'user-disable', target: u.name, detail: '' });
+          out(a.json ? json(userJson(u)) : `User ${u.name} disabled.\n`);
+        } finally {
+          store.close();
+        }
+      },
+    )
+    .command(
+      'list',
+      'Console accounts with their roles',
+      (c) => c,
+      async (a) => {
+        const loaded = await loadForCli(a.config);
+        const store = openStore(loaded, { readOnly: true });
+        const users = listUsers(store.db);
+        store.close();
+        if (a.json) return out(json(users.map(userJson)));
+        out(
+          table(
+            users.map((u) => ({
+              name: u.name,
+              role: u.role,
+              created: `${formatShort(u.createdAt)} by ${u.createdBy}`,
+              password: formatShort(u.passwordChangedAt),
+              state: u.disabledAt === null ? 'active' : `disabled ${formatShort(u.disabledAt)} by ${u.disabledBy}`,
+            })),
+            { NAME: 'name', ROLE: 'role', CREATED: 'created', 'PASSWORD SET': 'password', STATE: 'state' },
+          ),
+        );
+      },
+    )
+    .demandCommand(1, 'Name a user command: add, passwd, disable or list');
+}

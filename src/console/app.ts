@@ -1,0 +1,111 @@
+import type http from 'node:http';
+import { canonicalAddress } from '../net/ip.js';
+import type { ConsoleEnv, RequestContext } from './context.js';
+import { html, page, type Html } from './html.js';
+import { BodyTooLarge, parseCookies, readForm, redirect, sendHtml } from './http.js';
+import { tokensMatch } from './sessions.js';
+
+/** Who may use a route: anyone (sign-in), any signed-in user, or only role `ict`. */
+export type Access = 'public' | 'user' | 'ict';
+
+export interface Route {
+  method: 'GET' | 'POST';
+  /** Exact path, or a pattern whose groups are passed to the handler. */
+  path: string | RegExp;
+  access: Access;
+  handler: (ctx: RequestContext, match: string[]) => void | Promise<void>;
+}
+
+export const SESSION_COOKIE = 'wf_session';
+/** Double-submit token for the sign-in form (there is no session yet to hold one). */
+export const LOGIN_CSRF_COOKIE = 'wf_login';
+
+/** A page with a message, e.g. 403, 404. */
+export function messagePage(ctx: RequestContext, status: number, title: string, message: Html | string): void {
+  const user = ctx.session ? { user: ctx.session.user, role: ctx.session.role, csrf: ctx.session.csrf } : null;
+  sendHtml(
+    ctx.res,
+    status,
+    page(
+      title,
+      html`<h1>${title}</h1>
+        <p>${message}</p>
+        <p><a href="/">Back to the overview</a></p>`,
+      user,
+    ),
+  );
+}
+
+/**
+ * The console's request handling, in order: find the route; no session → sign-in page (for every
+ * route but sign-in itself, whatever the path, so nothing is revealed); wrong role → 403 (a server
+ * check, not a hidden button); POST → read the form and check its CSRF token; then the handler.
+ * Errors become a 500 page and a log line; they never reach the client as a stack trace.
+ */
+export function createHandler(routes: Route[], env: ConsoleEnv) {
+  return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const raw = req.socket.remoteAddress ?? '';
+    const ctx = {
+      req,
+      res,
+      url: new URL(req.url ?? '/', 'http://console.invalid'),
+      ip: raw.startsWith('::ffff:') ? canonicalAddress(raw) : raw,
+      now: env.now(),
+      env,
+    } as RequestContext;
+    try {
+      const cookies = parseCookies(req.headers.cookie);
+      let session = env.sessions.get(cookies[SESSION_COOKIE], ctx.now);
+      // An account disabled, or a password changed, by ICT's CLI ends its sessions at their next request.
+      if (session && !accountStillValid(env, session.userId, session.createdAt)) {
+        env.sessions.endUser(session.userId);
+        session = null;
+      }
+      if (session) ctx.session = session;
+      let match: string[] = [];
+      const candidates = routes.filter((r) => {
+        if (typeof r.path === 'string') return r.path === ctx.url.pathname;
+        const m = r.path.exec(ctx.url.pathname);
+        if (m) match = m.slice(1);
+        return m !== null;
+      });
+      const route = candidates.find((r) => r.method === req.method);
+      const isPublic = route?.access === 'public';
+      if (!isPublic && !session) {
+        const next = req.method === 'GET' && route ? `?next=${encodeURIComponent(ctx.url.pathname + ctx.url.search)}` : '';
+        return redirect(res, `/login${next}`);
+      }
+      if (!route) {
+        if (candidates.length > 0) return messagePage(ctx, 405, 'Not allowed', `${req.method} is not used here.`);
+        return messagePage(ctx, 404, 'Not found', 'There is no such page.');
+      }
+      if (route.access === 'ict' && session!.role !== 'ict') {
+        return messagePage(ctx, 403, 'Not allowed', `Your role (${session!.role}) cannot do this; ask ICT.`);
+      }
+      if (req.method === 'POST') {
+        ctx.form = await readForm(req);
+        const expected = isPublic ? cookies[LOGIN_CSRF_COOKIE] : session!.csrf;
+        if (!expected || !tokensMatch(ctx.form.get('_csrf'), expected)) {
+          return messagePage(
+            ctx,
+            403,
+            'Form expired',
+            'The form was missing its security token or has expired. Go back, reload the page and try again.',
+          );
+        }
+      }
+      await route.handler(ctx, match);
+    } catch (e) {
+      if (e instanceof BodyTooLarge) return messagePage(ctx, 413, 'Too large', 'The form was larger than 64 KB.');
+      env.log.error({ err: e, path: ctx.url.pathname }, 'console request failed');
+      if (!res.headersSent) messagePage(ctx, 500, 'Something went wrong', 'The error was logged. Try again, or ask ICT.');
+      else res.end();
+    }
+  };
+}
+
+function accountStillValid(env: ConsoleEnv, userId: number, since: number): boolean {
+  const row = env.db.prepare('SELECT disabled_at, password_changed_at FROM users WHERE id = ?').get(userId) as
+    { disabled_at: number | null; password_changed_at: number } | undefined;
+  return row !== undefined && row.disabled_at === null && row.password_changed_at <= since;
+}

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { parseHostPort } from '../config/host-port.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { ConsoleInit, FromConsole, ToConsole } from './console-worker.js';
+
+/** The review console as the daemon sees it: a worker thread serving `console.listen`. */
+export class ConsoleHost {
+  private constructor(
+    private readonly worker: Worker,
+    /** Where it listens, e.g. "127.0.0.1:8080". */
+    readonly address: string,
+    readonly https: boolean,
+  ) {}
+
+  /**
+   * Reads the TLS files (before privileges are dropped: the key may be readable by root only),
+   * starts the worker and waits until it listens. Throws with a message naming the config key.
+   */
+  static readTls(loaded: LoadedConfig): { cert: Buffer; key: Buffer } | null {
+    const tls = loaded.config.console.tls;
+    if (!tls) return null;
+    const dir = path.dirname(loaded.file);
+    const read = (key: 'cert' | 'key') => {
+      try {
+        return readFileSync(path.resolve(dir, tls[key]));
+      } catch (e) {
+        throw new Error(`console.tls.${key}: cannot read ${tls[key]}: ${(e as Error).message}`);
+      }
+    };
+    return { cert: read('cert'), key: read('key') };
+  }
+
+  static start(loaded: LoadedConfig, tls: { cert: Buffer; key: Buffer } | null, log: Logger): Promise<ConsoleHost> {
+    const init: ConsoleInit = {
+      listen: parseHostPort(loaded.config.console.listen, null),
+      tls,
+      dbPath: loaded.databasePath,
+      loaded,
+      logLevel: loaded.config.log.level,
+    };
+    // Run from source (tests under tsx), a worker cannot load .ts on Node 20: use the built copy.
+    const file = import.meta.url.endsWith('.ts') ? '../../dist/console/console-worker.js' : './console-worker.js';
+    const worker = new Worker(new URL(file, import.meta.url), { workerData: init });
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: FromConsole) => {
+        if (m.type === 'listening') {
+          worker.off('message', onMessage);
+          worker.on('error', (e) => log.error({ err: e }, 'review console crashed'));
+          resolve(new ConsoleHost(worker, m.address, tls !== null));
+        } else if (m.type === 'failed') {
+          void worker.terminate();
+          reject(new Error(m.error));
+        }
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
+  }
+
+  /** Hands a reloaded config to the console (groups, categories, exception rules, session limits). */
+  reconfigure(loaded: LoadedConfig): void {
+    this.worker.postMessage({ type: 'config', loaded } satisfies ToConsole);
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 2000);
+      this.worker.on('message', (m: FromConsole) => {
+        if (m.type === 'closed') {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    this.worker.postMessage({ type: 'close' } satisfies ToConsole);
+    await closed;
+    await this.worker.terminate();
+  }
+}

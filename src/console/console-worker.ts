@@ -1,0 +1,89 @@
+/**
+ * The review console's thread: its own HTTP(S) server and its own SQLite connection, so no page,
+ * query or password hash ever runs on the DNS thread. The main thread sends config updates and
+ * the close request; this thread reports where it listens.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { HostPort } from '../config/host-port.js';
+import type { LoadedConfig } from '../config/load.js';
+import { EvidenceStore } from '../evidence/store.js';
+import { createLogger } from '../log.js';
+import { createHandler } from './app.js';
+import type { ConsoleEnv } from './context.js';
+import { LoginLimiter } from './login-limiter.js';
+import { ROUTES } from './routes.js';
+import { SessionStore } from './sessions.js';
+
+export interface ConsoleInit {
+  listen: HostPort;
+  tls: { cert: Buffer; key: Buffer } | null;
+  dbPath: string;
+  loaded: LoadedConfig;
+  logLevel: string;
+}
+
+export type ToConsole = { type: 'config'; loaded: LoadedConfig } | { type: 'close' };
+export type FromConsole = { type: 'listening'; address: string } | { type: 'failed'; error: string } | { type: 'closed' };
+
+const limitsOf = (loaded: LoadedConfig) => ({
+  idleMs: loaded.config.console.session_idle_minutes * 60_000,
+  absoluteMs: loaded.config.console.session_max_hours * 3_600_000,
+});
+
+function main(): void {
+  const init = workerData as ConsoleInit;
+  const port = parentPort!;
+  const log = createLogger(init.logLevel).child({ component: 'console' });
+  let store: EvidenceStore;
+  try {
+    store = EvidenceStore.open(init.dbPath);
+  } catch (e) {
+    port.postMessage({
+      type: 'failed',
+      error: `cannot open the database ${init.dbPath}: ${(e as Error).message}`,
+    } satisfies FromConsole);
+    return;
+  }
+  const attempts = init.loaded.config.console.login_attempts;
+  const env: ConsoleEnv = {
+    db: store.db,
+    loaded: init.loaded,
+    sessions: new SessionStore(limitsOf(init.loaded)),
+    logins: new LoginLimiter({
+      perAccount: attempts.per_account,
+      perIp: attempts.per_address,
+      windowMs: attempts.window_minutes * 60_000,
+    }),
+    secure: init.tls !== null,
+    log,
+    now: Date.now,
+  };
+  const handler = createHandler(ROUTES, env);
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void handler(req, res);
+  const server = init.tls
+    ? https.createServer({ cert: init.tls.cert, key: init.tls.key, minVersion: 'TLSv1.2' }, onRequest)
+    : http.createServer(onRequest);
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.once('error', (e) => port.postMessage({ type: 'failed', error: `console.listen: ${e.message}` } satisfies FromConsole));
+  server.listen({ host: init.listen.host, port: init.listen.port }, () => {
+    const a = server.address() as { port: number };
+    const host = init.listen.host.includes(':') ? `[${init.listen.host}]` : init.listen.host;
+    port.postMessage({ type: 'listening', address: `${host}:${a.port}` } satisfies FromConsole);
+  });
+  port.on('message', (m: ToConsole) => {
+    if (m.type === 'config') {
+      env.loaded = m.loaded;
+      env.sessions.setLimits(limitsOf(m.loaded));
+    } else if (m.type === 'close') {
+      server.close();
+      server.closeAllConnections();
+      store.close();
+      port.postMessage({ type: 'closed' } satisfies FromConsole);
+    }
+  });
+}
+
+main();

@@ -1,0 +1,45 @@
+import type http from 'node:http';
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { LoadedConfig } from '../config/load.js';
+import { recordAudit } from './audit.js';
+import type { LoginLimiter } from './login-limiter.js';
+import type { Session, SessionStore } from './sessions.js';
+
+/** What every console handler can use. */
+export interface ConsoleEnv {
+  db: Database.Database;
+  /** The daemon's config (groups, categories, exception rules), replaced on reload. */
+  loaded: LoadedConfig;
+  sessions: SessionStore;
+  logins: LoginLimiter;
+  /** Served over HTTPS: cookies get Secure. */
+  secure: boolean;
+  log: Logger;
+  now: () => number;
+}
+
+/** One request on its way through the console. */
+export interface RequestContext {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  url: URL;
+  /** Client address (IPv4-mapped IPv6 unwrapped). */
+  ip: string;
+  now: number;
+  env: ConsoleEnv;
+  /** Set on routes that need a signed-in user. */
+  session: Session;
+  /** The parsed body of a POST. */
+  form: URLSearchParams;
+}
+
+/** Records who did what from where (the access audit). */
+export function audit(ctx: RequestContext, action: string, target: string, detail = ''): void {
+  recordAudit(ctx.env.db, { ts: ctx.now, actor: ctx.session?.user ?? '', ip: ctx.ip, action, target, detail });
+}
+
+/** The value of a query parameter, trimmed ("" when absent). */
+export function param(ctx: RequestContext, name: string): string {
+  return (ctx.url.searchParams.get(name) ?? '').trim();
+}

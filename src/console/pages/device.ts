@@ -1,0 +1,129 @@
+import { json } from '../../cli/output.js';
+import { exportCsv, exportData } from '../../review/export.js';
+import { accessEntries, blockedEntries, signalEntries } from '../../review/queries.js';
+import { formatShort } from '../../time/local-time.js';
+import { messagePage, type Route } from '../app.js';
+import { audit, param, type RequestContext } from '../context.js';
+import { readFilter } from '../filters.js';
+import { dataTable, html, page } from '../html.js';
+import { sendDownload, sendHtml } from '../http.js';
+import { filterForm, TIME_FIELDS, userOf } from './shared.js';
+
+const when = (iso: string) => formatShort(Date.parse(iso));
+
+/** The device a page is about: `?name=` (device name) or `?client=` (address); null when neither or unknown. */
+function subject(ctx: RequestContext): { key: 'device' | 'client'; value: string } | null {
+  const name = param(ctx, 'name');
+  const client = param(ctx, 'client');
+  if (name && !client) return { key: 'device', value: name };
+  if (client && !name) return { key: 'client', value: client };
+  return null;
+}
+
+/** True when anything at all is stored about the device (else the page is a 404). */
+function known(ctx: RequestContext, s: { key: 'device' | 'client'; value: string }): boolean {
+  const col = s.key === 'device' ? 'device' : 'client';
+  const caddr = s.key === 'device' ? 'device' : 'address';
+  return (
+    ctx.env.db
+      .prepare(
+        `SELECT 1 FROM blocked WHERE ${col} = @v UNION ALL SELECT 1 FROM signals WHERE ${col} = @v UNION ALL SELECT 1 FROM clients WHERE ${caddr} = @v LIMIT 1`,
+      )
+      .get({ v: s.value }) !== undefined
+  );
+}
+
+function notFound(ctx: RequestContext): void {
+  messagePage(
+    ctx,
+    404,
+    'No such device',
+    'Nothing is stored about that device (it may never have been seen, or its records have passed their retention period).',
+  );
+}
+
+function device(ctx: RequestContext): void {
+  const s = subject(ctx);
+  if (!s || !known(ctx, s)) return notFound(ctx);
+  const f = readFilter(ctx, ['since', 'until'], '30d');
+  const filter = { ...f.filter, [s.key]: s.value, limit: 1000 };
+  const sig = signalEntries(ctx.env.db, filter);
+  const blk = blockedEntries(ctx.env.db, filter);
+  const access = accessEntries(ctx.env.db, { ...filter, limit: 100_000 });
+  const byDomain = new Map<string, number>();
+  for (const a of access) byDomain.set(a.domain, (byDomain.get(a.domain) ?? 0) + a.count);
+  const top = [...byDomain].sort((a, b) => b[1] - a[1]).slice(0, 50);
+  const addresses = [...new Set([...sig.map((r) => r.client), ...blk.map((r) => r.client), ...access.map((r) => r.client)])];
+  const names = [...new Set([...sig, ...blk, ...access].map((r) => r.device).filter(Boolean))];
+  audit(ctx, 'view-device', `${s.key} ${s.value}`, `${f.values.since || '30d'}${f.values.until ? ` to ${f.values.until}` : ''}`);
+  const q = `${s.key === 'device' ? 'name' : 'client'}=${encodeURIComponent(s.value)}&since=${encodeURIComponent(f.values.since || '30d')}${f.values.until ? `&until=${encodeURIComponent(f.values.until)}` : ''}`;
+  const body = html`<h1>Device ${s.value}</h1>
+    <p>
+      ${names.length ? html`Names: ${names.join(', ')}. ` : ''}Addresses: ${addresses.join(', ') || '—'}. Export (subject access
+      request): <a href="/device/export.json?${q}" download>JSON</a> · <a href="/device/export.csv?${q}" download>CSV</a>.
+    </p>
+    ${filterForm(
+      '/device',
+      [{ name: s.key === 'device' ? 'name' : 'client', label: s.key === 'device' ? 'Device' : 'Address' }, ...TIME_FIELDS],
+      {
+        ...f,
+        values: { ...f.values, [s.key === 'device' ? 'name' : 'client']: s.value },
+      },
+    )}
+    <div class="cards">
+      <div class="card"><b>${sig.reduce((a, r) => a + r.count, 0)}</b>circumvention signals</div>
+      <div class="card"><b>${blk.length}${blk.length === 1000 ? '+' : ''}</b>blocked attempts</div>
+      <div class="card"><b>${byDomain.size}</b>sites used</div>
+    </div>
+    <h2>Circumvention signals</h2>
+    ${dataTable(
+      sig,
+      {
+        First: (r) => when(r.first_seen),
+        Last: (r) => when(r.last_seen),
+        Kind: (r) => r.kind,
+        Severity: (r) => html`<span class="sev-${r.severity}">${r.severity}</span>`,
+        Count: (r) => r.count,
+        Domain: (r) => r.domain,
+        'First name': (r) => r.qname,
+        Detail: (r) => r.detail,
+      },
+      'No circumvention signals in this period.',
+    )}
+    <h2>Blocked attempts</h2>
+    ${dataTable(
+      blk,
+      {
+        Time: (r) => when(r.time),
+        Name: (r) => r.qname,
+        Type: (r) => r.qtype,
+        Category: (r) => r.category,
+        Group: (r) => r.group,
+        Answer: (r) => r.response,
+      },
+      'No blocked attempts in this period.',
+    )}
+    <h2>Sites used (access summary)</h2>
+    ${dataTable(top, { Site: ([d]) => d, Lookups: ([, n]) => n }, 'No access recorded in this period.')}`;
+  sendHtml(ctx.res, Object.keys(f.errors).length ? 400 : 200, page(`Device ${s.value}`, body, userOf(ctx)));
+}
+
+function exportDevice(format: 'json' | 'csv') {
+  return (ctx: RequestContext): void => {
+    const s = subject(ctx);
+    if (!s || !known(ctx, s)) return notFound(ctx);
+    const f = readFilter(ctx, ['since', 'until'], '3650d');
+    if (Object.keys(f.errors).length) return messagePage(ctx, 400, 'Bad period', Object.values(f.errors).join('; '));
+    const data = exportData(ctx.env.db, { ...f.filter, limit: undefined, [s.key]: s.value }, ctx.now);
+    audit(ctx, 'export', `${s.key} ${s.value}`, `${format}, since ${f.values.since || 'everything kept'}`);
+    const file = `webfilter-${s.value}-${new Date(ctx.now).toISOString().slice(0, 10)}.${format}`;
+    if (format === 'json') sendDownload(ctx.res, file, 'application/json; charset=utf-8', json(data));
+    else sendDownload(ctx.res, file, 'text/csv; charset=utf-8', exportCsv(data));
+  };
+}
+
+export const deviceRoutes: Route[] = [
+  { method: 'GET', path: '/device', access: 'user', handler: device },
+  { method: 'GET', path: '/device/export.json', access: 'user', handler: exportDevice('json') },
+  { method: 'GET', path: '/device/export.csv', access: 'user', handler: exportDevice('csv') },
+];

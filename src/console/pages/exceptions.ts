@@ -1,0 +1,214 @@
+import { allExceptions, insertException, revokeException, type ExceptionRecord } from '../../exceptions/exception-store.js';
+import { ExceptionRequestError, validateException, type ExceptionRequest } from '../../exceptions/validate-exception.js';
+import { categoryInfos } from '../../policy/categories.js';
+import { formatDuration } from '../../time/duration.js';
+import { formatShort } from '../../time/local-time.js';
+import { messagePage, type Route } from '../app.js';
+import { audit, param, type RequestContext } from '../context.js';
+import { dataTable, fieldError, html, page } from '../html.js';
+import { redirect, sendHtml } from '../http.js';
+import { userOf } from './shared.js';
+
+/** Form field for each CLI flag named in a validation message (the validation is the CLI's, shared). */
+const FIELD_OF_FLAG: Record<string, string> = {
+  group: 'group',
+  client: 'client',
+  category: 'category',
+  domain: 'domain',
+  for: 'for',
+  until: 'until',
+  reason: 'reason',
+  'approved-by': 'approved_by',
+};
+const LABEL_OF_FLAG: Record<string, string> = {
+  group: 'Group',
+  client: 'Address',
+  category: 'Category',
+  domain: 'Domain',
+  for: 'For',
+  until: 'Until',
+  reason: 'Reason',
+  'approved-by': 'Approved by',
+};
+
+/** Puts each problem next to the field its flag names, worded for the form. */
+function problemsByField(problems: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of problems) {
+    const flag = /--([a-z-]+)/.exec(p)?.[1] ?? 'reason';
+    const field = FIELD_OF_FLAG[flag] ?? 'reason';
+    const text = p.replace(/--([a-z-]+)( [A-Z|]+(?=\b))?/g, (_, f: string) => LABEL_OF_FLAG[f] ?? f);
+    out[field] = out[field] ? `${out[field]}; ${text}` : text;
+  }
+  return out;
+}
+
+function state(e: ExceptionRecord, now: number): string {
+  if (e.revokedAt !== null) return `revoked ${formatShort(e.revokedAt)} by ${e.revokedBy}: ${e.revokeReason}`;
+  if (e.expiresAt <= now) return 'expired';
+  return `in force, ${formatDuration(e.expiresAt - now)} left`;
+}
+
+function listPage(
+  ctx: RequestContext,
+  status = 200,
+  form: Record<string, string | string[]> = {},
+  errors: Record<string, string> = {},
+): void {
+  const ict = ctx.session.role === 'ict';
+  const all = param(ctx, 'all') === '1';
+  const rows = allExceptions(ctx.env.db).filter((e) => all || (e.revokedAt === null && e.expiresAt > ctx.now));
+  const openable = categoryInfos(ctx.env.loaded.config).filter((c) => !c.locked && !c.signal);
+  const chosen = new Set(([] as string[]).concat(form.category ?? []));
+  const v = (k: string) => (typeof form[k] === 'string' ? (form[k] as string) : '');
+  const added = param(ctx, 'added');
+  const revoked = param(ctx, 'revoked');
+  const body = html`<h1>Exceptions</h1>
+    ${added ? html`<p class="flash" role="status">Exception ${added} added. The filter applies it within a second.</p>` : ''}
+    ${revoked ? html`<p class="flash" role="status">Exception ${revoked} revoked.</p>` : ''}
+    <p>
+      <a href="/exceptions${all ? '' : '?all=1'}">${all ? 'Show only those in force' : 'Show all, with expired and revoked'}</a>
+    </p>
+    ${dataTable(
+      rows,
+      {
+        ID: (e) => e.id,
+        For: (e) => `${e.targetKind} ${e.target}`,
+        Opens: (e) => [...e.categories, ...e.domains].join(', '),
+        From: (e) => formatShort(e.startsAt),
+        Until: (e) => formatShort(e.expiresAt),
+        'Approved by': (e) => e.approvedBy,
+        Reason: (e) => e.reason,
+        'Added by': (e) => e.createdBy,
+        State: (e) => state(e, ctx.now),
+        '': (e) =>
+          ict && e.revokedAt === null && e.expiresAt > ctx.now
+            ? html`<form method="post" action="/exceptions/${e.id}/revoke">
+                <input type="hidden" name="_csrf" value="${ctx.session.csrf}" /><input
+                  name="reason"
+                  placeholder="Why end it now?"
+                  required
+                  aria-label="Reason to revoke exception ${e.id}"
+                />
+                <button class="danger">Revoke</button>
+              </form>`
+            : '',
+      },
+      all ? 'No exceptions yet.' : 'No exceptions in force.',
+    )}
+    ${
+      ict
+        ? html`<h2>Add an exception</h2>
+            <p class="muted">Only with the Headteacher's permission. It closes by itself at its expiry time.</p>
+            <form method="post" action="/exceptions" class="stack" novalidate>
+              <input type="hidden" name="_csrf" value="${ctx.session.csrf}" />
+              <label
+                >Group
+                <select name="group">
+                  <option value="">—</option>
+                  ${Object.keys(ctx.env.loaded.config.groups).map((g) => html`<option ${g === v('group') ? html`selected` : ''}>${g}</option>`)}</select
+                >${fieldError(errors, 'group')}</label
+              >
+              <label
+                >or one device or network (address or CIDR)
+                <input
+                  name="client"
+                  value="${v('client')}"
+                  placeholder="10.20.12.34 or 10.20.12.0/24"
+                />${fieldError(errors, 'client')}</label
+              >
+              <fieldset>
+                <legend>Categories to open</legend>
+                ${openable.map((c) => html`<label style="flex-direction:row;gap:.4rem"><input type="checkbox" name="category" value="${c.name}" ${chosen.has(c.name) ? html`checked` : ''} /> ${c.name}</label>`)}${fieldError(errors, 'category')}
+              </fieldset>
+              <label
+                >and/or domains (one per line)
+                <textarea name="domain" rows="2" placeholder="youtube.com">${v('domain')}</textarea
+                >${fieldError(errors, 'domain')}</label
+              >
+              <label>For <input name="for" value="${v('for')}" placeholder="50m, 2h, 1d" />${fieldError(errors, 'for')}</label>
+              <label
+                >or until
+                <input
+                  name="until"
+                  value="${v('until')}"
+                  placeholder="15:30 or 2026-12-01T15:30"
+                />${fieldError(errors, 'until')}</label
+              >
+              <label
+                >Reason
+                <input
+                  name="reason"
+                  value="${v('reason')}"
+                  placeholder="Y9 media project"
+                />${fieldError(errors, 'reason')}</label
+              >
+              <label
+                >Approved by
+                <input
+                  name="approved_by"
+                  value="${v('approved_by')}"
+                  placeholder="Mrs Patel (Headteacher)"
+                />${fieldError(errors, 'approved_by')}</label
+              >
+              <button class="primary">Add exception</button>
+            </form>`
+        : html`<p class="muted">Your role (reviewer) can see exceptions; ICT adds and revokes them.</p>`
+    }`;
+  sendHtml(ctx.res, status, page('Exceptions', body, userOf(ctx), '/exceptions'));
+}
+
+function add(ctx: RequestContext): void {
+  const f = ctx.form;
+  const opt = (k: string) => {
+    const s = (f.get(k) ?? '').trim();
+    return s === '' ? undefined : s;
+  };
+  const req: ExceptionRequest = {
+    group: opt('group'),
+    client: opt('client'),
+    categories: f.getAll('category'),
+    domains: (f.get('domain') ?? '').split(/[\s,]+/).filter(Boolean),
+    for: opt('for'),
+    until: opt('until'),
+    reason: f.get('reason') ?? '',
+    approvedBy: f.get('approved_by') ?? '',
+  };
+  try {
+    const e = validateException(req, ctx.env.loaded, ctx.now);
+    const actor = `${ctx.session.user} (console)`;
+    const id = insertException(ctx.env.db, e, actor, ctx.now);
+    audit(
+      ctx,
+      'exception-add',
+      `exception ${id}`,
+      `${[...e.categories, ...e.domains].join(', ')} for ${e.targetKind} ${e.target} until ${new Date(e.expiresAt).toISOString()}, approved by ${e.approvedBy}: ${e.reason}`,
+    );
+    redirect(ctx.res, `/exceptions?added=${id}`);
+  } catch (err) {
+    if (!(err instanceof ExceptionRequestError)) throw err;
+    const form: Record<string, string | string[]> = Object.fromEntries([...f.keys()].map((k) => [k, f.get(k) ?? '']));
+    form.category = f.getAll('category');
+    listPage(ctx, 400, form, problemsByField(err.problems));
+  }
+}
+
+function revoke(ctx: RequestContext, match: string[]): void {
+  const id = Number(match[0]);
+  const reason = (ctx.form.get('reason') ?? '').trim();
+  if (!reason)
+    return messagePage(ctx, 400, 'Reason needed', 'Say why the exception is ended early: go back and fill in the reason.');
+  try {
+    revokeException(ctx.env.db, id, reason, `${ctx.session.user} (console)`, ctx.now);
+  } catch (e) {
+    return messagePage(ctx, 404, 'Cannot revoke', (e as Error).message);
+  }
+  audit(ctx, 'exception-revoke', `exception ${id}`, reason);
+  redirect(ctx.res, `/exceptions?revoked=${id}`);
+}
+
+export const exceptionRoutes: Route[] = [
+  { method: 'GET', path: '/exceptions', access: 'user', handler: (ctx) => listPage(ctx) },
+  { method: 'POST', path: '/exceptions', access: 'ict', handler: add },
+  { method: 'POST', path: /^\/exceptions\/(\d{1,9})\/revoke$/, access: 'ict', handler: revoke },
+];

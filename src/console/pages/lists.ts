@@ -1,0 +1,67 @@
+import { blockedEntries, signalEntries } from '../../review/queries.js';
+import { formatShort } from '../../time/local-time.js';
+import type { Route } from '../app.js';
+import type { RequestContext } from '../context.js';
+import { groupChoices, readFilter, SIGNAL_KINDS } from '../filters.js';
+import { dataTable, html, page } from '../html.js';
+import { sendHtml } from '../http.js';
+import { deviceLink, filterForm, TIME_FIELDS, userOf } from './shared.js';
+
+const when = (iso: string) => formatShort(Date.parse(iso));
+
+function signals(ctx: RequestContext): void {
+  const f = readFilter(ctx, ['since', 'until', 'kind', 'group', 'device']);
+  const rows = signalEntries(ctx.env.db, f.filter);
+  const body = html`<h1>Circumvention signals</h1>
+    ${filterForm('/signals', [...TIME_FIELDS, { name: 'kind', label: 'Kind', choices: ['', ...SIGNAL_KINDS] }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'device', label: 'Device', placeholder: 'name' }], f)}
+    <p class="muted">${rows.length}${rows.length === f.filter.limit ? '+' : ''} signals, newest first.</p>
+    ${dataTable(
+      rows,
+      {
+        'Last seen': (r) => when(r.last_seen),
+        Device: (r) => deviceLink(r.device, r.client),
+        Address: (r) => r.client,
+        Group: (r) => r.group,
+        Kind: (r) => r.kind,
+        Severity: (r) => html`<span class="sev-${r.severity}">${r.severity}</span>`,
+        Count: (r) => r.count,
+        Domain: (r) => r.domain,
+        'First name': (r) => r.qname,
+        Detail: (r) => r.detail,
+      },
+      'No circumvention signals match.',
+    )}`;
+  sendHtml(ctx.res, Object.keys(f.errors).length ? 400 : 200, page('Signals', body, userOf(ctx), '/signals'));
+}
+
+function blocked(ctx: RequestContext): void {
+  const f = readFilter(ctx, ['since', 'until', 'q', 'group', 'category', 'device', 'client']);
+  let rows = blockedEntries(ctx.env.db, { ...f.filter, limit: f.values.q ? 100_000 : 500 });
+  const q = f.values.q.toLowerCase();
+  if (q) rows = rows.filter((r) => r.qname.includes(q)).slice(0, 500);
+  const categories = ['', ...Object.keys(ctx.env.loaded.config.categories)];
+  const body = html`<h1>Blocked attempts</h1>
+    ${filterForm('/blocked', [...TIME_FIELDS, { name: 'q', label: 'Name contains', placeholder: 'instagram' }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'category', label: 'Category', choices: categories }, { name: 'device', label: 'Device', placeholder: 'name' }, { name: 'client', label: 'Address', placeholder: '10.20.3.4' }], f)}
+    <p class="muted">${rows.length}${rows.length === 500 ? '+' : ''} attempts, newest first.</p>
+    ${dataTable(
+      rows,
+      {
+        Time: (r) => when(r.time),
+        Device: (r) => deviceLink(r.device, r.client),
+        Address: (r) => r.client,
+        Group: (r) => r.group,
+        Name: (r) => r.qname,
+        Type: (r) => r.qtype,
+        Category: (r) => r.category,
+        'List entry': (r) => r.entry,
+        Answer: (r) => r.response,
+      },
+      'No blocked attempts match.',
+    )}`;
+  sendHtml(ctx.res, Object.keys(f.errors).length ? 400 : 200, page('Blocked attempts', body, userOf(ctx), '/blocked'));
+}
+
+export const listRoutes: Route[] = [
+  { method: 'GET', path: '/signals', access: 'user', handler: signals },
+  { method: 'GET', path: '/blocked', access: 'user', handler: blocked },
+];

@@ -1,0 +1,96 @@
+import { auditEntries, AUDIT_ACTIONS } from '../audit.js';
+import { buildReport } from '../../review/report.js';
+import { reportCsv, reportHtml } from '../../review/report-render.js';
+import { formatShort } from '../../time/local-time.js';
+import { messagePage, type Route } from '../app.js';
+import { audit, type RequestContext } from '../context.js';
+import { readFilter } from '../filters.js';
+import { dataTable, html, page } from '../html.js';
+import { sendDownload, sendHtml } from '../http.js';
+import { deviceLink, filterForm, TIME_FIELDS, userOf } from './shared.js';
+
+function reports(ctx: RequestContext): void {
+  const f = readFilter(ctx, ['since', 'until'], '7d');
+  const r = buildReport(ctx.env.db, f.filter.since, f.filter.until, ctx.now);
+  const q = `since=${encodeURIComponent(f.values.since || '7d')}${f.values.until ? `&until=${encodeURIComponent(f.values.until)}` : ''}`;
+  const body = html`<h1>Reports</h1>
+    ${filterForm('/reports', TIME_FIELDS, f)}
+    <p>
+      ${formatShort(r.from)} – ${formatShort(r.to)}. Download the full report:
+      <a href="/reports/download?format=html&amp;${q}" download>HTML</a> (prints well) ·
+      <a href="/reports/download?format=csv&amp;${q}" download>CSV</a>.
+    </p>
+    <div class="cards">
+      <div class="card"><b>${r.totals.blocked}</b>blocked attempts</div>
+      <div class="card"><b>${r.totals.devices}</b>devices blocked</div>
+      <div class="card"><b>${r.totals.signals}</b>circumvention signals</div>
+      <div class="card"><b>${r.exceptions.length}</b>exceptions</div>
+    </div>
+    <h2>Devices with circumvention signals</h2>
+    ${dataTable(
+      r.signalsByDevice,
+      {
+        Device: (d) => deviceLink(d.device, d.client),
+        Group: (d) => d.group,
+        Signals: (d) => d.signals.reduce((a, s) => a + s.count, 0),
+        Kinds: (d) => [...new Set(d.signals.map((s) => s.kind))].join(', '),
+      },
+      'No circumvention signals in this period.',
+    )}
+    <h2>Top devices by blocked attempts</h2>
+    ${dataTable(r.topDevices, { Device: (d) => deviceLink(d.device, d.client), Group: (d) => d.group, Attempts: (d) => d.blocked }, 'No blocked attempts.')}
+    <h2>Day by day</h2>
+    ${dataTable(r.days, { Day: (d) => d.day, Blocked: (d) => d.blocked, Signals: (d) => d.signals, Unusual: (d) => d.unusual })}`;
+  sendHtml(ctx.res, Object.keys(f.errors).length ? 400 : 200, page('Reports', body, userOf(ctx), '/reports'));
+}
+
+function download(ctx: RequestContext): void {
+  const format = ctx.url.searchParams.get('format');
+  if (format !== 'html' && format !== 'csv') return messagePage(ctx, 400, 'Unknown format', 'Choose HTML or CSV.');
+  const f = readFilter(ctx, ['since', 'until'], '7d');
+  if (Object.keys(f.errors).length) return messagePage(ctx, 400, 'Bad period', Object.values(f.errors).join('; '));
+  const r = buildReport(ctx.env.db, f.filter.since, f.filter.until, ctx.now);
+  audit(ctx, 'report-download', `report ${formatShort(r.from)} – ${formatShort(r.to)}`, format);
+  const file = `webfilter-report-${new Date(r.from).toISOString().slice(0, 10)}.${format}`;
+  if (format === 'html') sendDownload(ctx.res, file, 'text/html; charset=utf-8', reportHtml(r));
+  else sendDownload(ctx.res, file, 'text/csv; charset=utf-8', reportCsv(r));
+}
+
+function auditPage(ctx: RequestContext): void {
+  const f = readFilter(ctx, ['since', 'until'], '7d');
+  const actor = (ctx.url.searchParams.get('actor') ?? '').trim().slice(0, 64);
+  const action = (ctx.url.searchParams.get('action') ?? '').trim();
+  if (action && !(AUDIT_ACTIONS as readonly string[]).includes(action))
+    f.errors.action = `no such action (actions: ${AUDIT_ACTIONS.join(', ')})`;
+  f.values.actor = actor;
+  f.values.action = action;
+  const rows = auditEntries(ctx.env.db, {
+    since: f.filter.since,
+    until: f.filter.until,
+    actor: actor || undefined,
+    action: f.errors.action ? undefined : action || undefined,
+    limit: 1000,
+  });
+  const body = html`<h1>Access audit</h1>
+    <p class="muted">Who signed in, looked at a device, exported or changed something, and from where (console and CLI).</p>
+    ${filterForm('/audit', [...TIME_FIELDS, { name: 'actor', label: 'Who' }, { name: 'action', label: 'Action', choices: ['', ...AUDIT_ACTIONS] }], f)}
+    ${dataTable(
+      rows,
+      {
+        Time: (r) => formatShort(Date.parse(r.time)),
+        Who: (r) => r.actor,
+        From: (r) => r.ip,
+        Action: (r) => r.action,
+        What: (r) => r.target,
+        Detail: (r) => r.detail,
+      },
+      'Nothing recorded in this period.',
+    )}`;
+  sendHtml(ctx.res, Object.keys(f.errors).length ? 400 : 200, page('Audit', body, userOf(ctx), '/audit'));
+}
+
+export const reportRoutes: Route[] = [
+  { method: 'GET', path: '/reports', access: 'user', handler: reports },
+  { method: 'GET', path: '/reports/download', access: 'user', handler: download },
+  { method: 'GET', path: '/audit', access: 'ict', handler: auditPage },
+];

@@ -1,0 +1,52 @@
+import type { RequestContext } from '../context.js';
+import { fieldError, html, type Html, type PageUser } from '../html.js';
+import type { ParsedFilter } from '../filters.js';
+
+/** The signed-in user as the page header shows them. */
+export function userOf(ctx: RequestContext): PageUser {
+  return { user: ctx.session.user, role: ctx.session.role, csrf: ctx.session.csrf };
+}
+
+/** Link to a device's page: by name when the device has one, else by address. */
+export function deviceLink(device: string, client: string): Html {
+  return device
+    ? html`<a href="/device?name=${encodeURIComponent(device)}">${device}</a>`
+    : html`<a href="/device?client=${encodeURIComponent(client)}">${client}</a>`;
+}
+
+export interface FilterField {
+  name: string;
+  label: string;
+  /** Choices for a select ("" = any); free text when absent. */
+  choices?: string[];
+  placeholder?: string;
+}
+
+/** The GET filter form of a list page, with each field's error next to it. */
+export function filterForm(action: string, fields: FilterField[], f: ParsedFilter): Html {
+  return html`<form class="filters" method="get" action="${action}">
+    ${fields.map(
+      (fd) =>
+        html`<label
+          >${fd.label}${
+            fd.choices
+              ? html`<select name="${fd.name}">
+                  ${fd.choices.map((c) => html`<option value="${c}" ${c === f.values[fd.name] ? html`selected` : ''}>${c || 'any'}</option>`)}
+                </select>`
+              : html`<input
+                  name="${fd.name}"
+                  value="${f.values[fd.name] ?? ''}"
+                  placeholder="${fd.placeholder ?? ''}"
+                  aria-describedby="${fd.name}-error"
+                />`
+          }${fieldError(f.errors, fd.name)}</label
+        >`,
+    )}
+    <button class="primary">Show</button>
+  </form>`;
+}
+
+export const TIME_FIELDS: FilterField[] = [
+  { name: 'since', label: 'Since', placeholder: '7d, 24h or 2026-11-20' },
+  { name: 'until', label: 'Until', placeholder: 'now' },
+];

@@ -1,0 +1,17 @@
+import type { Route } from './app.js';
+import { deviceRoutes } from './pages/device.js';
+import { exceptionRoutes } from './pages/exceptions.js';
+import { listRoutes } from './pages/lists.js';
+import { loginRoutes } from './pages/login.js';
+import { overviewRoutes } from './pages/overview.js';
+import { reportRoutes } from './pages/reports.js';
+
+/** Every route of the review console, in one place (the tests walk this list). */
+export const ROUTES: Route[] = [
+  ...loginRoutes,
+  ...overviewRoutes,
+  ...listRoutes,
+  ...deviceRoutes,
+  ...exceptionRoutes,
+  ...reportRoutes,
+];

@@ -1,0 +1,271 @@
+/** End-to-end over HTTP: the review console's access rules — sign-in, roles, CSRF, limits, 404s, escaping. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { ROUTES } from '../../src/console/routes.js';
+import { TYPE } from '../../src/dns/constants.js';
+import { cli } from '../helpers/cli.js';
+import {
+  cookiesOf,
+  csrfOf,
+  PASSWORDS,
+  request,
+  signIn,
+  startConsoleDaemon,
+  type ConsoleDaemon,
+} from '../helpers/console-client.js';
+import { udpQuery } from '../helpers/dns-client.js';
+import { header, query } from '../helpers/wire-builder.js';
+
+let c: ConsoleDaemon;
+test.before(async () => {
+  c = await startConsoleDaemon();
+});
+test.after(async () => {
+  await c.stop();
+});
+
+/** A concrete path for each route (patterns get a sample id). */
+const pathOf = (p: string | RegExp) => (typeof p === 'string' ? p : '/exceptions/1/revoke');
+const auditRows = () => {
+  const db = new Database(path.join(c.d.dir, 'webfilter.db'), { readonly: true });
+  const rows = db.prepare('SELECT actor, ip, action, target, detail FROM access_audit ORDER BY id').all() as Record<
+    string,
+    string
+  >[];
+  db.close();
+  return rows;
+};
+
+test('without a session every route (and any other path) sends the browser to sign in', async () => {
+  const routes = ROUTES.filter((r) => r.access !== 'public');
+  assert.ok(routes.length >= 12, `${routes.length} routes`);
+  for (const r of routes) {
+    const res = await request(c.base, pathOf(r.path), r.method === 'POST' ? { form: { _csrf: 'x' } } : {});
+    assert.is(res.status, 303, `${r.method} ${pathOf(r.path)}`);
+    assert.match(String(res.headers.location), /^\/login/, `${r.method} ${pathOf(r.path)}`);
+  }
+  for (const p of ['/nope', '/device?client=127.0.0.10', '/../etc/passwd']) {
+    assert.is((await request(c.base, p)).status, 303, p);
+  }
+  assert.is((await request(c.base, '/login')).status, 200);
+});
+
+test('every state-changing route rejects a missing or wrong CSRF token (sign-in included)', async () => {
+  const ict = await signIn(c.base, 'ict.admin', PASSWORDS.ict);
+  assert.ok(ict.cookie && ict.csrf);
+  for (const r of ROUTES.filter((x) => x.method === 'POST')) {
+    const cookie = r.access === 'public' ? cookiesOf(await request(c.base, '/login')) : ict.cookie;
+    for (const token of [undefined, 'forged-token']) {
+      const form: Record<string, string> = {
+        user: 'ict.admin',
+        password: PASSWORDS.ict,
+        reason: 'r',
+        group: 'students',
+        category: 'instagram',
+        for: '10m',
+        approved_by: 'h',
+      };
+      if (token) form._csrf = token;
+      const res = await request(c.base, pathOf(r.path), { cookie, form });
+      assert.is(res.status, 403, `${pathOf(r.path)} with ${token ?? 'no'} token`);
+      assert.match(res.body, /security token/);
+    }
+  }
+  assert.ok(!auditRows().some((r) => r.action === 'exception-add'), 'nothing was added');
+  const page = await request(c.base, '/exceptions', { cookie: ict.cookie });
+  assert.not.match(page.body, /Exception \d+ added/);
+});
+
+test('security headers, cookie attributes, and no caching of personal data', async () => {
+  const login = await request(c.base, '/login');
+  assert.match(String(login.headers['content-security-policy']), /default-src 'none'/);
+  assert.is(login.headers['x-frame-options'], 'DENY');
+  assert.is(login.headers['cache-control'], 'no-store');
+  const { response } = await signIn(c.base, 'oso.jones', PASSWORDS.reviewer);
+  const session = (response.headers['set-cookie'] ?? []).find((s) => s.startsWith('wf_session='))!;
+  assert.match(session, /HttpOnly/);
+  assert.match(session, /SameSite=Strict/);
+  assert.not.match(session, /Secure/, 'plain HTTP here: Secure only over HTTPS');
+});
+
+test('a reviewer can look but not change: exception add/revoke and the audit page are refused by the server', async () => {
+  const add = await cli([
+    'exception',
+    'add',
+    '--group',
+    'students',
+    '--category',
+    'instagram',
+    '--for',
+    '1h',
+    '--reason',
+    'media',
+    '--approved-by',
+    'Head',
+    '--config',
+    c.d.configFile,
+  ]);
+  assert.is(add.code, 0, add.stderr);
+  const r = await signIn(c.base, 'oso.jones', PASSWORDS.reviewer);
+  const page = await request(c.base, '/exceptions', { cookie: r.cookie });
+  assert.is(page.status, 200);
+  assert.not.match(page.body, /Add an exception/, 'no form for reviewers');
+  const revoke = await request(c.base, '/exceptions/1/revoke', { cookie: r.cookie, form: { _csrf: r.csrf, reason: 'no' } });
+  assert.is(revoke.status, 403);
+  const addWeb = await request(c.base, '/exceptions', {
+    cookie: r.cookie,
+    form: { _csrf: r.csrf, group: 'students', category: 'facebook', for: '1h', reason: 'x', approved_by: 'y' },
+  });
+  assert.is(addWeb.status, 403);
+  assert.is((await request(c.base, '/audit', { cookie: r.cookie })).status, 403);
+  const list = await cli(['exception', 'list', '--json', '--config', c.d.configFile]);
+  const active = JSON.parse(list.stdout) as { id: number; state: string }[];
+  assert.equal(
+    active.map((e) => [e.id, e.state]),
+    [[1, 'active']],
+    'still in force',
+  );
+});
+
+test('ict: the add form validates with the CLI’s rules, each message next to its field; a good one is stored and audited', async () => {
+  const r = await signIn(c.base, 'ict.admin', PASSWORDS.ict);
+  const bad = await request(c.base, '/exceptions', {
+    cookie: r.cookie,
+    form: { _csrf: r.csrf, group: 'students', category: 'illegal', for: '90d', reason: '', approved_by: '' },
+  });
+  assert.is(bad.status, 400);
+  assert.match(bad.body, /id="category-error">Category &quot;illegal&quot;: no such category/);
+  assert.match(bad.body, /id="for-error">For 90d is longer than exceptions.max_duration/);
+  assert.match(bad.body, /id="reason-error">Reason is required/);
+  assert.match(bad.body, /id="approved_by-error">Approved by is required/);
+  const good = await request(c.base, '/exceptions', {
+    cookie: r.cookie,
+    form: {
+      _csrf: r.csrf,
+      group: 'sixth-form',
+      category: 'facebook',
+      for: '20m',
+      reason: 'Careers lesson',
+      approved_by: 'Mrs Patel',
+    },
+  });
+  assert.is(good.status, 303);
+  assert.match(String(good.headers.location), /^\/exceptions\?added=\d+$/);
+  const id = String(good.headers.location).split('=')[1];
+  const revoke = await request(c.base, `/exceptions/${id}/revoke`, {
+    cookie: r.cookie,
+    form: { _csrf: r.csrf, reason: 'Lesson moved' },
+  });
+  assert.is(revoke.status, 303);
+  const audit = auditRows().filter((a) => a.actor === 'ict.admin');
+  assert.ok(
+    audit.some(
+      (a) =>
+        a.action === 'exception-add' && a.target === `exception ${id}` && /Careers lesson/.test(a.detail) && a.ip === '127.0.0.1',
+    ),
+  );
+  assert.ok(audit.some((a) => a.action === 'exception-revoke' && a.target === `exception ${id}` && a.detail === 'Lesson moved'));
+  const list = await cli(['exception', 'list', '--all', '--json', '--config', c.d.configFile]);
+  const e = (JSON.parse(list.stdout) as { id: number; created_by: string; revoked_by: string }[]).find(
+    (x) => String(x.id) === id,
+  )!;
+  assert.equal([e.created_by, e.revoked_by], ['ict.admin (console)', 'ict.admin (console)']);
+});
+
+test('unknown devices and ids get a friendly 404; bad filters get a message next to the field', async () => {
+  const r = await signIn(c.base, 'oso.jones', PASSWORDS.reviewer);
+  for (const p of [
+    '/device?client=10.99.99.99',
+    '/device?name=nobody',
+    '/device',
+    '/device/export.json?client=10.99.99.99',
+    '/no-such-page',
+  ]) {
+    const res = await request(c.base, p, { cookie: r.cookie });
+    assert.is(res.status, 404, p);
+    assert.not.match(res.body, /\w+Error|\bat .+:\d+:\d+\)/, 'no stack trace');
+  }
+  const ict = await signIn(c.base, 'ict.admin', PASSWORDS.ict);
+  const gone = await request(c.base, '/exceptions/999/revoke', { cookie: ict.cookie, form: { _csrf: ict.csrf, reason: 'x' } });
+  assert.is(gone.status, 404);
+  const bad = await request(c.base, '/signals?since=yesterday-ish&group=nope&kind=magic', { cookie: r.cookie });
+  assert.is(bad.status, 400);
+  assert.match(bad.body, /id="since-error">use a duration/);
+  assert.match(bad.body, /id="group-error">no such group/);
+  assert.match(bad.body, /id="kind-error">no such kind/);
+});
+
+test('a hostile qname stored by the DNS path is shown as text everywhere', async () => {
+  const evil = '<script>alert(1)</script>.facebook.com';
+  const ans = await udpQuery(c.d.port, query(evil, TYPE.A), { localAddress: '127.0.0.10' });
+  assert.ok(ans);
+  await new Promise((res) => setTimeout(res, 300));
+  const r = await signIn(c.base, 'oso.jones', PASSWORDS.reviewer);
+  for (const p of ['/blocked?since=1h', '/device?client=127.0.0.10', '/reports']) {
+    const res = await request(c.base, p, { cookie: r.cookie });
+    assert.not.match(res.body, /<script>alert/, p);
+  }
+  const overview = await request(c.base, '/', { cookie: r.cookie });
+  assert.match(
+    overview.body,
+    /<rect class="b" x="\d+" y="\d+" width="\d+" height="[1-9]\d*"\s*><title>\d\d:00–\d\d:00: [1-9]\d* blocked/,
+    'the hour chart has a bar',
+  );
+  const blocked = await request(c.base, '/blocked?since=1h', { cookie: r.cookie });
+  assert.match(blocked.body, /&lt;script&gt;alert\(1\)&lt;\/script&gt;\.facebook\.com/);
+  const dl = await request(c.base, '/reports/download?format=html&since=1h', { cookie: r.cookie });
+  assert.not.match(dl.body, /<script>alert/);
+  assert.match(String(dl.headers['content-disposition']), /attachment/);
+});
+
+test('sign-in is rate limited per account with a clear message; failures and refusals are audited', async () => {
+  for (let i = 0; i < 5; i++) {
+    const bad = await signIn(c.base, 'oso.jones', `wrong-password-${i}`);
+    assert.is(bad.response.status, 401);
+    assert.match(bad.response.body, /do not match an active account/);
+  }
+  const locked = await signIn(c.base, 'oso.jones', PASSWORDS.reviewer);
+  assert.is(locked.response.status, 429, 'even the right password is refused while locked');
+  assert.match(locked.response.body, /Too many failed sign-ins for this account. Try again after \d{4}-\d\d-\d\d \d\d:\d\d/);
+  assert.is(locked.cookie, '');
+  const other = await signIn(c.base, 'ict.admin', PASSWORDS.ict);
+  assert.ok(other.cookie, 'another account is not affected');
+  const failed = auditRows().filter((a) => a.action === 'sign-in-failed' && a.target === 'oso.jones');
+  assert.is(failed.filter((a) => a.detail === 'wrong password').length, 5);
+  assert.ok(failed.some((a) => /too many failures/.test(a.detail)));
+  const viaCli = await cli(['logs', 'audit', '--action', 'sign-in-failed', '--json', '--config', c.d.configFile]);
+  assert.ok((JSON.parse(viaCli.stdout) as unknown[]).length >= 6, 'webfilter logs audit shows them too');
+});
+
+test('a disabled account is signed out at its next request and cannot sign in', async () => {
+  const add = await cli(
+    ['user', 'add', 'temp.user', '--role', 'reviewer', '--password-stdin', '--config', c.d.configFile],
+    {},
+    'temporary-password\n',
+  );
+  assert.is(add.code, 0, add.stderr);
+  const r = await signIn(c.base, 'temp.user', 'temporary-password');
+  assert.is((await request(c.base, '/', { cookie: r.cookie })).status, 200);
+  const dis = await cli(['user', 'disable', 'temp.user', '--config', c.d.configFile]);
+  assert.is(dis.code, 0, dis.stderr);
+  assert.is((await request(c.base, '/', { cookie: r.cookie })).status, 303);
+  assert.is((await signIn(c.base, 'temp.user', 'temporary-password')).response.status, 401);
+  const short = await cli(
+    ['user', 'add', 'x.user', '--role', 'ict', '--password-stdin', '--config', c.d.configFile],
+    {},
+    'short\n',
+  );
+  assert.is(short.code, 1);
+  assert.match(short.stderr, /at least 12 characters/);
+  const role = await cli(
+    ['user', 'add', 'y.user', '--role', 'admin', '--password-stdin', '--config', c.d.configFile],
+    {},
+    'long-enough-password\n',
+  );
+  assert.is(role.code, 2);
+  assert.match(role.stderr, /reviewer, ict|Choices/);
+});
+
+test.run();

@@ -1,0 +1,128 @@
+/** A daemon with the review console on, its users, and a small HTTP client with cookies, for console tests. */
+import http from 'node:http';
+import { startDaemon, testConfig, LISTS, type DaemonProcess } from './daemon-process.js';
+import { startFakeUpstream, type FakeUpstream } from './fake-upstream.js';
+import { cli } from './cli.js';
+import { reply, rr } from './wire-builder.js';
+
+export const PASSWORDS = { reviewer: 'reviewer-password-1', ict: 'ict-password-12345' };
+
+export interface ConsoleDaemon {
+  d: DaemonProcess;
+  up: FakeUpstream;
+  /** "http://127.0.0.1:PORT" */
+  base: string;
+  stop(): Promise<void>;
+}
+
+/** Daemon (console on an ephemeral port) + fake upstream + users oso.jones (reviewer) and ict.admin (ict). */
+export async function startConsoleDaemon(extra = ''): Promise<ConsoleDaemon> {
+  const up = await startFakeUpstream((q) => reply(q, { answers: [rr.a('x', '192.0.2.1', 60)] }));
+  const config = testConfig({
+    upstreams: [up.port],
+    database: 'flush_ms: 20',
+    extra: `console: { enabled: true, listen: "127.0.0.1:0", login_attempts: { per_account: 5, per_address: 50, window_minutes: 15 } }
+circumvention:
+  encrypted_dns: { lists: [doh.txt] }
+clients:
+  names: { "127.0.0.10": Y9-LT-07 }
+${extra}`,
+  });
+  const d = await startDaemon(config, { ...LISTS, 'doh.txt': 'dns.google\n' });
+  const listening = d.logs.find((l) => l.msg === 'webfilter listening')!;
+  const base = String(listening.console).replace(/\/$/, '');
+  for (const [name, role, pw] of [
+    ['oso.jones', 'reviewer', PASSWORDS.reviewer],
+    ['ict.admin', 'ict', PASSWORDS.ict],
+  ]) {
+    const r = await cli(['user', 'add', name, '--role', role, '--password-stdin', '--config', d.configFile], {}, `${pw}\n`);
+    if (r.code !== 0) throw new Error(`user add ${name}: ${r.stderr}`);
+  }
+  return {
+    d,
+    up,
+    base,
+    stop: async () => {
+      await d.stop();
+      await up.close();
+    },
+  };
+}
+
+export interface Response {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One request on a fresh connection; `form` is sent url-encoded as a POST. */
+export function request(
+  base: string,
+  path: string,
+  opts: { cookie?: string; form?: Record<string, string | string[]> } = {},
+): Promise<Response> {
+  const body = opts.form
+    ? new URLSearchParams(
+        Object.entries(opts.form).flatMap(([k, v]): [string, string][] =>
+          Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v]],
+        ),
+      ).toString()
+    : undefined;
+  const url = new URL(path, base);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method: body === undefined ? 'GET' : 'POST',
+        agent: false,
+        headers: {
+          ...(opts.cookie ? { cookie: opts.cookie } : {}),
+          ...(body !== undefined
+            ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) }
+            : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The name=value pairs of Set-Cookie headers, as a Cookie header. */
+export function cookiesOf(r: Response): string {
+  return (r.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
+}
+
+/** The CSRF token in a page's forms. */
+export function csrfOf(html: string): string {
+  return /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+}
+
+/** Signs in through the form; returns the session cookie and the session's CSRF token. */
+export async function signIn(
+  base: string,
+  user: string,
+  password: string,
+): Promise<{ cookie: string; csrf: string; response: Response }> {
+  const form = await request(base, '/login');
+  const loginCookie = cookiesOf(form);
+  const response = await request(base, '/login', {
+    cookie: loginCookie,
+    form: { _csrf: csrfOf(form.body), user, password, next: '/' },
+  });
+  const cookie = cookiesOf(response)
+    .split('; ')
+    .filter((c) => c.startsWith('wf_session='))
+    .join('');
+  if (!cookie) return { cookie: '', csrf: '', response };
+  const home = await request(base, '/', { cookie });
+  return { cookie, csrf: csrfOf(home.body), response };
+}

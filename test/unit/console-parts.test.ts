@@ -1,0 +1,69 @@
+/** Unit: the review console's building blocks — escaping, password hashing, sessions, sign-in limits. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { html, dataTable } from '../../src/console/html.js';
+import { hashPassword, passwordProblem, verifyPassword, DUMMY_HASH } from '../../src/console/passwords.js';
+import { SessionStore, tokensMatch } from '../../src/console/sessions.js';
+import { LoginLimiter } from '../../src/console/login-limiter.js';
+
+const HOSTILE = `<script>alert("x")</script>'&`;
+
+test('html: every interpolated value is escaped, fragments are not double-escaped', () => {
+  const out = html`<p title="${HOSTILE}">${HOSTILE}${html`<b>${HOSTILE}</b>`}${[HOSTILE, html`<i>ok</i>`]}</p>`.text;
+  assert.not.match(out, /<script>/);
+  assert.match(out, /&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;&#39;&amp;/);
+  assert.match(out, /<b>&lt;script&gt;/);
+  assert.match(out, /<i>ok<\/i>/);
+  const table = dataTable([{ q: HOSTILE }], { Name: (r) => r.q }).text;
+  assert.not.match(table, /<script>/);
+});
+
+test('passwords: scrypt hash with salt; the right password verifies, others and malformed hashes do not', async () => {
+  const h1 = await hashPassword('correct horse battery');
+  const h2 = await hashPassword('correct horse battery');
+  assert.match(h1, /^scrypt\$32768\$8\$1\$/);
+  assert.is.not(h1, h2, 'salted');
+  assert.not.match(h1, /correct/);
+  assert.ok(await verifyPassword('correct horse battery', h1));
+  assert.not.ok(await verifyPassword('correct horse batterz', h1));
+  assert.not.ok(await verifyPassword('anything', 'md5$abc'));
+  assert.not.ok(await verifyPassword('anything', DUMMY_HASH));
+  assert.ok(passwordProblem('short'));
+  assert.is(passwordProblem('twelve chars'), null);
+});
+
+test('sessions: idle and absolute expiry; ending a user ends all their sessions', () => {
+  const s = new SessionStore({ idleMs: 1000, absoluteMs: 5000 });
+  const a = s.create(1, 'jo', 'reviewer', 0);
+  assert.ok(s.get(a.token, 900));
+  assert.ok(s.get(a.token, 1800), 'each request refreshes the idle timer');
+  assert.is(s.get(a.token, 2900), null, 'idle too long');
+  const b = s.create(1, 'jo', 'reviewer', 10_000);
+  for (let t = 10_500; t < 15_000; t += 500) assert.ok(s.get(b.token, t));
+  assert.is(s.get(b.token, 15_001), null, 'absolute limit, however active');
+  const c = s.create(2, 'al', 'ict', 20_000);
+  const d = s.create(2, 'al', 'ict', 20_000);
+  s.endUser(2);
+  assert.is(s.get(c.token, 20_001), null);
+  assert.is(s.get(d.token, 20_001), null);
+  assert.is(s.get('forged', 20_001), null);
+  assert.ok(tokensMatch(c.session.csrf, c.session.csrf));
+  assert.not.ok(tokensMatch('x', c.session.csrf));
+  assert.not.ok(tokensMatch(undefined, c.session.csrf));
+});
+
+test('sign-in limits: per account and per address, in a sliding window', () => {
+  const l = new LoginLimiter({ perAccount: 3, perIp: 5, windowMs: 60_000 });
+  for (let i = 0; i < 3; i++) l.fail('Jo', '10.0.0.1', i);
+  assert.equal(l.blockedUntil('jo', '10.0.0.9', 10), { until: 60_000, why: 'account' }, 'per account, whatever the address');
+  assert.is(l.blockedUntil('al', '10.0.0.9', 10), null);
+  l.fail('b1', '10.0.0.9', 20);
+  l.fail('b2', '10.0.0.9', 21);
+  l.fail('b3', '10.0.0.9', 22);
+  l.fail('b4', '10.0.0.9', 23);
+  l.fail('b5', '10.0.0.9', 24);
+  assert.equal(l.blockedUntil('new', '10.0.0.9', 30), { until: 60_020, why: 'address' }, 'per address, whatever the account');
+  assert.is(l.blockedUntil('jo', '10.0.0.1', 60_003), null, 'the window slides');
+});
+
+test.run();
