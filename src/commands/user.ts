@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type { Argv } from 'yargs';
 import { actor, loadForCli, openStore, out } from '../cli/context.js';
 import { CommandError } from '../cli/errors.js';
@@ -64,13 +65,32 @@ const userJson = (u: User) => ({
   disabled_by: u.disabledBy,
 });
 
-/** Runs an account change, turning the account rules' refusals into a clear error. */
-async function change<T>(fn: () => Promise<T> | T): Promise<T> {
+/**
+ * One account change: opens the database, applies `fn` (the account rules' refusals become a clear
+ * error), records it in the access audit as done from the CLI, and prints the result.
+ */
+async function accountChange(
+  a: Common,
+  action: 'user-add' | 'user-passwd' | 'user-disable',
+  fn: (db: Database.Database, now: number) => Promise<User> | User,
+  detail: (u: User) => string,
+  message: (u: User) => string,
+): Promise<void> {
+  const loaded = await loadForCli(a.config);
+  const store = openStore(loaded);
   try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof UserError) throw new CommandError(e.message);
-    throw e;
+    const now = Date.now();
+    let u: User;
+    try {
+      u = await fn(store.db, now);
+    } catch (e) {
+      if (e instanceof UserError) throw new CommandError(e.message);
+      throw e;
+    }
+    recordAudit(store.db, { ts: now, actor: actor(), ip: 'cli', action, target: u.name, detail: detail(u) });
+    out(a.json ? json(userJson(u)) : message(u));
+  } finally {
+    store.close();
   }
 }
 
@@ -97,67 +117,48 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
           .example('$0 user add oso.jones --role reviewer', 'The online safety officer (asks for a password)')
           .example('printf "%s\\n" "$PW" | $0 user add ict.admin --role ict --password-stdin', 'From a script'),
       async (a) => {
-        const loaded = await loadForCli(a.config);
         const password = await readPassword(a['password-stdin']);
-        const store = openStore(loaded);
-        try {
-          const now = Date.now();
-          const u = await change(() => addUser(store.db, a.name, a.role, password, actor(), now));
-          recordAudit(store.db, {
-            ts: now,
-            actor: actor(),
-            ip: 'cli',
-            action: 'user-add',
-            target: u.name,
-            detail: `role ${u.role}`,
-          });
-          out(a.json ? json(userJson(u)) : `User ${u.name} added with role ${u.role}. They sign in at the review console.\n`);
-        } finally {
-          store.close();
-        }
+        await accountChange(
+          a,
+          'user-add',
+          (db, now) => addUser(db, a.name, a.role, password, actor(), now),
+          (u) => `role ${u.role}`,
+          (u) => `User ${u.name} added with role ${u.role}. They sign in at the review console.\n`,
+        );
       },
     )
     .command(
       'passwd <name>',
       "Set a user's password (their open sessions end)",
       (c) =>
-        c
-          .positional('name', { type: 'string', demandOption: true })
-          .option('password-stdin', {
-            type: 'boolean',
-            default: false,
-            describe: 'Read the password from stdin (else asked twice)',
-          }),
+        c.positional('name', { type: 'string', demandOption: true }).option('password-stdin', {
+          type: 'boolean',
+          default: false,
+          describe: 'Read the password from stdin (else asked twice)',
+        }),
       async (a) => {
-        const loaded = await loadForCli(a.config);
         const password = await readPassword(a['password-stdin']);
-        const store = openStore(loaded);
-        try {
-          const now = Date.now();
-          const u = await change(() => setPassword(store.db, a.name, password, now));
-          recordAudit(store.db, { ts: now, actor: actor(), ip: 'cli', action: 'user-passwd', target: u.name, detail: '' });
-          out(a.json ? json(userJson(u)) : `Password of ${u.name} changed; their open sessions have ended.\n`);
-        } finally {
-          store.close();
-        }
+        await accountChange(
+          a,
+          'user-passwd',
+          (db, now) => setPassword(db, a.name, password, now),
+          () => '',
+          (u) => `Password of ${u.name} changed; their open sessions have ended.\n`,
+        );
       },
     )
     .command(
       'disable <name>',
       'Stop an account signing in (kept for the audit trail; its sessions end)',
       (c) => c.positional('name', { type: 'string', demandOption: true }),
-      async (a) => {
-        const loaded = await loadForCli(a.config);
-        const store = openStore(loaded);
-        try {
-          const now = Date.now();
-          const u = await change(() => disableUser(store.db, a.name, actor(), now));
-          recordAudit(store.db, { ts: now, actor: actor(), ip: 'cli', action: 'user-disable', target: u.name, detail: '' });
-          out(a.json ? json(userJson(u)) : `User ${u.name} disabled.\n`);
-        } finally {
-          store.close();
-        }
-      },
+      async (a) =>
+        accountChange(
+          a,
+          'user-disable',
+          (db, now) => disableUser(db, a.name, actor(), now),
+          () => '',
+          (u) => `User ${u.name} disabled.\n`,
+        ),
     )
     .command(
       'list',

@@ -1,5 +1,5 @@
 import { parseDuration } from '../time/duration.js';
-import { parseLocalTime } from '../time/local-time.js';
+import { parseWhen, WHEN_HINT } from '../time/when.js';
 import { parseIp } from '../net/ip.js';
 import type { ReviewFilter } from '../review/queries.js';
 import { param, type RequestContext } from './context.js';
@@ -14,19 +14,6 @@ export interface ParsedFilter {
   errors: Record<string, string>;
 }
 
-/** `24h`, `7d` or a local date/time, as epoch ms; an error message otherwise. */
-export function parseWhen(text: string, now: number): number | string {
-  try {
-    return now - parseDuration(text);
-  } catch {
-    try {
-      return parseLocalTime(text, now);
-    } catch {
-      return 'use a duration back from now (24h, 7d) or a date (2026-11-20) or date and time (2026-11-20T08:30)';
-    }
-  }
-}
-
 /**
  * Reads and checks the review filter of a page (since, until, group, category, kind, device,
  * client, q). A wrong field gets a message and the page shows the default for it instead.
@@ -39,12 +26,12 @@ export function readFilter(ctx: RequestContext, fields: string[], defaultSince =
   const filter: ReviewFilter = { since: ctx.now - parseDuration(defaultSince), until: ctx.now + 1, limit: 500 };
   if (values.since) {
     const t = parseWhen(values.since, ctx.now);
-    if (typeof t === 'string') errors.since = t;
+    if (t === null) errors.since = WHEN_HINT;
     else filter.since = t;
   }
   if (values.until) {
     const t = parseWhen(values.until, ctx.now);
-    if (typeof t === 'string') errors.until = t;
+    if (t === null) errors.until = WHEN_HINT;
     else if (t <= filter.since) errors.until = 'must be after "since"';
     else filter.until = t;
   }

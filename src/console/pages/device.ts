@@ -7,7 +7,7 @@ import { audit, param, type RequestContext } from '../context.js';
 import { readFilter } from '../filters.js';
 import { dataTable, html, page } from '../html.js';
 import { sendDownload, sendHtml } from '../http.js';
-import { filterForm, TIME_FIELDS, userOf } from './shared.js';
+import { filterForm, SIGNAL_COLUMNS, TIME_FIELDS, userOf } from './shared.js';
 
 const when = (iso: string) => formatShort(Date.parse(iso));
 
@@ -81,12 +81,7 @@ function device(ctx: RequestContext): void {
       {
         First: (r) => when(r.first_seen),
         Last: (r) => when(r.last_seen),
-        Kind: (r) => r.kind,
-        Severity: (r) => html`<span class="sev-${r.severity}">${r.severity}</span>`,
-        Count: (r) => r.count,
-        Domain: (r) => r.domain,
-        'First name': (r) => r.qname,
-        Detail: (r) => r.detail,
+        ...SIGNAL_COLUMNS,
       },
       'No circumvention signals in this period.',
     )}

@@ -9,26 +9,16 @@ import { dataTable, fieldError, html, page } from '../html.js';
 import { redirect, sendHtml } from '../http.js';
 import { userOf } from './shared.js';
 
-/** Form field for each CLI flag named in a validation message (the validation is the CLI's, shared). */
-const FIELD_OF_FLAG: Record<string, string> = {
-  group: 'group',
-  client: 'client',
-  category: 'category',
-  domain: 'domain',
-  for: 'for',
-  until: 'until',
-  reason: 'reason',
-  'approved-by': 'approved_by',
-};
-const LABEL_OF_FLAG: Record<string, string> = {
-  group: 'Group',
-  client: 'Address',
-  category: 'Category',
-  domain: 'Domain',
-  for: 'For',
-  until: 'Until',
-  reason: 'Reason',
-  'approved-by': 'Approved by',
+/** Form field and its label for each CLI flag named in a validation message (the validation is the CLI's, shared). */
+const FIELDS: Record<string, [field: string, label: string]> = {
+  group: ['group', 'Group'],
+  client: ['client', 'Address'],
+  category: ['category', 'Category'],
+  domain: ['domain', 'Domain'],
+  for: ['for', 'For'],
+  until: ['until', 'Until'],
+  reason: ['reason', 'Reason'],
+  'approved-by': ['approved_by', 'Approved by'],
 };
 
 /** Puts each problem next to the field its flag names, worded for the form. */
@@ -36,8 +26,8 @@ function problemsByField(problems: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const p of problems) {
     const flag = /--([a-z-]+)/.exec(p)?.[1] ?? 'reason';
-    const field = FIELD_OF_FLAG[flag] ?? 'reason';
-    const text = p.replace(/--([a-z-]+)( [A-Z|]+(?=\b))?/g, (_, f: string) => LABEL_OF_FLAG[f] ?? f);
+    const field = FIELDS[flag]?.[0] ?? 'reason';
+    const text = p.replace(/--([a-z-]+)( [A-Z|]+(?=\b))?/g, (_, f: string) => FIELDS[f]?.[1] ?? f);
     out[field] = out[field] ? `${out[field]}; ${text}` : text;
   }
   return out;
@@ -61,6 +51,10 @@ function listPage(
   const openable = categoryInfos(ctx.env.loaded.config).filter((c) => !c.locked && !c.signal);
   const chosen = new Set(([] as string[]).concat(form.category ?? []));
   const v = (k: string) => (typeof form[k] === 'string' ? (form[k] as string) : '');
+  const text = (name: string, label: string, placeholder: string) =>
+    html`<label
+      >${label} <input name="${name}" value="${v(name)}" placeholder="${placeholder}" />${fieldError(errors, name)}</label
+    >`;
   const added = param(ctx, 'added');
   const revoked = param(ctx, 'revoked');
   const body = html`<h1>Exceptions</h1>
@@ -109,14 +103,7 @@ function listPage(
                   ${Object.keys(ctx.env.loaded.config.groups).map((g) => html`<option ${g === v('group') ? html`selected` : ''}>${g}</option>`)}</select
                 >${fieldError(errors, 'group')}</label
               >
-              <label
-                >or one device or network (address or CIDR)
-                <input
-                  name="client"
-                  value="${v('client')}"
-                  placeholder="10.20.12.34 or 10.20.12.0/24"
-                />${fieldError(errors, 'client')}</label
-              >
+              ${text('client', 'or one device or network (address or CIDR)', '10.20.12.34 or 10.20.12.0/24')}
               <fieldset>
                 <legend>Categories to open</legend>
                 ${openable.map((c) => html`<label style="flex-direction:row;gap:.4rem"><input type="checkbox" name="category" value="${c.name}" ${chosen.has(c.name) ? html`checked` : ''} /> ${c.name}</label>`)}${fieldError(errors, 'category')}
@@ -126,31 +113,8 @@ function listPage(
                 <textarea name="domain" rows="2" placeholder="youtube.com">${v('domain')}</textarea
                 >${fieldError(errors, 'domain')}</label
               >
-              <label>For <input name="for" value="${v('for')}" placeholder="50m, 2h, 1d" />${fieldError(errors, 'for')}</label>
-              <label
-                >or until
-                <input
-                  name="until"
-                  value="${v('until')}"
-                  placeholder="15:30 or 2026-12-01T15:30"
-                />${fieldError(errors, 'until')}</label
-              >
-              <label
-                >Reason
-                <input
-                  name="reason"
-                  value="${v('reason')}"
-                  placeholder="Y9 media project"
-                />${fieldError(errors, 'reason')}</label
-              >
-              <label
-                >Approved by
-                <input
-                  name="approved_by"
-                  value="${v('approved_by')}"
-                  placeholder="Mrs Patel (Headteacher)"
-                />${fieldError(errors, 'approved_by')}</label
-              >
+              ${text('for', 'For', '50m, 2h, 1d')} ${text('until', 'or until', '15:30 or 2026-12-01T15:30')}
+              ${text('reason', 'Reason', 'Y9 media project')} ${text('approved_by', 'Approved by', 'Mrs Patel (Headteacher)')}
               <button class="primary">Add exception</button>
             </form>`
         : html`<p class="muted">Your role (reviewer) can see exceptions; ICT adds and revokes them.</p>`

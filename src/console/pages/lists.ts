@@ -5,7 +5,7 @@ import type { RequestContext } from '../context.js';
 import { groupChoices, readFilter, SIGNAL_KINDS } from '../filters.js';
 import { dataTable, html, page } from '../html.js';
 import { sendHtml } from '../http.js';
-import { deviceLink, filterForm, TIME_FIELDS, userOf } from './shared.js';
+import { deviceLink, filterForm, SIGNAL_COLUMNS, TIME_FIELDS, userOf } from './shared.js';
 
 const when = (iso: string) => formatShort(Date.parse(iso));
 
@@ -22,12 +22,7 @@ function signals(ctx: RequestContext): void {
         Device: (r) => deviceLink(r.device, r.client),
         Address: (r) => r.client,
         Group: (r) => r.group,
-        Kind: (r) => r.kind,
-        Severity: (r) => html`<span class="sev-${r.severity}">${r.severity}</span>`,
-        Count: (r) => r.count,
-        Domain: (r) => r.domain,
-        'First name': (r) => r.qname,
-        Detail: (r) => r.detail,
+        ...SIGNAL_COLUMNS,
       },
       'No circumvention signals match.',
     )}`;

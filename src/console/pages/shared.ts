@@ -1,3 +1,4 @@
+import type { SignalEntry } from '../../review/queries.js';
 import type { RequestContext } from '../context.js';
 import { fieldError, html, type Html, type PageUser } from '../html.js';
 import type { ParsedFilter } from '../filters.js';
@@ -50,3 +51,13 @@ export const TIME_FIELDS: FilterField[] = [
   { name: 'since', label: 'Since', placeholder: '7d, 24h or 2026-11-20' },
   { name: 'until', label: 'Until', placeholder: 'now' },
 ];
+
+/** The columns saying what a circumvention signal was (after who and when). */
+export const SIGNAL_COLUMNS: Record<string, (r: SignalEntry) => unknown> = {
+  Kind: (r) => r.kind,
+  Severity: (r) => html`<span class="sev-${r.severity}">${r.severity}</span>`,
+  Count: (r) => r.count,
+  Domain: (r) => r.domain,
+  'First name': (r) => r.qname,
+  Detail: (r) => r.detail,
+};
