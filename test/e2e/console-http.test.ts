@@ -3,6 +3,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import Database from 'better-sqlite3';
 import path from 'node:path';
+import https from 'node:https';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { ROUTES } from '../../src/console/routes.js';
 import { TYPE } from '../../src/dns/constants.js';
 import { cli } from '../helpers/cli.js';
@@ -266,6 +270,51 @@ test('a disabled account is signed out at its next request and cannot sign in', 
   );
   assert.is(role.code, 2);
   assert.match(role.stderr, /reviewer, ict|Choices/);
+});
+
+const haveOpenssl = spawnSync('sh', ['-c', 'command -v openssl']).status === 0;
+
+test(`console.tls: served over HTTPS with the given certificate; the session cookie is Secure${haveOpenssl ? '' : ' (SKIPPED: openssl not installed)'}`, async () => {
+  if (!haveOpenssl) return;
+  const dir = mkdtempSync(path.join(tmpdir(), 'webfilter-tls-'));
+  const made = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.is(made.status, 0, made.stderr);
+  const t = await startConsoleDaemon({ tls: { cert: path.join(dir, 'cert.pem'), key: path.join(dir, 'key.pem') } });
+  try {
+    assert.match(t.base, /^https:\/\//);
+    const res = await new Promise<{ status: number; cookie: string; cert: string }>((resolve, reject) => {
+      https
+        .get(`${t.base}/login`, { rejectUnauthorized: false, agent: false }, (r) => {
+          const cert = (r.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN ?? '';
+          r.resume();
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, cookie: String(r.headers['set-cookie'] ?? ''), cert }));
+        })
+        .on('error', reject);
+    });
+    assert.is(res.status, 200);
+    assert.is(res.cert, 'localhost');
+    assert.match(res.cookie, /; Secure/);
+  } finally {
+    await t.stop();
+  }
 });
 
 test.run();

@@ -16,17 +16,16 @@ export interface ConsoleDaemon {
 }
 
 /** Daemon (console on an ephemeral port) + fake upstream + users oso.jones (reviewer) and ict.admin (ict). */
-export async function startConsoleDaemon(extra = ''): Promise<ConsoleDaemon> {
+export async function startConsoleDaemon(opts: { tls?: { cert: string; key: string } } = {}): Promise<ConsoleDaemon> {
   const up = await startFakeUpstream((q) => reply(q, { answers: [rr.a('x', '192.0.2.1', 60)] }));
   const config = testConfig({
     upstreams: [up.port],
     database: 'flush_ms: 20',
-    extra: `console: { enabled: true, listen: "127.0.0.1:0", login_attempts: { per_account: 5, per_address: 50, window_minutes: 15 } }
+    extra: `console: { enabled: true, listen: "127.0.0.1:0", login_attempts: { per_account: 5, per_address: 50, window_minutes: 15 }${opts.tls ? `, tls: { cert: "${opts.tls.cert}", key: "${opts.tls.key}" }` : ''} }
 circumvention:
   encrypted_dns: { lists: [doh.txt] }
 clients:
-  names: { "127.0.0.10": Y9-LT-07 }
-${extra}`,
+  names: { "127.0.0.10": Y9-LT-07 }`,
   });
   const d = await startDaemon(config, { ...LISTS, 'doh.txt': 'dns.google\n' });
   const listening = d.logs.find((l) => l.msg === 'webfilter listening')!;
