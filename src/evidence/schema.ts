@@ -175,15 +175,21 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 /** Thrown for a database written by a newer webfilter. */
 export class SchemaTooNewError extends Error {}
 
-/** Brings the database up to the last of `migrations`, each in its own transaction. */
-export function migrate(db: Database.Database, migrations = MIGRATIONS): { from: number; to: number } {
-  const from = db.pragma('user_version', { simple: true }) as number;
-  const latest = migrations[migrations.length - 1].version;
-  if (from > latest) {
+/** The database's schema version; throws SchemaTooNewError when it is newer than `latest` (this code cannot know its shape). */
+export function schemaVersion(db: Database.Database, latest = SCHEMA_VERSION): number {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > latest) {
     throw new SchemaTooNewError(
-      `database schema is version ${from}, newer than this webfilter understands (${latest}): upgrade webfilter`,
+      `database schema is version ${version}, newer than this webfilter understands (${latest}): upgrade webfilter`,
     );
   }
+  return version;
+}
+
+/** Brings the database up to the last of `migrations`, each in its own transaction. */
+export function migrate(db: Database.Database, migrations = MIGRATIONS): { from: number; to: number } {
+  const latest = migrations[migrations.length - 1].version;
+  const from = schemaVersion(db, latest);
   for (const m of migrations) {
     if (m.version <= from) continue;
     // IMMEDIATE takes the write lock first and the version is read again under it: two processes

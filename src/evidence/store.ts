@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { SIGNAL_DEDUP_MS, type Rows } from './rows.js';
-import { migrate, SCHEMA_VERSION, SchemaTooNewError } from './schema.js';
+import { migrate, SCHEMA_VERSION, schemaVersion } from './schema.js';
 
 export interface Retention {
   blocked_days: number;
@@ -119,12 +119,7 @@ export class EvidenceStore {
   static openReadOnly(file: string): EvidenceStore {
     const db = new Database(file, { readonly: true, fileMustExist: true });
     try {
-      const version = db.pragma('user_version', { simple: true }) as number;
-      if (version > SCHEMA_VERSION) {
-        throw new SchemaTooNewError(
-          `database schema is version ${version}, newer than this webfilter understands (${SCHEMA_VERSION}): upgrade webfilter`,
-        );
-      }
+      const version = schemaVersion(db);
       if (version < SCHEMA_VERSION) {
         throw new Error(
           `database schema is version ${version}, older than this webfilter (${SCHEMA_VERSION}): start the daemon once to upgrade it`,
