@@ -18,14 +18,19 @@ export interface ReportData {
 /** A day is unusual when it has more than twice the period's median and at least this many. */
 const UNUSUAL_MIN = 20;
 
-/** Gathers the report for [from, to) from the evidence database. */
-export function buildReport(db: Database.Database, from: number, to: number, now = Date.now()): ReportData {
-  const p = { from, to };
-  const byGroupCategory = db
+/** Blocked attempts in [from, to) per group and category, most first (the report's and the console overview's). */
+export function blockedByGroupCategory(db: Database.Database, from: number, to: number): ReportData['byGroupCategory'] {
+  return db
     .prepare(
       'SELECT grp AS "group", category, count(*) AS count FROM blocked WHERE ts >= @from AND ts < @to GROUP BY grp, category ORDER BY count DESC',
     )
-    .all(p) as ReportData['byGroupCategory'];
+    .all({ from, to }) as ReportData['byGroupCategory'];
+}
+
+/** Gathers the report for [from, to) from the evidence database. */
+export function buildReport(db: Database.Database, from: number, to: number, now = Date.now()): ReportData {
+  const p = { from, to };
+  const byGroupCategory = blockedByGroupCategory(db, from, to);
   const topDevices = db
     .prepare(
       `SELECT client, device, grp AS "group", count(*) AS blocked FROM blocked WHERE ts >= @from AND ts < @to

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { currentExceptions } from '../../exceptions/exception-store.js';
+import { blockedByGroupCategory } from '../../review/report.js';
 import { formatShort } from '../../time/local-time.js';
 import type { Route } from '../app.js';
 import { barChart, type ChartPoint } from '../chart.js';
@@ -16,18 +17,15 @@ function midnight(now: number, daysBack = 0): number {
   return new Date(d.getFullYear(), d.getMonth(), d.getDate() - daysBack).getTime();
 }
 
-function summary(db: Database.Database, since: number) {
-  const byGroupCategory = db
-    .prepare(
-      'SELECT grp AS "group", category, count(*) AS n FROM blocked WHERE ts >= ? GROUP BY grp, category ORDER BY n DESC LIMIT 50',
-    )
-    .all(since) as { group: string; category: string; n: number }[];
+function summary(db: Database.Database, since: number, now: number) {
+  // Every row (at most groups × categories): the total below is their sum.
+  const byGroupCategory = blockedByGroupCategory(db, since, now + 1);
   const byKind = db
     .prepare(
       'SELECT kind, sum(count) AS n, count(DISTINCT client) AS devices FROM signals WHERE last_ts >= ? GROUP BY kind ORDER BY n DESC',
     )
     .all(since) as { kind: string; n: number; devices: number }[];
-  const blocked = byGroupCategory.reduce((a, r) => a + r.n, 0);
+  const blocked = byGroupCategory.reduce((a, r) => a + r.count, 0);
   const signals = byKind.reduce((a, r) => a + r.n, 0);
   return { byGroupCategory, byKind, blocked, signals };
 }
@@ -67,7 +65,7 @@ function section(title: string, s: ReturnType<typeof summary>) {
                 >${r.group || '(none)'}</a
               >`,
             Category: (r) => r.category,
-            Attempts: (r) => r.n,
+            Attempts: (r) => r.count,
           },
           'No blocked attempts.',
         )}
@@ -112,8 +110,8 @@ function overview(ctx: RequestContext): void {
   const active = currentExceptions(db, ctx.now).filter((e) => e.startsAt <= ctx.now);
   const body = html`<h1>Overview</h1>
     <p class="muted">As of ${formatShort(ctx.now)}.</p>
-    ${barChart(hourPoints, 'Today, per hour.', 2)} ${section('Today', summary(db, today))}
-    ${barChart(dayPoints, 'The last 7 days, per day.')} ${section('Last 7 days', summary(db, weekStart))}
+    ${barChart(hourPoints, 'Today, per hour.', 2)} ${section('Today', summary(db, today, ctx.now))}
+    ${barChart(dayPoints, 'The last 7 days, per day.')} ${section('Last 7 days', summary(db, weekStart, ctx.now))}
     <h2>Exceptions in force</h2>
     ${dataTable(
       active,
