@@ -4,6 +4,7 @@ import { json, table } from '../cli/output.js';
 import {
   allExceptions,
   currentExceptions,
+  describeException,
   insertException,
   revokeException,
   type ExceptionRecord,
@@ -104,7 +105,7 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
           ip: 'cli',
           action: 'exception-add',
           target: `exception ${id}`,
-          detail: `${opens(record)} for ${record.targetKind} ${record.target} until ${new Date(record.expiresAt).toISOString()}, approved by ${record.approvedBy}: ${record.reason}`,
+          detail: describeException(record),
         });
         store.close();
         if (a.json) return out(json(exceptionJson(record, now)));

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { parseHostPort } from '../config/host-port.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { ConsoleInit, FromConsole, ToConsole } from './console-worker.js';
+import { workerUrl } from '../worker-url.js';
 
 /** The review console as the daemon sees it: a worker thread serving `console.listen`. */
 export class ConsoleHost {
@@ -41,9 +42,7 @@ export class ConsoleHost {
       loaded,
       logLevel: loaded.config.log.level,
     };
-    // Run from source (tests under tsx), a worker cannot load .ts on Node 20: use the built copy.
-    const file = import.meta.url.endsWith('.ts') ? '../../dist/console/console-worker.js' : './console-worker.js';
-    const worker = new Worker(new URL(file, import.meta.url), { workerData: init });
+    const worker = new Worker(workerUrl(import.meta.url, './console-worker.js'), { workerData: init });
     return new Promise((resolve, reject) => {
       const onMessage = (m: FromConsole) => {
         if (m.type === 'listening') {

@@ -34,9 +34,9 @@ export interface RequestContext {
   form: URLSearchParams;
 }
 
-/** Records who did what from where (the access audit). */
-export function audit(ctx: RequestContext, action: string, target: string, detail = ''): void {
-  recordAudit(ctx.env.db, { ts: ctx.now, actor: ctx.session?.user ?? '', ip: ctx.ip, action, target, detail });
+/** Records who did what from where (the access audit); the actor is the signed-in user unless given (sign-in). */
+export function audit(ctx: RequestContext, action: string, target: string, detail = '', actor = ctx.session?.user ?? ''): void {
+  recordAudit(ctx.env.db, { ts: ctx.now, actor, ip: ctx.ip, action, target, detail });
 }
 
 /** The value of a query parameter, trimmed ("" when absent). */

@@ -47,7 +47,7 @@ export class SessionStore {
     const key = hash(token);
     const s = this.sessions.get(key);
     if (!s) return null;
-    if (now - s.lastSeen > this.limits.idleMs || now - s.createdAt > this.limits.absoluteMs) {
+    if (this.expired(s, now)) {
       this.sessions.delete(key);
       return null;
     }
@@ -65,9 +65,12 @@ export class SessionStore {
   }
 
   private sweep(now: number): void {
-    for (const [k, s] of this.sessions) {
-      if (now - s.lastSeen > this.limits.idleMs || now - s.createdAt > this.limits.absoluteMs) this.sessions.delete(k);
-    }
+    for (const [k, s] of this.sessions) if (this.expired(s, now)) this.sessions.delete(k);
+  }
+
+  /** Idle too long, or signed in too long ago. */
+  private expired(s: Session, now: number): boolean {
+    return now - s.lastSeen > this.limits.idleMs || now - s.createdAt > this.limits.absoluteMs;
   }
 }
 

@@ -5,6 +5,7 @@ import type { Observer, QueryEvent } from '../observe/query-event.js';
 import type { Retention } from './store.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-worker.js';
 import type { ExceptionRecord } from '../exceptions/exception-store.js';
+import { workerUrl } from '../worker-url.js';
 
 export interface RecorderOptions {
   init: WriterInit;
@@ -134,9 +135,7 @@ export class EvidenceRecorder implements Observer {
   }
 
   private start(): void {
-    // Run from source (tests under tsx), a worker cannot load .ts on Node 20: use the built copy.
-    const file = import.meta.url.endsWith('.ts') ? '../../dist/evidence/writer-worker.js' : './writer-worker.js';
-    this.worker = new Worker(new URL(file, import.meta.url), { workerData: this.opts.init });
+    this.worker = new Worker(workerUrl(import.meta.url, './writer-worker.js'), { workerData: this.opts.init });
     this.worker.on('message', (m: FromWriter) => this.onMessage(m));
     this.worker.on('error', (e) => this.opts.log.error({ err: e }, 'evidence writer crashed'));
     this.worker.on('exit', (code) => {

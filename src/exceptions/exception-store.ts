@@ -59,6 +59,11 @@ function fromRow(r: Row): ExceptionRecord {
   };
 }
 
+/** One line for the access audit: what it opens, for whom, until when, on whose approval and why. */
+export function describeException(e: NewException): string {
+  return `${[...e.categories, ...e.domains].join(', ')} for ${e.targetKind} ${e.target} until ${new Date(e.expiresAt).toISOString()}, approved by ${e.approvedBy}: ${e.reason}`;
+}
+
 /** Stores a validated exception and its audit row in one transaction; returns its id. */
 export function insertException(db: Database.Database, e: NewException, actor: string, now: number): number {
   return db.transaction(() => {

@@ -1,4 +1,10 @@
-import { allExceptions, insertException, revokeException, type ExceptionRecord } from '../../exceptions/exception-store.js';
+import {
+  allExceptions,
+  describeException,
+  insertException,
+  revokeException,
+  type ExceptionRecord,
+} from '../../exceptions/exception-store.js';
 import { ExceptionRequestError, validateException, type ExceptionRequest } from '../../exceptions/validate-exception.js';
 import { categoryInfos } from '../../policy/categories.js';
 import { formatDuration } from '../../time/duration.js';
@@ -142,12 +148,7 @@ function add(ctx: RequestContext): void {
     const e = validateException(req, ctx.env.loaded, ctx.now);
     const actor = `${ctx.session.user} (console)`;
     const id = insertException(ctx.env.db, e, actor, ctx.now);
-    audit(
-      ctx,
-      'exception-add',
-      `exception ${id}`,
-      `${[...e.categories, ...e.domains].join(', ')} for ${e.targetKind} ${e.target} until ${new Date(e.expiresAt).toISOString()}, approved by ${e.approvedBy}: ${e.reason}`,
-    );
+    audit(ctx, 'exception-add', `exception ${id}`, describeException(e));
     redirect(ctx.res, `/exceptions?added=${id}`);
   } catch (err) {
     if (!(err instanceof ExceptionRequestError)) throw err;

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { formatShort } from '../../time/local-time.js';
 import { LOGIN_CSRF_COOKIE, SESSION_COOKIE, type Route } from '../app.js';
-import { recordAudit } from '../audit.js';
-import { param, type RequestContext } from '../context.js';
+import { audit, param, type RequestContext } from '../context.js';
 import { html, page } from '../html.js';
 import { cookie, parseCookies, redirect, sendHtml } from '../http.js';
 import { DUMMY_HASH, verifyPassword } from '../passwords.js';
@@ -40,14 +39,7 @@ async function signIn(ctx: RequestContext): Promise<void> {
   const password = ctx.form.get('password') ?? '';
   const blocked = env.logins.blockedUntil(name, ctx.ip, ctx.now);
   if (blocked) {
-    recordAudit(env.db, {
-      ts: ctx.now,
-      actor: name,
-      ip: ctx.ip,
-      action: 'sign-in-failed',
-      target: name,
-      detail: `refused: too many failures for this ${blocked.why}`,
-    });
+    audit(ctx, 'sign-in-failed', name, `refused: too many failures for this ${blocked.why}`, name);
     return loginPage(
       ctx,
       429,
@@ -61,19 +53,12 @@ async function signIn(ctx: RequestContext): Promise<void> {
   if (!user || !ok || user.disabledAt !== null) {
     env.logins.fail(name, ctx.ip, ctx.now);
     const detail = !user ? 'unknown user' : user.disabledAt !== null ? 'account disabled' : 'wrong password';
-    recordAudit(env.db, { ts: ctx.now, actor: name, ip: ctx.ip, action: 'sign-in-failed', target: name, detail });
+    audit(ctx, 'sign-in-failed', name, detail, name);
     return loginPage(ctx, 401, 'That user name and password do not match an active account.', name);
   }
   env.logins.succeed(name);
   const { token } = env.sessions.create(user.id, user.name, user.role, ctx.now);
-  recordAudit(env.db, {
-    ts: ctx.now,
-    actor: user.name,
-    ip: ctx.ip,
-    action: 'sign-in',
-    target: user.name,
-    detail: `role ${user.role}`,
-  });
+  audit(ctx, 'sign-in', user.name, `role ${user.role}`, user.name);
   redirect(ctx.res, safeNext(ctx.form.get('next') ?? '/'), {
     'set-cookie': [
       cookie(SESSION_COOKIE, token, { secure: env.secure }),
@@ -90,14 +75,7 @@ export const loginRoutes: Route[] = [
     path: '/logout',
     access: 'user',
     handler: (ctx) => {
-      recordAudit(ctx.env.db, {
-        ts: ctx.now,
-        actor: ctx.session.user,
-        ip: ctx.ip,
-        action: 'sign-out',
-        target: ctx.session.user,
-        detail: '',
-      });
+      audit(ctx, 'sign-out', ctx.session.user);
       ctx.env.sessions.end(parseCookies(ctx.req.headers.cookie)[SESSION_COOKIE]);
       redirect(ctx.res, '/login', { 'set-cookie': cookie(SESSION_COOKIE, '', { secure: ctx.env.secure, maxAgeS: 0 }) });
     },
