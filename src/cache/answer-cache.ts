@@ -2,15 +2,14 @@ import { FLAG, HEADER_SIZE, RCODE } from '../dns/constants.js';
 import type { ParsedQuery } from '../dns/query.js';
 import type { ReplyFacts } from '../dns/reply.js';
 
-interface Entry {
-  /** The reply as received, TTLs capped to the entry's lifetime. */
-  wire: Buffer;
-  storedAt: number;
-  /** Seconds the entry lives. */
-  lifetime: number;
-  ttlOffsets: number[];
-  ttls: number[];
-}
+/**
+ * An entry is one Latin-1 string: the reply's bytes as received (TTLs capped to the entry's
+ * lifetime), then a trailer of the TTL fields' offsets (2 bytes each), their count (2), the time it
+ * was stored (6, ms) and its lifetime (4, s). One flat string per entry and no other object: a Buffer
+ * per entry cost ~1.2 KB (object headers, arrays of offsets, and 8 KB pool slabs kept alive by a
+ * few live slices among short-lived ones); this costs the reply's length plus ~30 bytes.
+ */
+const TRAILER = 12;
 
 export interface CacheLimits {
   maxEntries: number;
@@ -27,7 +26,7 @@ export type Clock = () => number;
  * (0x20 case) put back and every TTL decremented by the seconds elapsed. Bounded, least recently used out.
  */
 export class AnswerCache {
-  private readonly map = new Map<string, Entry>();
+  private readonly map = new Map<string, string>();
   hits = 0;
   misses = 0;
 
@@ -59,8 +58,11 @@ export class AnswerCache {
       this.misses++;
       return null;
     }
-    const elapsed = Math.floor((this.now() - e.storedAt) / 1000);
-    if (elapsed >= e.lifetime) {
+    const end = e.length - TRAILER;
+    const storedAt = byte(e, end + 2) * 2 ** 40 + byte(e, end + 3) * 2 ** 32 + uint32(e, end + 4);
+    const lifetime = uint32(e, end + 8);
+    const elapsed = Math.floor((this.now() - storedAt) / 1000);
+    if (elapsed >= lifetime) {
       this.map.delete(key);
       this.misses++;
       return null;
@@ -69,14 +71,17 @@ export class AnswerCache {
     this.map.delete(key);
     this.map.set(key, e);
     this.hits++;
-    const out = Buffer.allocUnsafe(e.wire.length);
-    e.wire.copy(out);
+    const count = (byte(e, end) << 8) | byte(e, end + 1);
+    const length = end - 2 * count;
+    const out = Buffer.allocUnsafe(length);
+    out.write(e, 0, length, 'latin1');
     out.writeUInt16BE(q.id, 0);
     out.writeUInt16BE((out.readUInt16BE(2) & ~FLAG.RD) | (q.flags & FLAG.RD), 2);
     query.copy(out, HEADER_SIZE, HEADER_SIZE, q.questionEnd);
-    for (let i = 0; i < e.ttlOffsets.length; i++) {
-      const t = e.ttls[i] - elapsed;
-      out.writeUInt32BE(t > 0 ? t : 0, e.ttlOffsets[i]);
+    for (let i = length; i < end; i += 2) {
+      const off = (byte(e, i) << 8) | byte(e, i + 1);
+      const t = out.readUInt32BE(off) - elapsed;
+      out.writeUInt32BE(t > 0 ? t : 0, off);
     }
     return out;
   }
@@ -98,14 +103,20 @@ export class AnswerCache {
       return;
     }
     if (!(lifetime > 0)) return;
-    const wire = Buffer.from(reply);
-    const ttls = facts.ttlOffsets.map((off) => {
-      const t = Math.min(wire.readUInt32BE(off), lifetime);
-      wire.writeUInt32BE(t, off);
-      return t;
-    });
+    const offsets = facts.ttlOffsets;
+    const end = reply.length + 2 * offsets.length;
+    const packed = Buffer.allocUnsafe(end + TRAILER);
+    reply.copy(packed, 0);
+    for (let i = 0; i < offsets.length; i++) {
+      const off = offsets[i];
+      packed.writeUInt32BE(Math.min(packed.readUInt32BE(off), lifetime), off);
+      packed.writeUInt16BE(off, reply.length + 2 * i);
+    }
+    packed.writeUInt16BE(offsets.length, end);
+    packed.writeUIntBE(this.now(), end + 2, 6);
+    packed.writeUInt32BE(lifetime, end + 8);
     this.map.delete(key);
-    this.map.set(key, { wire, storedAt: this.now(), lifetime, ttlOffsets: facts.ttlOffsets, ttls });
+    this.map.set(key, packed.toString('latin1'));
     this.evict();
   }
 
@@ -119,4 +130,12 @@ export class AnswerCache {
       this.map.delete(this.map.keys().next().value!);
     }
   }
+}
+
+function byte(s: string, i: number): number {
+  return s.charCodeAt(i);
+}
+
+function uint32(s: string, i: number): number {
+  return ((s.charCodeAt(i) << 24) | (s.charCodeAt(i + 1) << 16) | (s.charCodeAt(i + 2) << 8) | s.charCodeAt(i + 3)) >>> 0;
 }

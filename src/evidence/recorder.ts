@@ -6,6 +6,7 @@ import type { Retention } from './store.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-worker.js';
 import type { ExceptionRecord } from '../exceptions/exception-store.js';
 import { workerUrl } from '../worker-url.js';
+import { EventEncoder } from './event-codec.js';
 
 export interface RecorderOptions {
   init: WriterInit;
@@ -26,8 +27,10 @@ const DROP_LOG_MS = 10_000;
  * DNS answers never wait for the database. Also runs the daily retention purge (node-cron).
  */
 export class EvidenceRecorder implements Observer {
-  private queue: QueryEvent[] = [];
-  private head = 0;
+  /** Encoded batches ready for the writer, oldest first, then the one being filled. */
+  private ready: { buffer: ArrayBuffer; count: number }[] = [];
+  private filling = new EventEncoder();
+  private queued = 0;
   private worker: Worker | undefined;
   private busy = false;
   private timer: NodeJS.Timeout | null = null;
@@ -59,18 +62,20 @@ export class EvidenceRecorder implements Observer {
 
   /** Events waiting to be handed to the writer. */
   get depth(): number {
-    return this.queue.length - this.head;
+    return this.queued;
   }
 
   observe(events: readonly QueryEvent[]): void {
     if (this.closing) return;
     for (const e of events) {
       if (e.kind === 'refused' || e.kind === 'error') continue;
-      if (this.depth >= this.opts.queueSize) {
+      if (this.queued >= this.opts.queueSize) {
         this.dropped++;
         continue;
       }
-      this.queue.push(e);
+      this.filling.add(e);
+      this.queued++;
+      if (this.filling.count >= this.opts.batchRows) this.ready.push(this.filling.take());
     }
     this.logDrops();
     if (this.depth >= this.opts.batchRows) this.pump();
@@ -135,7 +140,11 @@ export class EvidenceRecorder implements Observer {
   }
 
   private start(): void {
-    this.worker = new Worker(workerUrl(import.meta.url, './writer-worker.js'), { workerData: this.opts.init });
+    // A small young generation: the writer's garbage is per batch, and each MB here is resident.
+    this.worker = new Worker(workerUrl(import.meta.url, './writer-worker.js'), {
+      workerData: this.opts.init,
+      resourceLimits: { maxYoungGenerationSizeMb: 6 },
+    });
     this.worker.on('message', (m: FromWriter) => this.onMessage(m));
     this.worker.on('error', (e) => this.opts.log.error({ err: e }, 'evidence writer crashed'));
     this.worker.on('exit', (code) => {
@@ -152,19 +161,14 @@ export class EvidenceRecorder implements Observer {
       this.timer = null;
     }
     if (this.busy || this.depth === 0 || !this.worker) return;
-    const end = Math.min(this.queue.length, this.head + this.opts.batchRows);
-    const events = this.queue.slice(this.head, end);
-    this.head = end;
-    if (this.head > 50_000 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
+    const batch = this.ready.shift() ?? this.filling.take();
+    this.queued -= batch.count;
     this.busy = true;
-    this.post({ type: 'batch', events, dropped: this.dropped, writeErrors: this.writeErrors });
+    this.post({ type: 'batch', ...batch, dropped: this.dropped, writeErrors: this.writeErrors }, [batch.buffer]);
   }
 
-  private post(m: ToWriter): void {
-    this.worker?.postMessage(m);
+  private post(m: ToWriter, transfer: ArrayBuffer[] = []): void {
+    this.worker?.postMessage(m, transfer);
   }
 
   private onMessage(m: FromWriter): void {

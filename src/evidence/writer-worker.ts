@@ -5,7 +5,7 @@
  * the main thread sends no new batch until this one is stored, so its bounded queue takes the strain.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { QueryEvent } from '../observe/query-event.js';
+import { decodeEvents } from './event-codec.js';
 import { DeviceNames, type DeviceConfig } from './devices.js';
 import { EvidenceProcessor, type ProcessorConfig } from './processor.js';
 import type { Rows } from './rows.js';
@@ -25,7 +25,8 @@ export interface WriterInit {
 
 /** Main → writer. */
 export type ToWriter =
-  | { type: 'batch'; events: QueryEvent[]; dropped: number; writeErrors: number }
+  /** `buffer` holds `count` events encoded by EventEncoder (transferred, not copied). */
+  | { type: 'batch'; buffer: ArrayBuffer; count: number; dropped: number; writeErrors: number }
   | { type: 'purge'; now: number; retention: Retention }
   | { type: 'configure'; processor: ProcessorConfig; devices: DeviceConfig }
   | { type: 'close' };
@@ -135,7 +136,7 @@ const poll = setInterval(pollExceptions, EXCEPTIONS_POLL_MS);
 port.on('message', (m: ToWriter) => {
   if (m.type === 'batch') {
     counters = { dropped: m.dropped, writeErrors: m.writeErrors };
-    held = processor.process(m.events);
+    held = processor.process(decodeEvents(m.buffer, m.count));
     // Signals are counted when found (for metrics), whether or not the database takes them now.
     if (held.signals.length > 0) send({ type: 'signals', signals: summarise(held) });
     flushHeld();

@@ -7,10 +7,12 @@ import { ANSWER_RULES, categoryInfos } from './categories.js';
 import { compileSchedule } from '../schedule/schedule.js';
 import { Timetable, type GroupTimeRules } from '../schedule/timetable.js';
 
-/** What one list file contributed, kept so a reload can fall back to it if the file becomes unreadable. */
+/**
+ * What one list file held at the last good load, kept so a reload can fall back to it if the file
+ * becomes unreadable. The text itself (one flat string, ~15 bytes a domain), not a string per domain.
+ */
 export interface ListSnapshot {
-  domains: string[];
-  allow: Uint8Array;
+  text: string;
 }
 
 /** Per-category load report: entry counts and problems. */
@@ -40,7 +42,6 @@ export class ListLoadError extends Error {}
 export async function compilePolicy(loaded: LoadedConfig, previous?: Map<string, ListSnapshot>): Promise<CompiledPolicy> {
   const infos = categoryInfos(loaded.config);
   const categories = infos.map((c) => c.name);
-  const index = new DomainIndex(categories.length);
   const snapshots = new Map<string, ListSnapshot>();
   const reports: CategoryReport[] = [];
   const texts = await Promise.all(
@@ -55,6 +56,17 @@ export async function compilePolicy(loaded: LoadedConfig, previous?: Map<string,
       ),
     ),
   );
+  // Size the index for every line of every list (an upper bound on its domains and their bytes).
+  const expect = { domains: 64, bytes: 1024 };
+  for (const files of texts) {
+    for (const { file, text } of files) {
+      const t = text || (previous?.get(file)?.text ?? '');
+      expect.bytes += t.length;
+      for (let i = t.indexOf('\n'); i >= 0; i = t.indexOf('\n', i + 1)) expect.domains++;
+      expect.domains++;
+    }
+  }
+  const index = new DomainIndex(categories.length, expect);
   categories.forEach((category, ci) => {
     const report: CategoryReport = {
       category,
@@ -69,28 +81,26 @@ export async function compilePolicy(loaded: LoadedConfig, previous?: Map<string,
     report.entries += builtin?.domains.length ?? 0;
     for (const { file, text, error } of texts[ci]) {
       let snap: ListSnapshot;
+      let problems = report.problems;
       if (error !== null) {
         const old = previous?.get(file);
         report.unreadable.push({ file, error, keptPrevious: old !== undefined });
         if (!old) throw new ListLoadError(`categories.${category}: cannot read list "${file}" (${error})`);
         snap = old;
+        problems = []; // reported when that copy was loaded
       } else {
-        const domains: string[] = [];
-        const allow: number[] = [];
-        forEachListEntry(
-          text,
-          file,
-          (domain, isAllow) => {
-            domains.push(domain);
-            allow.push(isAllow ? 1 : 0);
-          },
-          (p) => report.problems.push(p),
-        );
-        snap = { domains, allow: Uint8Array.from(allow) };
+        snap = { text };
       }
       snapshots.set(file, snap);
-      for (let i = 0; i < snap.domains.length; i++) index.add(snap.domains[i], ci, snap.allow[i] === 1);
-      report.entries += snap.domains.length;
+      forEachListEntry(
+        snap.text,
+        file,
+        (domain, isAllow) => {
+          index.add(domain, ci, isAllow);
+          report.entries++;
+        },
+        (p) => problems.push(p),
+      );
     }
     reports.push(report);
   });

@@ -80,4 +80,50 @@ test('the index grows past its initial capacity', () => {
   assert.is(policy.decide(group('g', ['big']), 'x.d4999.example').action, 'block');
 });
 
+test('names whose hashes collide are told apart by their bytes', () => {
+  // Birthday search for two labels with the same 32-bit FNV-1a hash (the index's hash, taken from the right).
+  const fnv = (s: string) => {
+    let h = 0x811c9dc5 | 0;
+    for (let i = s.length - 1; i >= 0; i--) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    return h;
+  };
+  const seen = new Map<number, string>();
+  let pair: [string, string] | null = null;
+  for (let i = 0; !pair; i++) {
+    const name = `n${i.toString(36).padStart(5, '0')}.example`; // one length, so only the bytes differ
+    const other = seen.get(fnv(name));
+    if (other !== undefined) pair = [other, name];
+    else seen.set(fnv(name), name);
+  }
+  const [listed, twin] = pair;
+  assert.is(fnv(listed), fnv(twin));
+  const { policy, group } = build(['x'], { x: [listed] });
+  const g = group('g', ['x']);
+  assert.is(policy.decide(g, `www.${listed}`).action, 'block');
+  assert.is(policy.decide(g, twin).action, 'allow', `${twin} shares ${listed}'s hash but is not listed`);
+  assert.is(policy.decide(g, `www.${twin}`).action, 'allow');
+});
+
+test('lookups agree with a plain set of suffixes (random lists and names)', () => {
+  let seed = 20261124;
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const labels = ['a', 'b', 'ab', 'ba', 'x-y', 'com', 'co', 'uk', 'example', '_dns', '0'];
+  const name = (n: number) => Array.from({ length: n }, () => labels[rnd(labels.length)]).join('.');
+  const listed = new Set(Array.from({ length: 2000 }, () => name(1 + rnd(4))));
+  const { index } = build(['x'], { x: [...listed] });
+  assert.is(index.size, listed.size);
+  const out = new Uint32Array(2);
+  for (let i = 0; i < 20_000; i++) {
+    const q = name(1 + rnd(6));
+    const parts = q.split('.');
+    const suffixes = parts.map((_, k) => parts.slice(k).join('.')).filter((s) => listed.has(s));
+    index.match(q, out);
+    assert.is(out[0] === 1, suffixes.length > 0, q);
+    assert.is(index.blockingEntry(q, 0), suffixes[0] ?? null, q);
+  }
+});
+
 test.run();
