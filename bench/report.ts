@@ -119,6 +119,8 @@ ${t.main}
 
 ${t.targets}
 
+Why the targets that are not met are not, with profiles, and what it would take: [PROFILE.md](PROFILE.md).
+
 ## Scaling
 
 ${t.scaling}

@@ -5,9 +5,9 @@ import type { QueryEvent } from '../observe/query-event.js';
  * Query events as bytes, for the hand-over from the DNS thread to the evidence writer.
  *
  * The recorder encodes each event as it arrives into a batch buffer and transfers the buffer to the
- * writer thread (no copy, no structured clone). Its queue then holds bytes (~120 per event), not
- * objects that live long enough to be promoted to the old generation: queued events used to be
- * most of what the DNS thread's collector traced and most of its heap growth under load.
+ * writer thread (one copy of the bytes, no structured clone). Its queue then holds bytes (about 100
+ * for a typical event) rather than objects, which lived long enough in the queue to be promoted to
+ * the old generation and so grew the DNS thread's heap under load.
  *
  * One event: at (f64), duration (f64), qtype (u16), rcode + 1 (u16), flags (u8: transport,
  * recordBlocked, kind), then the strings client, group, qname, reason, entry, upstream, response,
