@@ -1,4 +1,4 @@
-import type { AnswerKind } from '../pipeline/types.js';
+import { ANSWER_KINDS } from '../pipeline/types.js';
 import type { QueryEvent } from '../observe/query-event.js';
 
 /**
@@ -15,8 +15,7 @@ import type { QueryEvent } from '../observe/query-event.js';
  * string holds a character above U+00FF (only a config name can).
  */
 
-const KINDS: readonly AnswerKind[] = ['forwarded', 'cached', 'blocked', 'exception', 'refused', 'error'];
-const KIND_CODE = new Map(KINDS.map((k, i) => [k, i]));
+const KIND_CODE = new Map(ANSWER_KINDS.map((k, i) => [k, i]));
 const FIXED = 8 + 8 + 2 + 2 + 1;
 const UTF8 = 0x8000;
 
@@ -135,7 +134,7 @@ export function decodeEvents(buffer: ArrayBuffer, count: number): QueryEvent[] {
       group: str(),
       qname: str(),
       qtype,
-      kind: KINDS[flags >>> 2] ?? 'error',
+      kind: ANSWER_KINDS[flags >>> 2] ?? 'error',
       reason: str(),
       entry: str(),
       rcode,

@@ -4,7 +4,8 @@ import type { ClientInfo } from '../policy/clients.js';
 import type { CategoryInfo } from '../policy/categories.js';
 
 /** Why an answer is what it is (one metric/log label value each). */
-export type AnswerKind = 'forwarded' | 'cached' | 'blocked' | 'exception' | 'refused' | 'error';
+export const ANSWER_KINDS = ['forwarded', 'cached', 'blocked', 'exception', 'refused', 'error'] as const;
+export type AnswerKind = (typeof ANSWER_KINDS)[number];
 
 /** An answer ready to send, with the reason it was given. */
 export interface Answer {

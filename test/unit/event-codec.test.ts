@@ -2,9 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EventEncoder, decodeEvents } from '../../src/evidence/event-codec.js';
 import type { QueryEvent } from '../../src/observe/query-event.js';
-import type { AnswerKind } from '../../src/pipeline/types.js';
-
-const KINDS: AnswerKind[] = ['forwarded', 'cached', 'blocked', 'exception', 'refused', 'error'];
+import { ANSWER_KINDS } from '../../src/pipeline/types.js';
 
 function event(i: number): QueryEvent {
   return {
@@ -14,7 +12,7 @@ function event(i: number): QueryEvent {
     group: ['students', 'staff', 'Année 7', 'класс-9', '教室'][i % 5],
     qname: i % 11 === 0 ? 'x\\.y\\200.'.repeat(60) + 'example' : `www${i}.example.co.uk`,
     qtype: (i * 37) % 65536,
-    kind: KINDS[i % KINDS.length],
+    kind: ANSWER_KINDS[i % ANSWER_KINDS.length],
     reason: i % 4 === 0 ? 'social-media' : '',
     entry: i % 4 === 0 ? 'instagram.com' : '',
     rcode: (i % 6) - 1,
