@@ -5,9 +5,9 @@ import { formatShort } from '../../time/local-time.js';
 import { messagePage, type Route } from '../app.js';
 import { audit, param, type RequestContext } from '../context.js';
 import { readFilter } from '../filters.js';
-import { dataTable, html, page } from '../html.js';
-import { sendDownload, sendHtml } from '../http.js';
-import { filterForm, SIGNAL_COLUMNS, TIME_FIELDS, userOf } from './shared.js';
+import { dataTable, html } from '../html.js';
+import { sendDownload } from '../http.js';
+import { filterForm, SIGNAL_COLUMNS, TIME_FIELDS, sendFilteredPage } from './shared.js';
 
 const when = (iso: string) => formatShort(Date.parse(iso));
 
@@ -100,7 +100,7 @@ function device(ctx: RequestContext): void {
     )}
     <h2>Sites used (access summary)</h2>
     ${dataTable(top, { Site: ([d]) => d, Lookups: ([, n]) => n }, 'No access recorded in this period.')}`;
-  sendHtml(ctx.res, Object.keys(f.errors).length ? 400 : 200, page(`Device ${s.value}`, body, userOf(ctx)));
+  sendFilteredPage(ctx, f, `Device ${s.value}`, body);
 }
 
 function exportDevice(format: 'json' | 'csv') {

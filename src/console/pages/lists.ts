@@ -3,9 +3,9 @@ import { formatShort } from '../../time/local-time.js';
 import type { Route } from '../app.js';
 import type { RequestContext } from '../context.js';
 import { groupChoices, readFilter, SIGNAL_KINDS } from '../filters.js';
-import { dataTable, html, page } from '../html.js';
-import { sendHtml } from '../http.js';
-import { deviceLink, filterForm, SIGNAL_COLUMNS, TIME_FIELDS, userOf } from './shared.js';
+import { dataTable, html } from '../html.js';
+
+import { deviceLink, filterForm, SIGNAL_COLUMNS, TIME_FIELDS, sendFilteredPage } from './shared.js';
 
 const when = (iso: string) => formatShort(Date.parse(iso));
 
@@ -26,7 +26,7 @@ function signals(ctx: RequestContext): void {
       },
       'No circumvention signals match.',
     )}`;
-  sendHtml(ctx.res, Object.keys(f.errors).length ? 400 : 200, page('Signals', body, userOf(ctx), '/signals'));
+  sendFilteredPage(ctx, f, 'Signals', body, '/signals');
 }
 
 function blocked(ctx: RequestContext): void {
@@ -53,7 +53,7 @@ function blocked(ctx: RequestContext): void {
       },
       'No blocked attempts match.',
     )}`;
-  sendHtml(ctx.res, Object.keys(f.errors).length ? 400 : 200, page('Blocked attempts', body, userOf(ctx), '/blocked'));
+  sendFilteredPage(ctx, f, 'Blocked attempts', body, '/blocked');
 }
 
 export const listRoutes: Route[] = [

@@ -5,9 +5,9 @@ import { formatShort } from '../../time/local-time.js';
 import { messagePage, type Route } from '../app.js';
 import { audit, type RequestContext } from '../context.js';
 import { readFilter } from '../filters.js';
-import { dataTable, html, page } from '../html.js';
-import { sendDownload, sendHtml } from '../http.js';
-import { deviceLink, filterForm, TIME_FIELDS, userOf } from './shared.js';
+import { dataTable, html } from '../html.js';
+import { sendDownload } from '../http.js';
+import { deviceLink, filterForm, TIME_FIELDS, sendFilteredPage } from './shared.js';
 
 function reports(ctx: RequestContext): void {
   const f = readFilter(ctx, ['since', 'until'], '7d');
@@ -41,7 +41,7 @@ function reports(ctx: RequestContext): void {
     ${dataTable(r.topDevices, { Device: (d) => deviceLink(d.device, d.client), Group: (d) => d.group, Attempts: (d) => d.blocked }, 'No blocked attempts.')}
     <h2>Day by day</h2>
     ${dataTable(r.days, { Day: (d) => d.day, Blocked: (d) => d.blocked, Signals: (d) => d.signals, Unusual: (d) => d.unusual })}`;
-  sendHtml(ctx.res, Object.keys(f.errors).length ? 400 : 200, page('Reports', body, userOf(ctx), '/reports'));
+  sendFilteredPage(ctx, f, 'Reports', body, '/reports');
 }
 
 function download(ctx: RequestContext): void {
@@ -86,7 +86,7 @@ function auditPage(ctx: RequestContext): void {
       },
       'Nothing recorded in this period.',
     )}`;
-  sendHtml(ctx.res, Object.keys(f.errors).length ? 400 : 200, page('Audit', body, userOf(ctx), '/audit'));
+  sendFilteredPage(ctx, f, 'Audit', body, '/audit');
 }
 
 export const reportRoutes: Route[] = [

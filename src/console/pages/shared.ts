@@ -1,11 +1,20 @@
 import type { SignalEntry } from '../../review/queries.js';
 import type { RequestContext } from '../context.js';
-import { fieldError, html, type Html, type PageUser } from '../html.js';
+import { fieldError, html, page, type Html, type PageUser } from '../html.js';
+import { sendHtml } from '../http.js';
 import type { ParsedFilter } from '../filters.js';
 
 /** The signed-in user as the page header shows them. */
 export function userOf(ctx: RequestContext): PageUser {
   return { user: ctx.session.user, role: ctx.session.role, csrf: ctx.session.csrf };
+}
+
+/**
+ * Sends a filtered page: 400 when a filter field is bad (its message is shown beside the field),
+ * else 200.
+ */
+export function sendFilteredPage(ctx: RequestContext, f: ParsedFilter, title: string, body: Html, nav?: string): void {
+  sendHtml(ctx.res, Object.keys(f.errors).length ? 400 : 200, page(title, body, userOf(ctx), nav));
 }
 
 /** Link to a device's page: by name when the device has one, else by address. */
