@@ -10,9 +10,9 @@ import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.j
 import { udpQuery } from '../helpers/dns-client.js';
 import { query, reply, rr } from '../helpers/wire-builder.js';
 import { cli } from '../helpers/cli.js';
+import { needTool } from '../helpers/tools.js';
 
 const HOSTILE = '<script>alert(1)</script>.facebook.com';
-const hasChromium = spawnSync('chromium', ['--version']).status === 0;
 
 let up: FakeUpstream;
 let d: DaemonProcess;
@@ -96,7 +96,7 @@ test('report: text and CSV list signals by device, exceptions and totals', async
   assert.match(csvOut, /\r\nexception,.*Mrs Patel/);
 });
 
-test(`report --format html: self-contained, escaped, and it renders in headless Chromium${hasChromium ? '' : ' (SKIPPED: chromium not installed; .ci/run installs it)'}`, async () => {
+test('report --format html: self-contained, escaped, and it renders in headless Chromium', async () => {
   const file = path.join(d.dir, 'week.html');
   const r = await W('report', '--format', 'html', '--output', file);
   assert.is(r.code, 0, r.stderr);
@@ -109,7 +109,7 @@ test(`report --format html: self-contained, escaped, and it renders in headless 
   assert.match(html, /encrypted-dns/);
   assert.match(html, /Mrs Patel/);
   assert.match(html, /@media print/);
-  if (!hasChromium) return;
+  needTool('chromium');
   const png = path.join(d.dir, 'week.png');
   const flags = [
     '--headless',

@@ -11,6 +11,7 @@ import { startFakeUpstream } from '../helpers/fake-upstream.js';
 import { tcpQuery, udpBlast, udpQuery } from '../helpers/dns-client.js';
 import { header, query, reply, rr } from '../helpers/wire-builder.js';
 import net from 'node:net';
+import { needTool } from '../helpers/tools.js';
 
 const run = promisify(execFile);
 const STUDENT = { localAddress: '127.0.0.10' };
@@ -153,9 +154,8 @@ groups: { default: { block: [facebook] } }
   assert.match(invalid.stdout, /invalid config: not starting/);
 });
 
-const hasDig = spawnSync('dig', ['-v']).status === 0;
-test(`dig as the client, UDP and TCP${hasDig ? '' : ' (SKIPPED: dig not installed; .ci/run installs it)'}`, async () => {
-  if (!hasDig) return;
+test('dig as the client, UDP and TCP', async () => {
+  needTool('dig');
   const up = await startFakeUpstream(answer);
   const d = await startDaemon(testConfig({ upstreams: [up.port] }), LISTS);
   const dig = async (...args: string[]) =>

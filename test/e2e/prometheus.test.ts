@@ -1,7 +1,7 @@
 /** End-to-end with the real Prometheus (Debian package): it scrapes the daemon, loads the rules, answers a query. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -10,8 +10,7 @@ import { ROOT, startDaemon, tempDir, testConfig, LISTS } from '../helpers/daemon
 import { startFakeUpstream } from '../helpers/fake-upstream.js';
 import { udpQuery } from '../helpers/dns-client.js';
 import { header, query, reply, rr } from '../helpers/wire-builder.js';
-
-const hasPrometheus = spawnSync('prometheus', ['--version']).status === 0;
+import { needTool } from '../helpers/tools.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -22,8 +21,8 @@ function freePort(): Promise<number> {
   });
 }
 
-test(`a real Prometheus scrapes the daemon and reads a counter back${hasPrometheus ? '' : ' (SKIPPED: prometheus not installed; .ci/run installs it)'}`, async () => {
-  if (!hasPrometheus) return;
+test('a real Prometheus scrapes the daemon and reads a counter back', async () => {
+  needTool('prometheus');
   const up = await startFakeUpstream((q) => reply(q, { answers: [rr.a('x', '192.0.2.1', 60)] }));
   const d = await startDaemon(testConfig({ upstreams: [up.port] }), LISTS);
   const dir = tempDir();
