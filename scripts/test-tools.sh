@@ -9,6 +9,7 @@ set -uo pipefail
 tools="
 dig dnsutils
 delv dnsutils
+nsupdate dnsutils
 kdig knot-dnsutils
 nsd nsd
 knotd knot

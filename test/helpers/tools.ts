@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 const PACKAGE: Record<string, string> = {
   dig: 'dnsutils',
   delv: 'dnsutils',
+  nsupdate: 'dnsutils',
   kdig: 'knot-dnsutils',
   nsd: 'nsd',
   knotd: 'knot',
