@@ -1,14 +1,15 @@
 /**
  * Starts Knot DNS (`knotd`, Debian's knot) as a real authoritative server for test zones on a
  * loopback address. Knot, unlike nsd, accepts RFC 2136 dynamic updates, which the Active Directory
- * tests need (Windows clients register their own names that way).
+ * tests need (Windows clients register their own names that way). It also answers NSID and DNS
+ * cookies when asked (`nsid`, `cookies`): the hop-by-hop EDNS tests need a real server that does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import net from 'node:net';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from './free-port.js';
 import { needTool } from './tools.js';
 
 export interface KnotServer {
@@ -16,6 +17,8 @@ export interface KnotServer {
   port: number;
   /** "ADDRESS:PORT", as written in a webfilter config. */
   hostPort: string;
+  /** "ADDRESS@PORT", as unbound's stub-addr takes it. */
+  at: string;
   pid: number;
   dir: string;
   /** What knotd printed (it logs to stderr). */
@@ -31,26 +34,10 @@ export interface KnotOptions {
   address?: string;
   /** Accept dynamic updates (RFC 2136) from 127.0.0.0/8 for every zone. */
   allowUpdates?: boolean;
-}
-
-/** A UDP+TCP port free on `address` right now (bound with port 0, then released). */
-async function freePort(address: string): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const udp = dgram.createSocket('udp4');
-    await new Promise<void>((r) => udp.bind({ address, port: 0 }, r));
-    const port = udp.address().port;
-    const tcp = net.createServer();
-    const ok = await new Promise<boolean>((r) => {
-      tcp.once('error', () => r(false));
-      tcp.listen({ host: address, port }, () => r(true));
-    });
-    await new Promise<void>((r) => udp.close(() => r()));
-    if (ok) {
-      await new Promise<void>((r) => tcp.close(() => r()));
-      return port;
-    }
-  }
-  throw new Error(`no free port on ${address}`);
+  /** NSID string answered to queries that ask for it (RFC 5001). */
+  nsid?: string;
+  /** Answer DNS cookies (RFC 7873) through Knot's mod-cookies. */
+  cookies?: boolean;
 }
 
 /** One SOA query over UDP: true when the server answers it. */
@@ -85,15 +72,18 @@ export async function startKnot(opts: KnotOptions): Promise<KnotServer> {
     'server:',
     `    rundir: ${dir}`,
     `    listen: ${address}@${port}`,
+    ...(opts.nsid ? [`    nsid: "${opts.nsid}"`] : []),
     'log:',
     '  - target: stderr',
     '    any: info',
     'database:',
     `    storage: ${dir}`,
     ...(opts.allowUpdates ? ['acl:', '  - id: loopback-update', '    address: 127.0.0.0/8', '    action: update'] : []),
+    ...(opts.cookies ? ['mod-cookies:', '  - id: default'] : []),
     'template:',
     '  - id: default',
     `    storage: ${dir}`,
+    ...(opts.cookies ? ['    global-module: mod-cookies/default'] : []),
     // Never write updates back into the zone files, and keep no journal: each test starts clean.
     '    zonefile-sync: -1',
     '    journal-content: none',
@@ -131,5 +121,5 @@ export async function startKnot(opts: KnotOptions): Promise<KnotServer> {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { address, port, hostPort: `${address}:${port}`, pid: child.pid!, dir, log: () => log, stop };
+  return { address, port, hostPort: `${address}:${port}`, at: `${address}@${port}`, pid: child.pid!, dir, log: () => log, stop };
 }

@@ -1,0 +1,83 @@
+/**
+ * unbound (Debian package unbound) as a recursive resolver on loopback — webfilter's upstream in
+ * end-to-end tests. Test zones are reached through stub zones pointing at a local authoritative
+ * server (see knot.ts); every other name is REFUSED at once (no root servers are asked, so a test
+ * never depends on the internet). Ready when it answers.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { spawnServer, waitForDns, type ChildServer } from './child-server.js';
+import { freePort } from './free-port.js';
+import { needTool } from './tools.js';
+
+export interface UnboundOptions {
+  /** Zones resolved by asking an authoritative server: zone → "127.0.0.1@PORT". */
+  stubs?: Record<string, string>;
+  /** NSID answered to queries that ask for it (RFC 5001), e.g. "ascii_upstream-1". */
+  nsid?: string;
+  /** Extra lines for the `server:` clause, e.g. "ede: yes". */
+  extra?: string[];
+}
+
+export interface Unbound {
+  port: number;
+  dir: string;
+  server: ChildServer;
+  stop(): Promise<void>;
+}
+
+export async function startUnbound(opts: UnboundOptions = {}): Promise<Unbound> {
+  const unbound = needTool('unbound');
+  const stubs = Object.entries(opts.stubs ?? {}).map(([zone, at]) => ({ zone: zone.endsWith('.') ? zone : `${zone}.`, at }));
+  for (let attempt = 0; ; attempt++) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'webfilter-unbound-'));
+    const port = await freePort();
+    const conf = [
+      'server:',
+      `  interface: 127.0.0.1@${port}`,
+      `  port: ${port}`,
+      '  username: ""',
+      '  chroot: ""',
+      `  directory: "${dir}"`,
+      '  pidfile: ""',
+      '  use-syslog: no',
+      '  logfile: ""',
+      '  verbosity: 1',
+      '  num-threads: 1',
+      '  so-reuseport: no',
+      '  access-control: 127.0.0.0/8 allow',
+      // A stub server on 127.x is "localhost" to unbound, which by default never asks it.
+      '  do-not-query-localhost: no',
+      '  module-config: "iterator"',
+      '  qname-minimisation: no',
+      // No root servers: only the stub zones resolve; everything else is REFUSED straight away.
+      '  local-zone: "." refuse',
+      ...stubs.map((s) => `  local-zone: "${s.zone}" transparent`),
+      opts.nsid ? `  nsid: "${opts.nsid}"` : '',
+      ...(opts.extra ?? []).map((l) => `  ${l}`),
+      ...stubs.map((s) => `stub-zone:\n  name: "${s.zone}"\n  stub-addr: ${s.at}`),
+    ]
+      .filter((l) => l !== '')
+      .join('\n');
+    writeFileSync(path.join(dir, 'unbound.conf'), conf + '\n');
+    const server = spawnServer(unbound, ['-d', '-c', path.join(dir, 'unbound.conf')], dir);
+    try {
+      // unbound answers localhost. itself (a default local zone), without asking anyone.
+      await waitForDns(server, port, 'localhost', 1);
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      if (attempt < 2 && /bind|address already in use/i.test(server.output())) continue;
+      throw e;
+    }
+    return {
+      port,
+      dir,
+      server,
+      stop: async () => {
+        await server.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+}
