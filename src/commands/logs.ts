@@ -39,6 +39,7 @@ const COLUMNS: Record<string, Record<string, string>> = {
     CATEGORY: 'category',
     ENTRY: 'entry',
     ANSWER: 'response',
+    VIA: 'via',
   },
   signals: {
     'LAST SEEN': 'last_seen',

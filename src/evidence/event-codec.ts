@@ -11,7 +11,7 @@ import type { QueryEvent } from '../observe/query-event.js';
  *
  * One event: at (f64), duration (f64), qtype (u16), rcode + 1 (u16), flags (u8: transport,
  * recordBlocked, kind), then the strings client, group, qname, reason, entry, upstream, response,
- * signal, each a u16 length and Latin-1 bytes, or (high bit of the length set) UTF-8 bytes when a
+ * signal, via, each a u16 length and Latin-1 bytes, or (high bit of the length set) UTF-8 bytes when a
  * string holds a character above U+00FF (only a config name can).
  */
 
@@ -47,8 +47,9 @@ export class EventEncoder {
       e.entry.length +
       e.upstream.length +
       e.response.length +
-      e.signal.length;
-    this.reserve(FIXED + 16 + 3 * chars);
+      e.signal.length +
+      e.via.length;
+    this.reserve(FIXED + 18 + 3 * chars);
     const v = this.view;
     let p = this.used;
     v.setFloat64(p, e.at);
@@ -65,6 +66,7 @@ export class EventEncoder {
     p = this.string(p, e.upstream);
     p = this.string(p, e.response);
     p = this.string(p, e.signal);
+    p = this.string(p, e.via);
     this.used = p;
     this.count++;
   }
@@ -142,6 +144,7 @@ export function decodeEvents(buffer: ArrayBuffer, count: number): QueryEvent[] {
       upstream: str(),
       response: str(),
       signal: str(),
+      via: str(),
       recordBlocked: (flags & 2) !== 0,
     };
   }

@@ -72,6 +72,7 @@ export class EvidenceProcessor {
             entry: e.entry,
             response: e.response,
             transport: e.transport,
+            via: e.via,
           });
           push(this.persistent?.observe(e.at, e.client, device, e.group, e.qname, e.reason) ?? null);
         }

@@ -11,6 +11,8 @@ export interface BlockedRow {
   entry: string;
   response: string;
   transport: string;
+  /** The chain the block was found through ("cloak.example → www.facebook.com"), or "". */
+  via: string;
 }
 
 export interface SignalRow {

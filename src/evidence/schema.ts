@@ -167,6 +167,19 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       CREATE INDEX access_audit_ts ON access_audit (ts);
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- The names a block was reached through: the CNAME/DNAME/HTTPS chain of a forwarded answer
+      -- ("cloak.example → www.facebook.com"), '' when the name asked was itself listed.
+      ALTER TABLE blocked ADD COLUMN via TEXT NOT NULL DEFAULT '';
+      DROP VIEW v_blocked;
+      CREATE VIEW v_blocked AS
+        SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ts / 1000.0, 'unixepoch') AS time, client, device, grp AS "group",
+               qname, qtype, category, entry, response, transport, via
+        FROM blocked;
+    `,
+  },
 ];
 
 /** The schema version this code writes. */

@@ -42,8 +42,8 @@ export class EvidenceStore {
   private constructor(readonly db: Database.Database) {
     this.stmts = {
       blocked: db.prepare(
-        `INSERT INTO blocked (ts, client, device, grp, qname, qtype, category, entry, response, transport)
-         VALUES (@ts, @client, @device, @grp, @qname, @qtype, @category, @entry, @response, @transport)`,
+        `INSERT INTO blocked (ts, client, device, grp, qname, qtype, category, entry, response, transport, via)
+         VALUES (@ts, @client, @device, @grp, @qname, @qtype, @category, @entry, @response, @transport, @via)`,
       ),
       findSignal: db.prepare(
         'SELECT id FROM signals WHERE client = ? AND kind = ? AND domain = ? AND last_ts >= ? ORDER BY last_ts DESC LIMIT 1',

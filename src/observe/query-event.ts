@@ -26,6 +26,11 @@ export interface QueryEvent {
   signal: string;
   /** Whether the evidence store keeps a blocked-attempt row for this block (answer rules only signal). */
   recordBlocked: boolean;
+  /**
+   * For a block found in a forwarded answer's CNAME/DNAME/HTTPS chain: the names from the query to
+   * the listed one ("cloak.example → www.facebook.com"); "" when the name asked was itself listed.
+   */
+  via: string;
 }
 
 /** Consumes batches of events. Must be quick: slow work belongs in the observer's own bounded queue. */

@@ -19,6 +19,8 @@ export interface Answer {
   response?: string;
   /** The category that blocked, with its signal kind for circumvention rules. */
   category?: CategoryInfo;
+  /** For a block found in the answer's CNAME/DNAME/HTTPS chain: "query → … → listed name". */
+  via?: string;
   /** Set on forwarded answers, for the cache. */
   facts?: ReplyFacts;
   upstream?: string;

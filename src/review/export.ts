@@ -28,7 +28,7 @@ export function exportCsv(data: ExportData): string {
       name: r.qname,
       type: r.qtype,
       category: r.category,
-      detail: `${r.entry} → ${r.response}`,
+      detail: `${r.entry} → ${r.response}${r.via ? ` (via ${r.via})` : ''}`,
       count: 1,
     })),
     ...data.signals.map((r) => ({

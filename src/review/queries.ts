@@ -23,6 +23,8 @@ export interface BlockedEntry {
   entry: string;
   response: string;
   transport: string;
+  /** The CNAME/DNAME/HTTPS chain the block was found through, or "". */
+  via: string;
 }
 
 export interface SignalEntry {
@@ -86,7 +88,7 @@ export function blockedEntries(db: Database.Database, f: ReviewFilter): BlockedE
   const w = where(f, { ts: 'ts', client: 'client', device: 'device', group: 'grp', category: 'category' });
   return db
     .prepare(
-      `SELECT ${iso('ts')} AS time, client, device, grp AS "group", qname, qtype, category, entry, response, transport
+      `SELECT ${iso('ts')} AS time, client, device, grp AS "group", qname, qtype, category, entry, response, transport, via
        FROM blocked WHERE ${w.sql} ORDER BY ts DESC LIMIT ${Math.max(1, f.limit ?? 1_000_000)}`,
     )
     .all(clean(w.params)) as BlockedEntry[];

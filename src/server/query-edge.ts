@@ -109,6 +109,7 @@ export class QueryEdge {
       response: a.response ?? '',
       signal: a.category?.signal ?? '',
       recordBlocked: a.category?.recordBlocked ?? false,
+      via: a.via ?? '',
     });
   }
 
@@ -149,6 +150,7 @@ export class QueryEdge {
       response: '',
       signal: '',
       recordBlocked: false,
+      via: '',
     });
   }
 }

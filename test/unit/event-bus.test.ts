@@ -21,6 +21,7 @@ const ev = (kind: QueryEvent['kind'], qname = 'x.example'): QueryEvent => ({
   response: '',
   signal: '',
   recordBlocked: false,
+  via: '',
 });
 
 test('a full bus drops and counts instead of growing; observers get batches later, in order', async () => {

@@ -21,6 +21,7 @@ function event(i: number): QueryEvent {
     response: i % 4 === 0 ? 'NXDOMAIN' : '',
     signal: i % 9 === 0 ? 'encrypted-dns' : '',
     recordBlocked: i % 5 !== 0,
+    via: i % 7 === 0 ? `cloak${i}.example → hop.example → www.facebook.com` : '',
   };
 }
 

@@ -32,6 +32,7 @@ function ev(over: Partial<QueryEvent>): QueryEvent {
     response: '',
     signal: '',
     recordBlocked: false,
+    via: '',
     ...over,
   };
 }
@@ -89,6 +90,21 @@ test('blocked rows, rule signals and hourly access aggregates', () => {
     ['bbc.co.uk 2 1000', 'bbc.co.uk 1 0'],
   );
   assert.is(rows.access.length, 0);
+});
+
+test('a block found in a CNAME chain keeps its chain in the blocked row', () => {
+  const rows = processor().process([
+    ev({
+      kind: 'blocked',
+      qname: 'cloak.example',
+      reason: 'facebook',
+      entry: 'facebook.com',
+      recordBlocked: true,
+      via: 'cloak.example → www.facebook.com',
+    }),
+  ]);
+  assert.is(rows.blocked[0].via, 'cloak.example → www.facebook.com');
+  assert.is(rows.blocked[0].qname, 'cloak.example');
 });
 
 test('log.access full writes one row per query; off writes none', () => {

@@ -22,6 +22,7 @@ const blocked = (ts: number, qname = 'www.facebook.com') => ({
   entry: 'facebook.com',
   response: 'NXDOMAIN',
   transport: 'udp',
+  via: '',
 });
 const signal = (ts: number, over: Partial<SignalRow> = {}): SignalRow => ({
   ts,
@@ -67,6 +68,27 @@ test('an older database is upgraded in place, its rows kept; a newer one is refu
     () => EvidenceStore.open(file),
     (e: unknown) => e instanceof SchemaTooNewError && /newer than this webfilter/.test((e as Error).message),
   );
+});
+
+test('version 3 → 4: blocked rows gain an empty via; the view shows it; new rows keep their chain', () => {
+  const file = path.join(tempDir(), 'v3.db');
+  const db = new Database(file);
+  migrate(
+    db,
+    MIGRATIONS.filter((m) => m.version <= 3),
+  );
+  db.prepare(
+    `INSERT INTO blocked (ts, client, grp, qname, qtype, category, entry, response, transport)
+     VALUES (1, '10.20.1.5', 'students', 'old.facebook.com', 'A', 'facebook', 'facebook.com', 'NXDOMAIN', 'udp')`,
+  ).run();
+  db.close();
+  const store = EvidenceStore.open(file);
+  store.write({ ...empty(), blocked: [{ ...blocked(NOW, 'cloak.example'), via: 'cloak.example → www.facebook.com' }] });
+  assert.equal(store.db.prepare('SELECT qname, via FROM v_blocked ORDER BY time').all(), [
+    { qname: 'old.facebook.com', via: '' },
+    { qname: 'cloak.example', via: 'cloak.example → www.facebook.com' },
+  ]);
+  store.close();
 });
 
 test('signals: same client+kind+domain within 10 minutes of the last one is one row with a count', () => {

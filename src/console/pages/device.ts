@@ -93,6 +93,7 @@ function device(ctx: RequestContext): void {
         Name: (r) => r.qname,
         Type: (r) => r.qtype,
         Category: (r) => r.category,
+        Via: (r) => r.via,
         Group: (r) => r.group,
         Answer: (r) => r.response,
       },

@@ -49,6 +49,7 @@ function blocked(ctx: RequestContext): void {
         Type: (r) => r.qtype,
         Category: (r) => r.category,
         'List entry': (r) => r.entry,
+        Via: (r) => r.via,
         Answer: (r) => r.response,
       },
       'No blocked attempts match.',
