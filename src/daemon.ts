@@ -5,7 +5,9 @@ import { formatHostPort, type HostPort } from './config/host-port.js';
 import { ConfigError, loadConfig, type LoadedConfig } from './config/load.js';
 import { EvidenceRecorder } from './evidence/recorder.js';
 import { writerInit } from './evidence/settings.js';
+import type { SeriesLabels } from './metrics/daemon-metrics.js';
 import { Monitoring } from './metrics/monitoring.js';
+import { SIGNAL_KINDS } from './console/filters.js';
 import { ExceptionSet } from './exceptions/exception-set.js';
 import { EventBus } from './observe/event-bus.js';
 import { VERSION } from './version.js';
@@ -103,6 +105,7 @@ export class Daemon {
     const loaded = await loadConfig(opts.configFile, { resolvConf: opts.resolvConf });
     const compiled = await compilePolicy(loaded);
     d.reportLists(compiled);
+    d.monitoring.metrics.initSeries(seriesLabels(loaded, compiled));
     d.runtime = buildRuntime(loaded, compiled, d.shared);
     d.limiter.configure(loaded.config.server.rate_limit);
     d.edge = new QueryEdge(d.runtime.chain, d.bus, opts.log, d.limiter);
@@ -185,6 +188,7 @@ export class Daemon {
         return false;
       }
       this.reportLists(compiled);
+      this.monitoring.metrics.initSeries(seriesLabels(loaded, compiled));
       const old = this.runtime.loaded;
       if (JSON.stringify(old.listen) !== JSON.stringify(loaded.listen)) {
         log.warn({ listen: loaded.config.server.listen }, 'server.listen changed: restart the daemon to apply it');
@@ -282,4 +286,14 @@ export class Daemon {
       log.info({ category: r.category, entries: r.entries }, 'list loaded');
     }
   }
+}
+
+/** The label values the config can produce, for the metrics' series that exist from the start. */
+function seriesLabels(loaded: LoadedConfig, compiled: CompiledPolicy): SeriesLabels {
+  return {
+    groups: [...compiled.policy.groups.keys()],
+    categories: compiled.policy.categories,
+    upstreams: loaded.upstreams.map(formatHostPort),
+    signalKinds: SIGNAL_KINDS,
+  };
 }

@@ -5,6 +5,20 @@ import type { CategoryReport } from '../policy/compile.js';
 
 /** Query types that get their own label value; everything else is "other" (bounded cardinality). */
 const QTYPES = ['A', 'AAAA', 'HTTPS', 'SVCB', 'CNAME', 'MX', 'TXT', 'PTR', 'SRV', 'NS', 'SOA', 'DS', 'DNSKEY', 'ANY'];
+/** Values of the `result` label: answer kinds, with errors split by rcode. */
+const RESULTS = ['forwarded', 'cached', 'blocked', 'exception', 'refused', 'servfail', 'formerr', 'notimp'];
+/** Values of the upstream `outcome` label (UpstreamError's outcomes and ok). */
+const OUTCOMES = ['ok', 'timeout', 'servfail', 'refused', 'malformed', 'network', 'overload', 'closed'];
+/** The `group` label of queries from refused clients and unreadable packets. */
+const NO_GROUP = 'none';
+
+/** What the config names: the label values whose series exist from the start. */
+export interface SeriesLabels {
+  groups: readonly string[];
+  categories: readonly string[];
+  upstreams: readonly string[];
+  signalKinds: readonly string[];
+}
 
 /** Live values read at scrape time. */
 export interface MetricSources {
@@ -164,18 +178,37 @@ export class DaemonMetrics implements Observer {
       registers,
     });
     build.labels(version, process.versions.node).set(1);
-    for (const r of ['forwarded', 'cached', 'blocked', 'exception', 'refused', 'servfail', 'formerr', 'notimp'])
-      this.duration.labels(r);
-    this.reloads.labels('success');
-    this.reloads.labels('failure');
+    for (const r of RESULTS) this.duration.zero({ result: r });
+    for (const o of ['success', 'failure']) this.reloads.inc({ outcome: o }, 0);
     QTYPES.forEach((t, i) => this.qtypeIndex.set(TYPE_NUMBER[t], i));
+  }
+
+  /**
+   * Creates every labelled counter series the config can produce at 0 (called at start and after each
+   * reload). A series that first appears at 1 has no earlier sample, so Prometheus's rate() and
+   * increase() see no change: the first failed reload, or an upstream that has never answered since
+   * start, would never fire their alerts. Bounded by config: groups × categories, kinds, qtypes.
+   */
+  initSeries(labels: SeriesLabels): void {
+    const groups = [...labels.groups, NO_GROUP];
+    for (const group of groups) {
+      for (const protocol of ['udp', 'tcp'])
+        for (const qtype of [...QTYPES, 'other']) this.queries.inc({ protocol, group, qtype }, 0);
+      for (const result of RESULTS) this.responses.inc({ group, result }, 0);
+      for (const kind of labels.signalKinds) this.signals.inc({ group, kind }, 0);
+    }
+    for (const group of labels.groups) for (const category of labels.categories) this.blocked.inc({ group, category }, 0);
+    for (const upstream of labels.upstreams) {
+      for (const outcome of OUTCOMES) this.upstreamRequests.inc({ upstream, outcome }, 0);
+      this.upstreamDuration.zero({ upstream });
+    }
   }
 
   /** Counts a batch of query events. */
   observe(events: readonly QueryEvent[]): void {
     for (const e of events) {
       if (e.kind === 'error' && e.reason === 'dropped') continue; // not a query, and nothing was sent
-      const group = e.group || 'none';
+      const group = e.group || NO_GROUP;
       const result = e.kind === 'error' ? e.reason : e.kind;
       // FORMERR/NOTIMP packets had no readable question: they count as responses, not as queries.
       if (e.qtype !== 0 || e.qname !== '') this.queryChild(e.transport, group, e.qtype).inc();
@@ -195,7 +228,7 @@ export class DaemonMetrics implements Observer {
 
   /** Signals the evidence writer found (rules and detectors). */
   onSignals = (signals: { grp: string; kind: string; count: number }[]): void => {
-    for (const s of signals) this.signals.labels(s.grp || 'none', s.kind).inc(s.count);
+    for (const s of signals) this.signals.labels(s.grp || NO_GROUP, s.kind).inc(s.count);
   };
 
   /** After a (re)load: entries per category and list problems. */

@@ -84,4 +84,114 @@ scrape_configs:
   }
 });
 
+/** Starts Prometheus scraping `target` every second with the shipped rules; returns its API and a stop. */
+async function startPrometheus(target: string) {
+  needTool('prometheus');
+  const dir = tempDir();
+  const promPort = await freePort();
+  writeFileSync(
+    path.join(dir, 'prometheus.yml'),
+    `global: { scrape_interval: 1s, evaluation_interval: 1s }
+rule_files: [${path.join(ROOT, 'config/prometheus/alerts.yml')}]
+scrape_configs:
+  - job_name: webfilter
+    static_configs: [{ targets: ["${target}"] }]
+`,
+  );
+  const prom = spawn(
+    'prometheus',
+    [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+    ],
+    { stdio: 'ignore' },
+  );
+  const reap = () => prom.kill('SIGKILL');
+  process.once('exit', reap);
+  /** Names and states of the alerts Prometheus has now (pending or firing). */
+  const alerts = async (): Promise<Map<string, string>> => {
+    try {
+      const r = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/alerts`)).json()) as {
+        data: { alerts: { labels: { alertname: string }; state: string }[] };
+      };
+      return new Map(r.data.alerts.map((a) => [a.labels.alertname, a.state]));
+    } catch {
+      return new Map(); // not up yet
+    }
+  };
+  const waitForAlert = async (name: string, states: string[], during: () => Promise<void>, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const state = (await alerts()).get(name);
+      if (state && states.includes(state)) return state;
+      await during();
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`alert ${name} did not become ${states.join('/')} within ${timeoutMs} ms: ${[...(await alerts())]}`);
+  };
+  /** Waits until Prometheus has scraped the daemon `n` times (so every series has an earlier sample). */
+  const waitForScrapes = async (n: number) => {
+    const q = encodeURIComponent('count_over_time(up{job="webfilter"}[5m])');
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      try {
+        const r = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${q}`)).json()) as {
+          data: { result: { value: [number, string] }[] };
+        };
+        if (Number(r.data.result[0]?.value[1] ?? 0) >= n) return;
+      } catch {
+        // not up yet
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`Prometheus did not scrape the daemon ${n} times`);
+  };
+  return {
+    waitForAlert,
+    waitForScrapes,
+    stop() {
+      prom.kill('SIGTERM');
+      process.off('exit', reap);
+    },
+  };
+}
+
+test('WebfilterNoUpstreamAnswering fires when the daemon starts with a dead upstream', async () => {
+  // The upstream never answers, not even the readiness probe: the "ok" series must exist at 0 for
+  // rate(ok) == 0 to be true (a series that never appears makes the expression empty).
+  const up = await startFakeUpstream(() => null, { answerProbes: false });
+  const d = await startDaemon(testConfig({ upstreams: [up.port], timeoutMs: 200 }), LISTS);
+  const prom = await startPrometheus(d.metrics!);
+  let n = 0;
+  try {
+    const state = await prom.waitForAlert('WebfilterNoUpstreamAnswering', ['pending', 'firing'], async () => {
+      await udpQuery(d.port, query(`dead${n++}.example.org`), { timeoutMs: 50 }).catch(() => null);
+    });
+    assert.ok(state);
+  } finally {
+    prom.stop();
+    await d.stop();
+    await up.close();
+  }
+});
+
+test('WebfilterReloadFailed fires on the first rejected reload', async () => {
+  const up = await startFakeUpstream((q) => reply(q, { answers: [rr.a('x', '192.0.2.1', 60)] }));
+  const d = await startDaemon(testConfig({ upstreams: [up.port] }), LISTS);
+  const prom = await startPrometheus(d.metrics!);
+  try {
+    // Prometheus has scraped the running daemon before its first reload goes wrong.
+    await prom.waitForScrapes(3);
+    writeFileSync(d.configFile, 'server: { listen: 5 }\n');
+    d.child.kill('SIGHUP');
+    await d.waitForLog((l) => l.msg === 'reload rejected: keeping the previous config');
+    assert.is(await prom.waitForAlert('WebfilterReloadFailed', ['firing'], async () => {}), 'firing');
+  } finally {
+    prom.stop();
+    await d.stop();
+    await up.close();
+  }
+});
+
 test.run();

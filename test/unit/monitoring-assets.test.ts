@@ -117,4 +117,58 @@ test('promtool check rules / check config', () => {
   assert.is(config.status, 0, config.stdout + config.stderr);
 });
 
+test('promtool test rules: every alert fires in its main case (config/prometheus/alerts.test.yml)', () => {
+  needTool('promtool');
+  const file = path.join(ROOT, 'config/prometheus/alerts.test.yml');
+  const r = spawnSync('promtool', ['test', 'rules', file], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /SUCCESS/);
+  const rules = parseYaml(readFileSync(path.join(ROOT, 'config/prometheus/alerts.yml'), 'utf8')) as {
+    groups: { rules: { alert: string }[] }[];
+  };
+  const tests = parseYaml(readFileSync(file, 'utf8')) as {
+    tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
+  };
+  const firing = new Set(
+    tests.tests.flatMap((t) => t.alert_rule_test.filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname)),
+  );
+  for (const r of rules.groups.flatMap((g) => g.rules)) assert.ok(firing.has(r.alert), `no test where ${r.alert} fires`);
+});
+
+test('every labelled counter series exists at 0 from start (rate/increase need an earlier sample)', async () => {
+  const m = new DaemonMetrics(
+    {
+      cacheEntries: zero,
+      cacheHits: zero,
+      cacheMisses: zero,
+      queueDepth: zero,
+      dropped: zero,
+      writeErrors: zero,
+      rateLimited: zero,
+      exceptionsActive: () => new Map(),
+    },
+    '0.0.0',
+  );
+  m.initSeries({
+    groups: ['students', 'default'],
+    categories: ['facebook', 'encrypted-dns'],
+    upstreams: ['1.1.1.3:53'],
+    signalKinds: ['vpn-proxy', 'tunnel'],
+  });
+  const text = await m.registry.metrics();
+  for (const series of [
+    'webfilter_config_reload_total{outcome="failure"} 0',
+    'webfilter_config_reload_total{outcome="success"} 0',
+    'webfilter_upstream_requests_total{upstream="1.1.1.3:53",outcome="ok"} 0',
+    'webfilter_upstream_requests_total{upstream="1.1.1.3:53",outcome="timeout"} 0',
+    'webfilter_upstream_duration_seconds_count{upstream="1.1.1.3:53"} 0',
+    'webfilter_blocked_total{group="students",category="encrypted-dns"} 0',
+    'webfilter_circumvention_signals_total{group="none",kind="tunnel"} 0',
+    'webfilter_responses_total{group="default",result="servfail"} 0',
+    'webfilter_queries_total{protocol="tcp",group="students",qtype="HTTPS"} 0',
+    'webfilter_request_duration_seconds_count{result="blocked"} 0',
+  ])
+    assert.ok(text.includes(`${series}\n`), `missing ${series}`);
+});
+
 test.run();
