@@ -59,6 +59,8 @@ export class DaemonMetrics implements Observer {
   private readonly blockedChildren = new Map<string, Map<string, Counter.Internal>>();
   private readonly durationChildren = new Map<string, Histogram.Internal<'result'>>();
   private readonly qtypeIndex = new Map<number, number>();
+  /** Whether /readyz would answer 200 now (set by Monitoring, which owns readiness). */
+  readiness: () => boolean = () => false;
 
   constructor(sources: MetricSources, version: string) {
     const registers = [this.registry];
@@ -169,6 +171,15 @@ export class DaemonMetrics implements Observer {
       collect() {
         this.reset();
         for (const [g, n] of sources.exceptionsActive()) this.labels(g).set(n);
+      },
+    });
+    const metrics = this;
+    new Gauge({
+      name: 'webfilter_ready',
+      help: '1 when /readyz answers 200 (config loaded, an upstream answered recently), else 0',
+      registers,
+      collect() {
+        this.set(metrics.readiness() ? 1 : 0);
       },
     });
     const build = new Gauge({

@@ -33,6 +33,7 @@ export class Monitoring implements Readiness {
     private readonly log: Logger,
   ) {
     this.metrics = new DaemonMetrics(sources, version);
+    this.metrics.readiness = () => this.ready().ready;
   }
 
   /** Feeds upstream exchanges to the metrics and to readiness. */

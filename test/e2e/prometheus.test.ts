@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { RCODE } from '../../src/dns/constants.js';
@@ -76,6 +76,24 @@ scrape_configs:
     assert.is(value, 3, 'Prometheus scraped webfilter_blocked_total = 3');
     const rules = await api('/api/v1/rules');
     assert.is(rules.data.groups![0].rules.length, 10, 'the shipped alert rules load in Prometheus');
+    // Every dashboard query (Grafana's variables filled in) is valid PromQL and finds this daemon.
+    const dash = readFileSync(path.join(ROOT, 'config/grafana/webfilter.json'), 'utf8');
+    const exprs = [...dash.matchAll(/"expr": "((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(`"${m[1]}"`) as string);
+    assert.ok(exprs.length >= 20);
+    for (const e of exprs) {
+      const q = e
+        .replaceAll('$instance', d.metrics!)
+        .replaceAll('$group', '.*')
+        .replaceAll('$__rate_interval', '1m')
+        .replaceAll('$__range', '1h');
+      const r = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as {
+        status: string;
+        error?: string;
+      };
+      assert.is(r.status, 'success', `${q}: ${r.error}`);
+    }
+    const ready = await api(`/api/v1/query?query=${encodeURIComponent('webfilter_ready')}`);
+    assert.is(ready.data.result[0]?.value[1], '1', 'webfilter_ready is 1 on a daemon whose upstream answers');
   } finally {
     prom.kill('SIGTERM');
     process.off('exit', reap);

@@ -33,7 +33,7 @@ async function exportedNames(): Promise<Set<string>> {
 }
 
 function referenced(exprs: string[]): string[] {
-  return [...new Set(exprs.flatMap((e) => e.match(/webfilter_[a-z0-9_]+/g) ?? []))];
+  return [...new Set(exprs.flatMap((e) => e.match(/\b(?:webfilter|process|nodejs)_[a-z0-9_]+/g) ?? []))];
 }
 
 function dashboardExprs(): string[] {
@@ -77,9 +77,63 @@ test('every metric in the Grafana dashboard is exported by the daemon', async ()
 test('the dashboard imports with a datasource input and a group variable', () => {
   const dash = JSON.parse(readFileSync(path.join(ROOT, 'config/grafana/webfilter.json'), 'utf8'));
   assert.is(dash.__inputs[0].name, 'DS_PROMETHEUS');
-  assert.is(dash.templating.list[0].name, 'group');
+  assert.equal(
+    dash.templating.list.map((v: { name: string }) => v.name),
+    ['instance', 'group'],
+  );
   const ids = dash.panels.map((p: { id: number }) => p.id);
   assert.is(new Set(ids).size, ids.length, 'panel ids are unique');
+});
+
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  description?: string;
+  fieldConfig?: { defaults?: { unit?: string } };
+  options?: { textMode?: string };
+  targets?: { expr: string; legendFormat?: string }[];
+}
+const dashboard = () =>
+  JSON.parse(readFileSync(path.join(ROOT, 'config/grafana/webfilter.json'), 'utf8')) as {
+    panels: Panel[];
+    templating: { list: { name: string; query: { query: string } }[] };
+  };
+const NOT_BY_GROUP = 'the Group selector does not apply';
+
+test('dashboard: one filter at a time (instance variable on every query)', () => {
+  const dash = dashboard();
+  const vars = dash.templating.list.map((v) => v.name);
+  assert.ok(vars.includes('instance'), 'an instance (filter/site) variable');
+  for (const p of dash.panels)
+    for (const t of p.targets ?? [])
+      for (const m of t.expr.match(/\b(?:webfilter|process|nodejs)_[a-z0-9_]+(\{[^}]*\})?/g) ?? [])
+        assert.ok(m.includes('instance=~"$instance"'), `panel "${p.title}": ${m} is not filtered by $instance`);
+});
+
+test('dashboard: a panel follows the Group selector or says it does not', () => {
+  for (const p of dashboard().panels.filter((p) => p.type !== 'row')) {
+    const byGroup = (p.targets ?? []).every((t) => t.expr.includes('$group'));
+    assert.ok(byGroup || p.description?.includes(NOT_BY_GROUP), `panel "${p.title}" ignores $group without saying so`);
+  }
+});
+
+test('dashboard: per-second units only on rates; the Version stat shows the version', () => {
+  for (const p of dashboard().panels.filter((p) => p.type !== 'row')) {
+    const unit = p.fieldConfig?.defaults?.unit ?? '';
+    const rate = (p.targets ?? []).some((t) => /\brate\(/.test(t.expr));
+    if (!rate) assert.not.ok(/ps$/.test(unit), `panel "${p.title}" is not a rate but has unit ${unit}`);
+  }
+  const version = dashboard().panels.find((p) => p.title === 'Version')!;
+  // The metric is always 1: the stat must show the series name (its labels), not the value.
+  assert.is(version.options?.textMode, 'name');
+  assert.match(version.targets![0].legendFormat ?? '', /\{\{version\}\}/);
+});
+
+test('dashboard: readiness, memory and event-loop panels', () => {
+  const exprs = dashboardExprs().join('\n');
+  for (const m of ['webfilter_ready', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_p99_seconds'])
+    assert.ok(exprs.includes(m), `no panel shows ${m}`);
 });
 
 test('every metric in the alert rules is exported by the daemon', async () => {
