@@ -151,6 +151,7 @@ export class Daemon {
         metrics: d.monitoring.address,
         console: d.console ? `${d.console.https ? 'https' : 'http'}://${d.console.address}/` : null,
         upstreams: loaded.upstreams.map(formatHostPort),
+        zones: Object.fromEntries(loaded.zones.map((z) => [z.zone, z.servers.map(formatHostPort)])),
         groups: [...compiled.policy.groups.keys()],
       },
       'webfilter listening',
@@ -193,7 +194,9 @@ export class Daemon {
       if (JSON.stringify(old.listen) !== JSON.stringify(loaded.listen)) {
         log.warn({ listen: loaded.config.server.listen }, 'server.listen changed: restart the daemon to apply it');
       }
-      if (JSON.stringify(old.upstreams) !== JSON.stringify(loaded.upstreams)) this.shared.cache.clear();
+      // Cached answers came from the old upstream sets: a name now routed elsewhere must not keep them.
+      if (JSON.stringify([old.upstreams, old.zones]) !== JSON.stringify([loaded.upstreams, loaded.zones]))
+        this.shared.cache.clear();
       this.runtime = buildRuntime(loaded, compiled, this.shared);
       this.edge.setChain(this.runtime.chain);
       this.limiter.configure(loaded.config.server.rate_limit);

@@ -10,6 +10,9 @@ import type { CompiledPolicy } from './policy/compile.js';
 import { ClientDirectory } from './policy/clients.js';
 import { Forwarder, type ExchangeObserver } from './upstream/forwarder.js';
 import type { UdpExchange } from './upstream/udp-exchange.js';
+import { UpstreamRoutes } from './upstream/routes.js';
+import { LocalRecords } from './dns/local-records.js';
+import type { HostPort } from './config/host-port.js';
 
 /** Long-lived parts that survive a reload. */
 export interface Shared {
@@ -29,7 +32,9 @@ export interface Shared {
 export interface Runtime {
   loaded: LoadedConfig;
   compiled: CompiledPolicy;
+  /** The main upstreams' forwarder (the readiness probe asks it). */
   forwarder: Forwarder;
+  routes: UpstreamRoutes<Forwarder>;
   chain: Next;
 }
 
@@ -38,15 +43,22 @@ export function buildRuntime(loaded: LoadedConfig, compiled: CompiledPolicy, sha
   const { config } = loaded;
   const defaultGroup = compiled.policy.groups.get('default')!;
   const directory = new ClientDirectory(config, compiled.policy.groups, defaultGroup);
-  const forwarder = new Forwarder(
-    {
-      servers: loaded.upstreams,
-      strategy: config.upstream.strategy,
-      timeoutMs: config.upstream.timeout_ms,
-      maxInFlight: config.upstream.max_in_flight,
-    },
-    shared.udp,
-    shared.onExchange,
+  // Each zone is its own pool with the main upstreams' rules: failover/parallel, timeout, in-flight cap.
+  const pool = (servers: HostPort[]) =>
+    new Forwarder(
+      {
+        servers,
+        strategy: config.upstream.strategy,
+        timeoutMs: config.upstream.timeout_ms,
+        maxInFlight: config.upstream.max_in_flight,
+      },
+      shared.udp,
+      shared.onExchange,
+    );
+  const forwarder = pool(loaded.upstreams);
+  const routes = new UpstreamRoutes(
+    forwarder,
+    loaded.zones.map((z) => ({ zone: z.zone, value: pool(z.servers) })),
   );
   shared.cache.setLimits({
     maxEntries: config.cache.max_entries,
@@ -60,12 +72,13 @@ export function buildRuntime(loaded: LoadedConfig, compiled: CompiledPolicy, sha
     blockResponse: compileBlockResponse(config.blocking.response),
     blockTtl: config.blocking.ttl,
     cache: shared.cache,
-    forwarder,
+    routes,
+    localRecords: new LocalRecords(config.local_records),
     exceptions: shared.exceptions,
     now: shared.now,
     safeSearch: safeSearchByGroup(config),
   });
-  return { loaded, compiled, forwarder, chain };
+  return { loaded, compiled, forwarder, routes, chain };
 }
 
 /** Safe-search rewrite maps for the groups that have safe_search on (one map per YouTube mode). */

@@ -7,7 +7,10 @@ import { json } from '../cli/output.js';
 import type { LoadedConfig } from '../config/load.js';
 import { allExceptions } from '../exceptions/exception-store.js';
 import { ExceptionSet } from '../exceptions/exception-set.js';
+import { formatHostPort } from '../config/host-port.js';
+import { LocalRecords } from '../dns/local-records.js';
 import { parseIp } from '../net/ip.js';
+import { UpstreamRoutes } from '../upstream/routes.js';
 import { ANSWER_RULES } from '../policy/categories.js';
 import { ClientDirectory } from '../policy/clients.js';
 import { compilePolicy } from '../policy/compile.js';
@@ -111,10 +114,12 @@ export const checkCommand: CommandModule<{ config: string; json: boolean }, Chec
     const v = evaluate(compiled.policy, exceptions, compiled.timetable.effective(group, at), a.client ?? '', qname, at);
     if (v.decision.action === 'allow') {
       Object.assign(result, { decision: 'allowed', answer: 'forwarded' });
-      lines.push(
-        `  lists:     no category blocked for ${group.name} lists it`,
-        '  answer:    forwarded to the upstream resolvers (from the cache when fresh)',
-      );
+      lines.push(`  lists:     no category blocked for ${group.name} lists it`);
+      const where = routeOf(loaded, qname);
+      Object.assign(result, where.json);
+      lines.push(...where.lines);
+      if (result.answer === 'forwarded')
+        lines.push('  answer:    forwarded to the upstream resolvers (from the cache when fresh)');
     } else {
       const c = v.decision.category;
       const source = await entrySource(loaded, c.name, v.decision.entry);
@@ -131,7 +136,11 @@ export const checkCommand: CommandModule<{ config: string; json: boolean }, Chec
         lines.push(
           `  exception: ${e.id} — ${[...e.categories, ...e.domains].join(', ')} for ${e.targetKind} ${e.target}, approved by ${e.approvedBy}, until ${formatLocal(e.expiresAt)} (${e.reason})`,
         );
-        lines.push('  answer:    forwarded to the upstream resolvers (allowed by the exception; TTLs end with it)');
+        const where = routeOf(loaded, qname);
+        Object.assign(result, where.json);
+        lines.push(...where.lines);
+        if (result.answer === 'forwarded')
+          lines.push('  answer:    forwarded to the upstream resolvers (allowed by the exception; TTLs end with it)');
       } else {
         const answer =
           c.answer === 'nxdomain'
@@ -146,6 +155,48 @@ export const checkCommand: CommandModule<{ config: string; json: boolean }, Chec
     out(a.json ? json(result) : lines.join('\n') + '\n');
   },
 };
+
+/**
+ * Where an allowed name's answer comes from, decided by the daemon's own code: a local record, a
+ * special-use name answered here, a conditional-forwarding zone's servers, or the main upstreams.
+ */
+function routeOf(loaded: LoadedConfig, qname: string): { json: Record<string, unknown>; lines: string[] } {
+  const rec = new LocalRecords(loaded.config.local_records).get(qname);
+  if (rec) {
+    return {
+      json: { answer: 'local record', local_record: rec.text },
+      lines: [
+        `  local:     local_records: ${rec.text.join(', ')} (answered here for every group; other types NODATA)`,
+        '  answer:    local record',
+      ],
+    };
+  }
+  const routes = new UpstreamRoutes(
+    loaded.upstreams,
+    loaded.zones.map((z) => ({ zone: z.zone, value: z.servers })),
+  );
+  const r = routes.route(qname);
+  if (r.kind === 'local') {
+    return {
+      json: { answer: 'NXDOMAIN', upstream: { set: 'none', zone: r.zone, why: r.why } },
+      lines: [
+        `  upstream:  none — ${r.zone} is a ${r.why}, and no upstream.zones entry forwards it`,
+        '  answer:    NXDOMAIN, answered here (never sent to the public upstreams)',
+      ],
+    };
+  }
+  const servers = r.value.map(formatHostPort);
+  if (r.kind === 'zone') {
+    return {
+      json: { upstream: { set: 'zone', zone: r.zone, servers } },
+      lines: [`  upstream:  zone ${r.zone} (upstream.zones) → ${servers.join(', ')}`],
+    };
+  }
+  return {
+    json: { upstream: { set: 'main', servers } },
+    lines: [`  upstream:  main upstreams → ${servers.join(', ')}`],
+  };
+}
 
 function configuredAnswer(response: string): string {
   if (response === 'nxdomain') return 'NXDOMAIN';

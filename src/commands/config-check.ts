@@ -1,3 +1,4 @@
+import { formatHostPort } from '../config/host-port.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { compilePolicy, ListLoadError } from '../policy/compile.js';
 
@@ -25,6 +26,7 @@ export async function checkConfig(file: string, out = process.stdout, err = proc
     out.write(
       `${loaded.file}: OK — ${compiled.reports.length} categories (${entries} list entries), ` +
         `${compiled.policy.groups.size} groups, upstreams ${loaded.upstreams.map((u) => `${u.host}:${u.port}`).join(', ')}` +
+        loaded.zones.map((z) => `; zone ${z.zone} → ${z.servers.map(formatHostPort).join(', ')}`).join('') +
         `${warnings ? `, ${warnings} list lines skipped` : ''}\n`,
     );
     return 0;

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { parseHostPort, type HostPort } from './host-port.js';
 import { defaultUpstreams } from './resolv-conf.js';
+import { normaliseDomain } from '../policy/list-parser.js';
 
 /** A config that cannot be used; `problems` lists every mistake found, each led by its YAML path. */
 export class ConfigError extends Error {
@@ -18,12 +19,20 @@ export class ConfigError extends Error {
   }
 }
 
+/** One conditional-forwarding zone and the servers its names go to. */
+export interface ZoneServers {
+  zone: string;
+  servers: HostPort[];
+}
+
 /** A validated config plus what was resolved from it at load. */
 export interface LoadedConfig {
   file: string;
   config: Config;
   listen: HostPort[];
   upstreams: HostPort[];
+  /** `upstream.zones`: each zone (normalised name) with its own servers, in config order. */
+  zones: ZoneServers[];
   /** Category → absolute list file paths (circumvention lists under their category names). */
   categoryFiles: Map<string, string[]>;
   /** `database.path`, absolute (relative paths are relative to the config file). */
@@ -126,9 +135,13 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     }
   }
   if (problems.length > 0) throw new ConfigError(abs, problems.sort());
+  const zones = Object.entries(config.upstream.zones).map(([zone, servers]) => ({
+    zone: normaliseDomain(zone) as string,
+    servers: servers.map((s) => parseHostPort(s, 53)),
+  }));
   const databasePath = path.resolve(dir, config.database.path);
   const leasesFile = config.clients.leases ? path.resolve(dir, config.clients.leases.file) : null;
-  return { file: abs, config, listen, upstreams, categoryFiles, databasePath, leasesFile };
+  return { file: abs, config, listen, upstreams, zones, categoryFiles, databasePath, leasesFile };
 }
 
 function describeIssue(issue: z.core.$ZodIssue, doc: ReturnType<typeof parseDocument>, lines: LineCounter): string {

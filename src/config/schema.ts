@@ -5,6 +5,7 @@ import { parseHostPort } from './host-port.js';
 import { parseDuration } from '../time/duration.js';
 import { parseClock } from '../schedule/schedule.js';
 import { validTimezone } from '../schedule/zoned-time.js';
+import { localRecordsSchema, zonesSchema } from './local-dns-schema.js';
 import { circumventionSchema, clientsSchema, databaseSchema, retentionSchema } from './evidence-schema.js';
 
 /** Category names the circumvention detectors own; config categories may not use them. */
@@ -116,6 +117,8 @@ export const upstreamSchema = z
     timeout_ms: ms(1500, 50, 30_000),
     /** Upstream queries waiting at once; beyond this new queries get SERVFAIL at once. */
     max_in_flight: z.number().int().min(1).max(1_000_000).default(10_000),
+    /** Conditional forwarding: zone → its servers (e.g. the AD domain → the domain controllers). */
+    zones: zonesSchema(hostPort(53)),
   })
   .prefault({});
 
@@ -239,6 +242,8 @@ export const configSchema = z
         upstream_fresh_seconds: z.number().int().min(5).max(3600).default(60),
       })
       .prefault({}),
+    /** Names answered here for every group: name → address(es), with matching PTRs. */
+    local_records: localRecordsSchema,
     console: consoleSchema,
     database: databaseSchema,
     clients: clientsSchema,

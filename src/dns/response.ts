@@ -123,3 +123,33 @@ export function truncatedResponse(query: Buffer, q: ParsedQuery, reply: Buffer):
   buf.writeUInt16BE(buf.readUInt16BE(2) | FLAG.TC | (reply.readUInt16BE(2) & (FLAG.AA | FLAG.AD)), 2);
   return finish(buf, pos, q);
 }
+
+/**
+ * Records of the question's own type for the question name (owner compressed to it), e.g. the A,
+ * AAAA or PTR records of `local_records`. `rdatas` are the records' RDATA, one record each.
+ */
+export function recordsResponse(query: Buffer, q: ParsedQuery, rdatas: readonly Buffer[], ttl: number): Buffer {
+  let size = 0;
+  for (const r of rdatas) size += 12 + r.length;
+  const { buf, pos } = start(query, q, RCODE.NOERROR, size);
+  buf.writeUInt16BE(rdatas.length, 6);
+  let p = pos;
+  for (const r of rdatas) {
+    buf.writeUInt16BE(0xc00c, p);
+    buf.writeUInt16BE(q.qtype, p + 2);
+    buf.writeUInt16BE(CLASS_IN, p + 4);
+    buf.writeUInt32BE(ttl, p + 6);
+    buf.writeUInt16BE(r.length, p + 10);
+    p += 12 + r.copy(buf, p + 12);
+  }
+  return finish(buf, p, q);
+}
+
+/**
+ * Sets AA on a synthesised answer (in place) for names this server answers as their owner: local
+ * records and the special-use zones, as unbound does for its local zones.
+ */
+export function authoritative(wire: Buffer): Buffer {
+  wire.writeUInt16BE(wire.readUInt16BE(2) | FLAG.AA, 2);
+  return wire;
+}

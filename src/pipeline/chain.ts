@@ -2,9 +2,12 @@ import type { AnswerCache } from '../cache/answer-cache.js';
 import type { ClientDirectory } from '../policy/clients.js';
 import type { Policy } from '../policy/policy.js';
 import type { Timetable } from '../schedule/timetable.js';
+import type { LocalRecords } from '../dns/local-records.js';
 import type { Forwarder } from '../upstream/forwarder.js';
+import type { UpstreamRoutes } from '../upstream/routes.js';
 import type { BlockResponse } from './block-answer.js';
 import { anyStage } from './any-stage.js';
+import { localStage } from './local-stage.js';
 import { cacheStage } from './cache-stage.js';
 import { clientStage } from './client-stage.js';
 import { policyStage, type ExceptionsHolder } from './policy-stage.js';
@@ -19,7 +22,9 @@ export interface ChainParts {
   blockResponse: BlockResponse;
   blockTtl: number;
   cache: AnswerCache;
-  forwarder: Forwarder;
+  /** Names → upstream sets (main upstreams, `upstream.zones` pools, special-use names kept here). */
+  routes: UpstreamRoutes<Forwarder>;
+  localRecords: LocalRecords;
   exceptions: ExceptionsHolder;
   now: () => number;
   /** Group → safe-search rewrites, for groups with safe_search. */
@@ -43,11 +48,15 @@ export function buildChain(p: ChainParts): Next {
     //    before anything that could forward it: it gets the minimal RFC 8482 answer, never amplified.
     anyStage(),
     // 4. Safe search after the policy (a blocked engine stays blocked) and before the cache, whose
-    //    entries are the engines' safe endpoints (resolved through stages 5-6), never the rewrite.
+    //    entries are the engines' safe endpoints (resolved through stages 6-7), never the rewrite.
     safeSearchStage(p.safeSearch),
-    // 5. Cache only what the policy allowed; hits never reach the upstream.
+    // 5. Names answered here, after the policy (a local name can still be blocked) and before the
+    //    cache (nothing to cache): local_records, and special-use names and private reverse zones,
+    //    which must never reach the public upstreams.
+    localStage(p.localRecords, p.routes),
+    // 6. Cache only what the policy allowed; hits never reach the upstream.
     cacheStage(p.cache),
-    // 6. Upstream last: the only stage that waits on the network.
-    upstreamStage(p.forwarder),
+    // 7. Upstream last: the only stage that waits on the network; each name to its zone's pool.
+    upstreamStage(p.routes),
   ]);
 }

@@ -4,14 +4,18 @@ import type { ClientInfo } from '../policy/clients.js';
 import type { CategoryInfo } from '../policy/categories.js';
 
 /** Why an answer is what it is (one metric/log label value each). */
-export const ANSWER_KINDS = ['forwarded', 'cached', 'blocked', 'exception', 'refused', 'error'] as const;
+// New kinds go at the end: the event codec numbers kinds by their place in this list.
+export const ANSWER_KINDS = ['forwarded', 'cached', 'blocked', 'exception', 'refused', 'error', 'local'] as const;
 export type AnswerKind = (typeof ANSWER_KINDS)[number];
 
 /** An answer ready to send, with the reason it was given. */
 export interface Answer {
   wire: Buffer;
   kind: AnswerKind;
-  /** Low-cardinality reason: the category for blocks, "acl" for refusals, the rcode name for errors. */
+  /**
+   * Low-cardinality reason: the category for blocks, "acl" for refusals, the rcode name for errors,
+   * "record" or "special-use" for local answers.
+   */
   reason: string;
   /** The list entry that matched, for blocks. */
   entry?: string;

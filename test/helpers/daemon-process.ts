@@ -129,6 +129,8 @@ export function testConfig(opts: {
   strategy?: string;
   timeoutMs?: number;
   maxInFlight?: number;
+  /** Extra lines of the `upstream` section, e.g. "  zones: { school.local: [\"127.0.0.1:5300\"] }". */
+  upstreamExtra?: string;
 }): string {
   return `
 server:
@@ -139,6 +141,7 @@ upstream:
   strategy: ${opts.strategy ?? 'failover'}
   timeout_ms: ${opts.timeoutMs ?? 400}
   max_in_flight: ${opts.maxInFlight ?? 10000}
+${opts.upstreamExtra ?? ''}
 categories:
 ${opts.categories ?? '  facebook: [facebook.txt]\n  instagram: [instagram.txt]'}
 groups:

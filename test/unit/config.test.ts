@@ -143,4 +143,53 @@ test('default upstreams come from resolv.conf, never the daemon itself', async (
   assert.match(none[0], /^upstream\.servers: none given/);
 });
 
+test('upstream.zones and local_records: loaded normalised; bad names, servers and addresses named', async () => {
+  const dir = tempDir({
+    'fb.txt': '',
+    'c.yaml': `upstream:
+  servers: ["192.0.2.53"]
+  zones:
+    School.Local.: ["10.0.0.10", "10.0.0.11:5353"]
+    10.in-addr.arpa: ["[fd00::10]:53"]
+local_records: { filter.school.local: 10.0.0.53, printer.school.local: [10.0.12.5, "fd00::12:5"] }
+categories: { facebook: [fb.txt] }
+groups: { default: { block: [] } }
+`,
+  });
+  const loaded = await loadConfig(path.join(dir, 'c.yaml'));
+  assert.equal(loaded.zones, [
+    {
+      zone: 'school.local',
+      servers: [
+        { host: '10.0.0.10', port: 53, family: 4 },
+        { host: '10.0.0.11', port: 5353, family: 4 },
+      ],
+    },
+    { zone: '10.in-addr.arpa', servers: [{ host: 'fd00::10', port: 53, family: 6 }] },
+  ]);
+  const p = await problems(
+    `
+upstream:
+  servers: ["192.0.2.53:53"]
+  zones:
+    school.local: ["dc1.school.local:53"]
+    School.local.: ["10.0.0.10"]
+    "bad name!": ["10.0.0.10"]
+    empty.example: []
+local_records:
+  printer.school.local: 10.0.12.300
+  "two words": 10.0.0.1
+groups: { default: { block: [] } }
+`,
+  );
+  assert.equal(p, [
+    'upstream.zones["school.local"][0]: "dc1.school.local:53" is not an address: expected an IP literal with a port, e.g. 10.0.0.1:53 or [fd00::1]:53 (line 5)',
+    'upstream.zones["empty.example"]: []: expected array to have >=1 items (line 8)',
+    'upstream.zones["School.local."]: the same zone as "school.local" (line 6)',
+    'upstream.zones["bad name!"]: "bad name!" is not a domain name (label "bad name!" is not 1-63 letters, digits, - or _) (line 7)',
+    'local_records["printer.school.local"]: is not an IPv4 or IPv6 address (line 10)',
+    'local_records["two words"]: "two words" is not a domain name (label "two words" is not 1-63 letters, digits, - or _) (line 11)',
+  ]);
+});
+
 test.run();
