@@ -204,7 +204,9 @@ export class Daemon {
       this.monitoring.reconfigure(loaded.config.metrics);
       this.console?.reconfigure(loaded);
       if (JSON.stringify(old.config.console) !== JSON.stringify(loaded.config.console)) {
-        log.warn('console settings changed: session limits apply now; enabled, listen, tls and login_attempts need a restart');
+        log.warn(
+          'console settings changed: session limits and trusted_proxies apply now; enabled, listen, tls, login_attempts and the connection limits need a restart',
+        );
       }
       this.monitoring.metrics.onReload(true);
       log.level = loaded.config.log.level;

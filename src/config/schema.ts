@@ -98,7 +98,14 @@ export const consoleSchema = z
     session_idle_minutes: z.number().int().min(1).max(1440).default(30),
     /** ...and this long after sign-in, whatever happens. */
     session_max_hours: z.number().int().min(1).max(168).default(12),
-    /** Failed sign-ins allowed per account and per address in the window, before sign-in is refused. */
+    /** The school's reverse proxies: X-Forwarded-For is believed only from these. */
+    trusted_proxies: z.array(cidr).default([]),
+    /** Open connections at once, and from one address (trusted proxies are exempt from the latter). */
+    max_connections: z.number().int().min(1).max(10_000).default(200),
+    max_connections_per_address: z.number().int().min(1).max(10_000).default(20),
+    /** A request's headers must arrive within this long; silent connections are closed. */
+    headers_timeout_ms: ms(5000, 1000, 60_000),
+    /** Failed sign-ins free of delay per account+address and per address; forgotten after the window. */
     login_attempts: z
       .strictObject({
         per_account: z.number().int().min(1).max(1000).default(5),

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { canonicalAddress } from '../net/ip.js';
+import { clientAddress } from './client-address.js';
 import type { ConsoleEnv, RequestContext } from './context.js';
 import { html, page, type Html } from './html.js';
 import { BodyTooLarge, parseCookies, readForm, redirect, sendHtml } from './http.js';
@@ -44,15 +44,16 @@ export function messagePage(ctx: RequestContext, status: number, title: string, 
  */
 export function createHandler(routes: Route[], env: ConsoleEnv) {
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
-    const raw = req.socket.remoteAddress ?? '';
     const ctx = {
       req,
       res,
       url: new URL(req.url ?? '/', 'http://console.invalid'),
-      ip: raw.startsWith('::ffff:') ? canonicalAddress(raw) : raw,
+      ip: clientAddress(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'], env.proxies),
       now: env.now(),
       env,
     } as RequestContext;
+    // Over HTTPS the browser is told to use nothing else for a year (behind a proxy, the proxy says it).
+    if (env.secure) res.setHeader('strict-transport-security', 'max-age=31536000');
     try {
       const cookies = parseCookies(req.headers.cookie);
       let session = env.sessions.get(cookies[SESSION_COOKIE], ctx.now);
@@ -96,7 +97,11 @@ export function createHandler(routes: Route[], env: ConsoleEnv) {
       }
       await route.handler(ctx, match);
     } catch (e) {
-      if (e instanceof BodyTooLarge) return messagePage(ctx, 413, 'Too large', 'The form was larger than 64 KB.');
+      if (e instanceof BodyTooLarge) {
+        // The rest of the body is not read: the connection closes once the answer is sent.
+        res.setHeader('connection', 'close');
+        return messagePage(ctx, 413, 'Too large', 'The form was larger than 64 KB.');
+      }
       env.log.error({ err: e, path: ctx.url.pathname }, 'console request failed');
       if (!res.headersSent) messagePage(ctx, 500, 'Something went wrong', 'The error was logged. Try again, or ask ICT.');
       else res.end();

@@ -13,6 +13,8 @@ import { createLogger } from '../log.js';
 import { createHandler } from './app.js';
 import type { ConsoleEnv } from './context.js';
 import { LoginLimiter } from './login-limiter.js';
+import { parseProxies } from './client-address.js';
+import { limitConnections, TIMEOUT_CHECK_MS } from './connection-limits.js';
 import { ROUTES } from './routes.js';
 import { SessionStore } from './sessions.js';
 
@@ -56,17 +58,23 @@ function main(): void {
       perIp: attempts.per_address,
       windowMs: attempts.window_minutes * 60_000,
     }),
+    proxies: parseProxies(init.loaded.config.console.trusted_proxies),
     secure: init.tls !== null,
     log,
     now: Date.now,
   };
   const handler = createHandler(ROUTES, env);
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void handler(req, res);
+  const options = { connectionsCheckingInterval: TIMEOUT_CHECK_MS };
   const server = init.tls
-    ? https.createServer({ cert: init.tls.cert, key: init.tls.key, minVersion: 'TLSv1.2' }, onRequest)
-    : http.createServer(onRequest);
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+    ? https.createServer({ ...options, cert: init.tls.cert, key: init.tls.key, minVersion: 'TLSv1.2' }, onRequest)
+    : http.createServer(options, onRequest);
+  const c = init.loaded.config.console;
+  limitConnections(
+    server,
+    { total: c.max_connections, perAddress: c.max_connections_per_address, headersTimeoutMs: c.headers_timeout_ms },
+    () => env.proxies,
+  );
   server.once('error', (e) => port.postMessage({ type: 'failed', error: `console.listen: ${e.message}` } satisfies FromConsole));
   server.listen({ host: init.listen.host, port: init.listen.port }, () => {
     const a = server.address() as { port: number };
@@ -76,6 +84,7 @@ function main(): void {
   port.on('message', (m: ToConsole) => {
     if (m.type === 'config') {
       env.loaded = m.loaded;
+      env.proxies = parseProxies(m.loaded.config.console.trusted_proxies);
       env.sessions.setLimits(limitsOf(m.loaded));
     } else if (m.type === 'close') {
       server.close();

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
+import type { Cidr } from '../net/cidr.js';
 import { recordAudit } from './audit.js';
 import type { LoginLimiter } from './login-limiter.js';
 import type { Session, SessionStore } from './sessions.js';
@@ -13,7 +14,9 @@ export interface ConsoleEnv {
   loaded: LoadedConfig;
   sessions: SessionStore;
   logins: LoginLimiter;
-  /** Served over HTTPS: cookies get Secure. */
+  /** `console.trusted_proxies`: peers whose X-Forwarded-For names the client. */
+  proxies: Cidr[];
+  /** Served over HTTPS: cookies get Secure, responses HSTS. */
   secure: boolean;
   log: Logger;
   now: () => number;
@@ -24,7 +27,7 @@ export interface RequestContext {
   req: http.IncomingMessage;
   res: http.ServerResponse;
   url: URL;
-  /** Client address (IPv4-mapped IPv6 unwrapped). */
+  /** Client address (IPv4-mapped IPv6 unwrapped; from X-Forwarded-For behind a trusted proxy). */
   ip: string;
   now: number;
   env: ConsoleEnv;

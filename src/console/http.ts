@@ -17,28 +17,42 @@ const SECURITY_HEADERS = {
   'x-frame-options': 'DENY',
 };
 
+/**
+ * The request's cookies. One that cannot be decoded (e.g. `wf_session=%E0%A4%A`, which a sibling
+ * site on the same domain could set) is left out rather than failing the request: otherwise every
+ * page would answer 500 until the cookie expired.
+ */
 export function parseCookies(header: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of (header ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
+    if (i <= 0) continue;
+    try {
+      out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
+    } catch {
+      // undecodable: ignored
+    }
   }
   return out;
 }
 
 export class BodyTooLarge extends Error {}
 
-/** Reads an application/x-www-form-urlencoded body (at most 64 KB). */
+/**
+ * Reads an application/x-www-form-urlencoded body (at most 64 KB). A larger one (by its
+ * Content-Length, or as it arrives) rejects with BodyTooLarge without reading further, so the
+ * caller can answer 413 (and close the connection) instead of the client seeing it dropped.
+ */
 export function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
   return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) return reject(new BodyTooLarge());
     let size = 0;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => {
+      if (size > MAX_BODY) return;
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(new BodyTooLarge());
-        req.destroy();
-      } else chunks.push(c);
+      if (size > MAX_BODY) reject(new BodyTooLarge());
+      else chunks.push(c);
     });
     req.on('end', () => resolve(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);

@@ -16,12 +16,17 @@ export interface ConsoleDaemon {
 }
 
 /** Daemon (console on an ephemeral port) + fake upstream + users oso.jones (reviewer) and ict.admin (ict). */
-export async function startConsoleDaemon(opts: { tls?: { cert: string; key: string } } = {}): Promise<ConsoleDaemon> {
+export async function startConsoleDaemon(
+  opts: {
+    tls?: { cert: string; key: string };
+    /** More keys of the console section, e.g. "max_connections: 5". */ console?: string;
+  } = {},
+): Promise<ConsoleDaemon> {
   const up = await startFakeUpstream((q) => reply(q, { answers: [rr.a('x', '192.0.2.1', 60)] }));
   const config = testConfig({
     upstreams: [up.port],
     database: 'flush_ms: 20',
-    extra: `console: { enabled: true, listen: "127.0.0.1:0", login_attempts: { per_account: 5, per_address: 50, window_minutes: 15 }${opts.tls ? `, tls: { cert: "${opts.tls.cert}", key: "${opts.tls.key}" }` : ''} }
+    extra: `console: { enabled: true, listen: "127.0.0.1:0", login_attempts: { per_account: 5, per_address: 50, window_minutes: 15 }${opts.console ? `, ${opts.console}` : ''}${opts.tls ? `, tls: { cert: "${opts.tls.cert}", key: "${opts.tls.key}" }` : ''} }
 circumvention:
   encrypted_dns: { lists: [doh.txt] }
 clients:
@@ -58,7 +63,13 @@ export interface Response {
 export function request(
   base: string,
   path: string,
-  opts: { cookie?: string; form?: Record<string, string | string[]> } = {},
+  opts: {
+    cookie?: string;
+    form?: Record<string, string | string[]>;
+    /** Source address to connect from (a 127.x address plays another client). */
+    localAddress?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Response> {
   const body = opts.form
     ? new URLSearchParams(
@@ -76,7 +87,9 @@ export function request(
         path: url.pathname + url.search,
         method: body === undefined ? 'GET' : 'POST',
         agent: false,
+        localAddress: opts.localAddress,
         headers: {
+          ...opts.headers,
           ...(opts.cookie ? { cookie: opts.cookie } : {}),
           ...(body !== undefined
             ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) }
@@ -110,12 +123,15 @@ export async function signIn(
   base: string,
   user: string,
   password: string,
+  opts: { localAddress?: string; headers?: Record<string, string>; next?: string } = {},
 ): Promise<{ cookie: string; csrf: string; response: Response }> {
-  const form = await request(base, '/login');
+  const form = await request(base, '/login', { localAddress: opts.localAddress, headers: opts.headers });
   const loginCookie = cookiesOf(form);
   const response = await request(base, '/login', {
     cookie: loginCookie,
-    form: { _csrf: csrfOf(form.body), user, password, next: '/' },
+    localAddress: opts.localAddress,
+    headers: opts.headers,
+    form: { _csrf: csrfOf(form.body), user, password, next: opts.next ?? '/' },
   });
   const cookie = cookiesOf(response)
     .split('; ')

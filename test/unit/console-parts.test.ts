@@ -1,10 +1,9 @@
-/** Unit: the review console's building blocks — escaping, password hashing, sessions, sign-in limits. */
+/** Unit: the review console's building blocks — escaping, password hashing, sessions (sign-in limits: console-hardening.test.ts). */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { html, dataTable } from '../../src/console/html.js';
 import { hashPassword, passwordProblem, verifyPassword, DUMMY_HASH } from '../../src/console/passwords.js';
 import { SessionStore, tokensMatch } from '../../src/console/sessions.js';
-import { LoginLimiter } from '../../src/console/login-limiter.js';
 
 const HOSTILE = `<script>alert("x")</script>'&`;
 
@@ -50,20 +49,6 @@ test('sessions: idle and absolute expiry; ending a user ends all their sessions'
   assert.ok(tokensMatch(c.session.csrf, c.session.csrf));
   assert.not.ok(tokensMatch('x', c.session.csrf));
   assert.not.ok(tokensMatch(undefined, c.session.csrf));
-});
-
-test('sign-in limits: per account and per address, in a sliding window', () => {
-  const l = new LoginLimiter({ perAccount: 3, perIp: 5, windowMs: 60_000 });
-  for (let i = 0; i < 3; i++) l.fail('Jo', '10.0.0.1', i);
-  assert.equal(l.blockedUntil('jo', '10.0.0.9', 10), { until: 60_000, why: 'account' }, 'per account, whatever the address');
-  assert.is(l.blockedUntil('al', '10.0.0.9', 10), null);
-  l.fail('b1', '10.0.0.9', 20);
-  l.fail('b2', '10.0.0.9', 21);
-  l.fail('b3', '10.0.0.9', 22);
-  l.fail('b4', '10.0.0.9', 23);
-  l.fail('b5', '10.0.0.9', 24);
-  assert.equal(l.blockedUntil('new', '10.0.0.9', 30), { until: 60_020, why: 'address' }, 'per address, whatever the account');
-  assert.is(l.blockedUntil('jo', '10.0.0.1', 60_003), null, 'the window slides');
 });
 
 test.run();

@@ -1,15 +1,47 @@
-import { randomBytes } from 'node:crypto';
-import { formatShort } from '../../time/local-time.js';
+import { createHmac, randomBytes } from 'node:crypto';
 import { LOGIN_CSRF_COOKIE, SESSION_COOKIE, type Route } from '../app.js';
 import { audit, param, type RequestContext } from '../context.js';
 import { html, page } from '../html.js';
 import { cookie, parseCookies, redirect, sendHtml } from '../http.js';
 import { DUMMY_HASH, verifyPassword } from '../passwords.js';
 import { findUser, passwordHash } from '../users.js';
+import { addressKey } from '../client-address.js';
 
-/** Only local paths may be a redirect target after sign-in (no open redirect). */
-function safeNext(next: string): string {
-  return /^\/(?![/\\])/.test(next) ? next : '/';
+/** The origin relative targets are resolved against (only its path is ever sent back). */
+const ORIGIN = 'http://console.invalid';
+
+/**
+ * Where to go after sign-in: a path on this console, never another site. `next` is resolved with
+ * the URL parser browsers use, against the console's origin, and must stay on it; control
+ * characters (a tab or newline that browsers strip, e.g. `/\t/evil.example`) are refused outright.
+ */
+export function safeNext(next: string): string {
+  if (/[\u0000-\u001f\u007f]/.test(next) || !next.startsWith('/')) return '/';
+  try {
+    const u = new URL(next, ORIGIN);
+    return u.origin === ORIGIN ? u.pathname + u.search + u.hash : '/';
+  } catch {
+    return '/';
+  }
+}
+
+/** Key for the audit's record of names that are not accounts (new each start). */
+const NAME_KEY = randomBytes(32);
+
+/**
+ * How a name typed at sign-in is recorded: an account's name as it is, anything else (often a
+ * password typed into the wrong field) as a short keyed hash and its length, e.g.
+ * `unknown #3fa9c1 (14 chars)`: repeated tries of one name stay recognisable, the text does not.
+ */
+export function auditedName(typed: string, known: boolean): string {
+  if (known || typed === '') return typed;
+  const hash = createHmac('sha256', NAME_KEY).update(typed).digest('hex').slice(0, 6);
+  return `unknown #${hash} (${[...typed].length} chars)`;
+}
+
+function waitText(ms: number): string {
+  const s = Math.ceil(ms / 1000);
+  return s < 120 ? `${s} second${s === 1 ? '' : 's'}` : `${Math.ceil(s / 60)} minutes`;
 }
 
 function loginPage(ctx: RequestContext, status: number, message = '', name = ''): void {
@@ -37,26 +69,30 @@ async function signIn(ctx: RequestContext): Promise<void> {
   const { env } = ctx;
   const name = (ctx.form.get('user') ?? '').trim().slice(0, 64);
   const password = ctx.form.get('password') ?? '';
-  const blocked = env.logins.blockedUntil(name, ctx.ip, ctx.now);
+  const from = addressKey(ctx.ip);
+  const user = name ? findUser(env.db, name) : null;
+  const who = auditedName(name, user !== null);
+  const blocked = env.logins.blockedUntil(name, from, ctx.now);
   if (blocked) {
-    audit(ctx, 'sign-in-failed', name, `refused: too many failures for this ${blocked.why}`, name);
+    audit(ctx, 'sign-in-failed', who, `refused: too many failures for this ${blocked.why} from this address`, who);
+    const what = blocked.why === 'account' ? 'this account from this address' : 'this network address';
     return loginPage(
       ctx,
       429,
-      `Too many failed sign-ins for this ${blocked.why === 'account' ? 'account' : 'network address'}. Try again after ${formatShort(blocked.until)}.`,
-      name,
+      `Too many failed sign-ins for ${what}. Try again in ${waitText(blocked.until - ctx.now)}.`,
+      user ? name : '',
     );
   }
-  const user = name ? findUser(env.db, name) : null;
   // Always verify against a hash (a dummy for unknown users) so timing does not reveal who exists.
   const ok = await verifyPassword(password, (user && passwordHash(env.db, user.id)) || DUMMY_HASH);
   if (!user || !ok || user.disabledAt !== null) {
-    env.logins.fail(name, ctx.ip, ctx.now);
+    env.logins.fail(name, from, ctx.now);
     const detail = !user ? 'unknown user' : user.disabledAt !== null ? 'account disabled' : 'wrong password';
-    audit(ctx, 'sign-in-failed', name, detail, name);
-    return loginPage(ctx, 401, 'That user name and password do not match an active account.', name);
+    audit(ctx, 'sign-in-failed', who, detail, who);
+    // An unknown name is not echoed back into the form either (it may be a password).
+    return loginPage(ctx, 401, 'That user name and password do not match an active account.', user ? name : '');
   }
-  env.logins.succeed(name);
+  env.logins.succeed(name, from);
   const { token } = env.sessions.create(user.id, user.name, user.role, ctx.now);
   audit(ctx, 'sign-in', user.name, `role ${user.role}`, user.name);
   redirect(ctx.res, safeNext(ctx.form.get('next') ?? '/'), {
