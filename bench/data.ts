@@ -1,6 +1,7 @@
 /** Generated bench data (never committed): a synthetic blocklist, the peers' config for it, query files. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseList } from '../src/policy/list-parser.js';
 
 const TLDS = ['com', 'net', 'org', 'co.uk', 'info', 'io', 'xyz', 'de'];
 
@@ -10,12 +11,12 @@ export function listedDomain(i: number): string {
   return `${h.slice(0, 3 + (i % 9))}-${i.toString(36)}.${TLDS[i % TLDS.length]}`;
 }
 
-/** Shipped social lists' domains (blocked for the bench's group too). */
+/** Shipped social lists' domains (blocked for the bench's group too), read by the daemon's list parser. */
 export function socialDomains(root: string): string[] {
-  return ['facebook', 'instagram', 'twitter-x']
-    .flatMap((f) => readFileSync(path.join(root, 'blocklists/social-media', `${f}.txt`), 'utf8').split('\n'))
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
+  return ['facebook', 'instagram', 'twitter-x'].flatMap((f) => {
+    const file = path.join(root, 'blocklists/social-media', `${f}.txt`);
+    return parseList(readFileSync(file, 'utf8'), file).entries.map((e) => e.domain);
+  });
 }
 
 /** Writes the list in the three servers' forms and returns the file paths. */
