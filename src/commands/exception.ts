@@ -10,6 +10,7 @@ import {
   type ExceptionRecord,
 } from '../exceptions/exception-store.js';
 import { validateException } from '../exceptions/validate-exception.js';
+import { LockedNames } from '../exceptions/locked-names.js';
 import { formatDuration } from '../time/duration.js';
 import { formatLocal, formatShort } from '../time/local-time.js';
 import { CommandError } from '../cli/errors.js';
@@ -94,6 +95,7 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
           },
           loaded,
           now,
+          await LockedNames.load(loaded),
         );
         const store = openStore(loaded);
         const who = actor();

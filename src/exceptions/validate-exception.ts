@@ -5,6 +5,7 @@ import { normaliseDomain } from '../policy/list-parser.js';
 import { formatDuration, parseDuration } from '../time/duration.js';
 import { formatShort, parseLocalTime } from '../time/local-time.js';
 import type { NewException } from './exception-store.js';
+import type { LockedNames } from './locked-names.js';
 
 /** What someone asked for (CLI flags or, later, a web form), before validation. */
 export interface ExceptionRequest {
@@ -29,10 +30,11 @@ export class ExceptionRequestError extends Error {
 /**
  * Checks an exception request against the config and the clock and returns what to store.
  * Refuses: no target or two, unknown group or category, a locked category (or a circumvention rule),
- * a bad client network or domain, no or two expiry forms, an expiry in the past or beyond
+ * a bad client network or domain, a domain that a locked category or circumvention rule lists (`locked`:
+ * such an exception would do nothing), no or two expiry forms, an expiry in the past or beyond
  * `exceptions.max_duration`, and a missing reason or approver (the policy requires permission first).
  */
-export function validateException(req: ExceptionRequest, loaded: LoadedConfig, now: number): NewException {
+export function validateException(req: ExceptionRequest, loaded: LoadedConfig, now: number, locked: LockedNames): NewException {
   const problems: string[] = [];
   const { config } = loaded;
   const groups = Object.keys(config.groups);
@@ -66,8 +68,16 @@ export function validateException(req: ExceptionRequest, loaded: LoadedConfig, n
   const domains: string[] = [];
   for (const d of req.domains) {
     const n = normaliseDomain(d);
-    if (typeof n === 'string') domains.push(n);
-    else problems.push(`--domain "${d}": ${n.error}`);
+    if (typeof n !== 'string') {
+      problems.push(`--domain "${d}": ${n.error}`);
+      continue;
+    }
+    domains.push(n);
+    const m = locked.match(n);
+    if (m) {
+      const rule = m.circumvention ? `the circumvention rule ${m.category}` : `the locked category ${m.category}`;
+      problems.push(`--domain "${d}" is blocked by ${rule} (entry "${m.entry}", ${m.source}): no exception may open it`);
+    }
   }
 
   let expiresAt = NaN;

@@ -130,7 +130,15 @@ test('an exception opens instagram for a group within a second, and it closes by
 
 test('refused exceptions name the problem and write nothing', async () => {
   const up = await startFakeUpstream((q) => reply(q, { answers: [rr.a('x', '192.0.2.1', 60)] }));
-  const d = await startDaemon(testConfig({ upstreams: [up.port], categories: CATEGORIES, groups: GROUPS }), FILES);
+  const d = await startDaemon(
+    testConfig({
+      upstreams: [up.port],
+      categories: CATEGORIES,
+      groups: GROUPS,
+      extra: 'circumvention:\n  encrypted_dns: { lists: [doh.txt] }',
+    }),
+    { ...FILES, 'doh.txt': '# DoH resolvers\ncloudflare-dns.com\ndns.google\n' },
+  );
   const W = (...args: string[]) => cli(['--config', d.configFile, 'exception', 'add', ...args]);
   try {
     const base = ['--reason', 'r', '--approved-by', 'Head'];
@@ -178,6 +186,22 @@ test('refused exceptions name the problem and write nothing', async () => {
         /--client: "10.0.0.0\/33" is not a CIDR/,
       ],
       [['--category', 'instagram', '--for', '1h', ...base], 1, /give exactly one of --group G or --client/],
+      // A domain a locked category or circumvention rule lists: the exception would do nothing.
+      [
+        ['--group', 'students', '--domain', 'dns.google', '--for', '1h', ...base],
+        1,
+        /--domain "dns.google" is blocked by the circumvention rule encrypted-dns \(entry "dns.google", \S+doh.txt:3\): no exception may open it/,
+      ],
+      [
+        ['--client', '127.0.0.10', '--domain', 'A.Illegal.Example.', '--for', '1h', ...base],
+        1,
+        /--domain "A.Illegal.Example." is blocked by the locked category illegal-content \(entry "illegal.example", \S+illegal.txt:2\)/,
+      ],
+      [
+        ['--group', 'students', '--domain', 'use-application-dns.net', '--for', '1h', ...base],
+        1,
+        /the circumvention rule doh-canary \(entry "use-application-dns.net", built in\)/,
+      ],
     ];
     for (const [args, code, message] of cases) {
       const r = await W(...args);

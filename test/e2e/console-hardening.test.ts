@@ -171,4 +171,21 @@ test('a malformed cookie is ignored; a form over 64 KB gets 413; no HSTS over pl
   assert.is(chunked, 413);
 });
 
+test('exceptions: a domain a circumvention rule lists is refused on the console too, naming the rule', async () => {
+  const r = await signIn(c.base, 'ict.admin', PASSWORDS.ict, { localAddress: '127.0.0.43' });
+  const bad = await request(c.base, '/exceptions', {
+    cookie: r.cookie,
+    localAddress: '127.0.0.43',
+    form: { _csrf: r.csrf, group: 'students', domain: 'dns.google', for: '20m', reason: 'r', approved_by: 'Head' },
+  });
+  assert.is(bad.status, 400);
+  assert.match(bad.body, /id="domain-error">[^<]*dns.google&quot; is blocked by the circumvention rule encrypted-dns/);
+  const good = await request(c.base, '/exceptions', {
+    cookie: r.cookie,
+    localAddress: '127.0.0.43',
+    form: { _csrf: r.csrf, group: 'students', domain: 'google.com', for: '20m', reason: 'r', approved_by: 'Head' },
+  });
+  assert.is(good.status, 303, 'a name no locked list has is accepted');
+});
+
 test.run();

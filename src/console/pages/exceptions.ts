@@ -6,6 +6,8 @@ import {
   type ExceptionRecord,
 } from '../../exceptions/exception-store.js';
 import { ExceptionRequestError, validateException, type ExceptionRequest } from '../../exceptions/validate-exception.js';
+import { LockedNames } from '../../exceptions/locked-names.js';
+import type { LoadedConfig } from '../../config/load.js';
 import { categoryInfos } from '../../policy/categories.js';
 import { formatDuration } from '../../time/duration.js';
 import { formatShort } from '../../time/local-time.js';
@@ -128,7 +130,15 @@ function listPage(
   sendHtml(ctx.res, status, page('Exceptions', body, userOf(ctx), '/exceptions'));
 }
 
-function add(ctx: RequestContext): void {
+/** The locked names of each loaded config, read once (only the locked categories' lists). */
+const lockedByConfig = new WeakMap<LoadedConfig, Promise<LockedNames>>();
+function lockedNames(loaded: LoadedConfig): Promise<LockedNames> {
+  let p = lockedByConfig.get(loaded);
+  if (!p) lockedByConfig.set(loaded, (p = LockedNames.load(loaded)));
+  return p;
+}
+
+async function add(ctx: RequestContext): Promise<void> {
   const f = ctx.form;
   const opt = (k: string) => {
     const s = (f.get(k) ?? '').trim();
@@ -145,7 +155,7 @@ function add(ctx: RequestContext): void {
     approvedBy: f.get('approved_by') ?? '',
   };
   try {
-    const e = validateException(req, ctx.env.loaded, ctx.now);
+    const e = validateException(req, ctx.env.loaded, ctx.now, await lockedNames(ctx.env.loaded));
     const actor = `${ctx.session.user} (console)`;
     const id = insertException(ctx.env.db, e, actor, ctx.now);
     audit(ctx, 'exception-add', `exception ${id}`, describeException(e));
