@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_CONFIG } from './cli/context.js';
-import { CommandError, UsageError } from './cli/errors.js';
+import { DEFAULT_CONFIG } from './commands/context.js';
+import { CommandError, UsageError } from './commands/errors.js';
 import { checkCommand } from './commands/check.js';
 import { checkConfig } from './commands/config-check.js';
 import { exceptionCommands } from './commands/exception.js';

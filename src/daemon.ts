@@ -7,7 +7,7 @@ import { EvidenceRecorder } from './evidence/recorder.js';
 import { writerInit } from './evidence/settings.js';
 import type { SeriesLabels } from './metrics/daemon-metrics.js';
 import { Monitoring } from './metrics/monitoring.js';
-import { SIGNAL_KINDS } from './console/filters.js';
+import { SIGNAL_KIND_NAMES } from './signals/kinds.js';
 import { ExceptionSet } from './exceptions/exception-set.js';
 import { EventBus } from './observe/event-bus.js';
 import { VERSION } from './version.js';
@@ -299,6 +299,6 @@ function seriesLabels(loaded: LoadedConfig, compiled: CompiledPolicy): SeriesLab
     groups: [...compiled.policy.groups.keys()],
     categories: compiled.policy.categories,
     upstreams: loaded.upstreams.map(formatHostPort),
-    signalKinds: SIGNAL_KINDS,
+    signalKinds: SIGNAL_KIND_NAMES,
   };
 }

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
-import { loadForCli, openStore, out } from '../cli/context.js';
-import { UsageError } from '../cli/errors.js';
-import { json } from '../cli/output.js';
+import { loadForCli, openStore, out } from './context.js';
+import { UsageError } from './errors.js';
+import { json } from '../format/output.js';
 import type { LoadedConfig } from '../config/load.js';
 import { allExceptions } from '../exceptions/exception-store.js';
 import { ExceptionSet } from '../exceptions/exception-set.js';
@@ -14,8 +14,9 @@ import { UpstreamRoutes } from '../upstream/routes.js';
 import { ANSWER_RULES } from '../policy/categories.js';
 import { ClientDirectory } from '../policy/clients.js';
 import { compilePolicy } from '../policy/compile.js';
-import { evaluate } from '../policy/evaluate.js';
-import { normaliseDomain, parseList } from '../policy/list-parser.js';
+import { evaluate } from '../verdict/evaluate.js';
+import { normaliseDomain } from '../dns/name.js';
+import { parseList } from '../policy/list-parser.js';
 import { formatLocal, parseLocalTime } from '../time/local-time.js';
 
 interface CheckArgs {

@@ -25,7 +25,7 @@ export async function checkConfig(file: string, out = process.stdout, err = proc
     const entries = compiled.reports.reduce((n, r) => n + r.entries, 0);
     out.write(
       `${loaded.file}: OK — ${compiled.reports.length} categories (${entries} list entries), ` +
-        `${compiled.policy.groups.size} groups, upstreams ${loaded.upstreams.map((u) => `${u.host}:${u.port}`).join(', ')}` +
+        `${compiled.policy.groups.size} groups, upstreams ${loaded.upstreams.map(formatHostPort).join(', ')}` +
         loaded.zones.map((z) => `; zone ${z.zone} → ${z.servers.map(formatHostPort).join(', ')}`).join('') +
         `${warnings ? `, ${warnings} list lines skipped` : ''}\n`,
     );

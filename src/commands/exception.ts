@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
-import { actor, loadForCli, openStore, out } from '../cli/context.js';
-import { json, table } from '../cli/output.js';
+import { actor, loadForCli, openStore, out } from './context.js';
+import { json, table } from '../format/output.js';
 import {
   allExceptions,
   currentExceptions,
@@ -13,8 +13,8 @@ import { validateException } from '../exceptions/validate-exception.js';
 import { LockedNames } from '../exceptions/locked-names.js';
 import { formatDuration } from '../time/duration.js';
 import { formatLocal, formatShort } from '../time/local-time.js';
-import { CommandError } from '../cli/errors.js';
-import { recordAudit } from '../console/audit.js';
+import { CommandError } from './errors.js';
+import { recordAudit } from '../accounts/audit.js';
 
 interface Common {
   config: string;

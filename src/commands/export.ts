@@ -1,8 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
-import { loadForCli, openStore, out } from '../cli/context.js';
-import { UsageError } from '../cli/errors.js';
-import { json } from '../cli/output.js';
-import { parseSince } from '../cli/time-range.js';
+import { loadForCli, openStore, out } from './context.js';
+import { UsageError } from './errors.js';
+import { json } from '../format/output.js';
+import { filterFromFlags } from './review-filter.js';
 import { exportCsv, exportData } from '../review/export.js';
 
 interface ExportArgs {
@@ -30,7 +30,7 @@ export const exportCommand: CommandModule<{ config: string; json: boolean }, Exp
       throw new UsageError('give exactly one of --client IP or --device NAME');
     const loaded = await loadForCli(a.config);
     const now = Date.now();
-    const f = { since: parseSince(a.since, '--since', now), until: now + 1, client: a.client, device: a.device };
+    const f = filterFromFlags({ since: a.since, client: a.client, device: a.device }, [], now);
     const store = openStore(loaded, { readOnly: true });
     const data = exportData(store.db, f, now);
     store.close();

@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { loadForCli, out } from '../cli/context.js';
-import { UsageError } from '../cli/errors.js';
-import { json, table } from '../cli/output.js';
+import { loadForCli, out } from './context.js';
+import { UsageError } from './errors.js';
+import { json, table } from '../format/output.js';
 import { compilePolicy } from '../policy/compile.js';
 import { formatShort } from '../time/local-time.js';
 

@@ -1,22 +1,11 @@
 import type { Argv, CommandModule } from 'yargs';
-import { loadForCli, openStore, out } from '../cli/context.js';
-import { UsageError } from '../cli/errors.js';
-import { csv, json, table, type Cell } from '../cli/output.js';
-import { parseSince } from '../cli/time-range.js';
-import { AUDIT_ACTIONS, auditEntries } from '../console/audit.js';
-import { accessEntries, blockedEntries, fullAccessEntries, signalEntries, type ReviewFilter } from '../review/queries.js';
-
-/** The review filter flags shared by logs (and the flags of report/export that match). */
-export interface FilterFlags {
-  since: string;
-  until?: string;
-  client?: string;
-  device?: string;
-  group?: string;
-  category?: string;
-  kind?: string;
-  limit?: number;
-}
+import { loadForCli, openStore, out } from './context.js';
+import { UsageError } from './errors.js';
+import { csv, json, table, type Cell } from '../format/output.js';
+import { filterFromFlags, filterOptions, type FilterFlags } from './review-filter.js';
+import { SIGNAL_KIND_NAMES } from '../signals/kinds.js';
+import { AUDIT_ACTIONS, auditEntries } from '../accounts/audit.js';
+import { accessEntries, blockedEntries, fullAccessEntries, signalEntries } from '../review/queries.js';
 
 interface LogsArgs extends FilterFlags {
   actor?: string;
@@ -66,34 +55,6 @@ const COLUMNS: Record<string, Record<string, string>> = {
   },
 };
 
-/** Builds the common review filter from CLI flags, checking names against the config. */
-export function filterFrom(a: FilterFlags, groups: string[], now: number): ReviewFilter {
-  if (a.group && !groups.includes(a.group))
-    throw new UsageError(`--group "${a.group}": no such group (groups: ${groups.join(', ')})`);
-  if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1))
-    throw new UsageError(`--limit ${a.limit}: give a whole number of rows, 1 or more`);
-  return {
-    since: parseSince(a.since, '--since', now),
-    until: a.until ? parseSince(a.until, '--until', now) : now + 1,
-    client: a.client,
-    device: a.device,
-    group: a.group,
-    category: a.category,
-    kind: a.kind,
-    limit: a.limit,
-  };
-}
-
-/** Filter flags shared by logs and report/export. */
-export function filterOptions<T>(y: Argv<T>) {
-  return y
-    .option('since', { type: 'string', default: '24h', describe: 'From: a duration back (24h, 7d) or a date/time (2026-11-20)' })
-    .option('until', { type: 'string', describe: 'To: as --since (default: now)' })
-    .option('client', { type: 'string', describe: 'Only this client address' })
-    .option('device', { type: 'string', describe: 'Only this device name' })
-    .option('group', { type: 'string', describe: 'Only this group' });
-}
-
 export const logsCommand: CommandModule<{ config: string; json: boolean }, LogsArgs> = {
   command: 'logs <what>',
   describe: 'Review the evidence (blocked attempts, circumvention signals, access log) or the access audit',
@@ -109,8 +70,7 @@ export const logsCommand: CommandModule<{ config: string; json: boolean }, LogsA
       .option('category', { type: 'string', describe: 'Only this category (blocked)' })
       .option('kind', {
         type: 'string',
-        describe:
-          'Only this signal kind (signals): encrypted-dns, vpn-proxy, doh-canary, private-relay, ddr, tunnel, persistent-attempts',
+        describe: `Only this signal kind (signals): ${SIGNAL_KIND_NAMES.join(', ')}`,
       })
       .option('limit', { type: 'number', default: 100, describe: 'At most this many rows, newest first' })
       .option('csv', { type: 'boolean', default: false, describe: 'CSV output' })
@@ -123,7 +83,7 @@ export const logsCommand: CommandModule<{ config: string; json: boolean }, LogsA
       ) as Argv<LogsArgs>,
   handler: async (a) => {
     const loaded = await loadForCli(a.config);
-    const f = filterFrom(a, Object.keys(loaded.config.groups), Date.now());
+    const f = filterFromFlags(a, Object.keys(loaded.config.groups), Date.now());
     const store = openStore(loaded, { readOnly: true });
     let rows: Record<string, Cell>[];
     let cols = COLUMNS[a.what];

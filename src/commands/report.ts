@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { loadForCli, openStore, out } from '../cli/context.js';
-import { CommandError } from '../cli/errors.js';
-import { json } from '../cli/output.js';
-import { parseSince } from '../cli/time-range.js';
+import { loadForCli, openStore, out } from './context.js';
+import { CommandError } from './errors.js';
+import { json } from '../format/output.js';
+import { filterFromFlags } from './review-filter.js';
 import { buildReport } from '../review/report.js';
 import { reportCsv, reportHtml, reportText } from '../review/report-render.js';
 
@@ -34,8 +34,9 @@ export const reportCommand: CommandModule<{ config: string; json: boolean }, Rep
   handler: async (a) => {
     const loaded = await loadForCli(a.config);
     const now = Date.now();
-    const from = parseSince(a.since, '--since', now);
-    const to = a.until ? parseSince(a.until, '--until', now) : now;
+    const period = filterFromFlags({ since: a.since, until: a.until }, [], now);
+    const from = period.since;
+    const to = a.until ? period.until : now;
     const store = openStore(loaded, { readOnly: true });
     const data = buildReport(store.db, from, to, now);
     store.close();

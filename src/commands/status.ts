@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { loadForCli, openStore, out } from '../cli/context.js';
-import { json } from '../cli/output.js';
+import { loadForCli, openStore, out } from './context.js';
+import { json } from '../format/output.js';
 import { currentExceptions } from '../exceptions/exception-store.js';
 import { formatDuration } from '../time/duration.js';
 import { formatLocal } from '../time/local-time.js';

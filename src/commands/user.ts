@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
 import type { Argv } from 'yargs';
-import { actor, loadForCli, openStore, out } from '../cli/context.js';
-import { CommandError } from '../cli/errors.js';
-import { json, table } from '../cli/output.js';
-import { recordAudit } from '../console/audit.js';
-import { addUser, disableUser, listUsers, ROLES, setPassword, UserError, type User } from '../console/users.js';
+import { actor, loadForCli, openStore, out } from './context.js';
+import { CommandError } from './errors.js';
+import { json, table } from '../format/output.js';
+import { recordAudit } from '../accounts/audit.js';
+import { addUser, disableUser, listUsers, ROLES, setPassword, UserError, type User } from '../accounts/users.js';
 import { formatShort } from '../time/local-time.js';
 
 interface Common {

@@ -1,5 +1,6 @@
 import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
+import { kindsFoundBy, SIGNAL_KINDS, type ConfigKeyOf, type KindFoundBy } from '../signals/kinds.js';
 
 /**
  * Config sections of the evidence store: database, device names, circumvention detectors and
@@ -50,46 +51,55 @@ export const clientsSchema = z
 
 const enabled = z.boolean().default(true);
 
-export const circumventionSchema = z
-  .strictObject({
-    /** Lookups of DoH/DoT/DoQ resolver hostnames: blocked, recorded. */
-    encrypted_dns: z.strictObject({ enabled, lists }).prefault({}),
-    /** Lookups of VPN, proxy and anonymiser services: blocked, recorded. */
-    vpn_proxy: z.strictObject({ enabled, lists }).prefault({}),
-    /** use-application-dns.net: NXDOMAIN keeps Firefox on the network's DNS. */
-    doh_canary: z.strictObject({ enabled }).prefault({}),
-    /** mask.icloud.com, mask-h2.icloud.com: NXDOMAIN turns iCloud Private Relay off on this network. */
-    private_relay: z.strictObject({ enabled }).prefault({}),
-    /** _dns.resolver.arpa (RFC 9462): NODATA, so clients do not upgrade to an encrypted resolver. */
-    ddr: z.strictObject({ enabled }).prefault({}),
-    /** DNS-tunnelling heuristics per client and registrable domain. */
-    tunnel: z
-      .strictObject({
-        enabled,
-        window_seconds: int(60, 5, 3600),
-        /** Unique names under one domain in the window, with long encoded parts, that make a tunnel. */
-        unique_subdomains: int(100, 10, 100_000),
-        /** Mean length of the part before the registrable domain for the unique-names rule. */
-        min_encoded_length: int(60, 4, 250),
-        /** TXT/NULL/ANY queries for unique names under one domain in the window. */
-        txt_queries: int(30, 5, 100_000),
-        /** A label at least this long and at least this random (bits/char) is "encoded data". */
-        long_label: int(50, 20, 63),
-        entropy_bits: z.number().min(1).max(8).default(3.8),
-        /** This many such long encoded names in the window make a tunnel. */
-        long_names: int(10, 1, 100_000),
-      })
-      .prefault({}),
-    /** One client blocked many times for one category in a short time: one signal per window. */
-    persistent_attempts: z
-      .strictObject({
-        enabled,
-        threshold: int(20, 2, 100_000),
-        window_minutes: int(5, 1, 1440),
-      })
-      .prefault({}),
-  })
-  .prefault({});
+/** A list kind's section: blocked for every group and recorded; the lists add to the shipped ones. */
+const listRule = z.strictObject({ enabled, lists }).prefault({});
+/** An answer rule's section: its built-in names get their steering answer while enabled. */
+const answerRule = z.strictObject({ enabled }).prefault({});
+
+/** The detectors' settings, by config key (the compiler asks for one per detector kind of the registry). */
+const detectorSettings = {
+  /** DNS-tunnelling heuristics per client and registrable domain. */
+  tunnel: z
+    .strictObject({
+      enabled,
+      window_seconds: int(60, 5, 3600),
+      /** Unique names under one domain in the window, with long encoded parts, that make a tunnel. */
+      unique_subdomains: int(100, 10, 100_000),
+      /** Mean length of the part before the registrable domain for the unique-names rule. */
+      min_encoded_length: int(60, 4, 250),
+      /** TXT/NULL/ANY queries for unique names under one domain in the window. */
+      txt_queries: int(30, 5, 100_000),
+      /** A label at least this long and at least this random (bits/char) is "encoded data". */
+      long_label: int(50, 20, 63),
+      entropy_bits: z.number().min(1).max(8).default(3.8),
+      /** This many such long encoded names in the window make a tunnel. */
+      long_names: int(10, 1, 100_000),
+    })
+    .prefault({}),
+  /** One client blocked many times for one category in a short time: one signal per window. */
+  persistent_attempts: z
+    .strictObject({
+      enabled,
+      threshold: int(20, 2, 100_000),
+      window_minutes: int(5, 1, 1440),
+    })
+    .prefault({}),
+} satisfies Record<ConfigKeyOf<KindFoundBy<'detector'>>, z.ZodType>;
+
+type RuleSections = { [K in KindFoundBy<'list'> as ConfigKeyOf<K>]: typeof listRule } & {
+  [K in KindFoundBy<'answer'> as ConfigKeyOf<K>]: typeof answerRule;
+};
+
+/** One section per rule kind of the registry (signals/kinds.ts), under its config key. */
+function ruleSections(): RuleSections {
+  const out: Record<string, z.ZodType> = {};
+  for (const k of kindsFoundBy('list')) out[SIGNAL_KINDS[k].configKey] = listRule;
+  for (const k of kindsFoundBy('answer')) out[SIGNAL_KINDS[k].configKey] = answerRule;
+  return out as RuleSections;
+}
+
+/** `circumvention:` — a section per signal kind, keyed as the registry says. */
+export const circumventionSchema = z.strictObject({ ...ruleSections(), ...detectorSettings }).prefault({});
 
 export const retentionSchema = z
   .strictObject({

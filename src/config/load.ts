@@ -6,7 +6,8 @@ import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { parseHostPort, type HostPort } from './host-port.js';
 import { defaultUpstreams } from './resolv-conf.js';
-import { normaliseDomain } from '../policy/list-parser.js';
+import { normaliseDomain } from '../dns/name.js';
+import { kindsFoundBy, SIGNAL_KINDS } from '../signals/kinds.js';
 
 /** A config that cannot be used; `problems` lists every mistake found, each led by its YAML path. */
 export class ConfigError extends Error {
@@ -94,10 +95,10 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   const dir = path.dirname(abs);
   const problems: string[] = [];
   const categoryFiles = new Map<string, string[]>();
-  const circumventionLists: [string, string[], string][] = [
-    ['encrypted-dns', config.circumvention.encrypted_dns.lists, 'circumvention.encrypted_dns.lists'],
-    ['vpn-proxy', config.circumvention.vpn_proxy.lists, 'circumvention.vpn_proxy.lists'],
-  ];
+  const circumventionLists = kindsFoundBy('list').map((k): [string, string[], string] => {
+    const key = SIGNAL_KINDS[k].configKey;
+    return [k, config.circumvention[key].lists, `circumvention.${key}.lists`];
+  });
   const sources: [string, string[], string][] = [
     ...circumventionLists.filter(([, files]) => files.length > 0),
     ...Object.entries(config.categories).map(([name, c]): [string, string[], string] => [

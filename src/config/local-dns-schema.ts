@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseIp } from '../net/ip.js';
-import { normaliseDomain } from '../policy/list-parser.js';
+import { normaliseDomain } from '../dns/name.js';
 
 /**
  * Config pieces for names the school answers or forwards itself: `upstream.zones` (conditional

@@ -3,13 +3,11 @@ import { parseCidr } from '../net/cidr.js';
 import { parseIp } from '../net/ip.js';
 import { parseHostPort } from './host-port.js';
 import { parseDuration } from '../time/duration.js';
-import { parseClock } from '../schedule/schedule.js';
-import { validTimezone } from '../schedule/zoned-time.js';
+import { parseClock } from '../time/schedule.js';
+import { validTimezone } from '../time/zoned-time.js';
+import { RESERVED_CATEGORIES } from '../signals/kinds.js';
 import { localRecordsSchema, zonesSchema } from './local-dns-schema.js';
 import { circumventionSchema, clientsSchema, databaseSchema, retentionSchema } from './evidence-schema.js';
-
-/** Category names the circumvention detectors own; config categories may not use them. */
-export const RESERVED_CATEGORIES = ['encrypted-dns', 'vpn-proxy', 'doh-canary', 'private-relay', 'ddr'] as const;
 
 /**
  * The one schema of webfilter.yaml: it is the source of the config's types, defaults and validation.
@@ -272,7 +270,7 @@ export const configSchema = z
         });
       }
       for (const name of Object.keys(categories)) {
-        if ((RESERVED_CATEGORIES as readonly string[]).includes(name)) {
+        if (RESERVED_CATEGORIES.includes(name)) {
           ctx.addIssue({
             code: 'custom',
             path: ['categories', name],

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { HostPort } from '../config/host-port.js';
+import { formatHostPort, type HostPort } from '../config/host-port.js';
 import type { LoadedConfig } from '../config/load.js';
 import { EvidenceStore } from '../evidence/store.js';
 import { createLogger } from '../log.js';
@@ -78,8 +78,10 @@ function main(): void {
   server.once('error', (e) => port.postMessage({ type: 'failed', error: `console.listen: ${e.message}` } satisfies FromConsole));
   server.listen({ host: init.listen.host, port: init.listen.port }, () => {
     const a = server.address() as { port: number };
-    const host = init.listen.host.includes(':') ? `[${init.listen.host}]` : init.listen.host;
-    port.postMessage({ type: 'listening', address: `${host}:${a.port}` } satisfies FromConsole);
+    port.postMessage({
+      type: 'listening',
+      address: formatHostPort({ host: init.listen.host, port: a.port }),
+    } satisfies FromConsole);
   });
   port.on('message', (m: ToConsole) => {
     if (m.type === 'config') {

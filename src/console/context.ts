@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
 import type { Cidr } from '../net/cidr.js';
-import { recordAudit } from './audit.js';
+import { recordAudit } from '../accounts/audit.js';
 import type { LoginLimiter } from './login-limiter.js';
 import type { Session, SessionStore } from './sessions.js';
 

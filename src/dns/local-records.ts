@@ -1,5 +1,5 @@
 import { parseIp, type IpAddress } from '../net/ip.js';
-import { normaliseDomain } from '../policy/list-parser.js';
+import { normaliseDomain } from './name.js';
 import { encodeName } from './name.js';
 import { reverseName } from './reverse-name.js';
 

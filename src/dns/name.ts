@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { WireError } from './errors.js';
 import { RCODE } from './constants.js';
 
@@ -109,4 +110,28 @@ export function encodeName(name: string): Buffer {
   }
   out[pos++] = 0;
   return out.subarray(0, pos);
+}
+
+/** A label of a hostname as people and lists write it: letters, digits, - and _ (1-63). */
+const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
+
+/** Lower-cases, strips a trailing dot, converts IDN to punycode and checks it is a hostname. */
+export function normaliseDomain(name: string): string | { error: string } {
+  let d = name.toLowerCase();
+  if (d.endsWith('.')) d = d.slice(0, -1);
+  // eslint-disable-next-line no-control-regex
+  if (/[^\x00-\x7f]/.test(d)) {
+    d = domainToASCII(d);
+    if (d === '') return { error: `"${name}" is not a valid internationalised domain name` };
+  }
+  if (d.length === 0) return { error: 'empty domain' };
+  if (d.length > 253) return { error: `"${name}" is longer than 253 characters` };
+  const labels = d.split('.');
+  for (const label of labels) {
+    if (!LABEL.test(label)) {
+      return { error: `"${name}" is not a domain name (label "${label}" is not 1-63 letters, digits, - or _)` };
+    }
+  }
+  if (/^\d+$/.test(labels[labels.length - 1])) return { error: `"${name}" looks like an IP address, not a domain` };
+  return d;
 }

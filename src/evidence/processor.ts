@@ -1,129 +1,144 @@
 import { getDomain } from 'tldts';
 import { typeName } from '../dns/constants.js';
 import type { QueryEvent } from '../observe/query-event.js';
-import type { Severity } from '../policy/categories.js';
+import { signalKind } from '../signals/kinds.js';
 import { DeviceNames } from './devices.js';
-import { PersistentAttemptsDetector, type PersistentThresholds } from './detectors/persistent.js';
-import { TunnelDetector, type TunnelThresholds } from './detectors/tunnel.js';
-import type { AccessAggregate, Rows, SignalRow } from './rows.js';
+import type { Detector, EventFacts } from './detectors/detector.js';
+import { buildDetectors, type CircumventionSettings } from './detectors/index.js';
+import type { AccessAggregate, Rows } from './rows.js';
 
 export interface ProcessorConfig {
   access: 'aggregate' | 'full' | 'off';
-  tunnel: TunnelThresholds & { enabled: boolean };
-  persistent: PersistentThresholds & { enabled: boolean };
+  /** The `circumvention:` section: which detectors run, with their thresholds. */
+  circumvention: CircumventionSettings;
 }
 
-const SEVERITY: Record<string, Severity> = {
-  'encrypted-dns': 'high',
-  'vpn-proxy': 'high',
-  'doh-canary': 'low',
-  'private-relay': 'medium',
-  ddr: 'low',
-};
-
-const DETAIL: Record<string, string> = {
-  'encrypted-dns': 'lookup of an encrypted-DNS resolver (DoH/DoT/DoQ); blocked',
-  'vpn-proxy': 'lookup of a VPN, proxy or anonymiser service; blocked',
-  'doh-canary': 'Firefox DoH canary; answered NXDOMAIN so it keeps using the school DNS',
-  'private-relay': 'iCloud Private Relay; answered NXDOMAIN so it turns off on this network',
-  ddr: 'encrypted-resolver discovery (RFC 9462); answered NODATA',
-};
+/** How often (in event time) the detectors forget old state. */
+const PRUNE_EVERY_MS = 60_000;
 
 /** Registrable domain ("www.bbc.co.uk" → "bbc.co.uk"); the name itself when it has none. */
 export function registrableDomain(qname: string): string {
   return getDomain(qname) ?? qname;
 }
 
+/** The facts of one event, each worked out on first use; one object reused for every event. */
+class Facts implements EventFacts {
+  private e!: QueryEvent;
+  private dev: string | null = null;
+  private dom: string | null = null;
+
+  constructor(private readonly devices: DeviceNames) {}
+
+  reset(e: QueryEvent): this {
+    this.e = e;
+    this.dev = null;
+    this.dom = null;
+    return this;
+  }
+
+  get device(): string {
+    return (this.dev ??= this.devices.name(this.e.client));
+  }
+
+  get domain(): string {
+    return (this.dom ??= registrableDomain(this.e.qname));
+  }
+}
+
 /**
  * Turns query events into evidence rows: blocked attempts, circumvention signals (from the rules
- * that matched and from the tunnel and repeated-attempt detectors, whose state spans batches) and
- * the access log (hourly aggregates, or one row per query). Runs in the writer thread.
+ * that matched, and from the detectors, whose state spans batches) and the access log (hourly
+ * aggregates, or one row per query). Runs in the writer thread.
  */
 export class EvidenceProcessor {
-  private readonly tunnel: TunnelDetector | null;
-  private readonly persistent: PersistentAttemptsDetector | null;
+  private readonly detectors: Detector[];
+  private readonly facts: Facts;
   private lastPrune = 0;
 
   constructor(
     private readonly cfg: ProcessorConfig,
-    private readonly devices: DeviceNames,
+    devices: DeviceNames,
   ) {
-    this.tunnel = cfg.tunnel.enabled ? new TunnelDetector(cfg.tunnel) : null;
-    this.persistent = cfg.persistent.enabled ? new PersistentAttemptsDetector(cfg.persistent) : null;
+    this.detectors = buildDetectors(cfg.circumvention);
+    this.facts = new Facts(devices);
   }
 
   process(events: readonly QueryEvent[]): Rows {
     const rows: Rows = { blocked: [], signals: [], accessHourly: [], access: [] };
     const hourly = new Map<string, AccessAggregate>();
-    const push = (s: SignalRow | null) => s && rows.signals.push(s);
     for (const e of events) {
-      if (e.kind === 'blocked') {
-        const device = this.devices.name(e.client);
-        const qtype = typeName(e.qtype);
-        if (e.recordBlocked) {
-          rows.blocked.push({
-            ts: e.at,
-            client: e.client,
-            device,
-            grp: e.group,
-            qname: e.qname,
-            qtype,
-            category: e.reason,
-            entry: e.entry,
-            response: e.response,
-            transport: e.transport,
-            via: e.via,
-          });
-          push(this.persistent?.observe(e.at, e.client, device, e.group, e.qname, e.reason) ?? null);
-        }
-        if (e.signal) {
-          push({
-            ts: e.at,
-            client: e.client,
-            device,
-            grp: e.group,
-            kind: e.signal,
-            severity: SEVERITY[e.signal] ?? 'medium',
-            qname: e.qname,
-            domain: registrableDomain(e.qname),
-            detail: `${DETAIL[e.signal] ?? e.signal} (${qtype}, list entry ${e.entry})`,
-            count: 1,
-          });
-        }
-      } else if (e.kind === 'forwarded' || e.kind === 'cached' || e.kind === 'exception') {
-        if (!this.tunnel && this.cfg.access === 'off') continue;
-        const device = this.devices.name(e.client);
-        const domain = registrableDomain(e.qname);
-        push(this.tunnel?.observe(e.at, e.client, device, e.group, e.qname, e.qtype, domain) ?? null);
+      const facts = this.facts.reset(e);
+      if (e.kind === 'blocked' && e.recordBlocked) {
+        rows.blocked.push({
+          ts: e.at,
+          client: e.client,
+          device: facts.device,
+          grp: e.group,
+          qname: e.qname,
+          qtype: typeName(e.qtype),
+          category: e.reason,
+          entry: e.entry,
+          response: e.response,
+          transport: e.transport,
+          via: e.via,
+        });
+      }
+      for (const d of this.detectors) {
+        const s = d.observe(e, facts);
+        if (s) rows.signals.push(s);
+      }
+      if (e.kind === 'blocked' && e.signal) {
+        const kind = signalKind(e.signal);
+        rows.signals.push({
+          ts: e.at,
+          client: e.client,
+          device: facts.device,
+          grp: e.group,
+          kind: e.signal,
+          severity: kind?.severity ?? 'medium',
+          qname: e.qname,
+          domain: facts.domain,
+          detail: `${kind?.description ?? e.signal} (${typeName(e.qtype)}, list entry ${e.entry})`,
+          count: 1,
+        });
+      } else if ((e.kind === 'forwarded' || e.kind === 'cached' || e.kind === 'exception') && this.cfg.access !== 'off') {
         if (this.cfg.access === 'full') {
           rows.access.push({
             ts: e.at,
             client: e.client,
-            device,
+            device: facts.device,
             grp: e.group,
             qname: e.qname,
             qtype: typeName(e.qtype),
             result: e.kind,
           });
-        } else if (this.cfg.access === 'aggregate') {
+        } else {
           const hour = Math.floor(e.at / 3_600_000);
-          const key = `${hour}\u0000${e.client}\u0000${device}\u0000${e.group}\u0000${domain}`;
+          const key = `${hour}\u0000${e.client}\u0000${facts.device}\u0000${e.group}\u0000${facts.domain}`;
           const agg = hourly.get(key);
           if (agg) {
             agg.count++;
             agg.lastTs = Math.max(agg.lastTs, e.at);
             agg.firstTs = Math.min(agg.firstTs, e.at);
           } else {
-            hourly.set(key, { hour, client: e.client, device, grp: e.group, domain, count: 1, firstTs: e.at, lastTs: e.at });
+            hourly.set(key, {
+              hour,
+              client: e.client,
+              device: facts.device,
+              grp: e.group,
+              domain: facts.domain,
+              count: 1,
+              firstTs: e.at,
+              lastTs: e.at,
+            });
           }
         }
       }
     }
     rows.accessHourly = [...hourly.values()];
     const last = events.length > 0 ? events[events.length - 1].at : 0;
-    if (last - this.lastPrune > 60_000) {
-      this.tunnel?.prune(last);
-      this.persistent?.prune(last);
+    if (last - this.lastPrune > PRUNE_EVERY_MS) {
+      for (const d of this.detectors) d.prune(last);
       this.lastPrune = last;
     }
     return rows;

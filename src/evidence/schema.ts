@@ -32,7 +32,7 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
         client    TEXT NOT NULL,
         device    TEXT NOT NULL DEFAULT '',
         grp       TEXT NOT NULL,
-        kind      TEXT NOT NULL,              -- encrypted-dns, vpn-proxy, doh-canary, private-relay, ddr, tunnel, persistent-attempts
+        kind      TEXT NOT NULL,              -- a signal kind of the registry (src/signals/kinds.ts)
         severity  TEXT NOT NULL,              -- low | medium | high
         qname     TEXT NOT NULL,              -- the first name seen
         domain    TEXT NOT NULL,              -- registrable domain (or category for persistent-attempts)

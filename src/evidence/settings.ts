@@ -8,11 +8,7 @@ export function writerInit(loaded: LoadedConfig, startedAt: number): WriterInit 
   return {
     dbPath: loaded.databasePath,
     maxSizeMb: config.database.max_size_mb,
-    processor: {
-      access: config.log.access,
-      tunnel: config.circumvention.tunnel,
-      persistent: config.circumvention.persistent_attempts,
-    },
+    processor: { access: config.log.access, circumvention: config.circumvention },
     devices: {
       names: config.clients.names,
       leases:

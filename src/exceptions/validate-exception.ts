@@ -1,7 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import { parseCidr } from '../net/cidr.js';
 import { categoryInfos } from '../policy/categories.js';
-import { normaliseDomain } from '../policy/list-parser.js';
+import { normaliseDomain } from '../dns/name.js';
 import { formatDuration, parseDuration } from '../time/duration.js';
 import { formatShort, parseLocalTime } from '../time/local-time.js';
 import type { NewException } from './exception-store.js';

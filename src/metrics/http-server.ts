@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { HostPort } from '../config/host-port.js';
+import { formatHostPort, type HostPort } from '../config/host-port.js';
 import type { Registry } from 'prom-client';
 
 /** Whether the daemon can serve: config and lists loaded, an upstream answered recently. */
@@ -60,5 +60,5 @@ export async function startMetricsServer(
     });
   });
   const bound = server.address() as { port: number };
-  return { server, address: addr.host.includes(':') ? `[${addr.host}]:${bound.port}` : `${addr.host}:${bound.port}` };
+  return { server, address: formatHostPort({ host: addr.host, port: bound.port }) };
 }

@@ -1,7 +1,7 @@
 import type { AnswerCache } from '../cache/answer-cache.js';
 import type { ClientDirectory } from '../policy/clients.js';
 import type { Policy } from '../policy/policy.js';
-import type { Timetable } from '../schedule/timetable.js';
+import type { Timetable } from '../policy/timetable.js';
 import type { LocalRecords } from '../dns/local-records.js';
 import type { Forwarder } from '../upstream/forwarder.js';
 import type { UpstreamRoutes } from '../upstream/routes.js';

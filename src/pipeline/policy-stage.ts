@@ -2,9 +2,9 @@ import { inspectReply } from '../dns/reply.js';
 import type { ParsedQuery } from '../dns/query.js';
 import type { ExceptionSet } from '../exceptions/exception-set.js';
 import type { CategoryInfo } from '../policy/categories.js';
-import { evaluate } from '../policy/evaluate.js';
+import { evaluate } from '../verdict/evaluate.js';
 import type { Policy } from '../policy/policy.js';
-import type { Timetable } from '../schedule/timetable.js';
+import type { Timetable } from '../policy/timetable.js';
 import { blockedAnswer, nodataAnswer, nxdomainAnswer, type BlockResponse, type Synthesised } from './block-answer.js';
 import type { Answer, Stage } from './types.js';
 

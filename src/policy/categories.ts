@@ -1,9 +1,5 @@
 import type { Config } from '../config/schema.js';
-
-/** Kinds of circumvention signal recorded in the evidence store. */
-export type SignalKind =
-  'encrypted-dns' | 'vpn-proxy' | 'doh-canary' | 'private-relay' | 'ddr' | 'tunnel' | 'persistent-attempts';
-export type Severity = 'low' | 'medium' | 'high';
+import { kindsFoundBy, SIGNAL_KINDS, type KindFoundBy, type Severity, type SignalKind } from '../signals/kinds.js';
 
 /** How a category answers a blocked name. */
 export type CategoryAnswer = 'configured' | 'nxdomain' | 'nodata';
@@ -26,21 +22,10 @@ export interface CategoryInfo {
 
 /** Answer rules with built-in names (not lists): they steer devices back to the network's DNS. */
 export const ANSWER_RULES = {
-  'doh-canary': { key: 'doh_canary', domains: ['use-application-dns.net'], answer: 'nxdomain', severity: 'low' },
-  'private-relay': {
-    key: 'private_relay',
-    domains: ['mask.icloud.com', 'mask-h2.icloud.com'],
-    answer: 'nxdomain',
-    severity: 'medium',
-  },
-  ddr: { key: 'ddr', domains: ['_dns.resolver.arpa'], answer: 'nodata', severity: 'low' },
-} as const;
-
-/** List-based circumvention categories: blocked for everyone with the configured response. */
-export const LIST_RULES = {
-  'encrypted-dns': { key: 'encrypted_dns', severity: 'high' },
-  'vpn-proxy': { key: 'vpn_proxy', severity: 'high' },
-} as const;
+  'doh-canary': { domains: ['use-application-dns.net'], answer: 'nxdomain' },
+  'private-relay': { domains: ['mask.icloud.com', 'mask-h2.icloud.com'], answer: 'nxdomain' },
+  ddr: { domains: ['_dns.resolver.arpa'], answer: 'nodata' },
+} as const satisfies Record<KindFoundBy<'answer'>, { domains: readonly string[]; answer: CategoryAnswer }>;
 
 /**
  * Every category in policy order: enabled circumvention rules first (so a name in both a
@@ -48,12 +33,12 @@ export const LIST_RULES = {
  */
 export function categoryInfos(config: Config): CategoryInfo[] {
   const out: CategoryInfo[] = [];
-  for (const [name, r] of Object.entries(LIST_RULES)) {
-    if (config.circumvention[r.key].enabled) {
+  for (const name of kindsFoundBy('list')) {
+    if (config.circumvention[SIGNAL_KINDS[name].configKey].enabled) {
       out.push({
         name,
-        signal: name as SignalKind,
-        severity: r.severity,
+        signal: name,
+        severity: SIGNAL_KINDS[name].severity,
         answer: 'configured',
         everyone: true,
         recordBlocked: true,
@@ -61,13 +46,13 @@ export function categoryInfos(config: Config): CategoryInfo[] {
       });
     }
   }
-  for (const [name, r] of Object.entries(ANSWER_RULES)) {
-    if (config.circumvention[r.key].enabled) {
+  for (const name of kindsFoundBy('answer')) {
+    if (config.circumvention[SIGNAL_KINDS[name].configKey].enabled) {
       out.push({
         name,
-        signal: name as SignalKind,
-        severity: r.severity,
-        answer: r.answer,
+        signal: name,
+        severity: SIGNAL_KINDS[name].severity,
+        answer: ANSWER_RULES[name].answer,
         everyone: true,
         recordBlocked: false,
         locked: true,

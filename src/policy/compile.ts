@@ -4,8 +4,8 @@ import { DomainIndex } from './domain-index.js';
 import { forEachListEntry, type ListProblem } from './list-parser.js';
 import { Policy, type CompiledGroup } from './policy.js';
 import { ANSWER_RULES, categoryInfos } from './categories.js';
-import { compileSchedule } from '../schedule/schedule.js';
-import { Timetable, type GroupTimeRules } from '../schedule/timetable.js';
+import { compileSchedule } from '../time/schedule.js';
+import { Timetable, type GroupTimeRules } from './timetable.js';
 
 /**
  * What one list file held at the last good load, kept so a reload can fall back to it if the file

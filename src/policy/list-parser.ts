@@ -1,4 +1,4 @@
-import { domainToASCII } from 'node:url';
+import { normaliseDomain } from '../dns/name.js';
 
 /** One usable line of a blocklist. */
 export interface ListEntry {
@@ -39,7 +39,6 @@ const HOSTS_SELF = new Set([
   '0.0.0.0',
 ]);
 const HOSTS_IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
-const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
 /**
  * Parses a list in any of the accepted formats: plain domains, hosts-file lines (`0.0.0.0 d`),
@@ -112,25 +111,4 @@ export function forEachListEntry(
       else fail(domain.error);
     }
   }
-}
-
-/** Lower-cases, strips a trailing dot, converts IDN to punycode and checks it is a hostname. */
-export function normaliseDomain(name: string): string | { error: string } {
-  let d = name.toLowerCase();
-  if (d.endsWith('.')) d = d.slice(0, -1);
-  // eslint-disable-next-line no-control-regex
-  if (/[^\x00-\x7f]/.test(d)) {
-    d = domainToASCII(d);
-    if (d === '') return { error: `"${name}" is not a valid internationalised domain name` };
-  }
-  if (d.length === 0) return { error: 'empty domain' };
-  if (d.length > 253) return { error: `"${name}" is longer than 253 characters` };
-  const labels = d.split('.');
-  for (const label of labels) {
-    if (!LABEL.test(label)) {
-      return { error: `"${name}" is not a domain name (label "${label}" is not 1-63 letters, digits, - or _)` };
-    }
-  }
-  if (/^\d+$/.test(labels[labels.length - 1])) return { error: `"${name}" looks like an IP address, not a domain` };
-  return d;
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { csv } from '../cli/output.js';
+import { csv } from '../format/output.js';
 import { accessEntries, blockedEntries, fullAccessEntries, signalEntries, type ReviewFilter } from './queries.js';
 
 /** Everything stored about one device (a subject access request): the CLI's `export` and the console's. */

@@ -1,4 +1,4 @@
-import { csv, table } from '../cli/output.js';
+import { csv, table } from '../format/output.js';
 import { formatLocal, formatShort } from '../time/local-time.js';
 import type { ReportData } from './report.js';
 

@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { html, dataTable } from '../../src/console/html.js';
-import { hashPassword, passwordProblem, verifyPassword, DUMMY_HASH } from '../../src/console/passwords.js';
+import { hashPassword, passwordProblem, verifyPassword, DUMMY_HASH } from '../../src/accounts/passwords.js';
 import { SessionStore, tokensMatch } from '../../src/console/sessions.js';
 
 const HOSTILE = `<script>alert("x")</script>'&`;

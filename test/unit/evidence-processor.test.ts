@@ -39,7 +39,7 @@ function ev(over: Partial<QueryEvent>): QueryEvent {
 
 function processor(over: Partial<ProcessorConfig> = {}) {
   return new EvidenceProcessor(
-    { access: 'aggregate', tunnel: defaults.tunnel, persistent: defaults.persistent_attempts, ...over },
+    { access: 'aggregate', circumvention: defaults, ...over },
     new DeviceNames({ names: { '10.20.1.5': 'LT-5' }, leases: null }),
   );
 }
@@ -129,7 +129,7 @@ test('tunnel: an iodine-like burst fires once, then counts into the same signal'
       .toString('base64url')
       .toLowerCase()
       .replace(/[^a-z0-9]/g, 'x');
-    const s = t.observe(
+    const s = t.track(
       T0 + i * 100,
       'c',
       '',
@@ -152,7 +152,7 @@ test('tunnel: many unique names with long encoded parts fire even when no label 
   let first = -1;
   for (let i = 0; i < 120 && first < 0; i++) {
     const hex = createHash('sha1').update(`chunk${i}`).digest('hex'); // 40 chars per label, below long_label
-    if (t.observe(T0 + i * 200, 'c', '', 'g', `${hex}.${hex.slice(0, 30)}.s.cat.example`, 1, 'cat.example')) first = i;
+    if (t.track(T0 + i * 200, 'c', '', 'g', `${hex}.${hex.slice(0, 30)}.s.cat.example`, 1, 'cat.example')) first = i;
   }
   assert.is(first, 99, 'the 100th unique name with a 70-char encoded part');
 });
@@ -160,7 +160,7 @@ test('tunnel: many unique names with long encoded parts fire even when no label 
 test('tunnel: TXT bursts and long random labels fire; ordinary CDN names at twice normal volume do not', () => {
   const txt = new TunnelDetector(defaults.tunnel);
   const txtHits = Array.from({ length: 40 }, (_, i) =>
-    txt.observe(T0 + i, 'c', '', 'g', `q${i}.x.txt-tunnel.example`, 16, 'txt-tunnel.example'),
+    txt.track(T0 + i, 'c', '', 'g', `q${i}.x.txt-tunnel.example`, 16, 'txt-tunnel.example'),
   ).filter(Boolean);
   assert.ok(txtHits.length > 0);
   const long = new TunnelDetector(defaults.tunnel);
@@ -176,7 +176,7 @@ test('tunnel: TXT bursts and long random labels fire; ordinary CDN names at twic
   };
   assert.ok(entropy(rand(1)) > defaults.tunnel.entropy_bits);
   const longHits = Array.from({ length: 12 }, (_, i) =>
-    long.observe(T0 + i, 'c', '', 'g', `${rand(i)}.lt.example`, 1, 'lt.example'),
+    long.track(T0 + i, 'c', '', 'g', `${rand(i)}.lt.example`, 1, 'lt.example'),
   ).filter(Boolean);
   assert.ok(longHits.length > 0, 'long high-entropy labels');
 
@@ -193,7 +193,7 @@ test('tunnel: TXT bursts and long random labels fire; ordinary CDN names at twic
       [`internal-app-prod-lb-${h(i)}${i}.eu-west-2.elb.amazonaws.com`, 'amazonaws.com', 1],
       [`_dmarc.s${i % 6}.example.org`, 'example.org', 16],
     ];
-    for (const [n, d, ty] of names) if (cdn.observe(T0 + i * 500, 'c', '', 'g', n, ty, d)) hits++;
+    for (const [n, d, ty] of names) if (cdn.track(T0 + i * 500, 'c', '', 'g', n, ty, d)) hits++;
   }
   assert.is(hits, 0);
 });
@@ -203,12 +203,12 @@ test('persistent attempts: one signal per window', () => {
   const at = (min: number) => T0 + min * 60_000;
   const fired: number[] = [];
   // 30 attempts in the first 3 minutes, then 25 more from minute 6.
-  for (let i = 0; i < 30; i++) if (p.observe(at(i * 0.1), 'c', '', 'g', 'x.instagram.com', 'instagram')) fired.push(i);
-  for (let i = 0; i < 25; i++) if (p.observe(at(6 + i * 0.1), 'c', '', 'g', 'x.instagram.com', 'instagram')) fired.push(100 + i);
+  for (let i = 0; i < 30; i++) if (p.track(at(i * 0.1), 'c', '', 'g', 'x.instagram.com', 'instagram')) fired.push(i);
+  for (let i = 0; i < 25; i++) if (p.track(at(6 + i * 0.1), 'c', '', 'g', 'x.instagram.com', 'instagram')) fired.push(100 + i);
   // At minute 6.9 the last 5 minutes hold 10 attempts of the first burst and 10 new ones: a new window.
   assert.equal(fired, [19, 109]);
   const slow = new PersistentAttemptsDetector({ threshold: 20, window_minutes: 5 });
-  const slowFires = Array.from({ length: 40 }, (_, i) => slow.observe(at(i), 'c', '', 'g', 'q', 'instagram')).filter(Boolean);
+  const slowFires = Array.from({ length: 40 }, (_, i) => slow.track(at(i), 'c', '', 'g', 'q', 'instagram')).filter(Boolean);
   assert.is(slowFires.length, 0, 'one a minute never reaches 20 in 5 minutes');
 });
 

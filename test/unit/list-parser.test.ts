@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseList, normaliseDomain } from '../../src/policy/list-parser.js';
+import { parseList } from '../../src/policy/list-parser.js';
+import { normaliseDomain } from '../../src/dns/name.js';
 
 test('accepts every documented format', () => {
   const text = [

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { loadConfig } from '../../src/config/load.js';
 import { compilePolicy } from '../../src/policy/compile.js';
-import { localToEpoch, wallTime, dayNumber } from '../../src/schedule/zoned-time.js';
+import { localToEpoch, wallTime, dayNumber } from '../../src/time/zoned-time.js';
 import { tempDir } from '../helpers/daemon-process.js';
 
 const CONFIG = `

@@ -1,4 +1,4 @@
-import { json } from '../../cli/output.js';
+import { json } from '../../format/output.js';
 import { exportCsv, exportData } from '../../review/export.js';
 import { accessEntries, blockedEntries, signalEntries } from '../../review/queries.js';
 import { formatShort } from '../../time/local-time.js';

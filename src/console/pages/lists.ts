@@ -2,7 +2,8 @@ import { blockedEntries, signalEntries } from '../../review/queries.js';
 import { formatShort } from '../../time/local-time.js';
 import type { Route } from '../app.js';
 import type { RequestContext } from '../context.js';
-import { groupChoices, readFilter, SIGNAL_KINDS } from '../filters.js';
+import { SIGNAL_KIND_NAMES } from '../../signals/kinds.js';
+import { groupChoices, readFilter } from '../filters.js';
 import { dataTable, html } from '../html.js';
 
 import { deviceLink, filterForm, SIGNAL_COLUMNS, TIME_FIELDS, sendFilteredPage } from './shared.js';
@@ -13,7 +14,7 @@ function signals(ctx: RequestContext): void {
   const f = readFilter(ctx, ['since', 'until', 'kind', 'group', 'device']);
   const rows = signalEntries(ctx.env.db, f.filter);
   const body = html`<h1>Circumvention signals</h1>
-    ${filterForm('/signals', [...TIME_FIELDS, { name: 'kind', label: 'Kind', choices: ['', ...SIGNAL_KINDS] }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'device', label: 'Device', placeholder: 'name' }], f)}
+    ${filterForm('/signals', [...TIME_FIELDS, { name: 'kind', label: 'Kind', choices: ['', ...SIGNAL_KIND_NAMES] }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'device', label: 'Device', placeholder: 'name' }], f)}
     <p class="muted">${rows.length}${rows.length === f.filter.limit ? '+' : ''} signals, newest first.</p>
     ${dataTable(
       rows,

@@ -3,8 +3,8 @@ import { LOGIN_CSRF_COOKIE, SESSION_COOKIE, type Route } from '../app.js';
 import { audit, param, type RequestContext } from '../context.js';
 import { html, page } from '../html.js';
 import { cookie, parseCookies, redirect, sendHtml } from '../http.js';
-import { DUMMY_HASH, verifyPassword } from '../passwords.js';
-import { findUser, passwordHash } from '../users.js';
+import { DUMMY_HASH, verifyPassword } from '../../accounts/passwords.js';
+import { findUser, passwordHash } from '../../accounts/users.js';
 import { addressKey } from '../client-address.js';
 
 /** The origin relative targets are resolved against (only its path is ever sent back). */

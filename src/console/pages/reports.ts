@@ -1,4 +1,4 @@
-import { auditEntries, AUDIT_ACTIONS } from '../audit.js';
+import { auditEntries, AUDIT_ACTIONS } from '../../accounts/audit.js';
 import { buildReport } from '../../review/report.js';
 import { reportCsv, reportHtml } from '../../review/report-render.js';
 import { formatShort } from '../../time/local-time.js';

@@ -1,4 +1,7 @@
+import { SIGNAL_KINDS } from '../../signals/kinds.js';
+import type { QueryEvent } from '../../observe/query-event.js';
 import type { SignalRow } from '../rows.js';
+import type { Detector, EventFacts } from './detector.js';
 
 export interface PersistentThresholds {
   threshold: number;
@@ -14,12 +17,19 @@ interface Track {
  * One client blocked at least `threshold` times for one category within `window_minutes`: one
  * `persistent-attempts` signal per window (it fires again only once a full window has passed).
  */
-export class PersistentAttemptsDetector {
+export class PersistentAttemptsDetector implements Detector {
   private readonly tracks = new Map<string, Track>();
 
   constructor(private readonly t: PersistentThresholds) {}
 
-  observe(ts: number, client: string, device: string, grp: string, qname: string, category: string): SignalRow | null {
+  observe(e: QueryEvent, facts: EventFacts): SignalRow | null {
+    // Blocked attempts that are recorded as such (answer rules only signal).
+    if (e.kind !== 'blocked' || !e.recordBlocked) return null;
+    return this.track(e.at, e.client, facts.device, e.group, e.qname, e.reason);
+  }
+
+  /** Counts one blocked attempt of `client` for `category`. */
+  track(ts: number, client: string, device: string, grp: string, qname: string, category: string): SignalRow | null {
     const windowMs = this.t.window_minutes * 60_000;
     const key = `${client}\u0000${category}`;
     let tr = this.tracks.get(key);
@@ -38,7 +48,7 @@ export class PersistentAttemptsDetector {
       device,
       grp,
       kind: 'persistent-attempts',
-      severity: 'medium',
+      severity: SIGNAL_KINDS['persistent-attempts'].severity,
       qname,
       domain: category,
       detail: `${tr.times.length} blocked lookups for ${category} within ${this.t.window_minutes} min`,

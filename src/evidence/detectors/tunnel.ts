@@ -1,4 +1,7 @@
+import { SIGNAL_KINDS } from '../../signals/kinds.js';
+import type { QueryEvent } from '../../observe/query-event.js';
 import type { SignalRow } from '../rows.js';
+import { answered, type Detector, type EventFacts } from './detector.js';
 
 export interface TunnelThresholds {
   window_seconds: number;
@@ -48,20 +51,18 @@ export function entropy(s: string): number {
  * many unique, long names under one domain, bursts of TXT/NULL lookups, or long high-entropy labels.
  * Fires once per window with the count so far, then counts each further query into the same signal.
  */
-export class TunnelDetector {
+export class TunnelDetector implements Detector {
   private readonly windows = new Map<string, Window>();
 
   constructor(private readonly t: TunnelThresholds) {}
 
-  observe(
-    ts: number,
-    client: string,
-    device: string,
-    grp: string,
-    qname: string,
-    qtype: number,
-    domain: string,
-  ): SignalRow | null {
+  observe(e: QueryEvent, facts: EventFacts): SignalRow | null {
+    if (!answered(e)) return null;
+    return this.track(e.at, e.client, facts.device, e.group, e.qname, e.qtype, facts.domain);
+  }
+
+  /** Counts one answered query of `client` for `qname` under `domain` into its window. */
+  track(ts: number, client: string, device: string, grp: string, qname: string, qtype: number, domain: string): SignalRow | null {
     const key = `${client}\u0000${domain}`;
     let w = this.windows.get(key);
     if (!w || ts - w.start > this.t.window_seconds * 1000) {
@@ -107,6 +108,6 @@ export class TunnelDetector {
     count: number,
     detail: string,
   ): SignalRow {
-    return { ts, client, device, grp, kind: 'tunnel', severity: 'high', qname, domain, detail, count };
+    return { ts, client, device, grp, kind: 'tunnel', severity: SIGNAL_KINDS.tunnel.severity, qname, domain, detail, count };
   }
 }

@@ -1,6 +1,6 @@
-import type { CompiledGroup } from '../policy/policy.js';
-import { intervalsAround, type Schedule } from './schedule.js';
-import { localToEpoch, wallTime } from './zoned-time.js';
+import type { CompiledGroup } from './policy.js';
+import { intervalsAround, type Schedule } from '../time/schedule.js';
+import { localToEpoch, wallTime } from '../time/zoned-time.js';
 
 /** A group's time-dependent rules, as category masks. */
 export interface GroupTimeRules {

@@ -1,6 +1,6 @@
 import { underDomain, type ActiveException, type ExceptionSet } from '../exceptions/exception-set.js';
-import type { CompiledGroup, Decision, Policy } from './policy.js';
-import type { CategoryInfo } from './categories.js';
+import type { CompiledGroup, Decision, Policy } from '../policy/policy.js';
+import type { CategoryInfo } from '../policy/categories.js';
 
 /** The policy's whole answer for one name and client: the block decision and any exception that opens it. */
 export interface Verdict {
