@@ -22,6 +22,10 @@ import { dropPrivileges } from './server/privileges.js';
 import { ConsoleHost } from './console/console-host.js';
 import { serverSchema } from './config/schema.js';
 import { UdpExchange } from './upstream/udp-exchange.js';
+import { Subscriptions } from './lists/subscriptions.js';
+import { ListMetrics } from './metrics/list-metrics.js';
+import { isListUrl, displayUrl } from './lists/source.js';
+import { formatDuration } from './time/duration.js';
 
 export interface DaemonOptions {
   configFile: string;
@@ -55,6 +59,8 @@ export class Daemon {
   private recorder!: EvidenceRecorder;
   private console: ConsoleHost | undefined;
   private readonly monitoring: Monitoring;
+  /** Keeps subscribed lists (URLs in categories) current; a new copy swaps the policy like a reload. */
+  private readonly subscriptions: Subscriptions;
   private readonly startedAt = Date.now();
   /** Outlives reloads: a client's bucket is not refilled by a SIGHUP. */
   private readonly limiter = new RateLimiter(serverSchema.parse({}).rate_limit);
@@ -97,6 +103,12 @@ export class Daemon {
     this.limitLog.unref();
     this.bus.subscribe(this.stats);
     this.bus.subscribe(this.monitoring.metrics);
+    const listMetrics = new ListMetrics(this.monitoring.metrics.registry, () => this.subscriptions.categoryStatus());
+    this.subscriptions = new Subscriptions({
+      log: opts.log,
+      onCopyChanged: (urls) => void this.recompileLists(urls),
+      onFetch: listMetrics.countFetch,
+    });
   }
 
   /** Loads the config and lists, binds every listener, and returns the running daemon. Throws ConfigError. */
@@ -136,9 +148,12 @@ export class Daemon {
       if (ids.dropped) opts.log.info({ uid: ids.uid, gid: ids.gid }, 'switched to the unprivileged user');
       else if (ids.uid === 0) opts.log.warn('running as root: set server.user, or run under the systemd unit');
       d.recorder.open();
+      // Fetching lists parses what a server on the internet sent: only once root is given up.
+      await d.subscriptions.configure(loaded);
       // The console runs in its own thread with its own database connection: pages never block DNS.
       if (loaded.config.console.enabled) d.console = await ConsoleHost.start(loaded, tls, opts.log);
     } catch (e) {
+      d.subscriptions.stop();
       d.closeSockets();
       d.monitoring.stop();
       await d.console?.close();
@@ -203,6 +218,7 @@ export class Daemon {
       this.recorder.reconfigure(writerInit(loaded, this.startedAt), loaded.config.retention);
       this.monitoring.reconfigure(loaded.config.metrics);
       this.console?.reconfigure(loaded);
+      await this.subscriptions.configure(loaded);
       if (JSON.stringify(old.config.console) !== JSON.stringify(loaded.config.console)) {
         log.warn(
           'console settings changed: session limits and trusted_proxies apply now; enabled, listen, tls, login_attempts and the connection limits need a restart',
@@ -218,10 +234,37 @@ export class Daemon {
     return next;
   }
 
+  /**
+   * Compiles the current config with the subscribed lists' newly stored copies and swaps the policy
+   * in atomically, as a reload does (one at a time with reloads). On failure the running policy stays.
+   */
+  private recompileLists(urls: string[]): Promise<boolean> {
+    const run = async (): Promise<boolean> => {
+      if (this.stopping) return false;
+      const loaded = this.runtime.loaded;
+      let compiled: CompiledPolicy;
+      try {
+        compiled = await compilePolicy(loaded, this.runtime.compiled.snapshots);
+      } catch (e) {
+        this.opts.log.error({ err: (e as Error).message }, 'new list copies not applied: keeping the running policy');
+        return false;
+      }
+      this.reportLists(compiled);
+      this.runtime = buildRuntime(loaded, compiled, this.shared);
+      this.edge.setChain(this.runtime.chain);
+      this.opts.log.info({ urls: urls.map(displayUrl) }, 'lists updated: new policy in use');
+      return true;
+    };
+    const next = (this.reloading ?? Promise.resolve(true)).then(run, run);
+    this.reloading = next;
+    return next;
+  }
+
   /** Stops listening, lets in-flight queries finish (up to 4 s), delivers queued events, closes. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.subscriptions.stop();
     for (const t of this.tcpServers) t.server.close();
     const deadline = Date.now() + DRAIN_MS;
     while (this.edge.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
@@ -282,7 +325,19 @@ export class Daemon {
     this.monitoring.metrics.onLists(compiled.reports);
     for (const r of compiled.reports) {
       for (const u of r.unreadable) {
+        if (isListUrl(u.file)) continue; // subscriptions report their own state (below)
         log.error({ category: r.category, file: u.file, error: u.error }, 'list unreadable: keeping its previous entries');
+      }
+      for (const [url, state] of r.subscriptions) {
+        if (!state?.body)
+          log.warn({ category: r.category, url: displayUrl(url) }, 'subscribed list not fetched yet: not enforced until it is');
+        else {
+          const age = state.fetched_at === null ? 'unknown' : formatDuration(Date.now() - state.fetched_at);
+          log.info(
+            { category: r.category, url: displayUrl(url), entries: state.entries, copy_age: age },
+            'subscribed list copy loaded',
+          );
+        }
       }
       for (const p of r.problems.slice(0, 20)) {
         log.warn({ category: r.category, at: `${p.file}:${p.line}`, line: p.text, reason: p.reason }, 'list line skipped');

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { loadForCli, openStore, out } from './context.js';
 import { UsageError } from './errors.js';
@@ -17,6 +16,7 @@ import { compilePolicy } from '../policy/compile.js';
 import { evaluate } from '../verdict/evaluate.js';
 import { normaliseDomain } from '../dns/name.js';
 import { parseList } from '../policy/list-parser.js';
+import { displayUrl, isListUrl, readListSource } from '../lists/source.js';
 import { formatLocal, parseLocalTime } from '../time/local-time.js';
 
 interface CheckArgs {
@@ -32,8 +32,9 @@ interface CheckArgs {
 async function entrySource(loaded: LoadedConfig, category: string, entry: string): Promise<string> {
   if (category in ANSWER_RULES) return 'built in';
   for (const file of loaded.categoryFiles.get(category) ?? []) {
-    const hit = parseList(await readFile(file, 'utf8'), file).entries.find((e) => e.domain === entry && !e.allow);
-    if (hit) return `${file}:${hit.line}`;
+    const { text } = await readListSource(file, loaded.listStateDir);
+    const hit = parseList(text, file).entries.find((e) => e.domain === entry && !e.allow);
+    if (hit) return `${isListUrl(file) ? displayUrl(file) : file}:${hit.line}`;
   }
   return '(not found in the list files now: they changed since load)';
 }

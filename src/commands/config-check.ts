@@ -1,6 +1,7 @@
 import { formatHostPort } from '../config/host-port.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { compilePolicy, ListLoadError } from '../policy/compile.js';
+import { displayUrl } from '../lists/source.js';
 
 /** Maximum skipped list lines printed per category (the total is always given). */
 const SHOW_PROBLEMS = 20;
@@ -21,6 +22,11 @@ export async function checkConfig(file: string, out = process.stdout, err = proc
       }
       if (r.problems.length > SHOW_PROBLEMS)
         err.write(`warning: ${r.category}: ${r.problems.length - SHOW_PROBLEMS} more lines skipped\n`);
+      // A subscription is not fetched here (config check needs no network): say what the daemon will start with.
+      for (const [url, state] of r.subscriptions) {
+        if (!state?.body)
+          err.write(`note: ${r.category}: ${displayUrl(url)} has no stored copy yet; the daemon fetches it at start\n`);
+      }
     }
     const entries = compiled.reports.reduce((n, r) => n + r.entries, 0);
     out.write(

@@ -8,6 +8,7 @@ import { parseHostPort, type HostPort } from './host-port.js';
 import { defaultUpstreams } from './resolv-conf.js';
 import { normaliseDomain } from '../dns/name.js';
 import { kindsFoundBy, SIGNAL_KINDS } from '../signals/kinds.js';
+import { isListUrl } from './lists-schema.js';
 
 /** A config that cannot be used; `problems` lists every mistake found, each led by its YAML path. */
 export class ConfigError extends Error {
@@ -34,8 +35,15 @@ export interface LoadedConfig {
   upstreams: HostPort[];
   /** `upstream.zones`: each zone (normalised name) with its own servers, in config order. */
   zones: ZoneServers[];
-  /** Category → absolute list file paths (circumvention lists under their category names). */
+  /**
+   * Category → its list sources: absolute file paths, and https:// URLs as written (read from their
+   * stored copies in `listStateDir`). Circumvention lists are under their category names.
+   */
   categoryFiles: Map<string, string[]>;
+  /** Where subscribed lists' last good copies are kept: `lists/` beside the database. */
+  listStateDir: string;
+  /** `subscriptions.tls_ca`, absolute, or null. */
+  subscriptionCa: string | null;
   /** `database.path`, absolute (relative paths are relative to the config file). */
   databasePath: string;
   /** `clients.leases.file`, absolute, or null. */
@@ -110,11 +118,12 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     ]),
   ];
   for (const [name, files, yamlPath] of sources) {
-    const resolved = files.map((f) => path.resolve(dir, f));
+    const resolved = files.map((f) => (isListUrl(f) ? f : path.resolve(dir, f)));
     categoryFiles.set(name, resolved);
     if (opts.requireLists === false) continue;
     await Promise.all(
       resolved.map(async (f, i) => {
+        if (isListUrl(f)) return; // fetched by the daemon; its stored copy may not exist yet
         try {
           await access(f, fsConstants.R_OK);
         } catch (e) {
@@ -135,6 +144,14 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
       );
     }
   }
+  const subscriptionCa = config.subscriptions.tls_ca ? path.resolve(dir, config.subscriptions.tls_ca) : null;
+  if (subscriptionCa) {
+    await access(subscriptionCa, fsConstants.R_OK).catch((e: NodeJS.ErrnoException) =>
+      problems.push(
+        `subscriptions.tls_ca: cannot read "${subscriptionCa}" (${e.code ?? e.message})${lineOf(doc, lines, ['subscriptions', 'tls_ca'])}`,
+      ),
+    );
+  }
   if (problems.length > 0) throw new ConfigError(abs, problems.sort());
   const zones = Object.entries(config.upstream.zones).map(([zone, servers]) => ({
     zone: normaliseDomain(zone) as string,
@@ -142,7 +159,8 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   }));
   const databasePath = path.resolve(dir, config.database.path);
   const leasesFile = config.clients.leases ? path.resolve(dir, config.clients.leases.file) : null;
-  return { file: abs, config, listen, upstreams, zones, categoryFiles, databasePath, leasesFile };
+  const listStateDir = path.join(path.dirname(databasePath), 'lists');
+  return { file: abs, config, listen, upstreams, zones, categoryFiles, databasePath, leasesFile, listStateDir, subscriptionCa };
 }
 
 function describeIssue(issue: z.core.$ZodIssue, doc: ReturnType<typeof parseDocument>, lines: LineCounter): string {

@@ -8,6 +8,7 @@ import { validTimezone } from '../time/zoned-time.js';
 import { RESERVED_CATEGORIES } from '../signals/kinds.js';
 import { localRecordsSchema, zonesSchema } from './local-dns-schema.js';
 import { circumventionSchema, clientsSchema, databaseSchema, retentionSchema } from './evidence-schema.js';
+import { categorySchema, subscriptionsSchema } from './lists-schema.js';
 
 /**
  * The one schema of webfilter.yaml: it is the source of the config's types, defaults and validation.
@@ -137,18 +138,6 @@ export const cacheSchema = z
   })
   .prefault({});
 
-/**
- * A category: its list files, either as a plain list or `{ lists: [...], locked: true }`. A locked
- * category (e.g. illegal content) can be opened by no exception, schedule or group rule.
- */
-const categorySchema = z.preprocess(
-  (v) => (Array.isArray(v) ? { lists: v } : v),
-  z.strictObject({
-    lists: z.array(z.string().min(1)).min(1),
-    locked: z.boolean().default(false),
-  }),
-);
-
 function durationOk(s: string): boolean {
   try {
     parseDuration(s);
@@ -207,8 +196,9 @@ export const configSchema = z
     server: serverSchema,
     upstream: upstreamSchema,
     cache: cacheSchema,
-    /** Category name → list files (relative to the config file, or absolute). */
+    /** Category name → list files (relative to the config file, or absolute) and https:// URLs. */
     categories: z.record(z.string().regex(NAME_RE, 'category names use a-z, 0-9, - and _'), categorySchema).default({}),
+    subscriptions: subscriptionsSchema,
     exceptions: z
       .strictObject({
         /** Longest an exception may last ("30d", "8h"). */

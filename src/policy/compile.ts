@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import type { LoadedConfig } from '../config/load.js';
+import { isListUrl, readListSource } from '../lists/source.js';
+import type { SubscriptionState } from '../lists/state-store.js';
 import { DomainIndex } from './domain-index.js';
 import { forEachListEntry, type ListProblem } from './list-parser.js';
 import { Policy, type CompiledGroup } from './policy.js';
@@ -18,11 +19,16 @@ export interface ListSnapshot {
 /** Per-category load report: entry counts and problems. */
 export interface CategoryReport {
   category: string;
+  /** List sources: files, and https:// URLs (read from their stored copies). */
   files: string[];
   entries: number;
+  /** Entries read from each of `files`, in the same order. */
+  fileEntries: number[];
   /** Files that could not be read; at reload their previous contents are kept. */
   unreadable: { file: string; error: string; keptPrevious: boolean }[];
   problems: ListProblem[];
+  /** The stored state of each subscribed URL of `files` (null: never fetched). */
+  subscriptions: Map<string, SubscriptionState | null>;
 }
 
 export interface CompiledPolicy {
@@ -32,7 +38,10 @@ export interface CompiledPolicy {
   snapshots: Map<string, ListSnapshot>;
 }
 
-/** Thrown when a list cannot be read and there is no earlier copy of it to keep. */
+/**
+ * Thrown when a list file cannot be read and there is no earlier copy of it to keep. (A subscribed
+ * URL never fetched is not an error: the daemon starts, fetches it, and reports it until then.)
+ */
 export class ListLoadError extends Error {}
 
 /**
@@ -47,12 +56,7 @@ export async function compilePolicy(loaded: LoadedConfig, previous?: Map<string,
   const texts = await Promise.all(
     categories.map((c) =>
       Promise.all(
-        (loaded.categoryFiles.get(c) ?? []).map((f) =>
-          readFile(f, 'utf8').then(
-            (text) => ({ file: f, text, error: null as string | null }),
-            (e: NodeJS.ErrnoException) => ({ file: f, text: '', error: e.code ?? e.message }),
-          ),
-        ),
+        (loaded.categoryFiles.get(c) ?? []).map((f) => readListSource(f, loaded.listStateDir).then((r) => ({ file: f, ...r }))),
       ),
     ),
   );
@@ -72,26 +76,30 @@ export async function compilePolicy(loaded: LoadedConfig, previous?: Map<string,
       category,
       files: loaded.categoryFiles.get(category) ?? [],
       entries: 0,
+      fileEntries: [],
       unreadable: [],
       problems: [],
+      subscriptions: new Map(),
     };
     // Answer rules have built-in names rather than list files.
     const builtin = (ANSWER_RULES as Record<string, { domains: readonly string[] }>)[category];
     for (const d of builtin?.domains ?? []) index.add(d, ci, false);
     report.entries += builtin?.domains.length ?? 0;
-    for (const { file, text, error } of texts[ci]) {
+    for (const { file, text, error, state } of texts[ci]) {
       let snap: ListSnapshot;
       let problems = report.problems;
+      if (isListUrl(file)) report.subscriptions.set(file, state ?? null);
       if (error !== null) {
         const old = previous?.get(file);
         report.unreadable.push({ file, error, keptPrevious: old !== undefined });
-        if (!old) throw new ListLoadError(`categories.${category}: cannot read list "${file}" (${error})`);
-        snap = old;
+        if (!old && !isListUrl(file)) throw new ListLoadError(`categories.${category}: cannot read list "${file}" (${error})`);
+        snap = old ?? { text: '' };
         problems = []; // reported when that copy was loaded
       } else {
         snap = { text };
       }
       snapshots.set(file, snap);
+      const before = report.entries;
       forEachListEntry(
         snap.text,
         file,
@@ -101,6 +109,7 @@ export async function compilePolicy(loaded: LoadedConfig, previous?: Map<string,
         },
         (p) => problems.push(p),
       );
+      report.fileEntries.push(report.entries - before);
     }
     reports.push(report);
   });
