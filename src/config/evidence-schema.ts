@@ -43,9 +43,15 @@ export const clientsSchema = z
     leases: z
       .strictObject({
         file: z.string().min(1),
-        format: z.enum(['dnsmasq', 'isc']).default('dnsmasq'),
+        /** windows-csv: `Get-DhcpServerv4Lease | Export-Csv` from a Windows DHCP server. */
+        format: z.enum(['dnsmasq', 'isc', 'windows-csv']).default('dnsmasq'),
       })
       .optional(),
+    /**
+     * Name a device with no configured or DHCP name by its address's PTR, asked of the upstream.zones
+     * servers (e.g. the domain controllers) by the evidence writer thread, never the DNS thread.
+     */
+    names_from_ptr: z.boolean().default(false),
   })
   .prefault({});
 

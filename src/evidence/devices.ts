@@ -1,10 +1,17 @@
 import { readFileSync, statSync } from 'node:fs';
-import { parseDnsmasqLeases, parseIscLeases, type Lease } from './leases.js';
+import { PtrNames, type PtrConfig } from './ptr-names.js';
+import { leasesText, parseDnsmasqLeases, parseIscLeases, parseWindowsCsvLeases, type Lease } from './leases.js';
+
+/** The leases file formats `clients.leases.format` names, each with its parser. */
+const PARSERS = { dnsmasq: parseDnsmasqLeases, isc: parseIscLeases, 'windows-csv': parseWindowsCsvLeases };
+export type LeasesFormat = keyof typeof PARSERS;
 
 export interface DeviceConfig {
   /** IP or MAC (any case) → name. */
   names: Record<string, string>;
-  leases: { file: string; format: 'dnsmasq' | 'isc' } | null;
+  leases: { file: string; format: LeasesFormat } | null;
+  /** `clients.names_from_ptr`: where to look names up, or null/absent when off. */
+  ptr?: PtrConfig | null;
 }
 
 /** How often the leases file's modification time is checked. */
@@ -12,8 +19,9 @@ const LEASES_CHECK_MS = 5000;
 
 /**
  * Names the device behind an address at the time of the query: a configured name for its IP, else a
- * configured name for its MAC (from the DHCP leases), else the DHCP hostname, else "".
- * The leases file is re-read when its modification time changes; a read error keeps the last copy.
+ * configured name for its MAC (from the DHCP leases), else the DHCP hostname, else (with
+ * `names_from_ptr`) its PTR name, else "". The leases file is re-read when its modification time
+ * changes; a read error keeps the last copy.
  */
 export class DeviceNames {
   private readonly byKey = new Map<string, string>();
@@ -22,6 +30,7 @@ export class DeviceNames {
   private lastCheck = -Infinity;
   /** The last error reading the leases file, or null. */
   leasesError: string | null = null;
+  private readonly ptr: PtrNames | null;
 
   constructor(
     private readonly cfg: DeviceConfig,
@@ -29,9 +38,33 @@ export class DeviceNames {
   ) {
     for (const [k, v] of Object.entries(cfg.names)) this.byKey.set(k.toLowerCase(), v);
     this.refresh(true);
+    this.ptr = cfg.ptr ? new PtrNames(cfg.ptr, now) : null;
   }
 
   name(address: string): string {
+    return this.known(address) || (this.ptr?.name(address) ?? '');
+  }
+
+  /**
+   * With `names_from_ptr`: looks up the PTRs of the addresses among `clients` that have no
+   * configured or DHCP name and no fresh answer, so the rows made next carry their names. The
+   * writer thread awaits this before turning a batch into rows (bounded by the zone servers'
+   * timeouts); the DNS thread never does. Resolves at once when there is nothing to look up.
+   */
+  prepare(clients: Iterable<string>): Promise<void> {
+    if (!this.ptr) return Promise.resolve();
+    const need = new Set<string>();
+    for (const c of clients) if (!need.has(c) && this.known(c) === '' && this.ptr.stale(c)) need.add(c);
+    return need.size > 0 ? this.ptr.lookup([...need]) : Promise.resolve();
+  }
+
+  /** Closes the PTR lookup sockets. */
+  close(): void {
+    this.ptr?.close();
+  }
+
+  /** The configured or DHCP name of an address, or "". */
+  private known(address: string): string {
     const direct = this.byKey.get(address);
     if (direct !== undefined) return direct;
     if (!this.cfg.leases) return '';
@@ -49,8 +82,7 @@ export class DeviceNames {
     try {
       const mtime = statSync(this.cfg.leases.file).mtimeMs;
       if (mtime === this.leasesMtime) return;
-      const text = readFileSync(this.cfg.leases.file, 'utf8');
-      this.leases = this.cfg.leases.format === 'isc' ? parseIscLeases(text) : parseDnsmasqLeases(text);
+      this.leases = PARSERS[this.cfg.leases.format](leasesText(readFileSync(this.cfg.leases.file)));
       this.leasesMtime = mtime;
       this.leasesError = null;
     } catch (e) {

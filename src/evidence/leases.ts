@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/sync';
 /** DHCP lease file parsers: IP → MAC and hostname, so evidence rows name the device, not just an address. */
 
 export interface Lease {
@@ -36,4 +37,37 @@ export function parseIscLeases(text: string): Map<string, Lease> {
     else out.set(m[1], { mac, hostname: host });
   }
   return out;
+}
+
+/**
+ * Windows Server DHCP leases exported by `Get-DhcpServerv4Lease | Export-Csv` (Windows PowerShell
+ * 5.1 or PowerShell 7; with or without `-NoTypeInformation`): a header row naming the columns, then
+ * one row per lease. Reads IPAddress, ClientId (the MAC, "aa-bb-cc-dd-ee-ff") and HostName (a full
+ * name, "Y9-LT-07.school.local": its first label is kept, as dnsmasq and dhcpd record names). Rows
+ * whose AddressState is not Active… (Expired, Declined, Offered, InactiveReservation) are skipped.
+ * Throws when the header has no IPAddress column (not such an export).
+ */
+export function parseWindowsCsvLeases(text: string): Map<string, Lease> {
+  // Export-Csv without -NoTypeInformation starts with "#TYPE Microsoft.Management.Infrastructure...".
+  const body = text.replace(/^\uFEFF?#TYPE[^\n]*\n/, '');
+  const columns = (names: string[]) => {
+    if (!names.includes('IPAddress')) throw new Error('not a Get-DhcpServerv4Lease export: no IPAddress column');
+    return names;
+  };
+  const options = { columns, bom: true, skip_empty_lines: true, relax_column_count: true, trim: true };
+  const rows = parse(body, options) as Record<string, string>[];
+  const out = new Map<string, Lease>();
+  for (const row of rows) {
+    const state = row.AddressState ?? 'Active';
+    if (!row.IPAddress || !state.startsWith('Active')) continue;
+    const mac = (row.ClientId ?? '').toLowerCase().replace(/-/g, ':');
+    out.set(row.IPAddress, { mac, hostname: (row.HostName ?? '').split('.')[0] });
+  }
+  return out;
+}
+
+/** A leases file's text: UTF-16 (PowerShell's `-Encoding Unicode`) or UTF-8/ASCII, BOM or not. */
+export function leasesText(buf: Buffer): string {
+  if (buf.length >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return buf.toString('utf16le', 2);
+  return buf.toString('utf8');
 }

@@ -13,6 +13,14 @@ export function writerInit(loaded: LoadedConfig, startedAt: number): WriterInit 
       names: config.clients.names,
       leases:
         config.clients.leases && loaded.leasesFile ? { file: loaded.leasesFile, format: config.clients.leases.format } : null,
+      ptr: config.clients.names_from_ptr
+        ? {
+            zones: loaded.zones,
+            localRecords: config.local_records,
+            strategy: config.upstream.strategy,
+            timeoutMs: config.upstream.timeout_ms,
+          }
+        : null,
     },
     version: VERSION,
     pid: process.pid,

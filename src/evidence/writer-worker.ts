@@ -48,7 +48,8 @@ const HEARTBEAT_MS = 10_000;
 
 const init = workerData as WriterInit;
 const port = parentPort!;
-let processor = new EvidenceProcessor(init.processor, new DeviceNames(init.devices));
+let devices = new DeviceNames(init.devices);
+let processor = new EvidenceProcessor(init.processor, devices);
 let store: EvidenceStore | null = null;
 let held: Rows | null = null;
 let retryMs = RETRY_MIN_MS;
@@ -133,15 +134,35 @@ function pollExceptions(): void {
 }
 const poll = setInterval(pollExceptions, EXCEPTIONS_POLL_MS);
 
+// Messages are handled one after another: a batch may wait for PTR lookups (names_from_ptr), and a
+// configure, purge or close that arrives meanwhile must not overtake it.
+let handling: Promise<void> = Promise.resolve();
 port.on('message', (m: ToWriter) => {
+  // A failure here is a bug: it ends the thread as an uncaught error did before (the recorder restarts it).
+  handling = handling
+    .then(() => handle(m))
+    .catch((e) =>
+      process.nextTick(() => {
+        throw e;
+      }),
+    );
+});
+
+async function handle(m: ToWriter): Promise<void> {
   if (m.type === 'batch') {
     counters = { dropped: m.dropped, writeErrors: m.writeErrors };
-    held = processor.process(decodeEvents(m.buffer, m.count));
+    const events = decodeEvents(m.buffer, m.count);
+    // names_from_ptr: clients with no name are looked up first, so their rows carry it. Only this
+    // thread waits (bounded by the zone servers' timeouts); the DNS thread's queue takes the strain.
+    await devices.prepare(events.map((e) => e.client));
+    held = processor.process(events);
     // Signals are counted when found (for metrics), whether or not the database takes them now.
     if (held.signals.length > 0) send({ type: 'signals', signals: summarise(held) });
     flushHeld();
   } else if (m.type === 'configure') {
-    processor = new EvidenceProcessor(m.processor, new DeviceNames(m.devices));
+    devices.close();
+    devices = new DeviceNames(m.devices);
+    processor = new EvidenceProcessor(m.processor, devices);
   } else if (m.type === 'purge') {
     try {
       send({ type: 'purged', result: { ...openStore().purge(m.now, m.retention) } });
@@ -157,10 +178,11 @@ port.on('message', (m: ToWriter) => {
     if (retryTimer) clearTimeout(retryTimer);
     heartbeat();
     store?.close();
+    devices.close();
     send({ type: 'closed', unwritten });
     port.close();
   }
-});
+}
 
 heartbeat();
 pollExceptions();

@@ -2,8 +2,13 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 
-/** What to do with a query: a reply, null to stay silent, or a reply after a delay. */
-export type UpstreamAction = Buffer | null | { delayMs: number; reply: Buffer | null } | { raw: Buffer[] };
+/** What to do with a query: a reply, null to stay silent, a reply after a delay or once `after` settles. */
+export type UpstreamAction =
+  | Buffer
+  | null
+  | { delayMs: number; reply: Buffer | null }
+  | { after: Promise<unknown>; reply: Buffer | null }
+  | { raw: Buffer[] };
 export type UpstreamHandler = (query: Buffer, transport: 'udp' | 'tcp') => UpstreamAction;
 
 /** The daemon's readiness probe (`. IN NS`): answered, but not recorded in `received`. */
@@ -101,6 +106,16 @@ function act(a: UpstreamAction, timers: Set<NodeJS.Timeout>, send: (r: Buffer) =
   if (a === null) return;
   if (Buffer.isBuffer(a)) return send(a);
   if ('raw' in a) return a.raw.forEach(send);
+  if ('after' in a) {
+    void a.after.then(() => {
+      try {
+        if (a.reply) send(a.reply);
+      } catch {
+        // closed meanwhile: the reply is simply never sent
+      }
+    });
+    return;
+  }
   const t = setTimeout(() => {
     timers.delete(t);
     if (a.reply) send(a.reply);
