@@ -1,4 +1,11 @@
-import { parse } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
+
+/**
+ * csv-parse is loaded on first use (only the windows-csv format needs it): the writer thread starts
+ * before the database opens, and every module loaded at start delays that.
+ */
+let csvParse: typeof import('csv-parse/sync').parse | undefined;
+const load = () => (csvParse ??= (createRequire(import.meta.url)('csv-parse/sync') as typeof import('csv-parse/sync')).parse);
 /** DHCP lease file parsers: IP → MAC and hostname, so evidence rows name the device, not just an address. */
 
 export interface Lease {
@@ -55,7 +62,7 @@ export function parseWindowsCsvLeases(text: string): Map<string, Lease> {
     return names;
   };
   const options = { columns, bom: true, skip_empty_lines: true, relax_column_count: true, trim: true };
-  const rows = parse(body, options) as Record<string, string>[];
+  const rows = load()(body, options) as Record<string, string>[];
   const out = new Map<string, Lease>();
   for (const row of rows) {
     const state = row.AddressState ?? 'Active';

@@ -1,4 +1,4 @@
-import dns2 from 'dns2';
+import { createRequire } from 'node:module';
 import type { HostPort } from '../config/host-port.js';
 import { buildQuery } from '../dns/build-query.js';
 import { RCODE, TYPE } from '../dns/constants.js';
@@ -16,6 +16,10 @@ export interface PtrConfig {
   strategy: 'failover' | 'parallel';
   timeoutMs: number;
 }
+
+/** dns2 (for reading the PTR answer) is loaded on first lookup, not when the writer thread starts. */
+let dns2: typeof import('dns2') | undefined;
+const loadDns2 = () => (dns2 ??= createRequire(import.meta.url)('dns2') as typeof import('dns2'));
 
 /** A name found is kept for its TTL within these bounds (seconds). */
 const MIN_TTL = 60;
@@ -92,7 +96,12 @@ export class PtrNames {
     this.lookups++;
     try {
       const { reply, facts } = await route.value.forward(wire, questionEnd);
-      const ptr = facts.rcode === RCODE.NOERROR ? dns2.Packet.parse(reply).answers.find((a) => a.type === TYPE.PTR) : undefined;
+      const ptr =
+        facts.rcode === RCODE.NOERROR
+          ? loadDns2()
+              .Packet.parse(reply)
+              .answers.find((a) => a.type === TYPE.PTR)
+          : undefined;
       const name = ptr ? firstLabel(String(ptr.domain)) : '';
       if (!name) return this.remember(address, '', NEGATIVE_MS);
       const ttl = Math.min(MAX_TTL, Math.max(MIN_TTL, Number(ptr!.ttl) || 0));
