@@ -10,6 +10,7 @@ import { startDaemon, tempDir, testConfig, LISTS } from '../helpers/daemon-proce
 import { startFakeUpstream } from '../helpers/fake-upstream.js';
 import { udpBlast, udpQuery } from '../helpers/dns-client.js';
 import { cli } from '../helpers/cli.js';
+import { until } from '../helpers/wait.js';
 import { header, query, reply, rr } from '../helpers/wire-builder.js';
 import { parseExposition, sampleValue } from '../helpers/prometheus-text.js';
 
@@ -60,8 +61,11 @@ test('kill -9 while writing, five times: integrity_check ok, every committed row
     for (let round = 0; round < 5; round++) {
       const d = await startDaemon(config, LISTS, { dir });
       const stream = blockedStream(d.port, `r${round}`);
-      // Kill in the middle of a steady stream of blocked queries, i.e. of batched writes.
-      await sleep(700 + round * 90);
+      // Kill in the middle of a steady stream of blocked queries, i.e. of batched writes: once this
+      // round's first batch is committed (the writer thread may take a while to start on a busy
+      // machine), then a little later, at a different point each round.
+      await until(() => countRows(dbFile).blocked > committed, `round ${round}'s first rows`);
+      await sleep(50 + round * 40);
       d.child.kill('SIGKILL');
       await d.stop();
       const sent = await stream.stop();

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { RCODE, TYPE } from '../../src/dns/constants.js';
 import { encodeName } from '../../src/dns/name.js';
 import { startDaemon, testConfig, LISTS } from '../helpers/daemon-process.js';
+import { until } from '../helpers/wait.js';
 import { udpQuery } from '../helpers/dns-client.js';
 import { startFakeUpstream } from '../helpers/fake-upstream.js';
 import { header, query, questionEnd, reply, rr } from '../helpers/wire-builder.js';
@@ -20,17 +21,6 @@ const WINDOWS_CSV = `#TYPE Microsoft.Management.Infrastructure.CimInstance#root/
 "127.0.0.30","127.0.0.0","Active","aa-bb-cc-00-00-30","Dhcp","","Complete","AandPTR","LIB-PC-4.school.local","30/11/2026 21:00:00","False","FullAccess","","","10.0.0.10",""
 "127.0.0.99","127.0.0.0","Expired","aa-bb-cc-00-00-99","Dhcp","","Complete","AandPTR","OLD-PC.school.local","01/11/2026 09:00:00","False","FullAccess","","","10.0.0.10",""
 `;
-
-/** Polls until `fn` returns something truthy (or fails after `ms`). */
-async function until<T>(fn: () => T, what: string, ms = 5000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('names_from_ptr: DNS answers while the PTR lookup is pending; the row is written after it, with the name', async () => {
   const main = await startFakeUpstream((q) => reply(q, { answers: [rr.a('x', '192.0.2.1', 60)] }));

@@ -8,6 +8,7 @@ import { startDaemon, testConfig, LISTS, type DaemonProcess } from '../helpers/d
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { udpQuery } from '../helpers/dns-client.js';
 import { header, query, reply, rr } from '../helpers/wire-builder.js';
+import { until } from '../helpers/wait.js';
 
 const STUDENT = { localAddress: '127.0.0.10' };
 const answer = (q: Buffer) => reply(q, { answers: [rr.a('x', '192.0.2.1', 60)] });
@@ -176,8 +177,16 @@ test('an unwritable database: DNS answers continue, drops are counted, writing r
   const d = await startDaemon(evidenceConfig(up.port, '', 'queue_size: 50, batch_rows: 10, flush_ms: 20'), EVIDENCE_LISTS);
   try {
     await ask(d, 'before.facebook.com');
-    // Another connection takes the write lock and keeps it: the daemon's writes fail (SQLITE_BUSY).
-    await new Promise((r) => setTimeout(r, 300));
+    // Once that row is stored, another connection takes the write lock and keeps it: the daemon's
+    // writes fail (SQLITE_BUSY).
+    await until(() => {
+      const db = openDb(d);
+      try {
+        return db.prepare("SELECT 1 FROM blocked WHERE qname = 'before.facebook.com'").get();
+      } finally {
+        db.close();
+      }
+    }, 'the first row');
     const locker = new Database(path.join(d.dir, 'webfilter.db'), { timeout: 10_000 });
     locker.exec('BEGIN EXCLUSIVE');
     const t0 = Date.now();
