@@ -26,6 +26,8 @@ import { Subscriptions } from './lists/subscriptions.js';
 import { ListMetrics } from './metrics/list-metrics.js';
 import { isListUrl, displayUrl } from './lists/source.js';
 import { formatDuration } from './time/duration.js';
+import { IdentityHost } from './identity/identity-host.js';
+import type { IdentityService } from './identity/identity-service.js';
 
 export interface DaemonOptions {
   configFile: string;
@@ -61,6 +63,7 @@ export class Daemon {
   private readonly monitoring: Monitoring;
   /** Keeps subscribed lists (URLs in categories) current; a new copy swaps the policy like a reload. */
   private readonly subscriptions: Subscriptions;
+  private readonly identity: IdentityHost;
   private readonly startedAt = Date.now();
   /** Outlives reloads: a client's bucket is not refilled by a SIGHUP. */
   private readonly limiter = new RateLimiter(serverSchema.parse({}).rate_limit);
@@ -87,12 +90,15 @@ export class Daemon {
       VERSION,
       opts.log,
     );
+    this.identity = new IdentityHost(opts.now ?? Date.now, opts.log);
+    this.identity.registerMetrics(this.monitoring.metrics.registry);
     this.shared = {
       cache,
       udp: new UdpExchange(),
       onExchange: this.monitoring.onExchange,
       exceptions: { current: ExceptionSet.EMPTY },
       now: opts.now ?? Date.now,
+      identities: this.identity.index,
     };
     this.stats = new StatsLog(opts.log, opts.summaryIntervalMs ?? 300_000);
     // Metrics cannot say which device is over its rate (no address labels): the log does, once a minute.
@@ -143,7 +149,8 @@ export class Daemon {
       // database, so its files are created by and belong to the service user.
       const tls = loaded.config.console.enabled ? ConsoleHost.readTls(loaded) : null;
       await d.listen(loaded.listen);
-      await d.monitoring.start(loaded.config.metrics, () => d.runtime.forwarder);
+      await d.identity.start(loaded);
+      await d.monitoring.start(loaded.config.metrics, () => d.runtime.forwarder, d.identity.routes);
       const ids = dropPrivileges(loaded.config.server);
       if (ids.dropped) opts.log.info({ uid: ids.uid, gid: ids.gid }, 'switched to the unprivileged user');
       else if (ids.uid === 0) opts.log.warn('running as root: set server.user, or run under the systemd unit');
@@ -156,6 +163,7 @@ export class Daemon {
       d.subscriptions.stop();
       d.closeSockets();
       d.monitoring.stop();
+      await d.identity.close();
       await d.console?.close();
       await d.recorder.close(Date.now() + FLUSH_MS);
       throw e;
@@ -164,6 +172,7 @@ export class Daemon {
       {
         listen: d.addresses,
         metrics: d.monitoring.address,
+        radius: d.identity.radiusAddresses,
         console: d.console ? `${d.console.https ? 'https' : 'http'}://${d.console.address}/` : null,
         upstreams: loaded.upstreams.map(formatHostPort),
         zones: Object.fromEntries(loaded.zones.map((z) => [z.zone, z.servers.map(formatHostPort)])),
@@ -177,6 +186,11 @@ export class Daemon {
   /** The runtime serving queries now. */
   get current(): Runtime {
     return this.runtime;
+  }
+
+  /** Who is at which address (RADIUS accounting and the identity feed). */
+  get identities(): IdentityService {
+    return this.identity.service;
   }
 
   /** The evidence store's recorder (queue depth, drops, write errors). */
@@ -219,6 +233,7 @@ export class Daemon {
       this.monitoring.reconfigure(loaded.config.metrics);
       this.console?.reconfigure(loaded);
       await this.subscriptions.configure(loaded);
+      await this.identity.reconfigure(loaded);
       if (JSON.stringify(old.config.console) !== JSON.stringify(loaded.config.console)) {
         log.warn(
           'console settings changed: session limits and trusted_proxies apply now; enabled, listen, tls, login_attempts and the connection limits need a restart',
@@ -270,6 +285,7 @@ export class Daemon {
     while (this.edge.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     this.bus.flush();
     await this.console?.close();
+    await this.identity.close();
     const unwritten = await this.recorder.close(Date.now() + FLUSH_MS);
     this.stats.report();
     this.stats.stop();

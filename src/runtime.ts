@@ -6,6 +6,7 @@ import type { Next } from './pipeline/types.js';
 import type { ExceptionsHolder } from './pipeline/policy-stage.js';
 import { safeSearchRewrites } from './safe-search/rewrites.js';
 import type { Config } from './config/schema.js';
+import type { IdentityIndex } from './identity/identity-index.js';
 import type { CompiledPolicy } from './policy/compile.js';
 import { ClientDirectory } from './policy/clients.js';
 import { Forwarder, type ExchangeObserver } from './upstream/forwarder.js';
@@ -23,6 +24,8 @@ export interface Shared {
   exceptions: ExceptionsHolder;
   /** The policy's clock. */
   now: () => number;
+  /** Who is at which address, kept by the identity service. */
+  identities: IdentityIndex;
 }
 
 /**
@@ -67,6 +70,7 @@ export function buildRuntime(loaded: LoadedConfig, compiled: CompiledPolicy, sha
   });
   const chain = buildChain({
     directory,
+    identities: shared.identities,
     policy: compiled.policy,
     timetable: compiled.timetable,
     blockResponse: compileBlockResponse(config.blocking.response),

@@ -9,6 +9,7 @@ import { defaultUpstreams } from './resolv-conf.js';
 import { normaliseDomain } from '../dns/name.js';
 import { kindsFoundBy, SIGNAL_KINDS } from '../signals/kinds.js';
 import { isListUrl } from './lists-schema.js';
+import { identityFiles } from './identity-schema.js';
 
 /** A config that cannot be used; `problems` lists every mistake found, each led by its YAML path. */
 export class ConfigError extends Error {
@@ -133,6 +134,19 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
         }
       }),
     );
+  }
+  // Secret files (RADIUS shared secrets, the feed token): checked at start; a reload may run after
+  // the privilege drop, when a root-only file is unreadable, and then keeps the secrets it has.
+  if (opts.requireLists !== false) {
+    for (const { yamlPath, file } of identityFiles(config.identity)) {
+      try {
+        await access(path.resolve(dir, file), fsConstants.R_OK);
+      } catch (e) {
+        problems.push(
+          `${formatPath(yamlPath)}: cannot read "${path.resolve(dir, file)}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})${lineOf(doc, lines, yamlPath)}`,
+        );
+      }
+    }
   }
   const listen = config.server.listen.map((s) => parseHostPort(s, null));
   let upstreams = config.upstream.servers.map((s) => parseHostPort(s, 53));

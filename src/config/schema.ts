@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseCidr } from '../net/cidr.js';
 import { parseIp } from '../net/ip.js';
-import { parseHostPort } from './host-port.js';
+import { cidr, hostPort } from './field-types.js';
 import { parseDuration } from '../time/duration.js';
 import { parseClock } from '../time/schedule.js';
 import { validTimezone } from '../time/zoned-time.js';
@@ -9,6 +9,7 @@ import { RESERVED_CATEGORIES } from '../signals/kinds.js';
 import { localRecordsSchema, zonesSchema } from './local-dns-schema.js';
 import { circumventionSchema, clientsSchema, databaseSchema, retentionSchema } from './evidence-schema.js';
 import { categorySchema, subscriptionsSchema } from './lists-schema.js';
+import { identitySchema } from './identity-schema.js';
 
 /**
  * The one schema of webfilter.yaml: it is the source of the config's types, defaults and validation.
@@ -18,23 +19,6 @@ import { categorySchema, subscriptionsSchema } from './lists-schema.js';
 
 /** Names used as metric labels and CLI arguments: lower-case, digits, '-' and '_'. */
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-
-const cidr = z.string().superRefine((s, ctx) => {
-  try {
-    parseCidr(s);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-  }
-});
-
-const hostPort = (defaultPort: number | null) =>
-  z.string().superRefine((s, ctx) => {
-    try {
-      parseHostPort(s, defaultPort);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    }
-  });
 
 const blockResponse = z.string().superRefine((s, ctx) => {
   if (s === 'nxdomain' || s === 'null' || s === 'refused' || parseIp(s)) return;
@@ -244,6 +228,7 @@ export const configSchema = z
     clients: clientsSchema,
     circumvention: circumventionSchema,
     retention: retentionSchema,
+    identity: identitySchema,
   })
   // Cross-field rules. `when: () => true` makes them run even when other fields already failed, so
   // `config check` lists every mistake at once; the input may therefore be partly malformed here.
@@ -257,6 +242,14 @@ export const configSchema = z
           code: 'custom',
           path: ['groups', 'default'],
           message: 'required: the policy for clients in no other group',
+        });
+      }
+      const feed: unknown = isRecord(cfg.identity) ? cfg.identity.feed : undefined;
+      if (isRecord(feed) && feed.enabled === true && isRecord(cfg.metrics) && cfg.metrics.enabled === false) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['identity', 'feed', 'enabled'],
+          message: 'the feed is served on the metrics listener: it needs metrics.enabled: true',
         });
       }
       for (const name of Object.keys(categories)) {

@@ -12,12 +12,14 @@ const MAX_LAG_MS = 2000;
 
 /**
  * The monitoring listener: `/metrics` (Prometheus text format), `/healthz` (alive, event loop
- * responsive) and `/readyz` (ready to serve; 503 with a JSON reason otherwise).
+ * responsive) and `/readyz` (ready to serve; 503 with a JSON reason otherwise), plus the POST
+ * routes given (the identity feed).
  */
 export async function startMetricsServer(
   addr: HostPort,
   registry: Registry,
   readiness: Readiness,
+  post: Record<string, http.RequestListener> = {},
 ): Promise<{ server: http.Server; address: string }> {
   let lag = 0;
   let expected = Date.now() + 500;
@@ -33,6 +35,7 @@ export async function startMetricsServer(
   };
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
+    if (req.method === 'POST' && Object.hasOwn(post, url)) return post[url](req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
     if (url === '/metrics') {
       registry.metrics().then(

@@ -42,13 +42,18 @@ export class Monitoring implements Readiness {
     if (outcome === 'ok') this.lastUpstreamOk = Date.now();
   };
 
-  async start(cfg: Config['metrics'], forwarder: () => Forwarder): Promise<void> {
+  /** Starts probing and, when enabled, the listener (with `post` routes, e.g. the identity feed). */
+  async start(
+    cfg: Config['metrics'],
+    forwarder: () => Forwarder,
+    post: Record<string, http.RequestListener> = {},
+  ): Promise<void> {
     this.freshMs = cfg.upstream_fresh_seconds * 1000;
     this.probeTimer = setInterval(() => this.probe(forwarder()), PROBE_EVERY_MS);
     this.probeTimer.unref();
     this.probe(forwarder());
     if (!cfg.enabled) return;
-    const { server, address } = await startMetricsServer(parseHostPort(cfg.listen, null), this.metrics.registry, this);
+    const { server, address } = await startMetricsServer(parseHostPort(cfg.listen, null), this.metrics.registry, this, post);
     this.server = server;
     this.address = address;
   }

@@ -1,4 +1,5 @@
 import type { AnswerCache } from '../cache/answer-cache.js';
+import type { IdentityIndex } from '../identity/identity-index.js';
 import type { ClientDirectory } from '../policy/clients.js';
 import type { Policy } from '../policy/policy.js';
 import type { Timetable } from '../policy/timetable.js';
@@ -17,6 +18,8 @@ import { compose, type Next } from './types.js';
 
 export interface ChainParts {
   directory: ClientDirectory;
+  /** Who is at which address (RADIUS accounting, identity feed); outlives reloads. */
+  identities: IdentityIndex;
   policy: Policy;
   timetable: Timetable;
   blockResponse: BlockResponse;
@@ -39,8 +42,8 @@ export interface ChainParts {
 export function buildChain(p: ChainParts): Next {
   return compose([
     // 1. Who is asking: refuse outsiders first, before any work is spent on them; the group found
-    //    here is what the policy decides by.
-    clientStage(p.directory),
+    //    here (the user's, when one is known and configured, else the address's) is what the policy decides by.
+    clientStage(p.directory, p.identities, p.now),
     // 2. Policy before cache: a cached answer must never skip a block, and a block or exception
     //    change applies to the very next query even for names already cached.
     policyStage(p.policy, p.timetable, p.blockResponse, p.blockTtl, p.exceptions, p.now),

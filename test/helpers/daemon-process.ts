@@ -131,11 +131,12 @@ export function testConfig(opts: {
   maxInFlight?: number;
   /** Extra lines of the `upstream` section, e.g. "  zones: { school.local: [\"127.0.0.1:5300\"] }". */
   upstreamExtra?: string;
+  /** Replaces the `server` section's listen and allowed_clients lines. */
+  server?: string;
 }): string {
   return `
 server:
-  listen: ["127.0.0.1:0"]
-  allowed_clients: [127.0.0.1/32, 127.0.0.10/32, 127.0.0.20/32, 127.0.0.30/32]
+${opts.server ?? '  listen: ["127.0.0.1:0"]\n  allowed_clients: [127.0.0.1/32, 127.0.0.10/32, 127.0.0.20/32, 127.0.0.30/32]'}
 upstream:
   servers: [${opts.upstreams.map((p) => `"127.0.0.1:${p}"`).join(', ')}]
   strategy: ${opts.strategy ?? 'failover'}

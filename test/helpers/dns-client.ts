@@ -10,8 +10,9 @@ export interface ClientOpts {
 
 /** Sends one datagram and resolves with the first reply, or null on timeout. */
 export function udpQuery(port: number, msg: Buffer, opts: ClientOpts = {}): Promise<Buffer | null> {
+  const v6 = opts.host?.includes(':') ?? false;
   return new Promise((resolve, reject) => {
-    const s = dgram.createSocket('udp4');
+    const s = dgram.createSocket(v6 ? 'udp6' : 'udp4');
     const timer = setTimeout(() => {
       s.close();
       resolve(null);
@@ -26,7 +27,9 @@ export function udpQuery(port: number, msg: Buffer, opts: ClientOpts = {}): Prom
       s.close();
       resolve(m);
     });
-    s.bind({ address: opts.localAddress ?? '127.0.0.1', port: 0 }, () => s.send(msg, port, opts.host ?? '127.0.0.1'));
+    s.bind({ address: opts.localAddress ?? (v6 ? '::1' : '127.0.0.1'), port: 0 }, () =>
+      s.send(msg, port, opts.host ?? '127.0.0.1'),
+    );
   });
 }
 
@@ -36,7 +39,7 @@ export async function udpBlast(port: number, msgs: Buffer[], opts: ClientOpts = 
   await new Promise<void>((r) => s.bind({ address: opts.localAddress ?? '127.0.0.1', port: 0 }, r));
   s.on('message', () => {});
   for (let i = 0; i < msgs.length; i++) {
-    await new Promise<void>((r) => s.send(msgs[i], port, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => s.send(msgs[i], port, opts.host ?? '127.0.0.1', () => r()));
     // Let the daemon keep up rather than overflowing the kernel's receive buffer.
     if (i % 200 === 199) await new Promise((r) => setTimeout(r, 2));
   }

@@ -3,13 +3,13 @@
  * where a thread (the evidence writer, the console) can take a second to start.
  */
 
-/** Polls `fn` every 20 ms until it returns something truthy; throws naming `what` after `ms`. */
-export async function until<T>(fn: () => T, what: string, ms = 10_000): Promise<NonNullable<T>> {
+/** Polls `fn` (sync or async) every 20 ms until it gives something truthy; throws naming `what` after `ms`. */
+export async function until<T>(fn: () => T | Promise<T>, what: string, ms = 10_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms;
   for (;;) {
     let v: T | undefined;
     try {
-      v = fn();
+      v = await fn();
     } catch {
       v = undefined; // e.g. the database file does not exist yet
     }
