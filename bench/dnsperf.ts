@@ -7,7 +7,7 @@ export function median(xs: number[]): number {
 }
 
 /** Max throughput: 100 queries in flight (more overflows a server's receive buffer at the first burst). */
-export function dnsperfMax(port: number, file: string, seconds: number): { qps: number; lost: number } {
+export function dnsperfMax(port: number, file: string, seconds: number): { qps: number; lost: number; completed: number } {
   const r = spawnSync(
     'dnsperf',
     ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), '-q', '100', '-c', '4', '-t', '2'],
@@ -19,6 +19,7 @@ export function dnsperfMax(port: number, file: string, seconds: number): { qps: 
   return {
     qps: Number(/Queries per second:\s+([\d.]+)/.exec(r.stdout)?.[1] ?? NaN),
     lost: Number(/Queries lost:\s+(\d+)/.exec(r.stdout)?.[1] ?? NaN),
+    completed: Number(/Queries completed:\s+(\d+)/.exec(r.stdout)?.[1] ?? NaN),
   };
 }
 
