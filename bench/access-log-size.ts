@@ -8,8 +8,8 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EvidenceStore } from '../src/evidence/store.js';
-import type { AccessAggregate, AccessRow } from '../src/evidence/rows.js';
+import type { AccessAggregate, AccessRow } from '../src/storage/evidence.js';
+import { openStorage } from '../src/storage/open.js';
 
 const DEVICES = Number(process.env.DEVICES ?? 2000);
 const HOURS = Number(process.env.HOURS ?? 40); // 8 school hours × 5 days
@@ -24,7 +24,7 @@ const domainAt = () => `site${Math.floor(UNIVERSE ** rand()) - 1}.example.co.uk`
 
 const dir = mkdtempSync(path.join(tmpdir(), 'webfilter-size-'));
 const file = path.join(dir, 'week.db');
-const store = EvidenceStore.open(file);
+const store = openStorage({ evidencePath: file, accountsPath: path.join(dir, 'week-accounts.db') }, 'write');
 const start = Date.UTC(2026, 10, 16, 8);
 const t0 = Date.now();
 let rows = 0;
@@ -50,21 +50,22 @@ for (let h = 0; h < HOURS; h++) {
       });
     }
     if (batch.length >= 10_000) {
-      store.write({ blocked: [], signals: [], access: [], accessHourly: batch });
+      await store.evidence.write({ blocked: [], signals: [], access: [], accessHourly: batch });
       rows += batch.length;
       batch = [];
     }
   }
-  store.write({ blocked: [], signals: [], access: [], accessHourly: batch });
+  await store.evidence.write({ blocked: [], signals: [], access: [], accessHourly: batch });
   rows += batch.length;
 }
-store.db.pragma('wal_checkpoint(TRUNCATE)');
+// Closing the last connection checkpoints the WAL into the file.
+await store.close();
 const aggBytes = statSync(file).size;
 const aggSeconds = (Date.now() - t0) / 1000;
 
 // Full mode: bytes per row on a 300,000-row sample.
 const fullFile = path.join(dir, 'full.db');
-const full = EvidenceStore.open(fullFile);
+const full = openStorage({ evidencePath: fullFile, accountsPath: path.join(dir, 'full-accounts.db') }, 'write');
 const SAMPLE = 300_000;
 for (let i = 0; i < SAMPLE; i += 10_000) {
   const access: AccessRow[] = Array.from({ length: 10_000 }, (_, k) => ({
@@ -76,12 +77,10 @@ for (let i = 0; i < SAMPLE; i += 10_000) {
     qtype: 'A',
     result: 'forwarded',
   }));
-  full.write({ blocked: [], signals: [], accessHourly: [], access });
+  await full.evidence.write({ blocked: [], signals: [], accessHourly: [], access });
 }
-full.db.pragma('wal_checkpoint(TRUNCATE)');
+await full.close();
 const perRow = statSync(fullFile).size / SAMPLE;
-store.close();
-full.close();
 rmSync(dir, { recursive: true, force: true });
 
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;

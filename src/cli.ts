@@ -14,6 +14,7 @@ import { reportCommand } from './commands/report.js';
 import { serve } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { ExceptionRequestError } from './exceptions/validate-exception.js';
+import { StorageError } from './storage/storage.js';
 import { VERSION } from './version.js';
 
 /** Exit codes: 0 ok, 1 error, 2 usage. */
@@ -26,7 +27,7 @@ function fail(e: unknown): never {
     process.stderr.write(`webfilter: nothing was added:\n  ${e.problems.join('\n  ')}\n`);
     process.exit(1);
   }
-  if (e instanceof CommandError) {
+  if (e instanceof CommandError || e instanceof StorageError) {
     process.stderr.write(`webfilter: ${e.message}\n`);
     process.exit(1);
   }

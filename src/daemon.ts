@@ -139,10 +139,13 @@ export class Daemon {
     });
     d.bus.subscribe(d.recorder);
     d.recorder.onSignals = d.monitoring.metrics.onSignals;
-    d.recorder.onExceptions = (records) => {
-      d.shared.exceptions.current = new ExceptionSet(records);
-      opts.log.info({ exceptions: records.map((r) => `${r.id}:${r.targetKind} ${r.target}`) }, 'exceptions updated');
-    };
+    d.recorder.exceptions.subscribe(
+      (records) => {
+        d.shared.exceptions.current = new ExceptionSet(records);
+        opts.log.info({ exceptions: records.map((r) => `${r.id}:${r.targetKind} ${r.target}`) }, 'exceptions updated');
+      },
+      (e) => opts.log.error({ error: e.message }, 'cannot read exceptions from the database: keeping the ones in force'),
+    );
     d.monitoring.metrics.onReload(true);
     try {
       // Order: bind every socket (port 53 may need root), then give up root, then open the

@@ -4,7 +4,6 @@ import { loadForCli, openStore, out } from './context.js';
 import { UsageError } from './errors.js';
 import { json } from '../format/output.js';
 import type { LoadedConfig } from '../config/load.js';
-import { allExceptions } from '../exceptions/exception-store.js';
 import { ExceptionSet } from '../exceptions/exception-set.js';
 import { formatHostPort } from '../config/host-port.js';
 import { LocalRecords } from '../dns/local-records.js';
@@ -77,9 +76,9 @@ export const checkCommand: CommandModule<{ config: string; json: boolean }, Chec
     const group = client ? client.group : groups.get(a.group ?? 'default')!;
     let exceptions = ExceptionSet.EMPTY;
     if (existsSync(loaded.databasePath)) {
-      const store = openStore(loaded, { readOnly: true });
-      exceptions = new ExceptionSet(allExceptions(store.db).filter((e) => e.revokedAt === null));
-      store.close();
+      const store = await openStore(loaded, { readOnly: true });
+      exceptions = new ExceptionSet((await store.exceptions.all()).filter((e) => e.revokedAt === null));
+      await store.close();
     }
 
     const result: Record<string, unknown> = {

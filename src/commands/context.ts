@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
-import { SchemaTooNewError } from '../evidence/schema.js';
-import { EvidenceStore } from '../evidence/store.js';
+import { openStorage, storageLocation } from '../storage/open.js';
+import type { Storage } from '../storage/storage.js';
 import { CommandError } from './errors.js';
 
 /** The config file the CLI uses: --config, else $WEBFILTER_CONFIG, else the production path. */
@@ -22,20 +21,19 @@ export async function loadForCli(file: string): Promise<LoadedConfig> {
 }
 
 /**
- * Opens the evidence database named by the config: for writing (ICT's commands; an older database
- * is migrated, a newer one refused), or `readOnly` for the review commands, which need only read
- * access to the file (group webfilter-review) and never change it.
+ * Opens the store named by the config: for writing (ICT's commands; an older database is upgraded, a
+ * newer one refused), or `readOnly` for the review commands, which need only read access to the
+ * files and never change them. A StorageError says what is wrong (the CLI prints it, exit 1).
  */
-export function openStore(loaded: LoadedConfig, opts: { readOnly?: boolean } = {}): EvidenceStore {
-  if (opts.readOnly && !existsSync(loaded.databasePath)) {
-    throw new CommandError(`no database at ${loaded.databasePath} yet: the daemon creates it when it first starts`);
-  }
+export async function openStore(loaded: LoadedConfig, opts: { readOnly?: boolean } = {}): Promise<Storage> {
+  const storage = openStorage(storageLocation(loaded), opts.readOnly ? 'read-only' : 'write');
   try {
-    return opts.readOnly ? EvidenceStore.openReadOnly(loaded.databasePath) : EvidenceStore.open(loaded.databasePath);
+    await storage.open();
   } catch (e) {
-    if (e instanceof SchemaTooNewError) throw new CommandError(`${loaded.databasePath}: ${e.message}`);
-    throw new CommandError(`cannot open the database ${loaded.databasePath}: ${(e as Error).message}`);
+    await storage.close();
+    throw e;
   }
+  return storage;
 }
 
 /** Who is running the command, for the audit trail (the real user behind sudo). */

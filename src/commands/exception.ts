@@ -1,20 +1,12 @@
 import type { Argv } from 'yargs';
 import { actor, loadForCli, openStore, out } from './context.js';
 import { json, table } from '../format/output.js';
-import {
-  allExceptions,
-  currentExceptions,
-  describeException,
-  insertException,
-  revokeException,
-  type ExceptionRecord,
-} from '../exceptions/exception-store.js';
+import type { ExceptionRecord } from '../storage/exceptions.js';
 import { validateException } from '../exceptions/validate-exception.js';
 import { LockedNames } from '../exceptions/locked-names.js';
 import { formatDuration } from '../time/duration.js';
 import { formatLocal, formatShort } from '../time/local-time.js';
 import { CommandError } from './errors.js';
-import { recordAudit } from '../accounts/audit.js';
 
 interface Common {
   config: string;
@@ -97,22 +89,13 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
           now,
           await LockedNames.load(loaded),
         );
-        const store = openStore(loaded);
+        const store = await openStore(loaded);
         const who = actor();
-        const id = insertException(store.db, ex, who, now);
-        const record = allExceptions(store.db).find((e) => e.id === id)!;
-        recordAudit(store.db, {
-          ts: now,
-          actor: who,
-          ip: 'cli',
-          action: 'exception-add',
-          target: `exception ${id}`,
-          detail: describeException(record),
-        });
-        store.close();
+        const record = await store.exceptions.add(ex, { actor: who, ip: 'cli', at: now, recordedAs: who });
+        await store.close();
         if (a.json) return out(json(exceptionJson(record, now)));
         out(
-          `Exception ${id} added: ${opens(record)} for ${record.targetKind} ${record.target}\n` +
+          `Exception ${record.id} added: ${opens(record)} for ${record.targetKind} ${record.target}\n` +
             `  until ${formatLocal(record.expiresAt)} (${formatDuration(record.expiresAt - now)} from now)\n` +
             `  approved by ${record.approvedBy}; reason: ${record.reason}; recorded as ${who}\n` +
             `The running daemon applies it within a second and stops applying it at that time.\n`,
@@ -130,10 +113,10 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
           .example('$0 exception list --all --json', 'The full audit trail for a script'),
       async (a) => {
         const loaded = await loadForCli(a.config);
-        const store = openStore(loaded, { readOnly: true });
+        const store = await openStore(loaded, { readOnly: true });
         const now = Date.now();
-        let list = a.all ? allExceptions(store.db) : currentExceptions(store.db, now).reverse();
-        store.close();
+        let list = a.all ? await store.exceptions.all() : (await store.exceptions.current(now)).reverse();
+        await store.close();
         if (a.group) list = list.filter((e) => e.targetKind === 'group' && e.target === a.group);
         if (a.json) return out(json(list.map((e) => exceptionJson(e, now))));
         const rows = list.map((e) => ({
@@ -185,22 +168,20 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
         if (!Number.isInteger(a.id) || a.id <= 0) throw new CommandError(`"${a.id}" is not an exception id`);
         if (!a.reason.trim()) throw new CommandError('--reason is required: say why the exception is ended');
         const loaded = await loadForCli(a.config);
-        const store = openStore(loaded);
+        const store = await openStore(loaded);
+        const who = actor();
         let record: ExceptionRecord;
         try {
-          record = revokeException(store.db, a.id, a.reason.trim(), actor(), Date.now());
-          recordAudit(store.db, {
-            ts: Date.now(),
-            actor: actor(),
+          record = await store.exceptions.revoke(a.id, a.reason.trim(), {
+            actor: who,
             ip: 'cli',
-            action: 'exception-revoke',
-            target: `exception ${a.id}`,
-            detail: a.reason.trim(),
+            at: Date.now(),
+            recordedAs: who,
           });
         } catch (e) {
           throw new CommandError((e as Error).message);
         } finally {
-          store.close();
+          await store.close();
         }
         if (a.json) return out(json(exceptionJson(record, Date.now())));
         out(

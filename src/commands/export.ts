@@ -31,9 +31,9 @@ export const exportCommand: CommandModule<{ config: string; json: boolean }, Exp
     const loaded = await loadForCli(a.config);
     const now = Date.now();
     const f = filterFromFlags({ since: a.since, client: a.client, device: a.device }, [], now);
-    const store = openStore(loaded, { readOnly: true });
-    const data = exportData(store.db, f, now);
-    store.close();
+    const store = await openStore(loaded, { readOnly: true });
+    const data = await exportData(store.review, f, now);
+    await store.close();
     out(a.csv ? exportCsv(data) : json(data));
   },
 };

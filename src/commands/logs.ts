@@ -4,8 +4,8 @@ import { UsageError } from './errors.js';
 import { csv, json, table, type Cell } from '../format/output.js';
 import { filterFromFlags, filterOptions, type FilterFlags } from './review-filter.js';
 import { SIGNAL_KIND_NAMES } from '../signals/kinds.js';
-import { AUDIT_ACTIONS, auditEntries } from '../accounts/audit.js';
-import { accessEntries, blockedEntries, fullAccessEntries, signalEntries } from '../review/queries.js';
+import { AUDIT_ACTIONS } from '../storage/accounts.js';
+import { auditTrail } from '../review/audit-trail.js';
 
 interface LogsArgs extends FilterFlags {
   actor?: string;
@@ -84,20 +84,20 @@ export const logsCommand: CommandModule<{ config: string; json: boolean }, LogsA
   handler: async (a) => {
     const loaded = await loadForCli(a.config);
     const f = filterFromFlags(a, Object.keys(loaded.config.groups), Date.now());
-    const store = openStore(loaded, { readOnly: true });
+    const store = await openStore(loaded, { readOnly: true });
     let rows: Record<string, Cell>[];
     let cols = COLUMNS[a.what];
     if (a.what === 'audit') {
       if (a.action && !(AUDIT_ACTIONS as readonly string[]).includes(a.action))
         throw new UsageError(`--action "${a.action}": no such action (actions: ${AUDIT_ACTIONS.join(', ')})`);
-      rows = auditEntries(store.db, { since: f.since, until: f.until, actor: a.actor, action: a.action, limit: f.limit });
-    } else if (a.what === 'blocked') rows = blockedEntries(store.db, f) as unknown as Record<string, Cell>[];
-    else if (a.what === 'signals') rows = signalEntries(store.db, f) as unknown as Record<string, Cell>[];
+      rows = await auditTrail(store, { since: f.since, until: f.until, actor: a.actor, action: a.action, limit: f.limit });
+    } else if (a.what === 'blocked') rows = (await store.review.blocked(f)) as unknown as Record<string, Cell>[];
+    else if (a.what === 'signals') rows = (await store.review.signals(f)) as unknown as Record<string, Cell>[];
     else if (loaded.config.log.access === 'full') {
-      rows = fullAccessEntries(store.db, f) as Record<string, Cell>[];
+      rows = (await store.review.accessFull(f)) as unknown as Record<string, Cell>[];
       cols = COLUMNS['access-full'];
-    } else rows = accessEntries(store.db, f) as unknown as Record<string, Cell>[];
-    store.close();
+    } else rows = (await store.review.accessHourly(f)) as unknown as Record<string, Cell>[];
+    await store.close();
     if (a.json) return out(json(rows));
     if (a.csv) return out(csv(rows));
     out(table(rows, cols));

@@ -37,9 +37,9 @@ export const reportCommand: CommandModule<{ config: string; json: boolean }, Rep
     const period = filterFromFlags({ since: a.since, until: a.until }, [], now);
     const from = period.since;
     const to = a.until ? period.until : now;
-    const store = openStore(loaded, { readOnly: true });
-    const data = buildReport(store.db, from, to, now);
-    store.close();
+    const store = await openStore(loaded, { readOnly: true });
+    const data = await buildReport(store.review, store.exceptions, from, to, now);
+    await store.close();
     const text = a.json
       ? json(data)
       : a.format === 'html'

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { checkFilter, type FilterInput } from '../review/filter.js';
-import type { ReviewFilter } from '../review/queries.js';
+import type { ReviewFilter } from '../storage/review.js';
 import { UsageError } from './errors.js';
 
 /** The review filter flags of `logs`, `report` and `export`. */

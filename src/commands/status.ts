@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { loadForCli, openStore, out } from './context.js';
 import { json } from '../format/output.js';
-import { currentExceptions } from '../exceptions/exception-store.js';
 import { formatDuration } from '../time/duration.js';
 import { formatLocal } from '../time/local-time.js';
 
@@ -21,32 +20,20 @@ export const statusCommand: CommandModule<{ config: string; json: boolean }, { c
     if (!existsSync(loaded.databasePath)) {
       result.daemon = 'never started (no database yet)';
     } else {
-      const store = openStore(loaded, { readOnly: true });
-      const beat = store.db
-        .prepare('SELECT pid, version, started_at, last_seen, last_write, dropped, write_errors FROM daemon')
-        .get() as
-        | {
-            pid: number;
-            version: string;
-            started_at: number;
-            last_seen: number;
-            last_write: number;
-            dropped: number;
-            write_errors: number;
-          }
-        | undefined;
-      const exceptions = currentExceptions(store.db, now).filter((e) => e.startsAt <= now);
-      store.close();
-      const alive = !!beat && now - beat.last_seen < STALE_MS && pidAlive(beat.pid);
+      const store = await openStore(loaded, { readOnly: true });
+      const beat = await store.review.heartbeat();
+      const exceptions = (await store.exceptions.current(now)).filter((e) => e.startsAt <= now);
+      await store.close();
+      const alive = !!beat && now - beat.lastSeen < STALE_MS && pidAlive(beat.pid);
       Object.assign(result, {
         daemon: alive ? 'running' : beat ? 'not running' : 'never started',
         pid: beat?.pid ?? null,
         version: beat?.version ?? null,
-        started_at: beat ? new Date(beat.started_at).toISOString() : null,
-        last_heartbeat: beat ? new Date(beat.last_seen).toISOString() : null,
-        last_write: beat ? new Date(beat.last_write).toISOString() : null,
+        started_at: beat ? new Date(beat.startedAt).toISOString() : null,
+        last_heartbeat: beat ? new Date(beat.lastSeen).toISOString() : null,
+        last_write: beat ? new Date(beat.lastWrite).toISOString() : null,
         queue_dropped: beat?.dropped ?? 0,
-        write_errors: beat?.write_errors ?? 0,
+        write_errors: beat?.writeErrors ?? 0,
         active_exceptions: exceptions.map((e) => ({
           id: e.id,
           target: `${e.targetKind} ${e.target}`,

@@ -1,10 +1,9 @@
-import type Database from 'better-sqlite3';
 import type { Argv } from 'yargs';
 import { actor, loadForCli, openStore, out } from './context.js';
 import { CommandError } from './errors.js';
 import { json, table } from '../format/output.js';
-import { recordAudit } from '../accounts/audit.js';
-import { addUser, disableUser, listUsers, ROLES, setPassword, UserError, type User } from '../accounts/users.js';
+import { addUser, disableUser, setPassword, UserError, type AccountChangeBy } from '../accounts/users.js';
+import { ROLES, type AccountsRepository, type User } from '../storage/accounts.js';
 import { formatShort } from '../time/local-time.js';
 
 interface Common {
@@ -66,31 +65,28 @@ const userJson = (u: User) => ({
 });
 
 /**
- * One account change: opens the database, applies `fn` (the account rules' refusals become a clear
- * error), records it in the access audit as done from the CLI, and prints the result.
+ * One account change: opens the store, applies `fn` as the OS user from the CLI (the change and its
+ * access-audit row are one transaction; the account rules' refusals become a clear error), and
+ * prints the result.
  */
 async function accountChange(
   a: Common,
-  action: 'user-add' | 'user-passwd' | 'user-disable',
-  fn: (db: Database.Database, now: number) => Promise<User> | User,
-  detail: (u: User) => string,
+  fn: (accounts: AccountsRepository, by: AccountChangeBy) => Promise<User>,
   message: (u: User) => string,
 ): Promise<void> {
   const loaded = await loadForCli(a.config);
-  const store = openStore(loaded);
+  const store = await openStore(loaded);
   try {
-    const now = Date.now();
     let u: User;
     try {
-      u = await fn(store.db, now);
+      u = await fn(store.accounts, { actor: actor(), ip: 'cli', at: Date.now() });
     } catch (e) {
       if (e instanceof UserError) throw new CommandError(e.message);
       throw e;
     }
-    recordAudit(store.db, { ts: now, actor: actor(), ip: 'cli', action, target: u.name, detail: detail(u) });
     out(a.json ? json(userJson(u)) : message(u));
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -120,9 +116,7 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
         const password = await readPassword(a['password-stdin']);
         await accountChange(
           a,
-          'user-add',
-          (db, now) => addUser(db, a.name, a.role, password, actor(), now),
-          (u) => `role ${u.role}`,
+          (accounts, by) => addUser(accounts, a.name, a.role, password, by),
           (u) => `User ${u.name} added with role ${u.role}. They sign in at the review console.\n`,
         );
       },
@@ -140,9 +134,7 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
         const password = await readPassword(a['password-stdin']);
         await accountChange(
           a,
-          'user-passwd',
-          (db, now) => setPassword(db, a.name, password, now),
-          () => '',
+          (accounts, by) => setPassword(accounts, a.name, password, by),
           (u) => `Password of ${u.name} changed; their open sessions have ended.\n`,
         );
       },
@@ -154,9 +146,7 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
       async (a) =>
         accountChange(
           a,
-          'user-disable',
-          (db, now) => disableUser(db, a.name, actor(), now),
-          () => '',
+          (accounts, by) => disableUser(accounts, a.name, by),
           (u) => `User ${u.name} disabled.\n`,
         ),
     )
@@ -166,9 +156,9 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
       (c) => c,
       async (a) => {
         const loaded = await loadForCli(a.config);
-        const store = openStore(loaded, { readOnly: true });
-        const users = listUsers(store.db);
-        store.close();
+        const store = await openStore(loaded, { readOnly: true });
+        const users = await store.accounts.listUsers();
+        await store.close();
         if (a.json) return out(json(users.map(userJson)));
         out(
           table(

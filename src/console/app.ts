@@ -58,7 +58,7 @@ export function createHandler(routes: Route[], env: ConsoleEnv) {
       const cookies = parseCookies(req.headers.cookie);
       let session = env.sessions.get(cookies[SESSION_COOKIE], ctx.now);
       // An account disabled, or a password changed, by ICT's CLI ends its sessions at their next request.
-      if (session && !accountStillValid(env, session.userId, session.createdAt)) {
+      if (session && !(await accountStillValid(env, session.userId, session.createdAt))) {
         env.sessions.endUser(session.userId);
         session = null;
       }
@@ -109,8 +109,7 @@ export function createHandler(routes: Route[], env: ConsoleEnv) {
   };
 }
 
-function accountStillValid(env: ConsoleEnv, userId: number, since: number): boolean {
-  const row = env.db.prepare('SELECT disabled_at, password_changed_at FROM users WHERE id = ?').get(userId) as
-    { disabled_at: number | null; password_changed_at: number } | undefined;
-  return row !== undefined && row.disabled_at === null && row.password_changed_at <= since;
+async function accountStillValid(env: ConsoleEnv, userId: number, since: number): Promise<boolean> {
+  const user = await env.storage.accounts.userById(userId);
+  return user !== null && user.disabledAt === null && user.passwordChangedAt <= since;
 }

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { parseHostPort } from '../config/host-port.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { ConsoleInit, FromConsole, ToConsole } from './console-worker.js';
+import { storageLocation } from '../storage/open.js';
 import { workerUrl } from '../worker-url.js';
 
 /** The review console as the daemon sees it: a worker thread serving `console.listen`. */
@@ -38,7 +39,7 @@ export class ConsoleHost {
     const init: ConsoleInit = {
       listen: parseHostPort(loaded.config.console.listen, null),
       tls,
-      dbPath: loaded.databasePath,
+      storage: storageLocation(loaded),
       loaded,
       logLevel: loaded.config.log.level,
     };

@@ -8,7 +8,8 @@ import https from 'node:https';
 import { parentPort, workerData } from 'node:worker_threads';
 import { formatHostPort, type HostPort } from '../config/host-port.js';
 import type { LoadedConfig } from '../config/load.js';
-import { EvidenceStore } from '../evidence/store.js';
+import { openStorage } from '../storage/open.js';
+import type { StorageLocation } from '../storage/storage.js';
 import { createLogger } from '../log.js';
 import { createHandler } from './app.js';
 import type { ConsoleEnv } from './context.js';
@@ -21,7 +22,7 @@ import { SessionStore } from './sessions.js';
 export interface ConsoleInit {
   listen: HostPort;
   tls: { cert: Buffer; key: Buffer } | null;
-  dbPath: string;
+  storage: StorageLocation;
   loaded: LoadedConfig;
   logLevel: string;
 }
@@ -34,23 +35,20 @@ const limitsOf = (loaded: LoadedConfig) => ({
   absoluteMs: loaded.config.console.session_max_hours * 3_600_000,
 });
 
-function main(): void {
+async function main(): Promise<void> {
   const init = workerData as ConsoleInit;
   const port = parentPort!;
   const log = createLogger(init.logLevel).child({ component: 'console' });
-  let store: EvidenceStore;
+  const storage = openStorage(init.storage, 'write');
   try {
-    store = EvidenceStore.open(init.dbPath);
+    await storage.open();
   } catch (e) {
-    port.postMessage({
-      type: 'failed',
-      error: `cannot open the database ${init.dbPath}: ${(e as Error).message}`,
-    } satisfies FromConsole);
+    port.postMessage({ type: 'failed', error: (e as Error).message } satisfies FromConsole);
     return;
   }
   const attempts = init.loaded.config.console.login_attempts;
   const env: ConsoleEnv = {
-    db: store.db,
+    storage,
     loaded: init.loaded,
     sessions: new SessionStore(limitsOf(init.loaded)),
     logins: new LoginLimiter({
@@ -91,10 +89,10 @@ function main(): void {
     } else if (m.type === 'close') {
       server.close();
       server.closeAllConnections();
-      store.close();
+      void storage.close();
       port.postMessage({ type: 'closed' } satisfies FromConsole);
     }
   });
 }
 
-main();
+await main();

@@ -1,15 +1,15 @@
 import type http from 'node:http';
-import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
 import type { Cidr } from '../net/cidr.js';
-import { recordAudit } from '../accounts/audit.js';
+import type { Storage } from '../storage/storage.js';
 import type { LoginLimiter } from './login-limiter.js';
 import type { Session, SessionStore } from './sessions.js';
 
 /** What every console handler can use. */
 export interface ConsoleEnv {
-  db: Database.Database;
+  /** The console thread's own connection to the store. */
+  storage: Storage;
   /** The daemon's config (groups, categories, exception rules), replaced on reload. */
   loaded: LoadedConfig;
   sessions: SessionStore;
@@ -38,8 +38,14 @@ export interface RequestContext {
 }
 
 /** Records who did what from where (the access audit); the actor is the signed-in user unless given (sign-in). */
-export function audit(ctx: RequestContext, action: string, target: string, detail = '', actor = ctx.session?.user ?? ''): void {
-  recordAudit(ctx.env.db, { ts: ctx.now, actor, ip: ctx.ip, action, target, detail });
+export function audit(
+  ctx: RequestContext,
+  action: string,
+  target: string,
+  detail = '',
+  actor = ctx.session?.user ?? '',
+): Promise<void> {
+  return ctx.env.storage.accounts.audit({ ts: ctx.now, actor, ip: ctx.ip, action, target, detail });
 }
 
 /** The value of a query parameter, trimmed ("" when absent). */

@@ -1,4 +1,4 @@
-import type { ReviewFilter } from '../review/queries.js';
+import type { ReviewFilter } from '../storage/review.js';
 import { checkFilter, type FilterField, type FilterInput } from '../review/filter.js';
 import { param, type RequestContext } from './context.js';
 

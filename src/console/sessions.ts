@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Role } from '../accounts/users.js';
+import type { Role } from '../storage/accounts.js';
 
 /** A signed-in user's session. Only a hash of its token is kept, so a memory dump cannot replay it. */
 export interface Session {

@@ -51,7 +51,7 @@ export class DeviceNames {
    * writer thread awaits this before turning a batch into rows (bounded by the zone servers'
    * timeouts); the DNS thread never does. Resolves at once when there is nothing to look up.
    */
-  prepare(clients: Iterable<string>): Promise<void> {
+  lookUpNames(clients: Iterable<string>): Promise<void> {
     if (!this.ptr) return Promise.resolve();
     const need = new Set<string>();
     for (const c of clients) if (!need.has(c) && this.known(c) === '' && this.ptr.stale(c)) need.add(c);

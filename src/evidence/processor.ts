@@ -5,7 +5,7 @@ import { signalKind } from '../signals/kinds.js';
 import { DeviceNames } from './devices.js';
 import type { Detector, EventFacts } from './detectors/detector.js';
 import { buildDetectors, type CircumventionSettings } from './detectors/index.js';
-import type { AccessAggregate, Rows } from './rows.js';
+import type { AccessAggregate, Rows } from '../storage/evidence.js';
 
 export interface ProcessorConfig {
   access: 'aggregate' | 'full' | 'off';

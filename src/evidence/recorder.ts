@@ -2,9 +2,9 @@ import { Worker } from 'node:worker_threads';
 import { schedule, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Observer, QueryEvent } from '../observe/query-event.js';
-import type { Retention } from './store.js';
+import type { Retention } from '../storage/evidence.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-worker.js';
-import type { ExceptionRecord } from '../exceptions/exception-store.js';
+import type { ExceptionRecord, ExceptionsListener, ExceptionsRepository } from '../storage/exceptions.js';
 import { workerUrl } from '../worker-url.js';
 import { EventEncoder } from './event-codec.js';
 
@@ -46,8 +46,20 @@ export class EvidenceRecorder implements Observer {
   written = 0;
   /** Called with each batch's signals, for metrics. */
   onSignals: (signals: { grp: string; kind: string; count: number }[]) => void = () => {};
-  /** Called with the exceptions in the database whenever they change. */
-  onExceptions: (records: ExceptionRecord[]) => void = () => {};
+  /**
+   * The exceptions repository's change subscription, as the DNS thread gets it: the writer thread
+   * subscribes to the store and relays each change here, so the main thread never reads the store.
+   */
+  readonly exceptions: Pick<ExceptionsRepository, 'subscribe'> = {
+    subscribe: (listener, onError) => {
+      const l = { listener, onError };
+      this.exceptionListeners.add(l);
+      if (this.lastExceptions) listener(this.lastExceptions);
+      return () => this.exceptionListeners.delete(l);
+    },
+  };
+  private readonly exceptionListeners = new Set<{ listener: ExceptionsListener; onError?: (e: Error) => void }>();
+  private lastExceptions: ExceptionRecord[] | null = null;
 
   /**
    * Queues from now on; the writer thread (and so the database) starts with `open()`, which the
@@ -87,10 +99,10 @@ export class EvidenceRecorder implements Observer {
    * (A new database path needs a restart: the log says so.)
    */
   reconfigure(init: WriterInit, retention: Retention & { schedule: string }): void {
-    if (init.dbPath !== this.opts.init.dbPath) {
-      this.opts.log.warn({ path: init.dbPath }, 'database.path changed: restart the daemon to apply it');
+    if (init.storage.evidencePath !== this.opts.init.storage.evidencePath) {
+      this.opts.log.warn({ path: init.storage.evidencePath }, 'database.path changed: restart the daemon to apply it');
     }
-    this.opts.init = { ...init, dbPath: this.opts.init.dbPath };
+    this.opts.init = { ...init, storage: this.opts.init.storage };
     this.post({ type: 'configure', processor: init.processor, devices: init.devices });
     if (retention.schedule !== this.opts.retention.schedule) {
       void this.purgeTask.destroy();
@@ -185,10 +197,11 @@ export class EvidenceRecorder implements Observer {
         this.onSignals(m.signals);
         break;
       case 'exceptions':
-        this.onExceptions(m.records);
+        this.lastExceptions = m.records;
+        for (const l of this.exceptionListeners) l.listener(m.records);
         break;
       case 'exceptions-failed':
-        this.opts.log.error({ error: m.error }, 'cannot read exceptions from the database: keeping the ones in force');
+        for (const l of this.exceptionListeners) l.onError?.(new Error(m.error));
         break;
       case 'write-failed':
         this.writeErrors++;

@@ -1,4 +1,5 @@
 import type { LoadedConfig } from '../config/load.js';
+import { storageLocation } from '../storage/open.js';
 import { VERSION } from '../version.js';
 import type { WriterInit } from './writer-worker.js';
 
@@ -6,8 +7,7 @@ import type { WriterInit } from './writer-worker.js';
 export function writerInit(loaded: LoadedConfig, startedAt: number): WriterInit {
   const { config } = loaded;
   return {
-    dbPath: loaded.databasePath,
-    maxSizeMb: config.database.max_size_mb,
+    storage: { ...storageLocation(loaded), maxSizeMb: config.database.max_size_mb },
     processor: { access: config.log.access, circumvention: config.circumvention },
     devices: {
       names: config.clients.names,

@@ -1,21 +1,22 @@
 /**
- * The evidence writer thread: owns the SQLite connection, so no database call (a lock wait, a slow
- * disk, a purge) can ever stall the DNS thread. Receives batches of query events, turns them into
- * rows and writes each batch in one transaction. A failed write keeps its rows and is retried here;
- * the main thread sends no new batch until this one is stored, so its bounded queue takes the strain.
+ * The evidence writer thread: owns the daemon's connection to the store, so no storage call (a lock
+ * wait, a slow disk, a purge) can ever stall the DNS thread. Receives batches of query events, turns
+ * them into rows and writes each batch in one transaction. A failed write keeps its rows and is
+ * retried here; the main thread sends no new batch until this one is stored, so its bounded queue
+ * takes the strain. It also relays the exceptions repository's changes to the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodeEvents } from './event-codec.js';
 import { DeviceNames, type DeviceConfig } from './devices.js';
 import { EvidenceProcessor, type ProcessorConfig } from './processor.js';
-import type { Rows } from './rows.js';
-import { currentExceptions, type ExceptionRecord } from '../exceptions/exception-store.js';
-import { EvidenceStore, type Retention } from './store.js';
+import type { Retention, Rows } from '../storage/evidence.js';
+import type { ExceptionRecord } from '../storage/exceptions.js';
+import { openStorage } from '../storage/open.js';
+import type { StorageLocation } from '../storage/storage.js';
 
 export interface WriterInit {
-  dbPath: string;
-  /** database.max_size_mb (0 = no cap). */
-  maxSizeMb: number;
+  /** Where the store is, with `database.max_size_mb` (0 = no cap) as `maxSizeMb`. */
+  storage: StorageLocation;
   processor: ProcessorConfig;
   devices: DeviceConfig;
   version: string;
@@ -48,9 +49,9 @@ const HEARTBEAT_MS = 10_000;
 
 const init = workerData as WriterInit;
 const port = parentPort!;
+const storage = openStorage(init.storage, 'write');
 let devices = new DeviceNames(init.devices);
 let processor = new EvidenceProcessor(init.processor, devices);
-let store: EvidenceStore | null = null;
 let held: Rows | null = null;
 let retryMs = RETRY_MIN_MS;
 let retryTimer: NodeJS.Timeout | null = null;
@@ -59,26 +60,17 @@ let counters = { dropped: 0, writeErrors: 0 };
 const send = (m: FromWriter) => port.postMessage(m);
 const count = (r: Rows) => r.blocked.length + r.signals.length + r.accessHourly.length + r.access.length;
 
-function openStore(): EvidenceStore {
-  store ??= EvidenceStore.open(init.dbPath, { maxSizeMb: init.maxSizeMb });
-  return store;
-}
-
 /** Tries to store the held rows; on failure schedules a retry with backoff. */
-function flushHeld(): boolean {
+async function flushHeld(): Promise<boolean> {
   if (!held) return true;
   try {
-    openStore().write(held);
+    await storage.evidence.write(held);
   } catch (e) {
     const err = e as Error & { code?: string };
-    if (store && /SQLITE_CORRUPT|SQLITE_NOTADB/.test(err.code ?? '')) {
-      store.close();
-      store = null;
-    }
     send({ type: 'write-failed', error: err.message, code: err.code ?? 'ERROR' });
     retryTimer = setTimeout(() => {
       retryTimer = null;
-      flushHeld();
+      void flushHeld();
     }, retryMs);
     retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
     return false;
@@ -101,38 +93,22 @@ function summarise(rows: Rows): { grp: string; kind: string; count: number }[] {
   return [...by.values()];
 }
 
-function heartbeat(): void {
+async function heartbeat(): Promise<void> {
   try {
-    openStore().heartbeat({ pid: init.pid, version: init.version, startedAt: init.startedAt, now: Date.now(), ...counters });
+    await storage.evidence.heartbeat({
+      pid: init.pid,
+      version: init.version,
+      startedAt: init.startedAt,
+      now: Date.now(),
+      ...counters,
+    });
   } catch {
     // The next write reports the problem; a heartbeat is not worth a second report.
   }
 }
 
-const beat = setInterval(heartbeat, HEARTBEAT_MS);
-
-/**
- * Exceptions are written by the CLI through its own connection; PRAGMA data_version changes when
- * another connection commits, so polling it finds a change within EXCEPTIONS_POLL_MS.
- */
-const EXCEPTIONS_POLL_MS = 250;
-let dataVersion = -1;
-let exceptionsFailing = false;
-function pollExceptions(): void {
-  try {
-    const db = openStore().db;
-    const v = db.pragma('data_version', { simple: true }) as number;
-    if (v === dataVersion) return;
-    const records = currentExceptions(db, Date.now());
-    dataVersion = v;
-    exceptionsFailing = false;
-    send({ type: 'exceptions', records });
-  } catch (e) {
-    if (!exceptionsFailing) send({ type: 'exceptions-failed', error: (e as Error).message });
-    exceptionsFailing = true;
-  }
-}
-const poll = setInterval(pollExceptions, EXCEPTIONS_POLL_MS);
+const beat = setInterval(() => void heartbeat(), HEARTBEAT_MS);
+let unsubscribe = () => {};
 
 // Messages are handled one after another: a batch may wait for PTR lookups (names_from_ptr), and a
 // configure, purge or close that arrives meanwhile must not overtake it.
@@ -154,35 +130,40 @@ async function handle(m: ToWriter): Promise<void> {
     const events = decodeEvents(m.buffer, m.count);
     // names_from_ptr: clients with no name are looked up first, so their rows carry it. Only this
     // thread waits (bounded by the zone servers' timeouts); the DNS thread's queue takes the strain.
-    await devices.prepare(events.map((e) => e.client));
-    held = processor.process(events);
-    // Signals are counted when found (for metrics), whether or not the database takes them now.
-    if (held.signals.length > 0) send({ type: 'signals', signals: summarise(held) });
-    flushHeld();
+    await devices.lookUpNames(events.map((e) => e.client));
+    const rows = processor.process(events);
+    held = rows;
+    // Signals are counted when found (for metrics), whether or not the store takes them now.
+    if (rows.signals.length > 0) send({ type: 'signals', signals: summarise(rows) });
+    await flushHeld();
   } else if (m.type === 'configure') {
     devices.close();
     devices = new DeviceNames(m.devices);
     processor = new EvidenceProcessor(m.processor, devices);
   } else if (m.type === 'purge') {
     try {
-      send({ type: 'purged', result: { ...openStore().purge(m.now, m.retention) } });
+      send({ type: 'purged', result: { ...(await storage.evidence.purge(m.now, m.retention)) } });
     } catch (e) {
       send({ type: 'purge-failed', error: (e as Error).message });
     }
   } else if (m.type === 'close') {
     clearInterval(beat);
-    clearInterval(poll);
+    unsubscribe();
     if (retryTimer) clearTimeout(retryTimer);
     // One last attempt for rows still held (e.g. the database was locked until now).
-    const unwritten = flushHeld() ? 0 : count(held!);
+    const unwritten = (await flushHeld()) ? 0 : count(held!);
     if (retryTimer) clearTimeout(retryTimer);
-    heartbeat();
-    store?.close();
+    await heartbeat();
+    await storage.close();
     devices.close();
     send({ type: 'closed', unwritten });
     port.close();
   }
 }
 
-heartbeat();
-pollExceptions();
+await heartbeat();
+// The daemon's policy learns of exception changes through this thread: the main thread never waits on the store.
+unsubscribe = storage.exceptions.subscribe(
+  (records) => send({ type: 'exceptions', records }),
+  (e) => send({ type: 'exceptions-failed', error: e.message }),
+);

@@ -1,6 +1,6 @@
 import { maskBytes, parseCidr, type Cidr } from '../net/cidr.js';
 import { parseIp } from '../net/ip.js';
-import type { ExceptionRecord } from './exception-store.js';
+import type { ExceptionRecord } from '../storage/exceptions.js';
 
 /** One exception, compiled for matching. */
 export interface ActiveException {

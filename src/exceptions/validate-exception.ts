@@ -4,7 +4,7 @@ import { categoryInfos } from '../policy/categories.js';
 import { normaliseDomain } from '../dns/name.js';
 import { formatDuration, parseDuration } from '../time/duration.js';
 import { formatShort, parseLocalTime } from '../time/local-time.js';
-import type { NewException } from './exception-store.js';
+import type { NewException } from '../storage/exceptions.js';
 import type { LockedNames } from './locked-names.js';
 
 /** What someone asked for (CLI flags or, later, a web form), before validation. */

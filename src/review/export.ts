@@ -1,20 +1,33 @@
-import type Database from 'better-sqlite3';
 import { csv } from '../format/output.js';
-import { accessEntries, blockedEntries, fullAccessEntries, signalEntries, type ReviewFilter } from './queries.js';
+import type {
+  AccessEntry,
+  BlockedEntry,
+  FullAccessEntry,
+  ReviewFilter,
+  ReviewRepository,
+  SignalEntry,
+} from '../storage/review.js';
 
 /** Everything stored about one device (a subject access request): the CLI's `export` and the console's. */
-export function exportData(db: Database.Database, f: ReviewFilter, now: number) {
+export interface ExportData {
+  subject: { client: string } | { device: string | undefined };
+  generated_at: string;
+  blocked: BlockedEntry[];
+  signals: SignalEntry[];
+  access_hourly: AccessEntry[];
+  access: FullAccessEntry[];
+}
+
+export async function exportData(review: ReviewRepository, f: ReviewFilter, now: number): Promise<ExportData> {
   return {
     subject: f.client ? { client: f.client } : { device: f.device },
     generated_at: new Date(now).toISOString(),
-    blocked: blockedEntries(db, f),
-    signals: signalEntries(db, f),
-    access_hourly: accessEntries(db, f),
-    access: fullAccessEntries(db, f),
+    blocked: await review.blocked(f),
+    signals: await review.signals(f),
+    access_hourly: await review.accessHourly(f),
+    access: await review.accessFull(f),
   };
 }
-
-export type ExportData = ReturnType<typeof exportData>;
 
 /** The export as one CSV table, a row per record. */
 export function exportCsv(data: ExportData): string {
@@ -57,14 +70,14 @@ export function exportCsv(data: ExportData): string {
     })),
     ...data.access.map((r) => ({
       record: 'access',
-      time: r.time as string,
-      client: r.client as string,
-      device: r.device as string,
-      group: r.group as string,
-      name: r.qname as string,
-      type: r.qtype as string,
+      time: r.time,
+      client: r.client,
+      device: r.device,
+      group: r.group,
+      name: r.qname,
+      type: r.qtype,
       category: '',
-      detail: r.result as string,
+      detail: r.result,
       count: 1,
     })),
   ];

@@ -2,7 +2,7 @@ import { parseIp } from '../net/ip.js';
 import { SIGNAL_KIND_NAMES } from '../signals/kinds.js';
 import { parseDuration } from '../time/duration.js';
 import { parseWhen, WHEN_HINT } from '../time/when.js';
-import type { ReviewFilter } from './queries.js';
+import type { ReviewFilter } from '../storage/review.js';
 
 /** The review filter's fields as a person typed them (CLI flags, console form fields). */
 export interface FilterInput {

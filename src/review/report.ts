@@ -1,6 +1,6 @@
-import type Database from 'better-sqlite3';
-import { exceptionsBetween, type ExceptionRecord } from '../exceptions/exception-store.js';
-import { signalEntries, type SignalEntry } from './queries.js';
+import type { ExceptionRecord, ExceptionsRepository } from '../storage/exceptions.js';
+import type { ReviewRepository, SignalEntry } from '../storage/review.js';
+import { formatShort } from '../time/local-time.js';
 
 /** The weekly summary for the online safety officer / DSL. */
 export interface ReportData {
@@ -18,26 +18,20 @@ export interface ReportData {
 /** A day is unusual when it has more than twice the period's median and at least this many. */
 const UNUSUAL_MIN = 20;
 
-/** Blocked attempts in [from, to) per group and category, most first (the report's and the console overview's). */
-export function blockedByGroupCategory(db: Database.Database, from: number, to: number): ReportData['byGroupCategory'] {
-  return db
-    .prepare(
-      'SELECT grp AS "group", category, count(*) AS count FROM blocked WHERE ts >= @from AND ts < @to GROUP BY grp, category ORDER BY count DESC',
-    )
-    .all({ from, to }) as ReportData['byGroupCategory'];
-}
+/** The local date ("2026-11-24") of a time, as the report's days are counted. */
+const dayOf = (ms: number) => formatShort(ms).slice(0, 10);
 
-/** Gathers the report for [from, to) from the evidence database. */
-export function buildReport(db: Database.Database, from: number, to: number, now = Date.now()): ReportData {
-  const p = { from, to };
-  const byGroupCategory = blockedByGroupCategory(db, from, to);
-  const topDevices = db
-    .prepare(
-      `SELECT client, device, grp AS "group", count(*) AS blocked FROM blocked WHERE ts >= @from AND ts < @to
-       GROUP BY client, device, grp ORDER BY blocked DESC LIMIT 10`,
-    )
-    .all(p) as ReportData['topDevices'];
-  const signals = signalEntries(db, { since: from, until: to });
+/** Gathers the report for [from, to) from the review and exceptions repositories. */
+export async function buildReport(
+  review: ReviewRepository,
+  exceptions: ExceptionsRepository,
+  from: number,
+  to: number,
+  now = Date.now(),
+): Promise<ReportData> {
+  const byGroupCategory = await review.blockedByGroupCategory(from, to);
+  const topDevices = await review.topBlockedDevices(from, to, 10);
+  const signals = await review.signals({ since: from, until: to });
   const byDevice = new Map<string, ReportData['signalsByDevice'][number]>();
   for (const s of [...signals].reverse()) {
     const key = `${s.client}\u0000${s.device}`;
@@ -47,18 +41,18 @@ export function buildReport(db: Database.Database, from: number, to: number, now
   }
   const signalsByDevice = [...byDevice.values()].sort((a, b) => sum(b.signals) - sum(a.signals));
 
-  const local = (col: string) => `date(${col} / 1000, 'unixepoch', 'localtime')`;
-  const blockedDays = db
-    .prepare(`SELECT ${local('ts')} AS day, count(*) AS n FROM blocked WHERE ts >= @from AND ts < @to GROUP BY day`)
-    .all(p) as { day: string; n: number }[];
-  const signalDays = db
-    .prepare(
-      `SELECT ${local('last_ts')} AS day, sum(count) AS n FROM signals WHERE last_ts >= @from AND first_ts < @to GROUP BY day`,
-    )
-    .all(p) as { day: string; n: number }[];
-  const dayNames = [...new Set([...blockedDays.map((d) => d.day), ...signalDays.map((d) => d.day)])].sort();
-  const bMap = new Map(blockedDays.map((d) => [d.day, d.n]));
-  const sMap = new Map(signalDays.map((d) => [d.day, d.n]));
+  // Days in local time: blocked attempts by the hour they fell in, signals by when last seen.
+  const bMap = new Map<string, number>();
+  for (const h of await review.blockedPerHour(from, to)) {
+    const day = dayOf(h.hour * 3_600_000);
+    bMap.set(day, (bMap.get(day) ?? 0) + h.count);
+  }
+  const sMap = new Map<string, number>();
+  for (const s of signals) {
+    const day = dayOf(Date.parse(s.last_seen));
+    sMap.set(day, (sMap.get(day) ?? 0) + s.count);
+  }
+  const dayNames = [...new Set([...bMap.keys(), ...sMap.keys()])].sort();
   const mb = median(dayNames.map((d) => bMap.get(d) ?? 0));
   const ms = median(dayNames.map((d) => sMap.get(d) ?? 0));
   const days = dayNames.map((day) => {
@@ -70,18 +64,19 @@ export function buildReport(db: Database.Database, from: number, to: number, now
     if (dayNames.length >= 3 && sig >= 5 && sig > 2 * ms) why.push(`signals ${sig} vs a typical ${ms}`);
     return { day, blocked, signals: sig, unusual: why.join('; ') };
   });
-  const devices = (
-    db.prepare('SELECT count(DISTINCT client) AS n FROM blocked WHERE ts >= @from AND ts < @to').get(p) as { n: number }
-  ).n;
   return {
     from,
     to,
     generatedAt: now,
-    totals: { blocked: byGroupCategory.reduce((n, r) => n + r.count, 0), signals: sum(signals), devices },
+    totals: {
+      blocked: byGroupCategory.reduce((n, r) => n + r.count, 0),
+      signals: sum(signals),
+      devices: await review.blockedDeviceCount(from, to),
+    },
     byGroupCategory,
     topDevices,
     signalsByDevice,
-    exceptions: exceptionsBetween(db, from, to),
+    exceptions: await exceptions.between(from, to),
     days,
   };
 }

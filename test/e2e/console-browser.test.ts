@@ -5,14 +5,13 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { RCODE, TYPE } from '../../src/dns/constants.js';
 import { cli } from '../helpers/cli.js';
-import { PASSWORDS, startConsoleDaemon, type ConsoleDaemon } from '../helpers/console-client.js';
+import { PASSWORDS, startConsoleDaemon, type ConsoleDaemon, auditRows } from '../helpers/console-client.js';
 import { udpQuery } from '../helpers/dns-client.js';
 import { header, query } from '../helpers/wire-builder.js';
 import { needTool } from '../helpers/tools.js';
@@ -130,9 +129,7 @@ test('reviewer and ICT in headless Chromium: signal → device → export, refus
     assert.is(dialogs, 0, 'no script ever ran');
 
     // The access audit holds every action of this test, with who and from where.
-    const db = new Database(path.join(c.d.dir, 'webfilter.db'), { readonly: true });
-    const rows = db.prepare('SELECT actor, ip, action, target FROM access_audit ORDER BY id').all() as Record<string, string>[];
-    db.close();
+    const rows = await auditRows(c.d);
     const has = (actor: string, action: string, target: RegExp, ip = '127.0.0.1') =>
       assert.ok(
         rows.some((r) => r.actor === actor && r.action === action && target.test(r.target) && r.ip === ip),

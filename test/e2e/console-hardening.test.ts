@@ -5,10 +5,8 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import Database from 'better-sqlite3';
 import http from 'node:http';
 import net from 'node:net';
-import path from 'node:path';
 import {
   PASSWORDS,
   cookiesOf,
@@ -17,6 +15,7 @@ import {
   signIn,
   startConsoleDaemon,
   type ConsoleDaemon,
+  auditRows as auditTrailRows,
 } from '../helpers/console-client.js';
 
 let c: ConsoleDaemon;
@@ -30,15 +29,7 @@ test.after(async () => {
 });
 
 const port = () => Number(new URL(c.base).port);
-const auditRows = () => {
-  const db = new Database(path.join(c.d.dir, 'webfilter.db'), { readonly: true });
-  const rows = db.prepare('SELECT actor, ip, action, target, detail FROM access_audit ORDER BY id').all() as Record<
-    string,
-    string
-  >[];
-  db.close();
-  return rows;
-};
+const auditRows = () => auditTrailRows(c.d);
 
 /** Opens a connection that sends nothing; resolves once connected, with a promise of its close. */
 function silent(localAddress: string): Promise<{ socket: net.Socket; closed: Promise<number> }> {
@@ -99,9 +90,7 @@ test('sign-in: failures from another address never lock the real user out; from 
 test('trusted proxies: X-Forwarded-For is the audited address from them only', async () => {
   await signIn(c.base, 'nobody.here', 'x', { localAddress: '127.0.0.1', headers: { 'x-forwarded-for': '203.0.113.9' } });
   await signIn(c.base, 'nobody.else', 'x', { localAddress: '127.0.0.20', headers: { 'x-forwarded-for': '203.0.113.10' } });
-  const ips = auditRows()
-    .filter((a) => a.action === 'sign-in-failed')
-    .map((a) => a.ip);
+  const ips = (await auditRows()).filter((a) => a.action === 'sign-in-failed').map((a) => a.ip);
   assert.ok(ips.includes('203.0.113.9'), 'behind the trusted proxy: the real client');
   assert.not.ok(ips.includes('203.0.113.10'), 'from anyone else the header is ignored');
   assert.ok(ips.includes('127.0.0.20'));
@@ -125,7 +114,7 @@ test('audit: a password typed as the user name is not recorded or shown', async 
   const r = await signIn(c.base, secret, 'x', { localAddress: '127.0.0.41' });
   assert.is(r.response.status, 401);
   assert.not.ok(r.response.body.includes(secret), 'not echoed into the form');
-  const rows = auditRows().filter((a) => a.action === 'sign-in-failed');
+  const rows = (await auditRows()).filter((a) => a.action === 'sign-in-failed');
   assert.not.ok(JSON.stringify(rows).includes(secret));
   assert.ok(rows.some((a) => /^unknown #[0-9a-f]{6} \(20 chars\)$/.test(a.target) && a.detail === 'unknown user'));
   const ict = await signIn(c.base, 'ict.admin', PASSWORDS.ict, { localAddress: '127.0.0.41' });

@@ -1,7 +1,6 @@
 /** End-to-end over HTTP: the review console's access rules — sign-in, roles, CSRF, limits, 404s, escaping. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import Database from 'better-sqlite3';
 import path from 'node:path';
 import https from 'node:https';
 import { spawnSync } from 'node:child_process';
@@ -18,6 +17,7 @@ import {
   signIn,
   startConsoleDaemon,
   type ConsoleDaemon,
+  auditRows as auditTrailRows,
 } from '../helpers/console-client.js';
 import { udpQuery } from '../helpers/dns-client.js';
 import { header, query } from '../helpers/wire-builder.js';
@@ -33,15 +33,7 @@ test.after(async () => {
 
 /** A concrete path for each route (patterns get a sample id). */
 const pathOf = (p: string | RegExp) => (typeof p === 'string' ? p : '/exceptions/1/revoke');
-const auditRows = () => {
-  const db = new Database(path.join(c.d.dir, 'webfilter.db'), { readonly: true });
-  const rows = db.prepare('SELECT actor, ip, action, target, detail FROM access_audit ORDER BY id').all() as Record<
-    string,
-    string
-  >[];
-  db.close();
-  return rows;
-};
+const auditRows = () => auditTrailRows(c.d);
 
 test('without a session every route (and any other path) sends the browser to sign in', async () => {
   const routes = ROUTES.filter((r) => r.access !== 'public');
@@ -78,7 +70,7 @@ test('every state-changing route rejects a missing or wrong CSRF token (sign-in 
       assert.match(res.body, /security token/);
     }
   }
-  assert.ok(!auditRows().some((r) => r.action === 'exception-add'), 'nothing was added');
+  assert.ok(!(await auditRows()).some((r) => r.action === 'exception-add'), 'nothing was added');
   const page = await request(c.base, '/exceptions', { cookie: ict.cookie });
   assert.not.match(page.body, /Exception \d+ added/);
 });
@@ -164,7 +156,7 @@ test('ict: the add form validates with the CLI’s rules, each message next to i
     form: { _csrf: r.csrf, reason: 'Lesson moved' },
   });
   assert.is(revoke.status, 303);
-  const audit = auditRows().filter((a) => a.actor === 'ict.admin');
+  const audit = (await auditRows()).filter((a) => a.actor === 'ict.admin');
   assert.ok(
     audit.some(
       (a) =>
@@ -237,7 +229,7 @@ test('sign-in is throttled per account and address with a clear message; failure
   assert.is(locked.cookie, '');
   const other = await signIn(c.base, 'ict.admin', PASSWORDS.ict);
   assert.ok(other.cookie, 'another account is not affected');
-  const failed = auditRows().filter((a) => a.action === 'sign-in-failed' && a.target === 'oso.jones');
+  const failed = (await auditRows()).filter((a) => a.action === 'sign-in-failed' && a.target === 'oso.jones');
   assert.is(failed.filter((a) => a.detail === 'wrong password').length, 5);
   assert.ok(failed.some((a) => /too many failures/.test(a.detail)));
   const viaCli = await cli(['logs', 'audit', '--action', 'sign-in-failed', '--json', '--config', c.d.configFile]);

@@ -4,6 +4,10 @@ import { startDaemon, testConfig, LISTS, type DaemonProcess } from './daemon-pro
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream.js';
 import { cli } from './cli.js';
 import { reply, rr } from './wire-builder.js';
+import { loadConfig } from '../../src/config/load.js';
+import { auditTrail } from '../../src/review/audit-trail.js';
+import type { AuditEntry } from '../../src/storage/accounts.js';
+import { openStorage, storageLocation } from '../../src/storage/open.js';
 
 export const PASSWORDS = { reviewer: 'reviewer-password-1', ict: 'ict-password-12345' };
 
@@ -140,4 +144,17 @@ export async function signIn(
   if (!cookie) return { cookie: '', csrf: '', response };
   const home = await request(base, '/', { cookie });
   return { cookie, csrf: csrfOf(home.body), response };
+}
+
+/**
+ * The access audit of a daemon's store as the Audit page shows it (accounts' rows and exception
+ * changes), oldest first.
+ */
+export async function auditRows(d: DaemonProcess): Promise<AuditEntry[]> {
+  const storage = openStorage(storageLocation(await loadConfig(d.configFile)), 'read-only');
+  try {
+    return (await auditTrail(storage, { since: 0, until: Date.now() + 60_000 })).reverse();
+  } finally {
+    await storage.close();
+  }
 }

@@ -1,6 +1,5 @@
 import { json } from '../../format/output.js';
 import { exportCsv, exportData } from '../../review/export.js';
-import { accessEntries, blockedEntries, signalEntries } from '../../review/queries.js';
 import { formatShort } from '../../time/local-time.js';
 import { messagePage, type Route } from '../app.js';
 import { audit, param, type RequestContext } from '../context.js';
@@ -21,16 +20,8 @@ function subject(ctx: RequestContext): { key: 'device' | 'client'; value: string
 }
 
 /** True when anything at all is stored about the device (else the page is a 404). */
-function known(ctx: RequestContext, s: { key: 'device' | 'client'; value: string }): boolean {
-  const col = s.key === 'device' ? 'device' : 'client';
-  const caddr = s.key === 'device' ? 'device' : 'address';
-  return (
-    ctx.env.db
-      .prepare(
-        `SELECT 1 FROM blocked WHERE ${col} = @v UNION ALL SELECT 1 FROM signals WHERE ${col} = @v UNION ALL SELECT 1 FROM clients WHERE ${caddr} = @v LIMIT 1`,
-      )
-      .get({ v: s.value }) !== undefined
-  );
+function known(ctx: RequestContext, s: { key: 'device' | 'client'; value: string }): Promise<boolean> {
+  return ctx.env.storage.review.deviceKnown(s.key === 'device' ? { device: s.value } : { client: s.value });
 }
 
 function notFound(ctx: RequestContext): void {
@@ -42,20 +33,26 @@ function notFound(ctx: RequestContext): void {
   );
 }
 
-function device(ctx: RequestContext): void {
+async function device(ctx: RequestContext): Promise<void> {
   const s = subject(ctx);
-  if (!s || !known(ctx, s)) return notFound(ctx);
+  if (!s || !(await known(ctx, s))) return notFound(ctx);
   const f = readFilter(ctx, ['since', 'until'], '30d');
   const filter = { ...f.filter, [s.key]: s.value, limit: 1000 };
-  const sig = signalEntries(ctx.env.db, filter);
-  const blk = blockedEntries(ctx.env.db, filter);
-  const access = accessEntries(ctx.env.db, { ...filter, limit: 100_000 });
+  const { review } = ctx.env.storage;
+  const sig = await review.signals(filter);
+  const blk = await review.blocked(filter);
+  const access = await review.accessHourly({ ...filter, limit: 100_000 });
   const byDomain = new Map<string, number>();
   for (const a of access) byDomain.set(a.domain, (byDomain.get(a.domain) ?? 0) + a.count);
   const top = [...byDomain].sort((a, b) => b[1] - a[1]).slice(0, 50);
   const addresses = [...new Set([...sig.map((r) => r.client), ...blk.map((r) => r.client), ...access.map((r) => r.client)])];
   const names = [...new Set([...sig, ...blk, ...access].map((r) => r.device).filter(Boolean))];
-  audit(ctx, 'view-device', `${s.key} ${s.value}`, `${f.values.since || '30d'}${f.values.until ? ` to ${f.values.until}` : ''}`);
+  await audit(
+    ctx,
+    'view-device',
+    `${s.key} ${s.value}`,
+    `${f.values.since || '30d'}${f.values.until ? ` to ${f.values.until}` : ''}`,
+  );
   const q = `${s.key === 'device' ? 'name' : 'client'}=${encodeURIComponent(s.value)}&since=${encodeURIComponent(f.values.since || '30d')}${f.values.until ? `&until=${encodeURIComponent(f.values.until)}` : ''}`;
   const body = html`<h1>Device ${s.value}</h1>
     <p>
@@ -105,13 +102,13 @@ function device(ctx: RequestContext): void {
 }
 
 function exportDevice(format: 'json' | 'csv') {
-  return (ctx: RequestContext): void => {
+  return async (ctx: RequestContext): Promise<void> => {
     const s = subject(ctx);
-    if (!s || !known(ctx, s)) return notFound(ctx);
+    if (!s || !(await known(ctx, s))) return notFound(ctx);
     const f = readFilter(ctx, ['since', 'until'], '3650d');
     if (Object.keys(f.errors).length) return messagePage(ctx, 400, 'Bad period', Object.values(f.errors).join('; '));
-    const data = exportData(ctx.env.db, { ...f.filter, limit: undefined, [s.key]: s.value }, ctx.now);
-    audit(ctx, 'export', `${s.key} ${s.value}`, `${format}, since ${f.values.since || 'everything kept'}`);
+    const data = await exportData(ctx.env.storage.review, { ...f.filter, limit: undefined, [s.key]: s.value }, ctx.now);
+    await audit(ctx, 'export', `${s.key} ${s.value}`, `${format}, since ${f.values.since || 'everything kept'}`);
     const file = `webfilter-${s.value}-${new Date(ctx.now).toISOString().slice(0, 10)}.${format}`;
     if (format === 'json') sendDownload(ctx.res, file, 'application/json; charset=utf-8', json(data));
     else sendDownload(ctx.res, file, 'text/csv; charset=utf-8', exportCsv(data));

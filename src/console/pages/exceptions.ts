@@ -1,10 +1,4 @@
-import {
-  allExceptions,
-  describeException,
-  insertException,
-  revokeException,
-  type ExceptionRecord,
-} from '../../exceptions/exception-store.js';
+import { ExceptionChangeError, type ChangedBy, type ExceptionRecord } from '../../storage/exceptions.js';
 import { ExceptionRequestError, validateException, type ExceptionRequest } from '../../exceptions/validate-exception.js';
 import { LockedNames } from '../../exceptions/locked-names.js';
 import type { LoadedConfig } from '../../config/load.js';
@@ -12,7 +6,7 @@ import { categoryInfos } from '../../policy/categories.js';
 import { formatDuration } from '../../time/duration.js';
 import { formatShort } from '../../time/local-time.js';
 import { messagePage, type Route } from '../app.js';
-import { audit, param, type RequestContext } from '../context.js';
+import { param, type RequestContext } from '../context.js';
 import { dataTable, fieldError, html, page } from '../html.js';
 import { redirect, sendHtml } from '../http.js';
 import { userOf } from './shared.js';
@@ -47,15 +41,15 @@ function state(e: ExceptionRecord, now: number): string {
   return `in force, ${formatDuration(e.expiresAt - now)} left`;
 }
 
-function listPage(
+async function listPage(
   ctx: RequestContext,
   status = 200,
   form: Record<string, string | string[]> = {},
   errors: Record<string, string> = {},
-): void {
+): Promise<void> {
   const ict = ctx.session.role === 'ict';
   const all = param(ctx, 'all') === '1';
-  const rows = allExceptions(ctx.env.db).filter((e) => all || (e.revokedAt === null && e.expiresAt > ctx.now));
+  const rows = (await ctx.env.storage.exceptions.all()).filter((e) => all || (e.revokedAt === null && e.expiresAt > ctx.now));
   const openable = categoryInfos(ctx.env.loaded.config).filter((c) => !c.locked && !c.signal);
   const chosen = new Set(([] as string[]).concat(form.category ?? []));
   const v = (k: string) => (typeof form[k] === 'string' ? (form[k] as string) : '');
@@ -138,6 +132,11 @@ function lockedNames(loaded: LoadedConfig): Promise<LockedNames> {
   return p;
 }
 
+/** The signed-in user, from this address: recorded with the change (the exception says "(console)"). */
+function changedBy(ctx: RequestContext): ChangedBy {
+  return { actor: ctx.session.user, ip: ctx.ip, at: ctx.now, recordedAs: `${ctx.session.user} (console)` };
+}
+
 async function add(ctx: RequestContext): Promise<void> {
   const f = ctx.form;
   const opt = (k: string) => {
@@ -156,29 +155,27 @@ async function add(ctx: RequestContext): Promise<void> {
   };
   try {
     const e = validateException(req, ctx.env.loaded, ctx.now, await lockedNames(ctx.env.loaded));
-    const actor = `${ctx.session.user} (console)`;
-    const id = insertException(ctx.env.db, e, actor, ctx.now);
-    audit(ctx, 'exception-add', `exception ${id}`, describeException(e));
+    const { id } = await ctx.env.storage.exceptions.add(e, changedBy(ctx));
     redirect(ctx.res, `/exceptions?added=${id}`);
   } catch (err) {
     if (!(err instanceof ExceptionRequestError)) throw err;
     const form: Record<string, string | string[]> = Object.fromEntries([...f.keys()].map((k) => [k, f.get(k) ?? '']));
     form.category = f.getAll('category');
-    listPage(ctx, 400, form, problemsByField(err.problems));
+    await listPage(ctx, 400, form, problemsByField(err.problems));
   }
 }
 
-function revoke(ctx: RequestContext, match: string[]): void {
+async function revoke(ctx: RequestContext, match: string[]): Promise<void> {
   const id = Number(match[0]);
   const reason = (ctx.form.get('reason') ?? '').trim();
   if (!reason)
     return messagePage(ctx, 400, 'Reason needed', 'Say why the exception is ended early: go back and fill in the reason.');
   try {
-    revokeException(ctx.env.db, id, reason, `${ctx.session.user} (console)`, ctx.now);
+    await ctx.env.storage.exceptions.revoke(id, reason, changedBy(ctx));
   } catch (e) {
-    return messagePage(ctx, 404, 'Cannot revoke', (e as Error).message);
+    if (!(e instanceof ExceptionChangeError)) throw e;
+    return messagePage(ctx, 404, 'Cannot revoke', e.message);
   }
-  audit(ctx, 'exception-revoke', `exception ${id}`, reason);
   redirect(ctx.res, `/exceptions?revoked=${id}`);
 }
 

@@ -1,4 +1,3 @@
-import { blockedEntries, signalEntries } from '../../review/queries.js';
 import { formatShort } from '../../time/local-time.js';
 import type { Route } from '../app.js';
 import type { RequestContext } from '../context.js';
@@ -10,9 +9,9 @@ import { deviceLink, filterForm, SIGNAL_COLUMNS, TIME_FIELDS, sendFilteredPage }
 
 const when = (iso: string) => formatShort(Date.parse(iso));
 
-function signals(ctx: RequestContext): void {
+async function signals(ctx: RequestContext): Promise<void> {
   const f = readFilter(ctx, ['since', 'until', 'kind', 'group', 'device']);
-  const rows = signalEntries(ctx.env.db, f.filter);
+  const rows = await ctx.env.storage.review.signals(f.filter);
   const body = html`<h1>Circumvention signals</h1>
     ${filterForm('/signals', [...TIME_FIELDS, { name: 'kind', label: 'Kind', choices: ['', ...SIGNAL_KIND_NAMES] }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'device', label: 'Device', placeholder: 'name' }], f)}
     <p class="muted">${rows.length}${rows.length === f.filter.limit ? '+' : ''} signals, newest first.</p>
@@ -30,9 +29,9 @@ function signals(ctx: RequestContext): void {
   sendFilteredPage(ctx, f, 'Signals', body, '/signals');
 }
 
-function blocked(ctx: RequestContext): void {
+async function blocked(ctx: RequestContext): Promise<void> {
   const f = readFilter(ctx, ['since', 'until', 'q', 'group', 'category', 'device', 'client']);
-  let rows = blockedEntries(ctx.env.db, { ...f.filter, limit: f.values.q ? 100_000 : 500 });
+  let rows = await ctx.env.storage.review.blocked({ ...f.filter, limit: f.values.q ? 100_000 : 500 });
   const q = f.values.q.toLowerCase();
   if (q) rows = rows.filter((r) => r.qname.includes(q)).slice(0, 500);
   const categories = ['', ...Object.keys(ctx.env.loaded.config.categories)];

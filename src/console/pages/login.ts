@@ -4,7 +4,6 @@ import { audit, param, type RequestContext } from '../context.js';
 import { html, page } from '../html.js';
 import { cookie, parseCookies, redirect, sendHtml } from '../http.js';
 import { DUMMY_HASH, verifyPassword } from '../../accounts/passwords.js';
-import { findUser, passwordHash } from '../../accounts/users.js';
 import { addressKey } from '../client-address.js';
 
 /** The origin relative targets are resolved against (only its path is ever sent back). */
@@ -70,11 +69,11 @@ async function signIn(ctx: RequestContext): Promise<void> {
   const name = (ctx.form.get('user') ?? '').trim().slice(0, 64);
   const password = ctx.form.get('password') ?? '';
   const from = addressKey(ctx.ip);
-  const user = name ? findUser(env.db, name) : null;
+  const user = name ? await env.storage.accounts.findUser(name) : null;
   const who = auditedName(name, user !== null);
   const blocked = env.logins.blockedUntil(name, from, ctx.now);
   if (blocked) {
-    audit(ctx, 'sign-in-failed', who, `refused: too many failures for this ${blocked.why} from this address`, who);
+    await audit(ctx, 'sign-in-failed', who, `refused: too many failures for this ${blocked.why} from this address`, who);
     const what = blocked.why === 'account' ? 'this account from this address' : 'this network address';
     return loginPage(
       ctx,
@@ -84,17 +83,17 @@ async function signIn(ctx: RequestContext): Promise<void> {
     );
   }
   // Always verify against a hash (a dummy for unknown users) so timing does not reveal who exists.
-  const ok = await verifyPassword(password, (user && passwordHash(env.db, user.id)) || DUMMY_HASH);
+  const ok = await verifyPassword(password, (user && (await env.storage.accounts.passwordHash(user.id))) || DUMMY_HASH);
   if (!user || !ok || user.disabledAt !== null) {
     env.logins.fail(name, from, ctx.now);
     const detail = !user ? 'unknown user' : user.disabledAt !== null ? 'account disabled' : 'wrong password';
-    audit(ctx, 'sign-in-failed', who, detail, who);
+    await audit(ctx, 'sign-in-failed', who, detail, who);
     // An unknown name is not echoed back into the form either (it may be a password).
     return loginPage(ctx, 401, 'That user name and password do not match an active account.', user ? name : '');
   }
   env.logins.succeed(name, from);
   const { token } = env.sessions.create(user.id, user.name, user.role, ctx.now);
-  audit(ctx, 'sign-in', user.name, `role ${user.role}`, user.name);
+  await audit(ctx, 'sign-in', user.name, `role ${user.role}`, user.name);
   redirect(ctx.res, safeNext(ctx.form.get('next') ?? '/'), {
     'set-cookie': [
       cookie(SESSION_COOKIE, token, { secure: env.secure }),
@@ -110,8 +109,8 @@ export const loginRoutes: Route[] = [
     method: 'POST',
     path: '/logout',
     access: 'user',
-    handler: (ctx) => {
-      audit(ctx, 'sign-out', ctx.session.user);
+    handler: async (ctx) => {
+      await audit(ctx, 'sign-out', ctx.session.user);
       ctx.env.sessions.end(parseCookies(ctx.req.headers.cookie)[SESSION_COOKIE]);
       redirect(ctx.res, '/login', { 'set-cookie': cookie(SESSION_COOKIE, '', { secure: ctx.env.secure, maxAgeS: 0 }) });
     },

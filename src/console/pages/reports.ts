@@ -1,4 +1,5 @@
-import { auditEntries, AUDIT_ACTIONS } from '../../accounts/audit.js';
+import { AUDIT_ACTIONS } from '../../storage/accounts.js';
+import { auditTrail } from '../../review/audit-trail.js';
 import { buildReport } from '../../review/report.js';
 import { reportCsv, reportHtml } from '../../review/report-render.js';
 import { formatShort } from '../../time/local-time.js';
@@ -9,9 +10,10 @@ import { dataTable, html } from '../html.js';
 import { sendDownload } from '../http.js';
 import { deviceLink, filterForm, TIME_FIELDS, sendFilteredPage } from './shared.js';
 
-function reports(ctx: RequestContext): void {
+async function reports(ctx: RequestContext): Promise<void> {
   const f = readFilter(ctx, ['since', 'until'], '7d');
-  const r = buildReport(ctx.env.db, f.filter.since, f.filter.until, ctx.now);
+  const { review, exceptions } = ctx.env.storage;
+  const r = await buildReport(review, exceptions, f.filter.since, f.filter.until, ctx.now);
   const q = `since=${encodeURIComponent(f.values.since || '7d')}${f.values.until ? `&until=${encodeURIComponent(f.values.until)}` : ''}`;
   const body = html`<h1>Reports</h1>
     ${filterForm('/reports', TIME_FIELDS, f)}
@@ -44,19 +46,19 @@ function reports(ctx: RequestContext): void {
   sendFilteredPage(ctx, f, 'Reports', body, '/reports');
 }
 
-function download(ctx: RequestContext): void {
+async function download(ctx: RequestContext): Promise<void> {
   const format = ctx.url.searchParams.get('format');
   if (format !== 'html' && format !== 'csv') return messagePage(ctx, 400, 'Unknown format', 'Choose HTML or CSV.');
   const f = readFilter(ctx, ['since', 'until'], '7d');
   if (Object.keys(f.errors).length) return messagePage(ctx, 400, 'Bad period', Object.values(f.errors).join('; '));
-  const r = buildReport(ctx.env.db, f.filter.since, f.filter.until, ctx.now);
-  audit(ctx, 'report-download', `report ${formatShort(r.from)} – ${formatShort(r.to)}`, format);
+  const r = await buildReport(ctx.env.storage.review, ctx.env.storage.exceptions, f.filter.since, f.filter.until, ctx.now);
+  await audit(ctx, 'report-download', `report ${formatShort(r.from)} – ${formatShort(r.to)}`, format);
   const file = `webfilter-report-${new Date(r.from).toISOString().slice(0, 10)}.${format}`;
   if (format === 'html') sendDownload(ctx.res, file, 'text/html; charset=utf-8', reportHtml(r));
   else sendDownload(ctx.res, file, 'text/csv; charset=utf-8', reportCsv(r));
 }
 
-function auditPage(ctx: RequestContext): void {
+async function auditPage(ctx: RequestContext): Promise<void> {
   const f = readFilter(ctx, ['since', 'until'], '7d');
   const actor = (ctx.url.searchParams.get('actor') ?? '').trim().slice(0, 64);
   const action = (ctx.url.searchParams.get('action') ?? '').trim();
@@ -64,7 +66,7 @@ function auditPage(ctx: RequestContext): void {
     f.errors.action = `no such action (actions: ${AUDIT_ACTIONS.join(', ')})`;
   f.values.actor = actor;
   f.values.action = action;
-  const rows = auditEntries(ctx.env.db, {
+  const rows = await auditTrail(ctx.env.storage, {
     since: f.filter.since,
     until: f.filter.until,
     actor: actor || undefined,

@@ -1,4 +1,4 @@
-import type { SignalEntry } from '../../review/queries.js';
+import type { SignalEntry } from '../../storage/review.js';
 import type { RequestContext } from '../context.js';
 import { fieldError, html, page, type Html, type PageUser } from '../html.js';
 import { sendHtml } from '../http.js';

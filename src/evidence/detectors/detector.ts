@@ -1,5 +1,5 @@
 import type { QueryEvent } from '../../observe/query-event.js';
-import type { SignalRow } from '../rows.js';
+import type { SignalRow } from '../../storage/evidence.js';
 
 /**
  * What the evidence processor knows about the event being looked at, beyond the event. Worked out

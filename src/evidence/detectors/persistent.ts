@@ -1,6 +1,6 @@
 import { SIGNAL_KINDS } from '../../signals/kinds.js';
 import type { QueryEvent } from '../../observe/query-event.js';
-import type { SignalRow } from '../rows.js';
+import type { SignalRow } from '../../storage/evidence.js';
 import type { Detector, EventFacts } from './detector.js';
 
 export interface PersistentThresholds {

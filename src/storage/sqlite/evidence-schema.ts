@@ -1,11 +1,10 @@
-import type Database from 'better-sqlite3';
+import type { Migration } from './migrate.js';
 
 /**
- * Schema migrations, applied in order at open. PRAGMA user_version holds the version reached; an
- * older database is upgraded in place, never wiped; a newer one is refused (this code cannot know
- * what it would be writing into).
+ * The evidence database's migrations (see migrate.ts): blocked attempts, signals, the access log,
+ * the daemon's heartbeat, exceptions and their audit.
  */
-export const MIGRATIONS: { version: number; sql: string }[] = [
+export const EVIDENCE_MIGRATIONS: Migration[] = [
   {
     version: 1,
     sql: `
@@ -180,38 +179,13 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
         FROM blocked;
     `,
   },
+  {
+    version: 5,
+    sql: `
+      -- Where an exception change came from (the console client's address, or 'cli'): the audit row
+      -- written in the change's own transaction is the access audit's record of it. NULL on rows
+      -- from before, whose access-audit rows were written separately and are kept there.
+      ALTER TABLE exception_audit ADD COLUMN ip TEXT;
+    `,
+  },
 ];
-
-/** The schema version this code writes. */
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
-
-/** Thrown for a database written by a newer webfilter. */
-export class SchemaTooNewError extends Error {}
-
-/** The database's schema version; throws SchemaTooNewError when it is newer than `latest` (this code cannot know its shape). */
-export function schemaVersion(db: Database.Database, latest = SCHEMA_VERSION): number {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > latest) {
-    throw new SchemaTooNewError(
-      `database schema is version ${version}, newer than this webfilter understands (${latest}): upgrade webfilter`,
-    );
-  }
-  return version;
-}
-
-/** Brings the database up to the last of `migrations`, each in its own transaction. */
-export function migrate(db: Database.Database, migrations = MIGRATIONS): { from: number; to: number } {
-  const latest = migrations[migrations.length - 1].version;
-  const from = schemaVersion(db, latest);
-  for (const m of migrations) {
-    if (m.version <= from) continue;
-    // IMMEDIATE takes the write lock first and the version is read again under it: two processes
-    // (the daemon's threads, a CLI command) starting at once apply each migration exactly once.
-    db.transaction(() => {
-      if ((db.pragma('user_version', { simple: true }) as number) >= m.version) return;
-      db.exec(m.sql);
-      db.pragma(`user_version = ${m.version}`);
-    }).immediate();
-  }
-  return { from, to: latest };
-}

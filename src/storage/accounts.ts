@@ -1,0 +1,83 @@
+/** Console accounts and the access audit, as stored. Times are ms since the Unix epoch. */
+
+export type Role = 'reviewer' | 'ict';
+export const ROLES: readonly Role[] = ['reviewer', 'ict'];
+
+/** A console account (the password hash is read only for sign-in, by `passwordHash`). */
+export interface User {
+  id: number;
+  name: string;
+  role: Role;
+  createdAt: number;
+  createdBy: string;
+  passwordChangedAt: number;
+  disabledAt: number | null;
+  disabledBy: string | null;
+}
+
+/** An account to create, with its password already hashed (accounts/passwords.ts). */
+export interface NewUser {
+  name: string;
+  role: Role;
+  passwordHash: string;
+  createdAt: number;
+  createdBy: string;
+}
+
+/** One access-audit row: who did what to which record, when, from where. */
+export interface AuditRow {
+  ts: number;
+  actor: string;
+  /** Client address, or 'cli'. */
+  ip: string;
+  action: string;
+  target: string;
+  detail: string;
+}
+
+/** Actions recorded; the Audit page and `webfilter logs audit` filter by them. */
+export const AUDIT_ACTIONS = [
+  'sign-in',
+  'sign-in-failed',
+  'sign-out',
+  'view-device',
+  'export',
+  'report-download',
+  'exception-add',
+  'exception-revoke',
+  'user-add',
+  'user-passwd',
+  'user-disable',
+] as const;
+
+export interface AuditFilter {
+  since: number;
+  until: number;
+  actor?: string;
+  action?: string;
+  limit?: number;
+}
+
+/** An audit row as shown: its time as ISO-8601 UTC. */
+export type AuditEntry = Omit<AuditRow, 'ts'> & { time: string };
+
+/**
+ * Console accounts and the access audit: the records only the service user may read (password
+ * hashes; who looked at which device). An account change and its audit row are one transaction.
+ */
+export interface AccountsRepository {
+  /** Creates an account; throws when the name is taken (case-insensitively). */
+  addUser(u: NewUser, audit: AuditRow): Promise<User>;
+  setPasswordHash(userId: number, hash: string, at: number, audit: AuditRow): Promise<void>;
+  disableUser(userId: number, by: string, at: number, audit: AuditRow): Promise<void>;
+  /** By name, case-insensitively; null when there is none. */
+  findUser(name: string): Promise<User | null>;
+  userById(id: number): Promise<User | null>;
+  listUsers(): Promise<User[]>;
+  /** The stored hash, for sign-in only. */
+  passwordHash(userId: number): Promise<string | null>;
+  /** Appends one row to the access audit. */
+  audit(row: AuditRow): Promise<void>;
+  /** Audit rows in the period, newest first. */
+  auditEntries(f: AuditFilter): Promise<AuditEntry[]>;
+}

@@ -1,0 +1,126 @@
+import type { HeartbeatRecord } from './evidence.js';
+
+/**
+ * The evidence as the review reads it (CLI `logs`, `report`, `export`, `status`; the console's
+ * pages). Every read of evidence goes through ReviewRepository, so a backend can restrict what a
+ * reader may see in one place. Times in entries are ISO-8601 UTC text (the documented JSON fields).
+ */
+
+/** Filters shared by `logs`, `export`, `report` and the console (checked by review/filter.ts). */
+export interface ReviewFilter {
+  since: number;
+  until: number;
+  client?: string;
+  device?: string;
+  /** A group name; "" for clients in no group. */
+  group?: string;
+  category?: string;
+  kind?: string;
+  limit?: number;
+}
+
+export interface BlockedEntry {
+  time: string;
+  client: string;
+  device: string;
+  group: string;
+  qname: string;
+  qtype: string;
+  category: string;
+  entry: string;
+  response: string;
+  transport: string;
+  /** The CNAME/DNAME/HTTPS chain the block was found through, or "". */
+  via: string;
+}
+
+export interface SignalEntry {
+  first_seen: string;
+  last_seen: string;
+  client: string;
+  device: string;
+  group: string;
+  kind: string;
+  severity: string;
+  qname: string;
+  domain: string;
+  detail: string;
+  count: number;
+}
+
+export interface AccessEntry {
+  /** The hour, e.g. "2026-11-24T10:00Z". */
+  hour: string;
+  client: string;
+  device: string;
+  group: string;
+  domain: string;
+  count: number;
+  first_seen: string;
+  last_seen: string;
+}
+
+/** One query of `log.access: full`. */
+export interface FullAccessEntry {
+  time: string;
+  client: string;
+  device: string;
+  group: string;
+  qname: string;
+  qtype: string;
+  result: string;
+}
+
+export interface GroupCategoryCount {
+  group: string;
+  category: string;
+  count: number;
+}
+
+export interface DeviceCount {
+  client: string;
+  device: string;
+  group: string;
+  blocked: number;
+}
+
+export interface KindCount {
+  kind: string;
+  /** Occurrences (the sum of the signals' counts). */
+  n: number;
+  /** Distinct client addresses. */
+  devices: number;
+}
+
+/** A device asked about by name or by address. */
+export type DeviceSubject = { device: string } | { client: string };
+
+export interface ReviewRepository {
+  /** Blocked attempts in the period, newest first. */
+  blocked(f: ReviewFilter): Promise<BlockedEntry[]>;
+  /** Circumvention signals overlapping the period, newest first. */
+  signals(f: ReviewFilter): Promise<SignalEntry[]>;
+  /** Hourly access aggregates overlapping the period, newest first. */
+  accessHourly(f: ReviewFilter): Promise<AccessEntry[]>;
+  /** One row per query (`log.access: full`), newest first. */
+  accessFull(f: ReviewFilter): Promise<FullAccessEntry[]>;
+  /** Blocked attempts in [from, to) per group and category, most first. */
+  blockedByGroupCategory(from: number, to: number): Promise<GroupCategoryCount[]>;
+  /** The devices with the most blocked attempts in [from, to). */
+  topBlockedDevices(from: number, to: number, limit: number): Promise<DeviceCount[]>;
+  /** Distinct client addresses blocked in [from, to). */
+  blockedDeviceCount(from: number, to: number): Promise<number>;
+  /** Blocked attempts in [from, to) per hour since the epoch (UTC), hours with none left out. */
+  blockedPerHour(from: number, to: number): Promise<{ hour: number; count: number }[]>;
+  /** Signal occurrences by kind, of signals last seen at or after `since`, most first. */
+  signalsByKind(since: number): Promise<KindCount[]>;
+  /**
+   * Blocked attempts (by time) and signal occurrences (by first time) in `buckets` consecutive
+   * buckets of `bucketMs` from `start`.
+   */
+  activity(start: number, bucketMs: number, buckets: number): Promise<{ blocked: number[]; signals: number[] }>;
+  /** Whether anything at all is stored about the device. */
+  deviceKnown(s: DeviceSubject): Promise<boolean>;
+  /** The daemon's last heartbeat, or null when it never ran against this store. */
+  heartbeat(): Promise<HeartbeatRecord | null>;
+}

@@ -1,0 +1,108 @@
+import type { AccountsRepository, AuditEntry, AuditFilter, AuditRow, NewUser, Role, User } from '../accounts.js';
+import { isoTime } from '../time-text.js';
+import type { DatabaseFile } from './database-file.js';
+
+interface Row {
+  id: number;
+  name: string;
+  role: Role;
+  password_hash: string;
+  created_at: number;
+  created_by: string;
+  password_changed_at: number;
+  disabled_at: number | null;
+  disabled_by: string | null;
+}
+
+const fromRow = (r: Row): User => ({
+  id: r.id,
+  name: r.name,
+  role: r.role,
+  createdAt: r.created_at,
+  createdBy: r.created_by,
+  passwordChangedAt: r.password_changed_at,
+  disabledAt: r.disabled_at,
+  disabledBy: r.disabled_by,
+});
+
+const SQL = {
+  audit: 'INSERT INTO access_audit (ts, actor, ip, action, target, detail) VALUES (@ts, @actor, @ip, @action, @target, @detail)',
+  byId: 'SELECT * FROM users WHERE id = ?',
+};
+
+/** Console accounts and the access audit in SQLite; each change with its audit row in one transaction. */
+export class SqliteAccounts implements AccountsRepository {
+  constructor(private readonly file: DatabaseFile) {}
+
+  async addUser(u: NewUser, audit: AuditRow): Promise<User> {
+    return this.file.transaction(() => {
+      const id = Number(
+        this.file
+          .prepare(
+            'INSERT INTO users (name, role, password_hash, created_at, created_by, password_changed_at) VALUES (?, ?, ?, ?, ?, ?)',
+          )
+          .run(u.name, u.role, u.passwordHash, u.createdAt, u.createdBy, u.createdAt).lastInsertRowid,
+      );
+      this.file.prepare(SQL.audit).run(audit);
+      return fromRow(this.file.prepare(SQL.byId).get(id) as Row);
+    });
+  }
+
+  async setPasswordHash(userId: number, hash: string, at: number, audit: AuditRow): Promise<void> {
+    this.file.transaction(() => {
+      this.file.prepare('UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?').run(hash, at, userId);
+      this.file.prepare(SQL.audit).run(audit);
+    });
+  }
+
+  async disableUser(userId: number, by: string, at: number, audit: AuditRow): Promise<void> {
+    this.file.transaction(() => {
+      this.file.prepare('UPDATE users SET disabled_at = ?, disabled_by = ? WHERE id = ?').run(at, by, userId);
+      this.file.prepare(SQL.audit).run(audit);
+    });
+  }
+
+  async findUser(name: string): Promise<User | null> {
+    const r = this.file.prepare('SELECT * FROM users WHERE name = ?').get(name) as Row | undefined;
+    return r ? fromRow(r) : null;
+  }
+
+  async userById(id: number): Promise<User | null> {
+    const r = this.file.prepare(SQL.byId).get(id) as Row | undefined;
+    return r ? fromRow(r) : null;
+  }
+
+  async listUsers(): Promise<User[]> {
+    return (this.file.prepare('SELECT * FROM users ORDER BY name').all() as Row[]).map(fromRow);
+  }
+
+  async passwordHash(userId: number): Promise<string | null> {
+    const r = this.file.prepare('SELECT password_hash FROM users WHERE id = ?').get(userId) as
+      { password_hash: string } | undefined;
+    return r?.password_hash ?? null;
+  }
+
+  async audit(row: AuditRow): Promise<void> {
+    this.file.prepare(SQL.audit).run(row);
+  }
+
+  async auditEntries(f: AuditFilter): Promise<AuditEntry[]> {
+    const parts = ['ts >= @since', 'ts < @until'];
+    const params: Record<string, unknown> = { since: f.since, until: f.until };
+    if (f.actor) {
+      parts.push('actor = @actor');
+      params.actor = f.actor;
+    }
+    if (f.action) {
+      parts.push('action = @action');
+      params.action = f.action;
+    }
+    const rows = this.file
+      .prepare(
+        `SELECT ts, actor, ip, action, target, detail FROM access_audit WHERE ${parts.join(' AND ')}
+         ORDER BY ts DESC, id DESC LIMIT ${Math.max(1, f.limit ?? 1_000_000)}`,
+      )
+      .all(params) as AuditRow[];
+    return rows.map(({ ts, ...r }) => ({ time: isoTime(ts), ...r }));
+  }
+}

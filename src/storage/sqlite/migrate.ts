@@ -1,0 +1,48 @@
+import type Database from 'better-sqlite3';
+import { StorageError } from '../storage.js';
+
+/**
+ * Versioned schema migrations, applied in order at open. PRAGMA user_version holds the version
+ * reached; an older database is upgraded in place, never wiped; a newer one is refused (this code
+ * cannot know what it would be writing into).
+ */
+export interface Migration {
+  version: number;
+  sql: string;
+}
+
+/** Thrown for a database written by a newer webfilter. */
+export class SchemaTooNewError extends StorageError {}
+
+/** The database's schema version; throws SchemaTooNewError when it is newer than `latest` (this code cannot know its shape). */
+export function schemaVersion(db: Database.Database, latest: number): number {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > latest) {
+    throw new SchemaTooNewError(
+      `database schema is version ${version}, newer than this webfilter understands (${latest}): upgrade webfilter`,
+    );
+  }
+  return version;
+}
+
+/** The version a list of migrations reaches. */
+export function lastVersion(migrations: readonly Migration[]): number {
+  return migrations[migrations.length - 1].version;
+}
+
+/** Brings the database up to the last of `migrations`, each in its own transaction. */
+export function migrate(db: Database.Database, migrations: readonly Migration[]): { from: number; to: number } {
+  const latest = lastVersion(migrations);
+  const from = schemaVersion(db, latest);
+  for (const m of migrations) {
+    if (m.version <= from) continue;
+    // IMMEDIATE takes the write lock first and the version is read again under it: two processes
+    // (the daemon's threads, a CLI command) starting at once apply each migration exactly once.
+    db.transaction(() => {
+      if ((db.pragma('user_version', { simple: true }) as number) >= m.version) return;
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+  return { from, to: latest };
+}

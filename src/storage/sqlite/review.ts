@@ -1,0 +1,218 @@
+import type { HeartbeatRecord } from '../evidence.js';
+import type {
+  AccessEntry,
+  BlockedEntry,
+  DeviceCount,
+  DeviceSubject,
+  FullAccessEntry,
+  GroupCategoryCount,
+  KindCount,
+  ReviewFilter,
+  ReviewRepository,
+  SignalEntry,
+} from '../review.js';
+import { isoHour, isoTime } from '../time-text.js';
+import type { DatabaseFile } from './database-file.js';
+
+interface Columns {
+  /** The row's time (its start, for rows that span time). */
+  ts: string;
+  /** The row's end, for rows that span time: a row overlapping the period is in it. */
+  end?: string;
+  client: string;
+  device: string;
+  group: string;
+  category?: string;
+  kind?: string;
+}
+
+/** The WHERE clause of a review filter over a table's columns, with its named parameters. */
+function where(f: ReviewFilter, c: Columns): { sql: string; params: Record<string, unknown> } {
+  const parts = [`${c.end ?? c.ts} >= @since`, `${c.ts} < @until`];
+  const params: Record<string, unknown> = { since: f.since, until: f.until };
+  const add = (col: string | undefined, key: keyof ReviewFilter) => {
+    if (col === undefined || f[key] === undefined) return;
+    parts.push(`${col} = @${key}`);
+    params[key] = f[key];
+  };
+  add(c.client, 'client');
+  add(c.device, 'device');
+  add(c.group, 'group');
+  add(c.category, 'category');
+  add(c.kind, 'kind');
+  return { sql: parts.join(' AND '), params };
+}
+
+const limit = (f: ReviewFilter) => Math.max(1, f.limit ?? 1_000_000);
+
+/** Reads of the evidence, from the SQLite file. */
+export class SqliteReview implements ReviewRepository {
+  constructor(private readonly file: DatabaseFile) {}
+
+  async blocked(f: ReviewFilter): Promise<BlockedEntry[]> {
+    const w = where(f, { ts: 'ts', client: 'client', device: 'device', group: 'grp', category: 'category' });
+    const rows = this.all<Omit<BlockedEntry, 'time'> & { ts: number }>(
+      `SELECT ts, client, device, grp AS "group", qname, qtype, category, entry, response, transport, via
+       FROM blocked WHERE ${w.sql} ORDER BY ts DESC LIMIT ${limit(f)}`,
+      w.params,
+    );
+    return rows.map(({ ts, ...r }) => ({ time: isoTime(ts), ...r }));
+  }
+
+  async signals(f: ReviewFilter): Promise<SignalEntry[]> {
+    const cols = {
+      ts: 'first_ts',
+      end: 'last_ts',
+      client: 'client',
+      device: 'device',
+      group: 'grp',
+      kind: 'kind',
+      category: 'domain',
+    };
+    const w = where(f, cols);
+    const rows = this.all<Omit<SignalEntry, 'first_seen' | 'last_seen'> & { first_ts: number; last_ts: number }>(
+      `SELECT first_ts, last_ts, client, device, grp AS "group", kind, severity, qname, domain, detail, count
+       FROM signals WHERE ${w.sql} ORDER BY last_ts DESC LIMIT ${limit(f)}`,
+      w.params,
+    );
+    return rows.map(({ first_ts, last_ts, ...r }) => ({ first_seen: isoTime(first_ts), last_seen: isoTime(last_ts), ...r }));
+  }
+
+  async accessHourly(f: ReviewFilter): Promise<AccessEntry[]> {
+    const w = where(f, { ts: 'a.first_ts', end: 'a.last_ts', client: 'c.address', device: 'c.device', group: 'c.grp' });
+    const rows = this.all<{
+      hour: number;
+      client: string;
+      device: string;
+      group: string;
+      domain: string;
+      count: number;
+      first_ts: number;
+      last_ts: number;
+    }>(
+      `SELECT a.hour, c.address AS client, c.device, c.grp AS "group", d.name AS domain, a.count, a.first_ts, a.last_ts
+       FROM access_hourly a JOIN clients c ON c.id = a.client_id JOIN domains d ON d.id = a.domain_id
+       WHERE ${w.sql} ORDER BY a.hour DESC, a.count DESC LIMIT ${limit(f)}`,
+      w.params,
+    );
+    return rows.map((r) => ({
+      hour: isoHour(r.hour),
+      client: r.client,
+      device: r.device,
+      group: r.group,
+      domain: r.domain,
+      count: r.count,
+      first_seen: isoTime(r.first_ts),
+      last_seen: isoTime(r.last_ts),
+    }));
+  }
+
+  async accessFull(f: ReviewFilter): Promise<FullAccessEntry[]> {
+    const w = where(f, { ts: 'ts', client: 'client', device: 'device', group: 'grp' });
+    const rows = this.all<Omit<FullAccessEntry, 'time'> & { ts: number }>(
+      `SELECT ts, client, device, grp AS "group", qname, qtype, result FROM access WHERE ${w.sql}
+       ORDER BY ts DESC LIMIT ${limit(f)}`,
+      w.params,
+    );
+    return rows.map(({ ts, ...r }) => ({ time: isoTime(ts), ...r }));
+  }
+
+  async blockedByGroupCategory(from: number, to: number): Promise<GroupCategoryCount[]> {
+    return this.all(
+      `SELECT grp AS "group", category, count(*) AS count FROM blocked WHERE ts >= @from AND ts < @to
+       GROUP BY grp, category ORDER BY count DESC`,
+      { from, to },
+    );
+  }
+
+  async topBlockedDevices(from: number, to: number, n: number): Promise<DeviceCount[]> {
+    return this.all(
+      `SELECT client, device, grp AS "group", count(*) AS blocked FROM blocked WHERE ts >= @from AND ts < @to
+       GROUP BY client, device, grp ORDER BY blocked DESC LIMIT ${Math.max(1, Math.floor(n))}`,
+      { from, to },
+    );
+  }
+
+  async blockedDeviceCount(from: number, to: number): Promise<number> {
+    return this.all<{ n: number }>('SELECT count(DISTINCT client) AS n FROM blocked WHERE ts >= @from AND ts < @to', {
+      from,
+      to,
+    })[0].n;
+  }
+
+  async blockedPerHour(from: number, to: number): Promise<{ hour: number; count: number }[]> {
+    return this.all(
+      'SELECT ts / 3600000 AS hour, count(*) AS count FROM blocked WHERE ts >= @from AND ts < @to GROUP BY hour ORDER BY hour',
+      { from, to },
+    );
+  }
+
+  async signalsByKind(since: number): Promise<KindCount[]> {
+    return this.all(
+      `SELECT kind, sum(count) AS n, count(DISTINCT client) AS devices FROM signals WHERE last_ts >= @since
+       GROUP BY kind ORDER BY n DESC`,
+      { since },
+    );
+  }
+
+  async activity(start: number, size: number, n: number): Promise<{ blocked: number[]; signals: number[] }> {
+    const blocked = new Array<number>(n).fill(0);
+    const signals = new Array<number>(n).fill(0);
+    // SQL does the bucketing: no row is loaded. JS numbers bind as REAL, hence the CAST.
+    const p = { start, size };
+    for (const r of this.all<{ b: number; n: number }>(
+      'SELECT CAST((ts - @start) / @size AS INTEGER) AS b, count(*) AS n FROM blocked WHERE ts >= @start GROUP BY b',
+      p,
+    ))
+      if (r.b < n) blocked[r.b] = r.n;
+    for (const r of this.all<{ b: number; n: number }>(
+      'SELECT CAST((first_ts - @start) / @size AS INTEGER) AS b, sum(count) AS n FROM signals WHERE first_ts >= @start GROUP BY b',
+      p,
+    ))
+      if (r.b < n) signals[r.b] = r.n;
+    return { blocked, signals };
+  }
+
+  async deviceKnown(s: DeviceSubject): Promise<boolean> {
+    const [col, address] = 'device' in s ? ['device', 'device'] : ['client', 'address'];
+    const v = 'device' in s ? s.device : s.client;
+    return (
+      this.file
+        .prepare(
+          `SELECT 1 FROM blocked WHERE ${col} = @v UNION ALL SELECT 1 FROM signals WHERE ${col} = @v
+           UNION ALL SELECT 1 FROM clients WHERE ${address} = @v LIMIT 1`,
+        )
+        .get({ v }) !== undefined
+    );
+  }
+
+  async heartbeat(): Promise<HeartbeatRecord | null> {
+    const r = this.file
+      .prepare('SELECT pid, version, started_at, last_seen, last_write, dropped, write_errors FROM daemon')
+      .get() as
+      | {
+          pid: number;
+          version: string;
+          started_at: number;
+          last_seen: number;
+          last_write: number;
+          dropped: number;
+          write_errors: number;
+        }
+      | undefined;
+    if (!r) return null;
+    return {
+      pid: r.pid,
+      version: r.version,
+      startedAt: r.started_at,
+      lastSeen: r.last_seen,
+      lastWrite: r.last_write,
+      dropped: r.dropped,
+      writeErrors: r.write_errors,
+    };
+  }
+
+  private all<T>(sql: string, params: Record<string, unknown>): T[] {
+    return this.file.prepare(sql).all(params) as T[];
+  }
+}

@@ -1,0 +1,49 @@
+import type { AccountsRepository } from './accounts.js';
+import type { EvidenceWriter } from './evidence.js';
+import type { ExceptionsRepository } from './exceptions.js';
+import type { ReviewRepository } from './review.js';
+
+/**
+ * Everything webfilter stores, behind one repository per concern. All access is asynchronous: a
+ * network database may sit behind it. One implementation per backend lives in its own folder
+ * (`sqlite/`); nothing outside that folder knows the backend or speaks its SQL.
+ */
+export interface Storage {
+  /** The evidence writer thread's side: batches, heartbeat, retention. */
+  readonly evidence: EvidenceWriter;
+  /** Every read of the evidence. */
+  readonly review: ReviewRepository;
+  readonly exceptions: ExceptionsRepository;
+  /** Console accounts and the access audit (readable by the service user only). */
+  readonly accounts: AccountsRepository;
+  /**
+   * Opens the evidence store now (for `write`: creating and upgrading it), so that a command can
+   * say at once why it cannot; otherwise each repository opens what it needs on first use.
+   */
+  open(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Where the embedded store keeps its files (absolute paths). */
+export interface StorageLocation {
+  /** The evidence database (`database.path`): readable by the review group. */
+  evidencePath: string;
+  /** Console accounts and the access audit: readable by the service user only. */
+  accountsPath: string;
+  /** `database.max_size_mb` (0 = no cap): past it, writes fail like on a full disk. */
+  maxSizeMb?: number;
+}
+
+/**
+ * `write`: the daemon and ICT's commands (creates, upgrades, writes); `read-only`: the review
+ * commands, which need only read access to the files and never change them.
+ */
+export type StorageAccess = 'write' | 'read-only';
+
+/** The store cannot be used as asked; the message says why, for people (and names the file). */
+export class StorageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StorageError';
+  }
+}
