@@ -1,7 +1,7 @@
 /** Generated bench data (never committed): a synthetic blocklist, the peers' config for it, query files. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseList } from '../src/policy/list-parser.js';
+import { parseList } from '../src/lists/list-parser.js';
 
 const TLDS = ['com', 'net', 'org', 'co.uk', 'info', 'io', 'xyz', 'de'];
 

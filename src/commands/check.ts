@@ -14,7 +14,7 @@ import { ClientDirectory } from '../policy/clients.js';
 import { compilePolicy } from '../policy/compile.js';
 import { evaluate } from '../verdict/evaluate.js';
 import { normaliseDomain } from '../dns/name.js';
-import { parseList } from '../policy/list-parser.js';
+import { parseList } from '../lists/list-parser.js';
 import { displayUrl, isListUrl, readListSource } from '../lists/source.js';
 import { formatLocal, parseLocalTime } from '../time/local-time.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { LoadedConfig } from '../config/load.js';
 import { ANSWER_RULES, categoryInfos } from '../policy/categories.js';
-import { forEachListEntry } from '../policy/list-parser.js';
+import { forEachListEntry } from '../lists/list-parser.js';
 
 /** Where a locked category lists a name. */
 export interface LockedMatch {

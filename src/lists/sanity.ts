@@ -1,4 +1,4 @@
-import { forEachListEntry, type ListProblem } from '../policy/list-parser.js';
+import { forEachListEntry, type ListProblem } from './list-parser.js';
 
 /** A downloaded list that passed the sanity check: its entries (as keys, for the diff) and bad lines. */
 export interface CheckedList {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { LoadedConfig } from '../config/load.js';
-import type { ListProblem } from '../policy/list-parser.js';
+import type { ListProblem } from './list-parser.js';
 import { fetchList, FetchError, type FetchSettings } from './http-fetch.js';
 import { checkListBody, listKeys } from './sanity.js';
 import { displayUrl } from './source.js';

@@ -2,7 +2,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { isListUrl, readListSource } from '../lists/source.js';
 import type { SubscriptionState } from '../lists/state-store.js';
 import { DomainIndex } from './domain-index.js';
-import { forEachListEntry, type ListProblem } from './list-parser.js';
+import { forEachListEntry, type ListProblem } from '../lists/list-parser.js';
 import { Policy, type CompiledGroup } from './policy.js';
 import { ANSWER_RULES, categoryInfos } from './categories.js';
 import { compileSchedule } from '../time/schedule.js';

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseList } from '../../src/policy/list-parser.js';
+import { parseList } from '../../src/lists/list-parser.js';
 import { normaliseDomain } from '../../src/dns/name.js';
 
 test('accepts every documented format', () => {

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseList } from '../../src/policy/list-parser.js';
+import { parseList } from '../../src/lists/list-parser.js';
 import { underDomain } from '../../src/exceptions/exception-set.js';
 import { blockedBy, loadShipped, SOCIAL_MEDIA_DIR } from '../helpers/shipped-policy.js';
 
