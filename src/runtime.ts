@@ -81,6 +81,7 @@ export function buildRuntime(loaded: LoadedConfig, compiled: CompiledPolicy, sha
     exceptions: shared.exceptions,
     now: shared.now,
     safeSearch: safeSearchByGroup(config),
+    cnameInspection: config.blocking.cname_inspection,
   });
   return { loaded, compiled, forwarder, routes, chain };
 }

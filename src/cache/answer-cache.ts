@@ -1,15 +1,17 @@
-import { FLAG, HEADER_SIZE, RCODE } from '../dns/constants.js';
+import { FLAG, OPT_FIXED_SIZE, RCODE } from '../dns/constants.js';
 import type { ParsedQuery } from '../dns/query.js';
-import type { ReplyFacts } from '../dns/reply.js';
+import { forClient, type StoredAnswer } from '../dns/relay.js';
 
 /**
- * An entry is one Latin-1 string: the reply's bytes as received (TTLs capped to the entry's
- * lifetime), then a trailer of the TTL fields' offsets (2 bytes each), their count (2), the time it
- * was stored (6, ms) and its lifetime (4, s). One flat string per entry and no other object: a Buffer
- * per entry cost ~1.2 KB (object headers, arrays of offsets, and 8 KB pool slabs kept alive by a
- * few live slices among short-lived ones); this costs the reply's length plus ~30 bytes.
+ * An entry is one Latin-1 string: the stored answer's body (the upstream's reply without its OPT,
+ * TTLs capped to the entry's lifetime), its EDE options, its chain names (see ReplyFacts.chain),
+ * the TTL fields' offsets (2 bytes each), then a trailer: the offsets' count (2), EDE length (2),
+ * chain length (2), the time it was stored (6, ms) and its lifetime (4, s). One flat string per entry
+ * and no other object: a Buffer per entry cost ~1.2 KB (object headers, arrays of offsets, and 8 KB
+ * pool slabs kept alive by a few live slices among short-lived ones); this costs the reply's length
+ * plus ~30 bytes.
  */
-const TRAILER = 12;
+const TRAILER = 16;
 
 export interface CacheLimits {
   maxEntries: number;
@@ -21,14 +23,19 @@ export interface CacheLimits {
 export type Clock = () => number;
 
 /**
- * Answer cache holding upstream replies as wire bytes, keyed by (qname lower-cased, qtype, qclass,
- * EDNS present, DO bit, CD bit). Hits are copies with the client's ID, RD bit and question bytes
- * (0x20 case) put back and every TTL decremented by the seconds elapsed. Bounded, least recently used out.
+ * Answer cache holding upstream answers as wire bytes, keyed by (qname lower-cased, qtype, qclass,
+ * DO bit, CD bit) — the only client choices that change what the upstream says. Nothing of one
+ * client or one link is stored (see relay.ts): each hit is built for the client that asked, with
+ * its ID, RD, AD rule, question bytes (0x20 case) and OPT, and every TTL counted down by the
+ * seconds elapsed, rounded up so a TTL is never above what the upstream would say now; an entry
+ * is gone before any TTL would reach 0. Bounded, least recently used out.
  */
 export class AnswerCache {
   private readonly map = new Map<string, string>();
   hits = 0;
   misses = 0;
+  /** The chain names (ReplyFacts.chain) of the entry the last successful get() returned. */
+  hitChain = '';
 
   constructor(
     private limits: CacheLimits,
@@ -45,23 +52,27 @@ export class AnswerCache {
     this.evict();
   }
 
-  /** Cache key: no EDNS / EDNS / EDNS+DO / CD each see their own answer. */
+  /** Cache key: DO and CD change the answer (signatures, unvalidated data); nothing else of the client does. */
   static key(q: ParsedQuery): string {
-    const flags = (q.edns ? 1 : 0) | (q.edns?.dnssecOk ? 2 : 0) | (q.flags & FLAG.CD ? 4 : 0);
+    const flags = (q.edns?.dnssecOk ? 2 : 0) | (q.flags & FLAG.CD ? 4 : 0);
     return `${q.qname}|${q.qtype}|${q.qclass}|${flags}`;
   }
 
-  /** A ready-to-send reply for this query, or null. */
-  get(key: string, query: Buffer, q: ParsedQuery): Buffer | null {
+  /**
+   * A reply for this client, or null. `ttlCap` lowers every TTL to at most that many seconds (an
+   * exception or timetable change ending sooner). Sets hitChain.
+   */
+  get(key: string, query: Buffer, q: ParsedQuery, ttlCap = 0x7fffffff): Buffer | null {
     const e = this.map.get(key);
     if (e === undefined) {
       this.misses++;
       return null;
     }
     const end = e.length - TRAILER;
-    const storedAt = byte(e, end + 2) * 2 ** 40 + byte(e, end + 3) * 2 ** 32 + uint32(e, end + 4);
-    const lifetime = uint32(e, end + 8);
-    const elapsed = Math.floor((this.now() - storedAt) / 1000);
+    const storedAt = byte(e, end + 6) * 2 ** 40 + byte(e, end + 7) * 2 ** 32 + uint32(e, end + 8);
+    const lifetime = uint32(e, end + 12);
+    // Rounded up: the upstream counts whole seconds too, and may be anywhere within its second.
+    const elapsed = Math.ceil((this.now() - storedAt) / 1000);
     if (elapsed >= lifetime) {
       this.map.delete(key);
       this.misses++;
@@ -72,26 +83,31 @@ export class AnswerCache {
     this.map.set(key, e);
     this.hits++;
     const count = (byte(e, end) << 8) | byte(e, end + 1);
-    const length = end - 2 * count;
-    const out = Buffer.allocUnsafe(length);
-    out.write(e, 0, length, 'latin1');
-    out.writeUInt16BE(q.id, 0);
-    out.writeUInt16BE((out.readUInt16BE(2) & ~FLAG.RD) | (q.flags & FLAG.RD), 2);
-    query.copy(out, HEADER_SIZE, HEADER_SIZE, q.questionEnd);
-    for (let i = length; i < end; i += 2) {
+    const edeLength = (byte(e, end + 2) << 8) | byte(e, end + 3);
+    const chainLength = (byte(e, end + 4) << 8) | byte(e, end + 5);
+    const offsetsAt = end - 2 * count;
+    const bodyLength = offsetsAt - chainLength - edeLength;
+    const withOpt = q.edns !== null;
+    const out = Buffer.allocUnsafe(bodyLength + (withOpt ? OPT_FIXED_SIZE + edeLength : 0));
+    out.write(e, 0, bodyLength, 'latin1');
+    if (withOpt && edeLength > 0)
+      out.write(e.substring(bodyLength, bodyLength + edeLength), bodyLength + OPT_FIXED_SIZE, 'latin1');
+    this.hitChain = chainLength === 0 ? '' : e.substring(bodyLength + edeLength, offsetsAt);
+    for (let i = offsetsAt; i < end; i += 2) {
       const off = (byte(e, i) << 8) | byte(e, i + 1);
       const t = out.readUInt32BE(off) - elapsed;
-      out.writeUInt32BE(t > 0 ? t : 0, off);
+      out.writeUInt32BE(t < ttlCap ? t : ttlCap, off);
     }
-    return out;
+    return forClient(out, bodyLength, query, q, 0);
   }
 
   /**
-   * Stores an upstream reply if it is cacheable: NOERROR with answers (lifetime = smallest TTL), or
+   * Stores an upstream answer if it is cacheable: NOERROR with answers (lifetime = smallest TTL), or
    * NXDOMAIN/NODATA with an SOA (RFC 2308 §5: lifetime = min(SOA TTL, MINIMUM)). Never truncated
    * replies, other rcodes, or zero lifetimes.
    */
-  set(key: string, reply: Buffer, facts: ReplyFacts): void {
+  set(key: string, stored: StoredAnswer): void {
+    const { body, facts } = stored;
     if (this.limits.maxEntries === 0 || facts.truncated) return;
     let lifetime: number;
     if (facts.rcode === RCODE.NOERROR && facts.answerCount > 0) {
@@ -103,18 +119,27 @@ export class AnswerCache {
       return;
     }
     if (!(lifetime > 0)) return;
+    const ede = facts.ede;
+    const edeLength = ede?.length ?? 0;
+    const chainLength = facts.chain.length;
+    if (chainLength > 0xffff) return; // an absurd chain is inspected on every query, never stored
     const offsets = facts.ttlOffsets;
-    const end = reply.length + 2 * offsets.length;
+    const offsetsAt = body.length + edeLength + chainLength;
+    const end = offsetsAt + 2 * offsets.length;
     const packed = Buffer.allocUnsafe(end + TRAILER);
-    reply.copy(packed, 0);
+    body.copy(packed, 0);
+    ede?.copy(packed, body.length);
+    packed.write(facts.chain, body.length + edeLength, 'latin1');
     for (let i = 0; i < offsets.length; i++) {
       const off = offsets[i];
       packed.writeUInt32BE(Math.min(packed.readUInt32BE(off), lifetime), off);
-      packed.writeUInt16BE(off, reply.length + 2 * i);
+      packed.writeUInt16BE(off, offsetsAt + 2 * i);
     }
     packed.writeUInt16BE(offsets.length, end);
-    packed.writeUIntBE(this.now(), end + 2, 6);
-    packed.writeUInt32BE(lifetime, end + 8);
+    packed.writeUInt16BE(edeLength, end + 2);
+    packed.writeUInt16BE(chainLength, end + 4);
+    packed.writeUIntBE(stored.askedAt ?? this.now(), end + 6, 6);
+    packed.writeUInt32BE(lifetime, end + 12);
     this.map.delete(key);
     this.map.set(key, packed.toString('latin1'));
     this.evict();

@@ -17,6 +17,8 @@ import { normaliseDomain } from '../dns/name.js';
 import { parseList } from '../lists/list-parser.js';
 import { displayUrl, isListUrl, readListSource } from '../lists/source.js';
 import { formatLocal, parseLocalTime } from '../time/local-time.js';
+import { TYPE } from '../dns/constants.js';
+import { checkChain } from './check-chain.js';
 
 interface CheckArgs {
   config: string;
@@ -25,6 +27,8 @@ interface CheckArgs {
   client?: string;
   group?: string;
   at?: string;
+  resolve: boolean;
+  type: string;
 }
 
 /** Where a list entry is written: "file:line", or "built in" for the answer rules. */
@@ -57,6 +61,17 @@ export const checkCommand: CommandModule<{ config: string; json: boolean }, Chec
       .option('client', { type: 'string', describe: 'As asked by this client address (its group is found as the daemon does)' })
       .option('group', { type: 'string', describe: 'As asked by a client of this group' })
       .option('at', { type: 'string', describe: 'At this local time (exceptions in force then), e.g. "2026-12-01 10:45"' })
+      .option('resolve', {
+        type: 'boolean',
+        default: true,
+        describe: "Ask the upstreams for the name's live answer, to check its CNAME/DNAME/HTTPS chain (--no-resolve: don't)",
+      })
+      .option('type', {
+        type: 'string',
+        default: 'A',
+        choices: ['A', 'AAAA', 'HTTPS'],
+        describe: 'Record type of the live lookup',
+      })
       .example('$0 check www.instagram.com --client 10.20.12.34', 'Why is Instagram blocked for this laptop?')
       .example('$0 check tiktok.com --group staff --at 12:40', 'Would staff get TikTok at 12:40?') as Argv<CheckArgs>,
   handler: async (a) => {
@@ -112,10 +127,26 @@ export const checkCommand: CommandModule<{ config: string; json: boolean }, Chec
       .filter((w) => w.effect);
     result.schedules = timed;
     for (const w of timed) lines.push(`  schedule:  ${w.schedule} (${w.window}) is running: ${w.effect} for ${group.name}`);
-    const v = evaluate(compiled.policy, exceptions, compiled.timetable.effective(group, at), a.client ?? '', qname, at);
+    const effective = compiled.timetable.effective(group, at);
+    const own = evaluate(compiled.policy, exceptions, effective, a.client ?? '', qname, at);
+    // A name that is let through is also checked along its live answer's chain (CNAME inspection).
+    const chain =
+      own.decision.action === 'allow' || own.exception
+        ? await checkChain(loaded, compiled.policy, exceptions, effective, a.client ?? '', qname, at, {
+            resolve: a.resolve,
+            qtype: TYPE[a.type as 'A' | 'AAAA' | 'HTTPS'],
+          })
+        : null;
+    if (chain) result.chain = { names: chain.names, upstream: chain.upstream, note: chain.note };
+    const v = chain?.blocked?.verdict ?? own;
+    if (own.decision.action === 'allow') lines.push(`  lists:     no category blocked for ${group.name} lists it`);
+    if (chain) lines.push(`  chain:     ${chain.note}`);
+    if (chain?.blocked) {
+      result.via = chain.blocked.via;
+      lines.push(`  via:       ${chain.blocked.name} is blocked for ${group.name}, so ${qname} is too`);
+    }
     if (v.decision.action === 'allow') {
       Object.assign(result, { decision: 'allowed', answer: 'forwarded' });
-      lines.push(`  lists:     no category blocked for ${group.name} lists it`);
       const where = routeOf(loaded, qname);
       Object.assign(result, where.json);
       lines.push(...where.lines);

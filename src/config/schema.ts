@@ -203,6 +203,8 @@ export const configSchema = z
       .strictObject({
         response: blockResponse.default('nxdomain'),
         ttl: z.number().int().min(0).max(86_400).default(60),
+        /** Check every name of a forwarded answer's CNAME/DNAME/HTTPS chain with the client's policy. */
+        cname_inspection: z.boolean().default(true),
       })
       .prefault({}),
     log: z

@@ -7,6 +7,19 @@ export const RCODE = {
   NXDOMAIN: 3,
   NOTIMP: 4,
   REFUSED: 5,
+  /** Extended rcode 16 (RFC 6891 §6.1.3): header bits 0, OPT extended bits 1. */
+  BADVERS: 16,
+} as const;
+
+/** EDNS option codes (IANA "DNS EDNS0 Option Codes"). */
+export const EDNS_OPTION = {
+  NSID: 3,
+  CLIENT_SUBNET: 8,
+  COOKIE: 10,
+  TCP_KEEPALIVE: 11,
+  PADDING: 12,
+  /** Extended DNS Error (RFC 8914): the only option relayed from an upstream to clients. */
+  EDE: 15,
 } as const;
 
 export const TYPE = {
@@ -20,6 +33,7 @@ export const TYPE = {
   TXT: 16,
   AAAA: 28,
   SRV: 33,
+  DNAME: 39,
   OPT: 41,
   DS: 43,
   RRSIG: 46,
@@ -45,8 +59,13 @@ export const FLAG = {
 export const HEADER_SIZE = 12;
 /** Largest UDP reply sent to a client without EDNS (RFC 1035 §4.2.1). */
 export const CLASSIC_UDP_SIZE = 512;
-/** UDP payload size this server advertises in its own OPT records (DNS Flag Day 2020). */
+/**
+ * UDP payload size this server advertises in its own OPT records, asks its upstreams for, and never
+ * exceeds in a UDP reply whatever a client advertises (DNS Flag Day 2020: no IP fragmentation).
+ */
 export const ADVERTISED_UDP_SIZE = 1232;
+/** Size of an OPT record without options: root owner (1), type, class, TTL, RDLENGTH (10). */
+export const OPT_FIXED_SIZE = 11;
 
 const TYPE_NAMES = new Map<number, string>(Object.entries(TYPE).map(([k, v]) => [v, k]));
 

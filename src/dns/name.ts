@@ -61,18 +61,52 @@ function escapedName(buf: Buffer, offset: number): string {
   let pos = offset;
   while (buf[pos] !== 0) {
     const len = buf[pos];
-    let label = '';
-    for (let i = pos + 1; i <= pos + len; i++) {
-      let c = buf[i];
-      if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-      if (c === 0x2e || c === 0x5c) label += '\\' + String.fromCharCode(c);
-      else if (c > 0x20 && c < 0x7f) label += String.fromCharCode(c);
-      else label += '\\' + c.toString().padStart(3, '0');
-    }
-    labels.push(label);
+    labels.push(escapedLabel(buf, pos + 1, pos + 1 + len));
     pos += 1 + len;
   }
   return labels.join('.');
+}
+
+function escapedLabel(buf: Buffer, start: number, end: number): string {
+  let label = '';
+  for (let i = start; i < end; i++) {
+    let c = buf[i];
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c === 0x2e || c === 0x5c) label += '\\' + String.fromCharCode(c);
+    else if (c > 0x20 && c < 0x7f) label += String.fromCharCode(c);
+    else label += '\\' + c.toString().padStart(3, '0');
+  }
+  return label;
+}
+
+/**
+ * Reads a possibly compressed name anywhere in a message (a CNAME target, an SVCB TargetName) in
+ * the same lower-cased, escaped presentation form as readQuestionName, so it can be looked up in
+ * the lists the same way. Compression pointers must point backwards (RFC 1035 §4.1.4 names point
+ * to earlier occurrences), which also rules out loops. Throws WireError(FORMERR) when malformed.
+ */
+export function readWireName(buf: Buffer, offset: number): string {
+  let pos = offset;
+  let wire = 0;
+  let out = '';
+  for (;;) {
+    if (pos >= buf.length) throw new WireError('name runs past the end of the packet', RCODE.FORMERR);
+    const len = buf[pos];
+    if (len === 0) return out;
+    if ((len & 0xc0) === 0xc0) {
+      if (pos + 2 > buf.length) throw new WireError('truncated compression pointer', RCODE.FORMERR);
+      const target = ((len & 0x3f) << 8) | buf[pos + 1];
+      if (target >= pos) throw new WireError('compression pointer does not point backwards', RCODE.FORMERR);
+      pos = target;
+      continue;
+    }
+    if (len > 63) throw new WireError('reserved label type', RCODE.FORMERR);
+    if (pos + 1 + len > buf.length) throw new WireError('label runs past the end of the packet', RCODE.FORMERR);
+    wire += 1 + len;
+    if (wire >= MAX_NAME_WIRE) throw new WireError('name longer than 255 bytes', RCODE.FORMERR);
+    out += (out === '' ? '' : '.') + escapedLabel(buf, pos + 1, pos + 1 + len);
+    pos += 1 + len;
+  }
 }
 
 /**

@@ -1,45 +1,58 @@
-import { ADVERTISED_UDP_SIZE, CLASS_IN, FLAG, HEADER_SIZE, RCODE, TYPE } from './constants.js';
-import { encodeName } from './name.js';
+import { ADVERTISED_UDP_SIZE, CLASS_IN, FLAG, HEADER_SIZE, OPT_FIXED_SIZE, RCODE, TYPE } from './constants.js';
+import { encodeName, skipName } from './name.js';
 import type { ParsedQuery } from './query.js';
 
 /**
- * Builders for answers the daemon synthesises itself (blocks and errors). Relayed upstream answers
- * never pass through here: they are forwarded as bytes.
+ * Builders for answers the daemon synthesises itself (blocks and errors), and the cut-down forms of
+ * any answer too big for a UDP client. Relayed upstream answers are built in relay.ts.
  */
 
-const OPT_SIZE = 11;
+const OPT_SIZE = OPT_FIXED_SIZE;
 const SOA_MNAME = encodeName('webfilter.invalid');
 const SOA_RNAME = encodeName('hostmaster.webfilter.invalid');
 
-/** Starts a response: header + the query's question copied byte for byte (keeps the client's 0x20 case). */
+/**
+ * Starts a response: header + the query's question copied byte for byte (keeps the client's 0x20
+ * case); no question when the query's could not be read (questionEnd 12). `extra` is the room for
+ * records and for the OPT's options.
+ */
 function start(query: Buffer, q: ParsedQuery, rcode: number, extra: number): { buf: Buffer; pos: number } {
   const qlen = q.questionEnd - HEADER_SIZE;
   const buf = Buffer.allocUnsafe(HEADER_SIZE + qlen + extra + (q.edns ? OPT_SIZE : 0));
   buf.writeUInt16BE(q.id, 0);
-  // QR, copy opcode and RD and CD from the query, advertise recursion.
-  buf.writeUInt16BE(FLAG.QR | (q.flags & (0x7800 | FLAG.RD | FLAG.CD)) | FLAG.RA | rcode, 2);
-  buf.writeUInt16BE(1, 4);
+  // QR, copy opcode and RD and CD from the query, advertise recursion; the low 4 bits of the rcode.
+  buf.writeUInt16BE(FLAG.QR | (q.flags & (0x7800 | FLAG.RD | FLAG.CD)) | FLAG.RA | (rcode & 0xf), 2);
+  buf.writeUInt16BE(qlen > 0 ? 1 : 0, 4);
   buf.writeUInt32BE(0, 6);
   buf.writeUInt16BE(q.edns ? 1 : 0, 10);
   query.copy(buf, HEADER_SIZE, HEADER_SIZE, q.questionEnd);
   return { buf, pos: q.questionEnd };
 }
 
-/** Appends our OPT record when the query had one (RFC 6891 §7: only then). */
-function finish(buf: Buffer, pos: number, q: ParsedQuery): Buffer {
+/**
+ * Appends our OPT record when the query had one (RFC 6891 §7: only then): our buffer size, the
+ * client's DO bit, the upper bits of an extended rcode, and `options` (relayed EDE) if given.
+ */
+function finish(buf: Buffer, pos: number, q: ParsedQuery, rcode = 0, options: Buffer | null = null): Buffer {
   if (!q.edns) return buf.subarray(0, pos);
+  const optLen = options?.length ?? 0;
   buf[pos] = 0;
   buf.writeUInt16BE(TYPE.OPT, pos + 1);
   buf.writeUInt16BE(ADVERTISED_UDP_SIZE, pos + 3);
-  buf.writeUInt32BE(q.edns.dnssecOk ? 0x8000 : 0, pos + 5);
-  buf.writeUInt16BE(0, pos + 9);
-  return buf.subarray(0, pos + OPT_SIZE);
+  buf.writeUInt32BE(((rcode >>> 4) << 24) | (q.edns.dnssecOk ? 0x8000 : 0), pos + 5);
+  buf.writeUInt16BE(optLen, pos + 9);
+  options?.copy(buf, pos + OPT_SIZE);
+  return buf.subarray(0, pos + OPT_SIZE + optLen);
 }
 
-/** An answer with only a header, question and (if asked) OPT: REFUSED, SERVFAIL, NOTIMP, FORMERR. */
-export function errorResponse(query: Buffer, q: ParsedQuery, rcode: number): Buffer {
-  const { buf, pos } = start(query, q, rcode, 0);
-  return finish(buf, pos, q);
+/**
+ * An answer with only a header, the question (when there was a readable one) and an OPT (when the
+ * query had a valid one): REFUSED, SERVFAIL, NOTIMP, FORMERR, BADVERS (an extended rcode: its upper
+ * bits go in the OPT). `ede` is Extended DNS Error options to relay (RFC 8914), sent only in the OPT.
+ */
+export function errorResponse(query: Buffer, q: ParsedQuery, rcode: number, ede: Buffer | null = null): Buffer {
+  const { buf, pos } = start(query, q, rcode, q.edns && ede ? ede.length : 0);
+  return finish(buf, pos, q, rcode, ede);
 }
 
 /**
@@ -152,4 +165,40 @@ export function recordsResponse(query: Buffer, q: ParsedQuery, rdatas: readonly 
 export function authoritative(wire: Buffer): Buffer {
   wire.writeUInt16BE(wire.readUInt16BE(2) | FLAG.AA, 2);
   return wire;
+}
+
+/**
+ * A reply that fits `limit` bytes, for UDP: the reply itself when it fits; else the reply without
+ * its additional records (only its OPT kept), when that fits — RFC 2181 §9: no TC when only
+ * additional data is left out; else header + question + OPT with TC=1 (the client retries over TCP).
+ * `reply` is a well-formed message to the question of `q` (as built by this daemon).
+ */
+export function fitUdp(query: Buffer, q: ParsedQuery, reply: Buffer, limit: number): Buffer {
+  if (reply.length <= limit) return reply;
+  const arcount = reply.readUInt16BE(10);
+  if (arcount > 0) {
+    let pos = q.questionEnd;
+    const records = reply.readUInt16BE(6) + reply.readUInt16BE(8);
+    for (let i = 0; i < records; i++) {
+      const fixed = skipName(reply, pos);
+      pos = fixed + 10 + reply.readUInt16BE(fixed + 8);
+    }
+    const additionalAt = pos;
+    let opt: Buffer | null = null;
+    for (let i = 0; i < arcount; i++) {
+      const start = pos;
+      const fixed = skipName(reply, pos);
+      pos = fixed + 10 + reply.readUInt16BE(fixed + 8);
+      if (reply.readUInt16BE(fixed) === TYPE.OPT) opt = reply.subarray(start, pos);
+    }
+    const size = additionalAt + (opt?.length ?? 0);
+    if (size <= limit) {
+      const out = Buffer.allocUnsafe(size);
+      reply.copy(out, 0, 0, additionalAt);
+      opt?.copy(out, additionalAt);
+      out.writeUInt16BE(opt ? 1 : 0, 10);
+      return out;
+    }
+  }
+  return truncatedResponse(query, q, reply);
 }

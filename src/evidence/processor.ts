@@ -98,7 +98,7 @@ export class EvidenceProcessor {
           severity: kind?.severity ?? 'medium',
           qname: e.qname,
           domain: facts.domain,
-          detail: `${kind?.description ?? e.signal} (${typeName(e.qtype)}, list entry ${e.entry})`,
+          detail: `${kind?.description ?? e.signal} (${typeName(e.qtype)}, list entry ${e.entry}${e.via ? `, via ${e.via}` : ''})`,
           count: 1,
         });
       } else if ((e.kind === 'forwarded' || e.kind === 'cached' || e.kind === 'exception') && this.cfg.access !== 'off') {

@@ -6,7 +6,19 @@ import type { CategoryReport } from '../policy/compile.js';
 /** Query types that get their own label value; everything else is "other" (bounded cardinality). */
 const QTYPES = ['A', 'AAAA', 'HTTPS', 'SVCB', 'CNAME', 'MX', 'TXT', 'PTR', 'SRV', 'NS', 'SOA', 'DS', 'DNSKEY', 'ANY'];
 /** Values of the `result` label: answer kinds, with errors split by rcode. */
-const RESULTS = ['forwarded', 'cached', 'blocked', 'exception', 'local', 'refused', 'servfail', 'formerr', 'notimp'];
+const RESULTS = [
+  'forwarded',
+  'cached',
+  'blocked',
+  'exception',
+  'local',
+  'refused',
+  'upstream-refused',
+  'servfail',
+  'formerr',
+  'notimp',
+  'badvers',
+];
 /** Values of the upstream `outcome` label (UpstreamError's outcomes and ok). */
 const OUTCOMES = ['ok', 'timeout', 'servfail', 'refused', 'malformed', 'network', 'overload', 'closed'];
 /** The `group` label of queries from refused clients and unreadable packets. */

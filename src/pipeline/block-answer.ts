@@ -2,6 +2,7 @@ import { RCODE, TYPE } from '../dns/constants.js';
 import type { ParsedQuery } from '../dns/query.js';
 import { addressResponse, errorResponse, negativeResponse } from '../dns/response.js';
 import { parseIp } from '../net/ip.js';
+import type { CategoryInfo } from '../policy/categories.js';
 
 /** The configured `blocking.response`, compiled at load. */
 export type BlockResponse =
@@ -55,4 +56,20 @@ export function nxdomainAnswer(raw: Buffer, q: ParsedQuery, ttl: number): Synthe
 /** NOERROR with no records and a negative-caching SOA. */
 export function nodataAnswer(raw: Buffer, q: ParsedQuery, ttl: number): Synthesised {
   return { wire: negativeResponse(raw, q, RCODE.NOERROR, ttl), response: 'NODATA' };
+}
+
+/**
+ * The answer for a name blocked by `category`: the answer rules' fixed steering answers (NXDOMAIN
+ * for the DoH canary and Private Relay, NODATA for DDR), else the configured block answer.
+ */
+export function categoryAnswer(
+  raw: Buffer,
+  q: ParsedQuery,
+  category: CategoryInfo,
+  response: BlockResponse,
+  ttl: number,
+): Synthesised {
+  if (category.answer === 'nxdomain') return nxdomainAnswer(raw, q, ttl);
+  if (category.answer === 'nodata') return nodataAnswer(raw, q, ttl);
+  return blockedAnswer(raw, q, response, ttl);
 }

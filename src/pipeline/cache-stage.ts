@@ -5,10 +5,10 @@ import type { Answer, Stage } from './types.js';
 export function cacheStage(cache: AnswerCache): Stage {
   return (ctx, next) => {
     const key = AnswerCache.key(ctx.q);
-    const hit = cache.get(key, ctx.raw, ctx.q);
-    if (hit) return { wire: hit, kind: 'cached', reason: '' };
+    const hit = cache.get(key, ctx.raw, ctx.q, ctx.ttlCap);
+    if (hit) return { wire: hit, kind: 'cached', reason: '', chain: cache.hitChain };
     const store = (a: Answer): Answer => {
-      if (a.kind === 'forwarded' && a.facts) cache.set(key, a.wire, a.facts);
+      if (a.kind === 'forwarded' && a.stored) cache.set(key, a.stored);
       return a;
     };
     const result = next(ctx);

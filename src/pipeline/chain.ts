@@ -10,6 +10,7 @@ import type { BlockResponse } from './block-answer.js';
 import { anyStage } from './any-stage.js';
 import { localStage } from './local-stage.js';
 import { cacheStage } from './cache-stage.js';
+import { chainInspectionStage } from './chain-inspection-stage.js';
 import { clientStage } from './client-stage.js';
 import { policyStage, type ExceptionsHolder } from './policy-stage.js';
 import { upstreamStage } from './upstream-stage.js';
@@ -32,6 +33,8 @@ export interface ChainParts {
   now: () => number;
   /** Group → safe-search rewrites, for groups with safe_search. */
   safeSearch: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  /** blocking.cname_inspection */
+  cnameInspection: boolean;
 }
 
 /**
@@ -51,15 +54,19 @@ export function buildChain(p: ChainParts): Next {
     //    before anything that could forward it: it gets the minimal RFC 8482 answer, never amplified.
     anyStage(),
     // 4. Safe search after the policy (a blocked engine stays blocked) and before the cache, whose
-    //    entries are the engines' safe endpoints (resolved through stages 6-7), never the rewrite.
+    //    entries are the engines' safe endpoints (resolved through stages 6-8), never the rewrite.
     safeSearchStage(p.safeSearch),
     // 5. Names answered here, after the policy (a local name can still be blocked) and before the
     //    cache (nothing to cache): local_records, and special-use names and private reverse zones,
     //    which must never reach the public upstreams.
     localStage(p.localRecords, p.routes),
-    // 6. Cache only what the policy allowed; hits never reach the upstream.
+    // 6. CNAME inspection around the cache: every answer, fresh or cached, is checked along its
+    //    CNAME/DNAME/HTTPS chain with the client's policy now (the cache holds the upstream's answer,
+    //    the same for every client; the chain's names were worked out once, when it was stored).
+    ...(p.cnameInspection ? [chainInspectionStage(p.policy, p.timetable, p.blockResponse, p.blockTtl, p.exceptions)] : []),
+    // 7. Cache only what the policy allowed; hits never reach the upstream.
     cacheStage(p.cache),
-    // 7. Upstream last: the only stage that waits on the network; each name to its zone's pool.
+    // 8. Upstream last: the only stage that waits on the network; each name to its zone's pool.
     upstreamStage(p.routes),
   ]);
 }

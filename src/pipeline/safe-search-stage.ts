@@ -24,8 +24,21 @@ export function safeSearchStage(rewritesByGroup: ReadonlyMap<string, ReadonlyMap
       return { wire: synthesise(ctx.raw, ctx.q, target, [], MAX_TTL, RCODE.NOERROR), kind: 'forwarded', reason: 'safe-search' };
     }
     const raw = targetQuery(target, ctx.q);
-    const sub = next({ raw, transport: 'tcp', address: ctx.address, q: parseQuery(raw), client: ctx.client });
+    const sub = next({
+      raw,
+      transport: 'tcp',
+      address: ctx.address,
+      q: parseQuery(raw),
+      client: ctx.client,
+      group: ctx.group,
+      at: ctx.at,
+      ttlCap: ctx.ttlCap,
+    });
     const compose = (a: Answer): Answer => {
+      if (a.kind === 'blocked') {
+        // The endpoint's own answer led to a blocked name (CNAME inspection): the client gets no address.
+        return { ...a, wire: synthesise(ctx.raw, ctx.q, target, [], MAX_TTL, a.wire.readUInt16BE(2) & 0xf) };
+      }
       const parsed = dns2.Packet.parse(a.wire);
       const records = parsed.answers.filter((r) => r.type === ctx.q.qtype || r.type === TYPE.CNAME);
       const ttl = Math.min(MAX_TTL, ...records.map((r) => r.ttl));

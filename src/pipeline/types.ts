@@ -1,7 +1,8 @@
 import type { ParsedQuery } from '../dns/query.js';
-import type { ReplyFacts } from '../dns/reply.js';
+import type { StoredAnswer } from '../dns/relay.js';
 import type { ClientInfo } from '../policy/clients.js';
 import type { CategoryInfo } from '../policy/categories.js';
+import type { CompiledGroup } from '../policy/policy.js';
 
 /** Why an answer is what it is (one metric/log label value each). */
 // New kinds go at the end: the event codec numbers kinds by their place in this list.
@@ -25,8 +26,10 @@ export interface Answer {
   category?: CategoryInfo;
   /** For a block found in the answer's CNAME/DNAME/HTTPS chain: "query → … → listed name". */
   via?: string;
-  /** Set on forwarded answers, for the cache. */
-  facts?: ReplyFacts;
+  /** Set on forwarded answers: the upstream's answer as the cache stores it. */
+  stored?: StoredAnswer;
+  /** On forwarded and cached answers: the names the answer leads through (ReplyFacts.chain), or "". */
+  chain?: string;
   upstream?: string;
 }
 
@@ -39,6 +42,14 @@ export interface QueryContext {
   readonly q: ParsedQuery;
   /** Set by the client stage. */
   client?: ClientInfo;
+  /** Set by the policy stage: the client's group as the timetable makes it now, and that time. */
+  group?: CompiledGroup;
+  at?: number;
+  /**
+   * Longest TTL the answer may carry (seconds), when an exception or a timetable change ends the
+   * answer's validity sooner; set by the policy stage, applied where the answer is built.
+   */
+  ttlCap?: number;
 }
 
 /** The rest of the chain after a stage. */

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { RCODE } from '../dns/constants.js';
 import { WireError } from '../dns/errors.js';
 import { clientUdpLimit, parseQuery, type ParsedQuery } from '../dns/query.js';
-import { errorResponse, headerOnlyResponse, truncatedResponse } from '../dns/response.js';
+import { errorResponse, fitUdp, headerOnlyResponse } from '../dns/response.js';
 import type { EventBus } from '../observe/event-bus.js';
 import type { Answer, Next, QueryContext } from '../pipeline/types.js';
 import { UpstreamError } from '../upstream/errors.js';
@@ -11,13 +11,20 @@ import type { RateLimiter } from './rate-limiter.js';
 /** Sends one reply back on the transport the query came in on; null = no reply (dropped). */
 export type Respond = (wire: Buffer | null) => void;
 
-const RCODE_REASON: Record<number, string> = { [RCODE.FORMERR]: 'formerr', [RCODE.NOTIMP]: 'notimp' };
+const RCODE_REASON: Record<number, string> = {
+  [RCODE.FORMERR]: 'formerr',
+  [RCODE.NOTIMP]: 'notimp',
+  [RCODE.BADVERS]: 'badvers',
+};
 
 /**
  * The server edge: admits the packet (per-client rate limit), parses it, runs the chain of the
  * current runtime, and is the only place where failures become rcodes (unreadable → dropped,
- * malformed → FORMERR, other opcodes → NOTIMP, anything thrown by the chain → SERVFAIL). Publishes
- * one event per answered query; never throws.
+ * malformed → FORMERR, other opcodes → NOTIMP, EDNS version ≠ 0 → BADVERS, every upstream refusing
+ * → REFUSED, anything else thrown by the chain → SERVFAIL; upstream EDE relayed). Error replies keep
+ * the question when it was readable and carry an OPT when the query had a valid one. A UDP reply is
+ * fitted to min(client's EDNS size, 1232) — 512 without EDNS — whatever the chain built.
+ * Publishes one event per answered query; never throws.
  */
 export class QueryEdge {
   /** Queries received but not yet answered. */
@@ -52,7 +59,9 @@ export class QueryEdge {
       q = parseQuery(raw);
     } catch (e) {
       const rcode = e instanceof WireError ? e.rcode : null;
-      respond(rcode === null ? null : headerOnlyResponse(raw, rcode));
+      const partial = e instanceof WireError ? e.query : null;
+      if (rcode === null) respond(null);
+      else respond(partial ? errorResponse(raw, partial, rcode) : headerOnlyResponse(raw, rcode));
       this.publishUnparsed(
         at,
         started,
@@ -60,6 +69,7 @@ export class QueryEdge {
         address,
         rcode === null ? 'dropped' : (RCODE_REASON[rcode] ?? 'formerr'),
         rcode ?? -1,
+        partial,
       );
       return;
     }
@@ -86,7 +96,7 @@ export class QueryEdge {
     this.inFlight--;
     let wire = a.wire;
     // RFC 1035 §4.2.1 / RFC 6891 §6.2.5: never send a UDP client more than it can take; TC=1 sends it to TCP.
-    if (ctx.transport === 'udp' && wire.length > clientUdpLimit(ctx.q)) wire = truncatedResponse(ctx.raw, ctx.q, wire);
+    if (ctx.transport === 'udp') wire = fitUdp(ctx.raw, ctx.q, wire, clientUdpLimit(ctx.q));
     try {
       respond(wire);
     } catch (e) {
@@ -116,16 +126,23 @@ export class QueryEdge {
   private fail(ctx: QueryContext, e: unknown, at: number, started: number, respond: Respond): void {
     if (!(e instanceof UpstreamError)) this.log.error({ err: e, qname: ctx.q.qname }, 'query failed');
     else this.log.debug({ qname: ctx.q.qname, reason: e.message }, 'upstream failed');
+    // Every upstream refusing is their policy, not a failure: say so (REFUSED), with their EDE.
+    const refused = e instanceof UpstreamError && e.outcome === 'refused';
+    const ede = e instanceof UpstreamError ? e.ede : null;
     this.finish(
       ctx,
-      { wire: errorResponse(ctx.raw, ctx.q, RCODE.SERVFAIL), kind: 'error', reason: 'servfail' },
+      {
+        wire: errorResponse(ctx.raw, ctx.q, refused ? RCODE.REFUSED : RCODE.SERVFAIL, ede),
+        kind: 'error',
+        reason: refused ? 'upstream-refused' : 'servfail',
+      },
       at,
       started,
       respond,
     );
   }
 
-  /** The event for a packet whose question could not be read (dropped, FORMERR or NOTIMP). */
+  /** The event for a packet refused as unparseable (dropped, FORMERR, NOTIMP, BADVERS). */
   private publishUnparsed(
     at: number,
     started: number,
@@ -133,14 +150,15 @@ export class QueryEdge {
     address: string,
     reason: string,
     rcode: number,
+    partial: ParsedQuery | null,
   ): void {
     this.bus.publish({
       at,
       transport,
       client: address,
       group: '',
-      qname: '',
-      qtype: 0,
+      qname: partial?.qname ?? '',
+      qtype: partial?.qtype ?? 0,
       kind: 'error',
       reason,
       entry: '',

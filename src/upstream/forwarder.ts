@@ -25,10 +25,12 @@ export interface Forwarded {
 export type ExchangeObserver = (upstream: string, outcome: string, seconds: number) => void;
 
 /**
- * Sends a client's query to the upstreams and returns the first good reply. "Good" means well-formed,
+ * Sends a query to the upstreams and returns the first good reply. "Good" means well-formed,
  * matching, and not SERVFAIL/REFUSED (those make us try the next upstream). TC=1 is retried over TCP
  * to the same upstream. Failover tries upstreams in order, each with the full timeout; parallel asks
- * all at once. Throws UpstreamError when none gives a good reply; the edge turns that into SERVFAIL.
+ * all at once. Throws UpstreamError when none gives a good reply: outcome "refused" only when every
+ * upstream refused (the edge relays REFUSED), otherwise a failure (SERVFAIL); with the EDE options
+ * an upstream gave, to relay.
  */
 export class Forwarder {
   private inFlight = 0;
@@ -88,6 +90,7 @@ export class Forwarder {
         throw new UpstreamError(
           `${name} answered ${facts.rcode === RCODE.SERVFAIL ? 'SERVFAIL' : 'REFUSED'}`,
           facts.rcode === RCODE.SERVFAIL ? 'servfail' : 'refused',
+          facts.ede,
         );
       }
       this.observe(name, 'ok', (performance.now() - started) / 1000);
@@ -101,17 +104,25 @@ export class Forwarder {
 
 function inspect(reply: Buffer, questionEnd: number, server: HostPort): ReplyFacts {
   try {
-    return inspectReply(reply, questionEnd);
+    return inspectReply(reply, questionEnd, true);
   } catch (e) {
     if (e instanceof WireError) throw new UpstreamError(`malformed reply from ${server.host}: ${e.message}`, 'malformed');
     throw e;
   }
 }
 
+/**
+ * One error for the whole attempt: "refused" when every upstream refused, else the first failure's
+ * outcome; the EDE options of the first upstream that gave some (a refusal's only when all refused).
+ */
 function firstError(errors: unknown[]): Error {
-  const e = errors.find((x) => x instanceof Error) as Error | undefined;
+  const upstream = errors.filter((x): x is UpstreamError => x instanceof UpstreamError);
+  const allRefused = upstream.length === errors.length && upstream.every((x) => x.outcome === 'refused');
+  const failure = upstream.find((x) => x.outcome !== 'refused');
+  const ede = upstream.find((x) => x.ede && (allRefused || x.outcome !== 'refused'))?.ede ?? null;
   return new UpstreamError(
-    `all upstreams failed: ${errors.map((x) => (x as Error).message).join('; ')}`,
-    e instanceof UpstreamError ? e.outcome : 'network',
+    `all upstreams ${allRefused ? 'refused' : 'failed'}: ${errors.map((x) => (x as Error).message).join('; ')}`,
+    allRefused ? 'refused' : (failure?.outcome ?? 'network'),
+    ede,
   );
 }

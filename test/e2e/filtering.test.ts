@@ -7,7 +7,7 @@ import { inspectReply } from '../../src/dns/reply.js';
 import { startDaemon, testConfig, LISTS, type DaemonProcess } from '../helpers/daemon-process.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { tcpQuery, udpQuery } from '../helpers/dns-client.js';
-import { header, query, questionEnd, reply, rr } from '../helpers/wire-builder.js';
+import { header, optOf, query, questionEnd, reply, rr } from '../helpers/wire-builder.js';
 
 const STUDENT = '127.0.0.10';
 const SIXTH_FORM = '127.0.0.20';
@@ -74,41 +74,58 @@ t('REFUSED for a client outside allowed_clients, never larger than the query', a
   assert.is(up.received.length, before);
 });
 
-t('upstream reply bytes are relayed intact except the ID (EDNS option, unknown type, DNSSEC-like records)', async ({ d, up }) => {
-  const cookie = Buffer.from('0102030405060708a1a2a3a4a5a6a7a8', 'hex');
-  let sent = null as Buffer | null;
-  up.handler = (q) => {
-    sent = reply(q, {
-      aa: true,
-      answers: [
-        rr.a('relay.example', '192.0.2.7', 123),
-        { name: 'relay.example', type: 65280, ttl: 77, data: Buffer.from([0xde, 0xad, 0xbe, 0xef, 0, 0xff]) },
-        { name: 'relay.example', type: TYPE.HTTPS, ttl: 77, data: Buffer.from('0001000001000302683200', 'hex') },
-        { name: 'relay.example', type: TYPE.RRSIG, ttl: 77, data: Buffer.alloc(40, 7) },
-      ],
-      edns: {
-        udpSize: 1232,
-        do: true,
-        options: [
-          [10, cookie],
-          [65001, Buffer.from('opaque')],
+t(
+  'upstream records are relayed intact (unknown type, HTTPS, RRSIG); header and OPT are built for the client',
+  async ({ d, up }) => {
+    const cookie = Buffer.from('0102030405060708a1a2a3a4a5a6a7a8', 'hex');
+    let sent = null as Buffer | null;
+    up.handler = (q) => {
+      sent = reply(q, {
+        aa: true,
+        answers: [
+          rr.a('relay.example', '192.0.2.7', 123),
+          { name: 'relay.example', type: 65280, ttl: 77, data: Buffer.from([0xde, 0xad, 0xbe, 0xef, 0, 0xff]) },
+          { name: 'relay.example', type: TYPE.HTTPS, ttl: 77, data: Buffer.from('0001000001000302683200', 'hex') },
+          { name: 'relay.example', type: TYPE.RRSIG, ttl: 77, data: Buffer.alloc(40, 7) },
         ],
-      },
-    });
-    return sent;
-  };
-  const q = query('Relay.Example', TYPE.A, { id: 0xbeef, edns: { do: true, options: [[10, cookie.subarray(0, 8)]] } });
-  const r = (await udpQuery(d.port, q, { localAddress: SIXTH_FORM }))!;
-  assert.ok(sent);
-  assert.is(r.readUInt16BE(0), 0xbeef);
-  assert.equal(r.subarray(2), sent!.subarray(2), 'every byte after the ID is the upstream’s');
-  const forwarded = up.received[up.received.length - 1].query;
-  assert.equal(forwarded.subarray(2), q.subarray(2), 'the query went upstream byte for byte, bar the ID');
-  assert.is.not(forwarded.readUInt16BE(0), 0xbeef, 'with a fresh ID');
-  const tq = query('relay-tcp.example', TYPE.A, { edns: { do: true } });
-  const [tr] = await tcpQuery(d.port, [tq], { localAddress: SIXTH_FORM });
-  assert.equal(tr.subarray(2), sent!.subarray(2), 'same over TCP');
-});
+        edns: {
+          udpSize: 1232,
+          do: true,
+          options: [
+            [10, cookie],
+            [65001, Buffer.from('opaque')],
+          ],
+        },
+      });
+      return sent;
+    };
+    const q = query('Relay.Example', TYPE.A, { id: 0xbeef, edns: { do: true, options: [[10, cookie.subarray(0, 8)]] } });
+    const r = (await udpQuery(d.port, q, { localAddress: SIXTH_FORM }))!;
+    assert.ok(sent);
+    const qe = questionEnd(q);
+    const records = (m: Buffer) => m.subarray(qe, m.length - optOf(m)!.length);
+    assert.equal(
+      [header(r).id, header(r).aa, header(r).ancount],
+      [0xbeef, false, 4],
+      'our header: no AA, we are not the authority',
+    );
+    assert.equal(r.subarray(12, qe), q.subarray(12, qe), "the client's question bytes");
+    assert.equal(records(r), records(sent!), 'every record byte is the upstream’s');
+    const opt = (m: Buffer) => ({ udpSize: optOf(m)!.udpSize, do: optOf(m)!.do, options: [...optOf(m)!.options.keys()] });
+    assert.equal(opt(r), { udpSize: 1232, do: true, options: [] }, 'our OPT: no cookie, no unknown option');
+    const forwarded = up.received[up.received.length - 1].query;
+    assert.equal(forwarded.subarray(12, qe), q.subarray(12, qe), 'the question went upstream as asked');
+    assert.equal(
+      opt(forwarded),
+      { udpSize: 1232, do: true, options: [] },
+      "the upstream query carries our OPT, not the client's",
+    );
+    assert.is.not(forwarded.readUInt16BE(0), 0xbeef, 'with a fresh ID');
+    const tq = query('relay-tcp.example', TYPE.A, { edns: { do: true } });
+    const [tr] = await tcpQuery(d.port, [tq], { localAddress: SIXTH_FORM });
+    assert.equal(records(tr), records(sent!), 'same over TCP');
+  },
+);
 
 t('cache hit does not ask the upstream again, and its TTL decreases', async ({ d, up }) => {
   up.handler = (q) => reply(q, { answers: [rr.a('cached.example', '192.0.2.9', 300)] });

@@ -4,7 +4,7 @@
  * tests need (Windows clients register their own names that way). It also answers NSID and DNS
  * cookies when asked (`nsid`, `cookies`): the hop-by-hop EDNS tests need a real server that does.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +38,8 @@ export interface KnotOptions {
   nsid?: string;
   /** Answer DNS cookies (RFC 7873) through Knot's mod-cookies. */
   cookies?: boolean;
+  /** Sign every zone (Knot's automatic DNSSEC signing, default policy: ECDSA P-256). See trustAnchors. */
+  sign?: boolean;
 }
 
 /** One SOA query over UDP: true when the server answers it. */
@@ -84,6 +86,7 @@ export async function startKnot(opts: KnotOptions): Promise<KnotServer> {
     '  - id: default',
     `    storage: ${dir}`,
     ...(opts.cookies ? ['    global-module: mod-cookies/default'] : []),
+    ...(opts.sign ? ['    dnssec-signing: on'] : []),
     // Never write updates back into the zone files, and keep no journal: each test starts clean.
     '    zonefile-sync: -1',
     '    journal-content: none',
@@ -122,4 +125,18 @@ export async function startKnot(opts: KnotOptions): Promise<KnotServer> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return { address, port, hostPort: `${address}:${port}`, at: `${address}@${port}`, pid: child.pid!, dir, log: () => log, stop };
+}
+
+/**
+ * The key-signing keys of signed zones as unbound `trust-anchor:` values ("example. DNSKEY 257 3 13
+ * …"), read from the running server with kdig, so a validating resolver in front of it sets AD.
+ */
+export function trustAnchors(knot: KnotServer, zones: string[]): string[] {
+  const kdig = needTool('kdig');
+  return zones.map((zone) => {
+    const out = execFileSync(kdig, [`@${knot.address}`, '-p', String(knot.port), zone, 'DNSKEY', '+short'], { encoding: 'utf8' });
+    const ksk = out.split('\n').find((l) => l.startsWith('257 '));
+    if (!ksk) throw new Error(`no KSK for ${zone} from knotd: ${out}`);
+    return `"${zone.endsWith('.') ? zone : zone + '.'} DNSKEY ${ksk.trim()}"`;
+  });
 }

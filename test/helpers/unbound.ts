@@ -16,6 +16,8 @@ export interface UnboundOptions {
   stubs?: Record<string, string>;
   /** NSID answered to queries that ask for it (RFC 5001), e.g. "ascii_upstream-1". */
   nsid?: string;
+  /** Validate with these trust anchors ("example. DNSKEY 257 3 13 …", see knot.ts trustAnchors): AD=1 on secure answers. */
+  trustAnchors?: string[];
   /** Extra lines for the `server:` clause, e.g. "ede: yes". */
   extra?: string[];
 }
@@ -49,7 +51,8 @@ export async function startUnbound(opts: UnboundOptions = {}): Promise<Unbound> 
       '  access-control: 127.0.0.0/8 allow',
       // A stub server on 127.x is "localhost" to unbound, which by default never asks it.
       '  do-not-query-localhost: no',
-      '  module-config: "iterator"',
+      opts.trustAnchors?.length ? '  module-config: "validator iterator"' : '  module-config: "iterator"',
+      ...(opts.trustAnchors ?? []).map((a) => `  trust-anchor: ${a}`),
       '  qname-minimisation: no',
       // No root servers: only the stub zones resolve; everything else is REFUSED straight away.
       '  local-zone: "." refuse',

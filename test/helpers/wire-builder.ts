@@ -44,10 +44,14 @@ function optBytes(e: EdnsOpts): Buffer {
 }
 
 /** A client query: one question, RD set, optional EDNS. */
-export function query(name: string, type = 1, opts: { id?: number; rd?: boolean; edns?: EdnsOpts; cd?: boolean } = {}): Buffer {
+export function query(
+  name: string,
+  type = 1,
+  opts: { id?: number; rd?: boolean; edns?: EdnsOpts; cd?: boolean; ad?: boolean } = {},
+): Buffer {
   const h = Buffer.alloc(12);
   h.writeUInt16BE(opts.id ?? Math.floor(Math.random() * 0x10000), 0);
-  h.writeUInt16BE((opts.rd === false ? 0 : 0x0100) | (opts.cd ? 0x0010 : 0), 2);
+  h.writeUInt16BE((opts.rd === false ? 0 : 0x0100) | (opts.cd ? 0x0010 : 0) | (opts.ad ? 0x0020 : 0), 2);
   h.writeUInt16BE(1, 4);
   h.writeUInt16BE(opts.edns ? 1 : 0, 10);
   const q = Buffer.alloc(4);
@@ -70,6 +74,7 @@ export function reply(
     rcode?: number;
     tc?: boolean;
     aa?: boolean;
+    ad?: boolean;
     answers?: readonly Rr[];
     authority?: readonly Rr[];
     additional?: readonly Rr[];
@@ -80,7 +85,13 @@ export function reply(
   const h = Buffer.alloc(12);
   q.copy(h, 0, 0, 2);
   h.writeUInt16BE(
-    0x8000 | (q.readUInt16BE(2) & 0x0100) | 0x0080 | (opts.tc ? 0x0200 : 0) | (opts.aa ? 0x0400 : 0) | (opts.rcode ?? 0),
+    0x8000 |
+      (q.readUInt16BE(2) & 0x0100) |
+      0x0080 |
+      (opts.tc ? 0x0200 : 0) |
+      (opts.aa ? 0x0400 : 0) |
+      (opts.ad ? 0x0020 : 0) |
+      (opts.rcode ?? 0),
     2,
   );
   const an = opts.answers ?? [];
@@ -109,6 +120,15 @@ export const rr = {
     tail.writeUInt32BE(minimum, 16);
     return { name, type: 6, ttl, data: Buffer.concat([encodeName(`ns.${name}`), encodeName(`hostmaster.${name}`), tail]) };
   },
+  cname: (name: string, target: string, ttl = 300): Rr => ({ name, type: 5, ttl, data: encodeName(target) }),
+  dname: (name: string, target: string, ttl = 300): Rr => ({ name, type: 39, ttl, data: encodeName(target) }),
+  /** HTTPS (65) with SvcPriority and TargetName only ("." = the owner / no service). */
+  https: (name: string, priority: number, target: string, ttl = 300): Rr => ({
+    name,
+    type: 65,
+    ttl,
+    data: Buffer.concat([Buffer.from([priority >> 8, priority & 0xff]), encodeName(target)]),
+  }),
   txt: (name: string, text: string, ttl = 300): Rr => ({
     name,
     type: 16,
@@ -125,10 +145,57 @@ export function header(msg: Buffer) {
     qr: (flags & 0x8000) !== 0,
     tc: (flags & 0x0200) !== 0,
     rd: (flags & 0x0100) !== 0,
+    aa: (flags & 0x0400) !== 0,
+    ad: (flags & 0x0020) !== 0,
+    cd: (flags & 0x0010) !== 0,
     rcode: flags & 0xf,
     qdcount: msg.readUInt16BE(4),
     ancount: msg.readUInt16BE(6),
     nscount: msg.readUInt16BE(8),
     arcount: msg.readUInt16BE(10),
   };
+}
+
+/** What a message's OPT record says (see optOf). */
+export interface OptFacts {
+  /** Bytes of the whole OPT record. */
+  length: number;
+  udpSize: number;
+  extRcode: number;
+  version: number;
+  do: boolean;
+  /** Option code → the option bodies with that code. */
+  options: Map<number, Buffer[]>;
+}
+
+/** The OPT record of a message, found by walking every record, or null. */
+export function optOf(msg: Buffer): OptFacts | null {
+  if (msg.readUInt16BE(10) === 0) return null;
+  let p = msg.readUInt16BE(4) ? questionEnd(msg) : 12;
+  const total = msg.readUInt16BE(6) + msg.readUInt16BE(8) + msg.readUInt16BE(10);
+  for (let i = 0; i < total; i++) {
+    while (msg[p] !== 0 && (msg[p] & 0xc0) !== 0xc0) p += msg[p] + 1;
+    p += msg[p] === 0 ? 1 : 2;
+    const type = msg.readUInt16BE(p);
+    const rdlen = msg.readUInt16BE(p + 8);
+    if (type === 41) {
+      const options = new Map<number, Buffer[]>();
+      for (let o = p + 10; o < p + 10 + rdlen;) {
+        const code = msg.readUInt16BE(o);
+        const len = msg.readUInt16BE(o + 2);
+        options.set(code, [...(options.get(code) ?? []), msg.subarray(o + 4, o + 4 + len)]);
+        o += 4 + len;
+      }
+      return {
+        length: 11 + rdlen,
+        udpSize: msg.readUInt16BE(p + 2),
+        extRcode: msg[p + 4],
+        version: msg[p + 5],
+        do: (msg[p + 6] & 0x80) !== 0,
+        options,
+      };
+    }
+    p += 10 + rdlen;
+  }
+  return null;
 }

@@ -30,7 +30,7 @@ test('a valid config gets its defaults', async () => {
   assert.is(loaded.config.upstream.strategy, 'failover');
   assert.is(loaded.config.upstream.timeout_ms, 1500);
   assert.is(loaded.config.cache.max_entries, 100000);
-  assert.equal(loaded.config.blocking, { response: 'nxdomain', ttl: 60 });
+  assert.equal(loaded.config.blocking, { response: 'nxdomain', ttl: 60, cname_inspection: true });
   assert.equal(loaded.categoryFiles.get('facebook'), [path.join(dir, 'fb.txt')]);
   assert.equal(loaded.upstreams, [{ host: '192.0.2.53', port: 53, family: 4 }]);
 });
