@@ -1,5 +1,6 @@
 import { ConfigError } from '../config/load.js';
-import { Daemon } from '../daemon.js';
+import type { Daemon } from '../daemon/daemon.js';
+import { startDaemon } from '../daemon/start.js';
 import { createLogger } from '../log.js';
 
 /** `webfilter serve`: runs until SIGTERM/SIGINT; SIGHUP reloads config and lists. */
@@ -7,7 +8,7 @@ export async function serve(configFile: string): Promise<void> {
   const log = createLogger();
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({ configFile, log });
+    daemon = await startDaemon({ configFile, log });
   } catch (e) {
     if (e instanceof ConfigError) log.fatal({ file: e.file, problems: e.problems }, 'invalid config: not starting');
     else log.fatal({ err: e }, 'could not start');

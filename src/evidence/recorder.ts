@@ -15,6 +15,8 @@ export interface RecorderOptions {
   flushMs: number;
   retention: Retention & { schedule: string };
   log: Logger;
+  /** Called with each batch's signals (by group and kind), for metrics. */
+  onSignals: (signals: { grp: string; kind: string; count: number }[]) => void;
 }
 
 /** How often a growing drop count is logged. */
@@ -44,8 +46,6 @@ export class EvidenceRecorder implements Observer {
   writeErrors = 0;
   /** Rows stored so far. */
   written = 0;
-  /** Called with each batch's signals, for metrics. */
-  onSignals: (signals: { grp: string; kind: string; count: number }[]) => void = () => {};
   /**
    * The exceptions repository's change subscription, as the DNS thread gets it: the writer thread
    * subscribes to the store and relays each change here, so the main thread never reads the store.
@@ -194,7 +194,7 @@ export class EvidenceRecorder implements Observer {
         }
         break;
       case 'signals':
-        this.onSignals(m.signals);
+        this.opts.onSignals(m.signals);
         break;
       case 'exceptions':
         this.lastExceptions = m.records;

@@ -1,5 +1,5 @@
 /**
- * End-to-end with an injected clock: the daemon runs in this process (Daemon.start with `now`), so
+ * End-to-end with an injected clock: the daemon runs in this process (startDaemon with `now`), so
  * the test can move time past a mapping's TTL. radclient and DNS clients are real sockets.
  */
 import { test } from 'uvu';
@@ -8,7 +8,7 @@ import dgram from 'node:dgram';
 import { chmodSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
-import { Daemon } from '../../src/daemon.js';
+import { startDaemon } from '../../src/daemon/start.js';
 import { RCODE } from '../../src/dns/constants.js';
 import { tempDir } from '../helpers/daemon-process.js';
 import { startFakeUpstream } from '../helpers/fake-upstream.js';
@@ -52,7 +52,7 @@ identity:
   });
   chmodSync(path.join(dir, 'secret'), 0o600);
   let now = Date.parse('2026-11-30T08:00:00Z');
-  const d = await Daemon.start({ configFile: path.join(dir, 'c.yaml'), log: pino({ level: 'error' }), now: () => now });
+  const d = await startDaemon({ configFile: path.join(dir, 'c.yaml'), log: pino({ level: 'error' }), now: () => now });
   const port = Number(d.addresses[0].split(':').pop());
   const rcode = async () => header((await udpQuery(port, query('facebook.com'), { localAddress: '127.0.0.41' }))!).rcode;
   const acct = (status: string) =>

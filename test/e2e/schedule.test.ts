@@ -1,12 +1,12 @@
 /**
- * End-to-end with an injected clock: the daemon runs in this process (Daemon.start with `now`), so
+ * End-to-end with an injected clock: the daemon runs in this process (startDaemon with `now`), so
  * the test can move time across a break's end. Clients and the upstream are real sockets.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import path from 'node:path';
 import { pino } from 'pino';
-import { Daemon } from '../../src/daemon.js';
+import { startDaemon } from '../../src/daemon/start.js';
 import { RCODE } from '../../src/dns/constants.js';
 import { inspectReply } from '../../src/dns/reply.js';
 import { tempDir } from '../helpers/daemon-process.js';
@@ -35,7 +35,7 @@ log: { level: warn }
 `,
   });
   let now = Date.parse('2026-11-23T10:50:00Z'); // Monday 10:50 in London (GMT)
-  const d = await Daemon.start({ configFile: path.join(dir, 'c.yaml'), log: pino({ level: 'warn' }), now: () => now });
+  const d = await startDaemon({ configFile: path.join(dir, 'c.yaml'), log: pino({ level: 'warn' }), now: () => now });
   const port = Number(d.addresses[0].split(':').pop());
   const ask = async () => (await udpQuery(port, query('www.facebook.com'), { localAddress: '127.0.0.10' }))!;
   try {

@@ -1,19 +1,19 @@
-import type { AnswerCache } from './cache/answer-cache.js';
-import type { LoadedConfig } from './config/load.js';
-import { compileBlockResponse } from './pipeline/block-answer.js';
-import { buildChain } from './pipeline/chain.js';
-import type { Next } from './pipeline/types.js';
-import type { ExceptionsHolder } from './pipeline/policy-stage.js';
-import { safeSearchRewrites } from './safe-search/rewrites.js';
-import type { Config } from './config/schema.js';
-import type { IdentityIndex } from './identity/identity-index.js';
-import type { CompiledPolicy } from './policy/compile.js';
-import { ClientDirectory } from './policy/clients.js';
-import { Forwarder, type ExchangeObserver } from './upstream/forwarder.js';
-import type { UdpExchange } from './upstream/udp-exchange.js';
-import { UpstreamRoutes } from './upstream/routes.js';
-import { LocalRecords } from './dns/local-records.js';
-import type { HostPort } from './config/host-port.js';
+import type { AnswerCache } from '../cache/answer-cache.js';
+import type { LoadedConfig } from '../config/load.js';
+import { compileBlockResponse } from '../pipeline/block-answer.js';
+import { buildChain } from '../pipeline/chain.js';
+import type { Next } from '../pipeline/types.js';
+import type { ExceptionsHolder } from '../pipeline/policy-stage.js';
+import { safeSearchRewrites } from '../safe-search/rewrites.js';
+import type { Config } from '../config/schema.js';
+import type { IdentityIndex } from '../identity/identity-index.js';
+import type { CompiledPolicy } from '../policy/compile.js';
+import { ClientDirectory } from '../policy/clients.js';
+import { Forwarder, type ExchangeObserver } from '../upstream/forwarder.js';
+import type { UdpExchange } from '../upstream/udp-exchange.js';
+import { UpstreamRoutes } from '../upstream/routes.js';
+import { LocalRecords } from '../dns/local-records.js';
+import type { HostPort } from '../config/host-port.js';
 
 /** Long-lived parts that survive a reload. */
 export interface Shared {

@@ -1,0 +1,155 @@
+import type { Logger } from 'pino';
+import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
+import type { ConsoleHost } from '../console/console-host.js';
+import type { EvidenceRecorder } from '../evidence/recorder.js';
+import { writerInit } from '../evidence/settings.js';
+import type { IdentityHost } from '../identity/identity-host.js';
+import type { IdentityService } from '../identity/identity-service.js';
+import type { Subscriptions } from '../lists/subscriptions.js';
+import type { Monitoring } from '../metrics/monitoring.js';
+import type { EventBus } from '../observe/event-bus.js';
+import type { StatsLog } from '../observe/stats-log.js';
+import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
+import type { QueryEdge } from '../server/query-edge.js';
+import type { RateLimiter } from '../server/rate-limiter.js';
+import { consoleChanged, listenChanged, upstreamsChanged } from './changes.js';
+import type { Listeners } from './listeners.js';
+import { reportLists, seriesLabels } from './policy-report.js';
+import type { Runtime, Shared } from './runtime.js';
+import type { RuntimeSwitch } from './runtime-switch.js';
+
+export interface DaemonOptions {
+  configFile: string;
+  log: Logger;
+  /** Default-upstream source, for tests. */
+  resolvConf?: string;
+  /** How often the query summary is logged. */
+  summaryIntervalMs?: number;
+  /** The policy's clock (schedules, exceptions); injectable for tests. */
+  now?: () => number;
+}
+
+/** Everything a running daemon is made of, built and started by startDaemon (start.ts). */
+export interface DaemonParts {
+  opts: DaemonOptions;
+  startedAt: number;
+  runtimes: RuntimeSwitch;
+  shared: Shared;
+  bus: EventBus;
+  edge: QueryEdge;
+  /** Outlives reloads: a client's bucket is not refilled by a SIGHUP. */
+  limiter: RateLimiter;
+  stats: StatsLog;
+  /** Logs the clients over their rate limit once a minute. */
+  limitLog: NodeJS.Timeout;
+  monitoring: Monitoring;
+  recorder: EvidenceRecorder;
+  subscriptions: Subscriptions;
+  identity: IdentityHost;
+  console: ConsoleHost | null;
+  listeners: Listeners;
+}
+
+/** How long a stop waits for in-flight queries, then for the evidence queue (all under 5 s). */
+const DRAIN_MS = 2500;
+const FLUSH_MS = 1500;
+
+/**
+ * The running filter's lifecycle: `reload` swaps in a new config atomically, `stop` drains and
+ * closes. It is handed its parts already started (start.ts), so nothing here is half built.
+ */
+export class Daemon {
+  private stopping = false;
+
+  constructor(private readonly p: DaemonParts) {}
+
+  /** Bound DNS addresses, e.g. "127.0.0.1:5353" (the real port when the config said 0). */
+  get addresses(): string[] {
+    return this.p.listeners.addresses;
+  }
+
+  /** The runtime serving queries now. */
+  get current(): Runtime {
+    return this.p.runtimes.current;
+  }
+
+  /** Who is at which address (RADIUS accounting and the identity feed). */
+  get identities(): IdentityService {
+    return this.p.identity.service;
+  }
+
+  /** The evidence store's recorder (queue depth, drops, write errors). */
+  get evidence(): EvidenceRecorder {
+    return this.p.recorder;
+  }
+
+  /**
+   * Re-reads config and lists and swaps them in. An invalid config is logged and the old one kept;
+   * an unreadable list keeps its previous entries. Resolves true when the new config is in use.
+   * Reloads run one at a time; a HUP during a reload waits for it and then reloads again.
+   */
+  reload(): Promise<boolean> {
+    const { p } = this;
+    const log = p.opts.log;
+    return p.runtimes.serially(async () => {
+      const old = p.runtimes.current;
+      let loaded: LoadedConfig;
+      let compiled: CompiledPolicy;
+      try {
+        loaded = await loadConfig(p.opts.configFile, { resolvConf: p.opts.resolvConf, requireLists: false });
+        compiled = await compilePolicy(loaded, old.compiled.snapshots);
+      } catch (e) {
+        const problems = e instanceof ConfigError ? e.problems : [(e as Error).message];
+        log.error({ problems }, 'reload rejected: keeping the previous config');
+        p.monitoring.metrics.onReload(false);
+        return false;
+      }
+      reportLists(compiled, log, p.monitoring.metrics);
+      p.monitoring.metrics.initSeries(seriesLabels(loaded, compiled));
+      if (listenChanged(old.loaded, loaded)) {
+        log.warn({ listen: loaded.config.server.listen }, 'server.listen changed: restart the daemon to apply it');
+      }
+      // Cached answers came from the old upstream sets: a name now routed elsewhere must not keep them.
+      if (upstreamsChanged(old.loaded, loaded)) p.shared.cache.clear();
+      p.runtimes.swap(loaded, compiled);
+      p.limiter.configure(loaded.config.server.rate_limit);
+      p.recorder.reconfigure(writerInit(loaded, p.startedAt), loaded.config.retention);
+      p.monitoring.reconfigure(loaded.config.metrics);
+      p.console?.reconfigure(loaded);
+      await p.subscriptions.configure(loaded);
+      await p.identity.reconfigure(loaded);
+      if (consoleChanged(old.loaded, loaded)) {
+        log.warn(
+          'console settings changed: session limits and trusted_proxies apply now; enabled, listen, tls, login_attempts and the connection limits need a restart',
+        );
+      }
+      p.monitoring.metrics.onReload(true);
+      log.level = loaded.config.log.level;
+      log.info({ categories: compiled.reports.map((r) => `${r.category}:${r.entries}`) }, 'reloaded');
+      return true;
+    });
+  }
+
+  /** Stops listening, lets in-flight queries finish (up to 4 s), delivers queued events, closes. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const { p } = this;
+    p.subscriptions.stop();
+    p.runtimes.stop();
+    p.listeners.stopAccepting();
+    const deadline = Date.now() + DRAIN_MS;
+    while (p.edge.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    p.bus.flush();
+    await p.console?.close();
+    await p.identity.close();
+    const unwritten = await p.recorder.close(Date.now() + FLUSH_MS);
+    p.stats.report();
+    p.stats.stop();
+    clearInterval(p.limitLog);
+    p.monitoring.stop();
+    p.listeners.close();
+    p.shared.udp.close();
+    p.opts.log.info({ unanswered: p.edge.inFlight, unwritten, dropped: p.recorder.dropped }, 'webfilter stopped');
+  }
+}

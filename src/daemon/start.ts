@@ -1,0 +1,187 @@
+import { AnswerCache } from '../cache/answer-cache.js';
+import { formatHostPort } from '../config/host-port.js';
+import { loadConfig } from '../config/load.js';
+import { ConsoleHost } from '../console/console-host.js';
+import { EvidenceRecorder } from '../evidence/recorder.js';
+import { writerInit } from '../evidence/settings.js';
+import { ExceptionSet } from '../exceptions/exception-set.js';
+import { IdentityHost } from '../identity/identity-host.js';
+import { Subscriptions } from '../lists/subscriptions.js';
+import { ListMetrics } from '../metrics/list-metrics.js';
+import { Monitoring } from '../metrics/monitoring.js';
+import { EventBus } from '../observe/event-bus.js';
+import { StatsLog } from '../observe/stats-log.js';
+import { compilePolicy } from '../policy/compile.js';
+import { dropPrivileges } from '../server/privileges.js';
+import { QueryEdge } from '../server/query-edge.js';
+import { RateLimiter } from '../server/rate-limiter.js';
+import { UdpExchange } from '../upstream/udp-exchange.js';
+import { VERSION } from '../version.js';
+import { Daemon, type DaemonOptions } from './daemon.js';
+import { Listeners } from './listeners.js';
+import { reportLists, seriesLabels } from './policy-report.js';
+import { buildRuntime, type Shared } from './runtime.js';
+import { RuntimeSwitch } from './runtime-switch.js';
+
+/** How often the clients over their rate limit are logged. */
+const RATE_LOG_MS = 60_000;
+/** How long a failed start waits for queued evidence before giving up. */
+const FLUSH_MS = 1500;
+
+/**
+ * Builds and starts the filter, in order: load config and lists, build the query path, bind every
+ * DNS listener (port 53 may need root), start the monitoring and identity listeners, give up root,
+ * then open the store (its files are created by and belong to the service user), fetch subscribed
+ * lists and start the console. Returns the running daemon; throws ConfigError for an invalid config,
+ * and leaves nothing running when a step fails.
+ */
+export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const { log } = opts;
+  const now = opts.now ?? Date.now;
+  const startedAt = Date.now();
+  const loaded = await loadConfig(opts.configFile, { resolvConf: opts.resolvConf });
+  const compiled = await compilePolicy(loaded);
+  log.level = loaded.config.log.level;
+
+  const { cache: cacheConfig, database, retention } = loaded.config;
+  const cache = new AnswerCache({
+    maxEntries: cacheConfig.max_entries,
+    maxTtl: cacheConfig.max_ttl,
+    maxNegativeTtl: cacheConfig.max_negative_ttl,
+  });
+  const bus = new EventBus();
+  const limiter = new RateLimiter(loaded.config.server.rate_limit);
+  const exceptions = { current: ExceptionSet.EMPTY };
+  const recorder = new EvidenceRecorder({
+    init: writerInit(loaded, startedAt),
+    queueSize: database.queue_size,
+    batchRows: database.batch_rows,
+    flushMs: database.flush_ms,
+    retention,
+    log,
+    onSignals: (signals) => monitoring.metrics.onSignals(signals),
+  });
+  const monitoring = new Monitoring(
+    {
+      cacheEntries: () => cache.size,
+      cacheHits: () => cache.hits,
+      cacheMisses: () => cache.misses,
+      queueDepth: () => bus.depth + recorder.depth,
+      dropped: () => bus.dropped + recorder.dropped,
+      writeErrors: () => recorder.writeErrors,
+      rateLimited: () => limiter.limited,
+      exceptionsActive: () => exceptions.current.activeCounts(Date.now()),
+    },
+    VERSION,
+    log,
+  );
+  const identity = new IdentityHost(now, log);
+  identity.registerMetrics(monitoring.metrics.registry);
+  const shared: Shared = {
+    cache,
+    udp: new UdpExchange(),
+    onExchange: monitoring.onExchange,
+    exceptions,
+    now,
+    identities: identity.index,
+  };
+  reportLists(compiled, log, monitoring.metrics);
+  monitoring.metrics.initSeries(seriesLabels(loaded, compiled));
+  const first = buildRuntime(loaded, compiled, shared);
+  const edge = new QueryEdge(first.chain, bus, log, limiter);
+  const runtimes = new RuntimeSwitch(first, shared, edge, monitoring.metrics, log);
+  const stats = new StatsLog(log, opts.summaryIntervalMs ?? 300_000);
+  bus.subscribe(stats);
+  bus.subscribe(monitoring.metrics);
+  bus.subscribe(recorder);
+  recorder.exceptions.subscribe(
+    (records) => {
+      exceptions.current = new ExceptionSet(records);
+      log.info({ exceptions: records.map((r) => `${r.id}:${r.targetKind} ${r.target}`) }, 'exceptions updated');
+    },
+    (e) => log.error({ error: e.message }, 'cannot read exceptions from the database: keeping the ones in force'),
+  );
+  const listMetrics: ListMetrics = new ListMetrics(monitoring.metrics.registry, () => subscriptions.categoryStatus());
+  const subscriptions: Subscriptions = new Subscriptions({
+    log,
+    onCopyChanged: (urls) => void runtimes.recompileLists(urls),
+    onFetch: listMetrics.countFetch,
+  });
+  // Metrics cannot say which device is over its rate (no address labels): the log does, once a minute.
+  const limitLog = setInterval(() => {
+    const top = limiter.takeOffenders();
+    if (top.length > 0) log.warn({ clients: top }, 'rate limit: clients over their limit in the last minute');
+  }, RATE_LOG_MS);
+  limitLog.unref();
+  monitoring.metrics.onReload(true);
+
+  let listeners: Listeners | null = null;
+  let console: ConsoleHost | null = null;
+  try {
+    // The TLS key is read now, while root (if started as root) may still read it.
+    const tls = loaded.config.console.enabled ? ConsoleHost.readTls(loaded) : null;
+    const tcp = () => runtimes.current.loaded.config.server.tcp;
+    listeners = await Listeners.bind(
+      loaded.listen,
+      edge,
+      () => ({
+        idleTimeoutMs: tcp().idle_timeout_ms,
+        maxConnections: tcp().max_connections,
+        maxQueriesPerConnection: tcp().max_queries_per_connection,
+        maxConnectionsPerClient: tcp().max_connections_per_client,
+        readTimeoutMs: tcp().read_timeout_ms,
+      }),
+      log,
+    );
+    await identity.start(loaded);
+    await monitoring.start(loaded.config.metrics, () => runtimes.current.forwarder, identity.routes);
+    const ids = dropPrivileges(loaded.config.server);
+    if (ids.dropped) log.info({ uid: ids.uid, gid: ids.gid }, 'switched to the unprivileged user');
+    else if (ids.uid === 0) log.warn('running as root: set server.user, or run under the systemd unit');
+    recorder.open();
+    // Fetching lists parses what a server on the internet sent: only once root is given up.
+    await subscriptions.configure(loaded);
+    // The console runs in its own thread with its own store connection: pages never block DNS.
+    if (loaded.config.console.enabled) console = await ConsoleHost.start(loaded, tls, log);
+  } catch (e) {
+    subscriptions.stop();
+    listeners?.close();
+    shared.udp.close();
+    clearInterval(limitLog);
+    stats.stop();
+    monitoring.stop();
+    await identity.close();
+    await console?.close();
+    await recorder.close(Date.now() + FLUSH_MS);
+    throw e;
+  }
+  log.info(
+    {
+      listen: listeners.addresses,
+      metrics: monitoring.address,
+      radius: identity.radiusAddresses,
+      console: console ? `${console.https ? 'https' : 'http'}://${console.address}/` : null,
+      upstreams: loaded.upstreams.map(formatHostPort),
+      zones: Object.fromEntries(loaded.zones.map((z) => [z.zone, z.servers.map(formatHostPort)])),
+      groups: [...compiled.policy.groups.keys()],
+    },
+    'webfilter listening',
+  );
+  return new Daemon({
+    opts,
+    startedAt,
+    runtimes,
+    shared,
+    bus,
+    edge,
+    limiter,
+    stats,
+    limitLog,
+    monitoring,
+    recorder,
+    subscriptions,
+    identity,
+    console,
+    listeners,
+  });
+}
