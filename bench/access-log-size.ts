@@ -47,6 +47,7 @@ for (let h = 0; h < HOURS; h++) {
         count: 1 + Math.floor(rand() * 30),
         firstTs: ts,
         lastTs: ts + 1000,
+        user: '',
       });
     }
     if (batch.length >= 10_000) {
@@ -76,6 +77,7 @@ for (let i = 0; i < SAMPLE; i += 10_000) {
     qname: `www.${domainAt()}`,
     qtype: 'A',
     result: 'forwarded',
+    user: '',
   }));
   await full.evidence.write({ blocked: [], signals: [], accessHourly: [], access });
 }

@@ -8,6 +8,7 @@ import { checkConfig } from './commands/config-check.js';
 import { exceptionCommands } from './commands/exception.js';
 import { userCommands } from './commands/user.js';
 import { exportCommand } from './commands/export.js';
+import { identityCommands } from './commands/identity.js';
 import { listsCommand } from './commands/lists.js';
 import { logsCommand } from './commands/logs.js';
 import { reportCommand } from './commands/report.js';
@@ -74,6 +75,7 @@ try {
         .demandCommand(1, 'Name a config command: check'),
     )
     .command('exception', 'Approved, temporary exceptions (add, list, revoke)', exceptionCommands)
+    .command('identity', 'Who is at which address (RADIUS accounting, the identity feed)', identityCommands)
     .command(checkCommand)
     .command(logsCommand)
     .command(reportCommand)

@@ -11,6 +11,9 @@ import { parseIp } from '../net/ip.js';
 import { UpstreamRoutes } from '../upstream/routes.js';
 import { ANSWER_RULES } from '../policy/categories.js';
 import { ClientDirectory } from '../policy/clients.js';
+import { parseAddressKey } from '../identity/address-key.js';
+import { IdentityIndex, type Identity } from '../identity/identity-index.js';
+import type { IdentityRecord } from '../storage/identities.js';
 import { compilePolicy } from '../policy/compile.js';
 import { evaluate } from '../verdict/evaluate.js';
 import { normaliseDomain } from '../dns/name.js';
@@ -87,14 +90,18 @@ export const checkCommand: CommandModule<{ config: string; json: boolean }, Chec
     if (a.client && !parseIp(a.client)) throw new UsageError(`--client "${a.client}" is not an IP address`);
     if (a.group && a.client) throw new UsageError('give --client or --group, not both');
     const directory = new ClientDirectory(loaded.config, groups, groups.get('default')!);
-    const client = a.client ? directory.resolve(a.client) : null;
-    const group = client ? client.group : groups.get(a.group ?? 'default')!;
+    let client = a.client ? directory.resolve(a.client) : null;
     let exceptions = ExceptionSet.EMPTY;
+    // Who is at the address now (RADIUS accounting, identity feed), as the daemon last stored it.
+    let identity: Identity | undefined;
     if (existsSync(loaded.databasePath)) {
       const store = await openStore(loaded, { readOnly: true });
       exceptions = new ExceptionSet((await store.exceptions.all()).filter((e) => e.revokedAt === null));
+      if (a.client) identity = identityAt(await store.identities.live(now), a.client, now);
       await store.close();
     }
+    if (client && identity) client = directory.withIdentity(client, identity);
+    const group = client ? client.group : groups.get(a.group ?? 'default')!;
 
     const result: Record<string, unknown> = {
       name: qname,
@@ -105,6 +112,24 @@ export const checkCommand: CommandModule<{ config: string; json: boolean }, Chec
     const lines: string[] = [
       `${qname} for ${a.client ? `client ${a.client} (group ${group.name})` : `group ${group.name}`} at ${formatLocal(at)}`,
     ];
+    if (identity && client) {
+      result.user = {
+        name: identity.user,
+        group: identity.group,
+        applied: client.userGroup,
+        source: identity.source,
+        reporter: identity.reporter,
+        expires_at: new Date(identity.expires).toISOString(),
+      };
+      const how = client.userGroup
+        ? `the user's group ${group.name} applies`
+        : identity.group
+          ? `"${identity.group}" is not a configured group: the address's group applies`
+          : "no group reported: the address's group applies";
+      lines.push(
+        `  user:      ${identity.user} (${identity.source} from ${identity.reporter}, until ${formatLocal(identity.expires)}): ${how}`,
+      );
+    }
     if (client && !client.allowed) {
       Object.assign(result, { decision: 'refused', answer: 'REFUSED' });
       lines.push(
@@ -243,4 +268,11 @@ function parseAt(text: string, now: number): number {
   } catch (e) {
     throw new UsageError(`--at: ${(e as Error).message}`);
   }
+}
+
+/** The stored mapping that covers `address` now (an exact address first, then the longest IPv6 prefix). */
+function identityAt(records: IdentityRecord[], address: string, now: number): Identity | undefined {
+  const index = new IdentityIndex();
+  for (const r of records) index.set(parseAddressKey(r.address), r);
+  return index.lookup(parseAddressKey(address).key, now);
 }

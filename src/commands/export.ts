@@ -10,6 +10,7 @@ interface ExportArgs {
   json: boolean;
   client?: string;
   device?: string;
+  user?: string;
   since: string;
   csv: boolean;
 }
@@ -17,20 +18,22 @@ interface ExportArgs {
 /** `webfilter export`: everything stored about one device, for a subject access request. */
 export const exportCommand: CommandModule<{ config: string; json: boolean }, ExportArgs> = {
   command: 'export',
-  describe: 'Everything stored about one device (subject access request), as JSON or CSV',
+  describe: 'Everything stored about one device or person (subject access request), as JSON or CSV',
   builder: (y) =>
     y
       .option('client', { type: 'string', describe: 'The device’s address' })
       .option('device', { type: 'string', describe: 'Or its name' })
+      .option('user', { type: 'string', describe: 'Or a person: every row recorded with this user' })
       .option('since', { type: 'string', default: '3650d', describe: 'From (default: everything kept)' })
       .option('csv', { type: 'boolean', default: false, describe: 'CSV (one table, a row per record) instead of JSON' })
-      .example('$0 export --device Y9-LT-07 > Y9-LT-07.json', 'For a subject access request') as Argv<ExportArgs>,
+      .example('$0 export --device Y9-LT-07 > Y9-LT-07.json', 'For a subject access request')
+      .example('$0 export --user j.smith --csv > j.smith.csv', 'Everything recorded with one person') as Argv<ExportArgs>,
   handler: async (a) => {
-    if ((a.client === undefined) === (a.device === undefined))
-      throw new UsageError('give exactly one of --client IP or --device NAME');
+    if ([a.client, a.device, a.user].filter((x) => x !== undefined).length !== 1)
+      throw new UsageError('give exactly one of --client IP, --device NAME or --user NAME');
     const loaded = await loadForCli(a.config);
     const now = Date.now();
-    const f = filterFromFlags({ since: a.since, client: a.client, device: a.device }, [], now);
+    const f = filterFromFlags({ since: a.since, client: a.client, device: a.device, user: a.user }, [], now);
     const store = await openStore(loaded, { readOnly: true });
     const data = await exportData(store.review, f, now);
     await store.close();

@@ -29,5 +29,6 @@ export function filterOptions<T>(y: Argv<T>) {
     .option('until', { type: 'string', describe: 'To: as --since (default: now)' })
     .option('client', { type: 'string', describe: 'Only this client address' })
     .option('device', { type: 'string', describe: 'Only this device name' })
-    .option('group', { type: 'string', describe: 'Only this group' });
+    .option('group', { type: 'string', describe: 'Only this group' })
+    .option('user', { type: 'string', describe: 'Only rows recorded with this user (RADIUS accounting, identity feed)' });
 }

@@ -77,6 +77,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   );
   const identity = new IdentityHost(now, log);
   identity.registerMetrics(monitoring.metrics.registry);
+  // Identity mappings survive a restart: a copy of every change goes to the store, and what was
+  // kept comes back once the writer thread has read it.
+  identity.service.onChange = (changes) => recorder.saveIdentities(changes);
+  recorder.onIdentities = (records) => {
+    const n = identity.service.restore(records);
+    if (n > 0) log.info({ mappings: n }, 'identity mappings restored from the store');
+  };
   const shared: Shared = {
     cache,
     udp: new UdpExchange(),

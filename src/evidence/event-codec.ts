@@ -11,8 +11,8 @@ import type { QueryEvent } from '../observe/query-event.js';
  *
  * One event: at (f64), duration (f64), qtype (u16), rcode + 1 (u16), flags (u8: transport,
  * recordBlocked, kind), then the strings client, group, qname, reason, entry, upstream, response,
- * signal, via, each a u16 length and Latin-1 bytes, or (high bit of the length set) UTF-8 bytes when a
- * string holds a character above U+00FF (only a config name can).
+ * signal, via, user, each a u16 length and Latin-1 bytes, or (high bit of the length set) UTF-8 bytes when a
+ * string holds a character above U+00FF (a config name or a user name can).
  */
 
 const KIND_CODE = new Map(ANSWER_KINDS.map((k, i) => [k, i]));
@@ -48,8 +48,9 @@ export class EventEncoder {
       e.upstream.length +
       e.response.length +
       e.signal.length +
-      e.via.length;
-    this.reserve(FIXED + 18 + 3 * chars);
+      e.via.length +
+      e.user.length;
+    this.reserve(FIXED + 20 + 3 * chars);
     const v = this.view;
     let p = this.used;
     v.setFloat64(p, e.at);
@@ -67,6 +68,7 @@ export class EventEncoder {
     p = this.string(p, e.response);
     p = this.string(p, e.signal);
     p = this.string(p, e.via);
+    p = this.string(p, e.user);
     this.used = p;
     this.count++;
   }
@@ -145,6 +147,7 @@ export function decodeEvents(buffer: ArrayBuffer, count: number): QueryEvent[] {
       response: str(),
       signal: str(),
       via: str(),
+      user: str(),
       recordBlocked: (flags & 2) !== 0,
     };
   }

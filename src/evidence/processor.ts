@@ -81,11 +81,12 @@ export class EvidenceProcessor {
           response: e.response,
           transport: e.transport,
           via: e.via,
+          user: e.user,
         });
       }
       for (const d of this.detectors) {
         const s = d.observe(e, facts);
-        if (s) rows.signals.push(s);
+        if (s) rows.signals.push({ ...s, user: e.user });
       }
       if (e.kind === 'blocked' && e.signal) {
         const kind = signalKind(e.signal);
@@ -100,6 +101,7 @@ export class EvidenceProcessor {
           domain: facts.domain,
           detail: `${kind?.description ?? e.signal} (${typeName(e.qtype)}, list entry ${e.entry}${e.via ? `, via ${e.via}` : ''})`,
           count: 1,
+          user: e.user,
         });
       } else if ((e.kind === 'forwarded' || e.kind === 'cached' || e.kind === 'exception') && this.cfg.access !== 'off') {
         if (this.cfg.access === 'full') {
@@ -111,10 +113,11 @@ export class EvidenceProcessor {
             qname: e.qname,
             qtype: typeName(e.qtype),
             result: e.kind,
+            user: e.user,
           });
         } else {
           const hour = Math.floor(e.at / 3_600_000);
-          const key = `${hour}\u0000${e.client}\u0000${facts.device}\u0000${e.group}\u0000${facts.domain}`;
+          const key = `${hour}\u0000${e.client}\u0000${facts.device}\u0000${e.group}\u0000${e.user}\u0000${facts.domain}`;
           const agg = hourly.get(key);
           if (agg) {
             agg.count++;
@@ -130,6 +133,7 @@ export class EvidenceProcessor {
               count: 1,
               firstTs: e.at,
               lastTs: e.at,
+              user: e.user,
             });
           }
         }

@@ -5,6 +5,7 @@ import type { Observer, QueryEvent } from '../observe/query-event.js';
 import type { Retention } from '../storage/evidence.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-worker.js';
 import type { ExceptionRecord, ExceptionsListener, ExceptionsRepository } from '../storage/exceptions.js';
+import type { IdentityRecord, IdentityWrite } from '../storage/identities.js';
 import { workerUrl } from '../worker-url.js';
 import { EventEncoder } from './event-codec.js';
 
@@ -18,6 +19,9 @@ export interface RecorderOptions {
   /** Called with each batch's signals (by group and kind), for metrics. */
   onSignals: (signals: { grp: string; kind: string; count: number }[]) => void;
 }
+
+/** Identity changes held until the writer thread starts. */
+const MAX_PENDING_IDENTITIES = 100_000;
 
 /** How often a growing drop count is logged. */
 const DROP_LOG_MS = 10_000;
@@ -46,6 +50,10 @@ export class EvidenceRecorder implements Observer {
   writeErrors = 0;
   /** Rows stored so far. */
   written = 0;
+  /** Called once the writer has read the identity mappings kept from before a restart. */
+  onIdentities: (records: IdentityRecord[]) => void = () => {};
+  /** Identity changes made before the writer thread started, sent when it does. */
+  private pendingIdentities: IdentityWrite[] = [];
   /**
    * The exceptions repository's change subscription, as the DNS thread gets it: the writer thread
    * subscribes to the store and relays each change here, so the main thread never reads the store.
@@ -114,6 +122,15 @@ export class EvidenceRecorder implements Observer {
     this.opts.retention = retention;
   }
 
+  /**
+   * Keeps a copy of identity changes in the store (through the writer thread). Before the thread
+   * starts they wait, bounded: the live map is the daemon's, and RADIUS refreshes what is lost.
+   */
+  saveIdentities(changes: IdentityWrite[]): void {
+    if (this.worker) return this.post({ type: 'identities', changes });
+    if (this.pendingIdentities.length + changes.length <= MAX_PENDING_IDENTITIES) this.pendingIdentities.push(...changes);
+  }
+
   /** Asks the writer to purge rows past their retention now (the cron job does this daily). */
   purge(now: number): void {
     this.post({ type: 'purge', now, retention: this.opts.retention });
@@ -158,6 +175,8 @@ export class EvidenceRecorder implements Observer {
       resourceLimits: { maxYoungGenerationSizeMb: 6 },
     });
     this.worker.on('message', (m: FromWriter) => this.onMessage(m));
+    if (this.pendingIdentities.length > 0) this.post({ type: 'identities', changes: this.pendingIdentities });
+    this.pendingIdentities = [];
     this.worker.on('error', (e) => this.opts.log.error({ err: e }, 'evidence writer crashed'));
     this.worker.on('exit', (code) => {
       if (this.closing) return;
@@ -199,6 +218,12 @@ export class EvidenceRecorder implements Observer {
       case 'exceptions':
         this.lastExceptions = m.records;
         for (const l of this.exceptionListeners) l.listener(m.records);
+        break;
+      case 'identities':
+        this.onIdentities(m.records);
+        break;
+      case 'identities-failed':
+        this.opts.log.error({ error: m.error }, 'identity mappings: the store failed (the live ones are kept in memory)');
         break;
       case 'exceptions-failed':
         for (const l of this.exceptionListeners) l.onError?.(new Error(m.error));

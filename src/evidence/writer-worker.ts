@@ -11,6 +11,7 @@ import { DeviceNames, type DeviceConfig } from './devices.js';
 import { EvidenceProcessor, type ProcessorConfig } from './processor.js';
 import type { Retention, Rows } from '../storage/evidence.js';
 import type { ExceptionRecord } from '../storage/exceptions.js';
+import type { IdentityRecord, IdentityWrite } from '../storage/identities.js';
 import { openStorage } from '../storage/open.js';
 import type { StorageLocation } from '../storage/storage.js';
 
@@ -30,6 +31,8 @@ export type ToWriter =
   | { type: 'batch'; buffer: ArrayBuffer; count: number; dropped: number; writeErrors: number }
   | { type: 'purge'; now: number; retention: Retention }
   | { type: 'configure'; processor: ProcessorConfig; devices: DeviceConfig }
+  /** Changes to the identity mappings, to keep a copy across restarts. */
+  | { type: 'identities'; changes: IdentityWrite[] }
   | { type: 'close' };
 
 /** Writer → main. */
@@ -41,6 +44,9 @@ export type FromWriter =
   | { type: 'purge-failed'; error: string }
   | { type: 'exceptions'; records: ExceptionRecord[] }
   | { type: 'exceptions-failed'; error: string }
+  /** The identity mappings kept from before (sent once, at start). */
+  | { type: 'identities'; records: IdentityRecord[] }
+  | { type: 'identities-failed'; error: string }
   | { type: 'closed'; unwritten: number };
 
 const RETRY_MIN_MS = 100;
@@ -140,6 +146,12 @@ async function handle(m: ToWriter): Promise<void> {
     devices.close();
     devices = new DeviceNames(m.devices);
     processor = new EvidenceProcessor(m.processor, devices);
+  } else if (m.type === 'identities') {
+    try {
+      await storage.identities.apply(m.changes);
+    } catch (e) {
+      send({ type: 'identities-failed', error: (e as Error).message });
+    }
   } else if (m.type === 'purge') {
     try {
       send({ type: 'purged', result: { ...(await storage.evidence.purge(m.now, m.retention)) } });
@@ -162,6 +174,13 @@ async function handle(m: ToWriter): Promise<void> {
 }
 
 await heartbeat();
+// Identity mappings survive a restart: the ones that have not lapsed go back to the DNS thread.
+try {
+  await storage.identities.purge(Date.now());
+  send({ type: 'identities', records: await storage.identities.live(Date.now()) });
+} catch (e) {
+  send({ type: 'identities-failed', error: (e as Error).message });
+}
 // The daemon's policy learns of exception changes through this thread: the main thread never waits on the store.
 unsubscribe = storage.exceptions.subscribe(
   (records) => send({ type: 'exceptions', records }),

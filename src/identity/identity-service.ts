@@ -143,10 +143,20 @@ export class IdentityService {
     this.emit(changes);
   }
 
-  /** Puts back mappings kept in the store (after a restart); expired ones are skipped. */
-  restore(identities: readonly Identity[]): void {
+  /**
+   * Puts back mappings kept in the store (after a restart): lapsed ones are skipped, and so is an
+   * address that already has a mapping (anything learnt since start is newer). Returns how many.
+   */
+  restore(identities: readonly Identity[]): number {
     const now = this.now();
-    for (const id of identities) if (id.expires > now) this.put(parseAddressKey(id.address), id, null);
+    let n = 0;
+    for (const id of identities) {
+      const key = parseAddressKey(id.address);
+      if (id.expires <= now || this.index.get(key)) continue;
+      this.put(key, id, null);
+      n++;
+    }
+    return n;
   }
 
   /** Removes expired mappings; returns how many. */

@@ -31,6 +31,8 @@ export interface QueryEvent {
    * the listed one ("cloak.example → www.facebook.com"); "" when the name asked was itself listed.
    */
   via: string;
+  /** The person at the client address (RADIUS accounting or the identity feed), or "". */
+  user: string;
 }
 
 /** Consumes batches of events. Must be quick: slow work belongs in the observer's own bounded queue. */

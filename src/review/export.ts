@@ -8,9 +8,9 @@ import type {
   SignalEntry,
 } from '../storage/review.js';
 
-/** Everything stored about one device (a subject access request): the CLI's `export` and the console's. */
+/** Everything stored about one device or person (a subject access request): the CLI's `export` and the console's. */
 export interface ExportData {
-  subject: { client: string } | { device: string | undefined };
+  subject: { client: string } | { device: string | undefined } | { user: string };
   generated_at: string;
   blocked: BlockedEntry[];
   signals: SignalEntry[];
@@ -20,7 +20,7 @@ export interface ExportData {
 
 export async function exportData(review: ReviewRepository, f: ReviewFilter, now: number): Promise<ExportData> {
   return {
-    subject: f.client ? { client: f.client } : { device: f.device },
+    subject: f.client ? { client: f.client } : f.user !== undefined ? { user: f.user } : { device: f.device },
     generated_at: new Date(now).toISOString(),
     blocked: await review.blocked(f),
     signals: await review.signals(f),
@@ -38,6 +38,7 @@ export function exportCsv(data: ExportData): string {
       client: r.client,
       device: r.device,
       group: r.group,
+      user: r.user ?? '',
       name: r.qname,
       type: r.qtype,
       category: r.category,
@@ -50,6 +51,7 @@ export function exportCsv(data: ExportData): string {
       client: r.client,
       device: r.device,
       group: r.group,
+      user: r.user ?? '',
       name: r.qname,
       type: r.kind,
       category: r.severity,
@@ -62,6 +64,7 @@ export function exportCsv(data: ExportData): string {
       client: r.client,
       device: r.device,
       group: r.group,
+      user: r.user ?? '',
       name: r.domain,
       type: '',
       category: '',
@@ -74,6 +77,7 @@ export function exportCsv(data: ExportData): string {
       client: r.client,
       device: r.device,
       group: r.group,
+      user: r.user ?? '',
       name: r.qname,
       type: r.qtype,
       category: '',
@@ -81,5 +85,5 @@ export function exportCsv(data: ExportData): string {
       count: 1,
     })),
   ];
-  return csv(rows, ['record', 'time', 'client', 'device', 'group', 'name', 'type', 'category', 'detail', 'count']);
+  return csv(rows, ['record', 'time', 'client', 'device', 'group', 'user', 'name', 'type', 'category', 'detail', 'count']);
 }

@@ -13,6 +13,8 @@ export interface FilterInput {
   kind?: string;
   device?: string;
   client?: string;
+  /** A person (RADIUS accounting, identity feed), as the rows recorded them. */
+  user?: string;
 }
 
 export type FilterField = keyof FilterInput;
@@ -38,7 +40,7 @@ export interface CheckedFilter {
 export function checkFilter(input: FilterInput, rules: FilterRules): CheckedFilter {
   const errors: CheckedFilter['errors'] = {};
   const filter: ReviewFilter = { since: rules.now - parseDuration(rules.defaultSince), until: rules.now + 1 };
-  const { since, until, group, category, kind, device, client } = input;
+  const { since, until, group, category, kind, device, client, user } = input;
   if (since) {
     const t = parseWhen(since, rules.now);
     if (t === null) errors.since = WHEN_HINT;
@@ -69,6 +71,10 @@ export function checkFilter(input: FilterInput, rules: FilterRules): CheckedFilt
   if (client) {
     if (parseIp(client)) filter.client = client;
     else errors.client = 'not an IP address';
+  }
+  if (user) {
+    if (user.length <= 128) filter.user = user;
+    else errors.user = 'at most 128 characters';
   }
   return { filter, errors };
 }

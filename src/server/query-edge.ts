@@ -120,6 +120,7 @@ export class QueryEdge {
       signal: a.category?.signal ?? '',
       recordBlocked: a.category?.recordBlocked ?? false,
       via: a.via ?? '',
+      user: ctx.client?.user ?? '',
     });
   }
 
@@ -169,6 +170,7 @@ export class QueryEdge {
       signal: '',
       recordBlocked: false,
       via: '',
+      user: '',
     });
   }
 }

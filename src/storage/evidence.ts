@@ -16,6 +16,8 @@ export interface BlockedRow {
   transport: string;
   /** The chain the block was found through ("cloak.example → www.facebook.com"), or "". */
   via: string;
+  /** The person at the address (RADIUS accounting, identity feed), or "" (stored as NULL). */
+  user: string;
 }
 
 export interface SignalRow {
@@ -31,6 +33,8 @@ export interface SignalRow {
   detail: string;
   /** Occurrences this row stands for. */
   count: number;
+  /** The person at the address, or "" (stored as NULL). */
+  user: string;
 }
 
 /** Allowed queries of one client to one registrable domain within one hour. */
@@ -43,6 +47,8 @@ export interface AccessAggregate {
   count: number;
   firstTs: number;
   lastTs: number;
+  /** The person at the address, or "": part of the aggregate's key. */
+  user: string;
 }
 
 export interface AccessRow {
@@ -53,6 +59,8 @@ export interface AccessRow {
   qname: string;
   qtype: string;
   result: string;
+  /** The person at the address, or "" (stored as NULL). */
+  user: string;
 }
 
 export interface Rows {

@@ -16,6 +16,8 @@ export interface ReviewFilter {
   group?: string;
   category?: string;
   kind?: string;
+  /** The person (RADIUS accounting, identity feed) the rows were recorded with. */
+  user?: string;
   limit?: number;
 }
 
@@ -32,6 +34,8 @@ export interface BlockedEntry {
   transport: string;
   /** The CNAME/DNAME/HTTPS chain the block was found through, or "". */
   via: string;
+  /** Who was at the address (RADIUS accounting, identity feed), or null. */
+  user: string | null;
 }
 
 export interface SignalEntry {
@@ -46,6 +50,7 @@ export interface SignalEntry {
   domain: string;
   detail: string;
   count: number;
+  user: string | null;
 }
 
 export interface AccessEntry {
@@ -58,6 +63,7 @@ export interface AccessEntry {
   count: number;
   first_seen: string;
   last_seen: string;
+  user: string | null;
 }
 
 /** One query of `log.access: full`. */
@@ -69,6 +75,7 @@ export interface FullAccessEntry {
   qname: string;
   qtype: string;
   result: string;
+  user: string | null;
 }
 
 export interface GroupCategoryCount {

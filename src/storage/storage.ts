@@ -1,6 +1,7 @@
 import type { AccountsRepository } from './accounts.js';
 import type { EvidenceWriter } from './evidence.js';
 import type { ExceptionsRepository } from './exceptions.js';
+import type { IdentitiesRepository } from './identities.js';
 import type { ReviewRepository } from './review.js';
 
 /**
@@ -14,6 +15,8 @@ export interface Storage {
   /** Every read of the evidence. */
   readonly review: ReviewRepository;
   readonly exceptions: ExceptionsRepository;
+  /** Who is at which address (RADIUS accounting, the identity feed), kept across restarts. */
+  readonly identities: IdentitiesRepository;
   /** Console accounts and the access audit (readable by the service user only). */
   readonly accounts: AccountsRepository;
   /**

@@ -73,10 +73,10 @@ test('logs: filters, JSON and CSV', async () => {
   const access = await W('logs', 'access', '--client', '127.0.0.20', '--csv');
   assert.match(
     access.stdout,
-    /^hour,client,device,group,domain,count,first_seen,last_seen\r\n.*127\.0\.0\.20,,sixth-form,bbc\.co\.uk,1,/,
+    /^hour,client,device,group,domain,count,first_seen,last_seen,user\r\n.*127\.0\.0\.20,,sixth-form,bbc\.co\.uk,1,/,
   );
   const table = (await W('logs', 'blocked', '--since', '1h')).stdout;
-  assert.match(table, /^TIME\s+CLIENT\s+DEVICE\s+GROUP\s+NAME/);
+  assert.match(table, /^TIME\s+CLIENT\s+DEVICE\s+GROUP\s+USER\s+NAME/);
   const bad = await W('logs', 'blocked', '--since', 'yesterday-ish');
   assert.is(bad.code, 2);
   assert.match(bad.stderr, /--since "yesterday-ish": use a duration/);
@@ -137,7 +137,7 @@ test('export: everything about one device, as JSON and CSV; status', async () =>
   const c = (await W('export', '--client', '127.0.0.20', '--csv')).stdout;
   assert.match(
     c,
-    /^record,time,client,device,group,name,type,category,detail,count\r\naccess-hour,.*,127\.0\.0\.20,,sixth-form,bbc\.co\.uk,/,
+    /^record,time,client,device,group,user,name,type,category,detail,count\r\naccess-hour,.*,127\.0\.0\.20,,sixth-form,,bbc\.co\.uk,/,
   );
   const neither = await W('export');
   assert.is(neither.code, 2);

@@ -22,6 +22,7 @@ const ev = (kind: QueryEvent['kind'], qname = 'x.example'): QueryEvent => ({
   signal: '',
   recordBlocked: false,
   via: '',
+  user: '',
 });
 
 test('a full bus drops and counts instead of growing; observers get batches later, in order', async () => {

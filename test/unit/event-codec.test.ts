@@ -22,6 +22,7 @@ function event(i: number): QueryEvent {
     signal: i % 9 === 0 ? 'encrypted-dns' : '',
     recordBlocked: i % 5 !== 0,
     via: i % 7 === 0 ? `cloak${i}.example → hop.example → www.facebook.com` : '',
+    user: i % 4 === 1 ? ['j.smith', 'SCHOOL\\k.jones', 'zoë.brontë@school.example'][i % 3] : '',
   };
 }
 

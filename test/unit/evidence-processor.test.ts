@@ -33,6 +33,7 @@ function ev(over: Partial<QueryEvent>): QueryEvent {
     signal: '',
     recordBlocked: false,
     via: '',
+    user: '',
     ...over,
   };
 }

@@ -72,6 +72,7 @@ test('a rule signal gets the registry’s severity and description', () => {
         signal: k,
         recordBlocked: false,
         via: '',
+        user: '',
       },
     ]).signals;
     assert.is(s.severity, SIGNAL_KINDS[k].severity, k);

@@ -31,6 +31,7 @@ const blocked = (ts: number, qname = 'www.facebook.com', over: Partial<Rows['blo
   response: 'NXDOMAIN',
   transport: 'udp',
   via: '',
+  user: '',
   ...over,
 });
 const signal = (ts: number, over: Partial<SignalRow> = {}): SignalRow => ({
@@ -43,6 +44,7 @@ const signal = (ts: number, over: Partial<SignalRow> = {}): SignalRow => ({
   qname: 'dns.google',
   domain: 'dns.google',
   detail: 'd',
+  user: '',
   count: 1,
   ...over,
 });
@@ -115,6 +117,7 @@ for (const backend of BACKENDS) {
       count,
       firstTs: hour * HOUR,
       lastTs: hour * HOUR + count,
+      user: '',
     });
     const h = Math.floor(NOW / HOUR);
     await s.evidence.write({ ...empty(), accessHourly: [agg(h, 3), agg(h + 1, 1)] });
@@ -139,7 +142,9 @@ for (const backend of BACKENDS) {
     await s.evidence.write({
       ...empty(),
       blocked: [blocked(NOW)],
-      accessHourly: [{ hour: 1, client: 'c', device: '', grp: 'g', domain: 'd.example', count: 1, firstTs: 1, lastTs: 1 }],
+      accessHourly: [
+        { hour: 1, client: 'c', device: '', grp: 'g', domain: 'd.example', count: 1, firstTs: 1, lastTs: 1, user: '' },
+      ],
     });
     assert.is((await s.review.blocked(all)).length, 1);
   });
@@ -154,6 +159,7 @@ for (const backend of BACKENDS) {
       count: 1,
       firstTs: ts,
       lastTs: ts,
+      user: '',
     });
     const full = (ts: number) => ({
       ts,
@@ -163,6 +169,7 @@ for (const backend of BACKENDS) {
       qname: 'www.bbc.co.uk',
       qtype: 'A',
       result: 'forwarded',
+      user: '',
     });
     await s.evidence.write({
       blocked: [blocked(NOW - 400 * DAY, 'old.facebook.com'), blocked(NOW - 10 * DAY, 'recent.facebook.com')],

@@ -53,6 +53,7 @@ export class PersistentAttemptsDetector implements Detector {
       domain: category,
       detail: `${tr.times.length} blocked lookups for ${category} within ${this.t.window_minutes} min`,
       count: tr.times.length,
+      user: '', // the processor sets the event's user
     };
   }
 

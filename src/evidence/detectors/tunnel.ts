@@ -108,6 +108,19 @@ export class TunnelDetector implements Detector {
     count: number,
     detail: string,
   ): SignalRow {
-    return { ts, client, device, grp, kind: 'tunnel', severity: SIGNAL_KINDS.tunnel.severity, qname, domain, detail, count };
+    // The processor sets the event's user.
+    return {
+      ts,
+      client,
+      device,
+      grp,
+      kind: 'tunnel',
+      severity: SIGNAL_KINDS.tunnel.severity,
+      qname,
+      domain,
+      detail,
+      count,
+      user: '',
+    };
   }
 }

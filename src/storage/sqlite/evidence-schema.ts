@@ -188,4 +188,63 @@ export const EVIDENCE_MIGRATIONS: Migration[] = [
       ALTER TABLE exception_audit ADD COLUMN ip TEXT;
     `,
   },
+  {
+    version: 6,
+    rebuildsParent: true,
+    sql: `
+      -- Who was at the address (RADIUS accounting or the identity feed); NULL when nobody was known.
+      ALTER TABLE blocked ADD COLUMN user TEXT;
+      ALTER TABLE signals ADD COLUMN user TEXT;
+      ALTER TABLE access ADD COLUMN user TEXT;
+      CREATE INDEX blocked_user_ts ON blocked (user, ts) WHERE user IS NOT NULL;
+      CREATE INDEX signals_user_ts ON signals (user, last_ts) WHERE user IS NOT NULL;
+      -- The access aggregates' client key gains the user ('' = nobody known: part of a UNIQUE key).
+      CREATE TABLE clients_v6 (
+        id      INTEGER PRIMARY KEY,
+        address TEXT NOT NULL,
+        device  TEXT NOT NULL,
+        grp     TEXT NOT NULL,
+        user    TEXT NOT NULL DEFAULT '',
+        UNIQUE (address, device, grp, user)
+      );
+      INSERT INTO clients_v6 (id, address, device, grp) SELECT id, address, device, grp FROM clients;
+      DROP VIEW v_access_hourly;
+      DROP TABLE clients;
+      ALTER TABLE clients_v6 RENAME TO clients;
+      CREATE INDEX clients_user ON clients (user) WHERE user <> '';
+
+      DROP VIEW v_blocked;
+      CREATE VIEW v_blocked AS
+        SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ts / 1000.0, 'unixepoch') AS time, client, device, grp AS "group",
+               user, qname, qtype, category, entry, response, transport, via
+        FROM blocked;
+      DROP VIEW v_signals;
+      CREATE VIEW v_signals AS
+        SELECT strftime('%Y-%m-%dT%H:%M:%fZ', first_ts / 1000.0, 'unixepoch') AS first_seen,
+               strftime('%Y-%m-%dT%H:%M:%fZ', last_ts / 1000.0, 'unixepoch') AS last_seen,
+               client, device, grp AS "group", user, kind, severity, qname, domain, detail, count
+        FROM signals;
+      CREATE VIEW v_access_hourly AS
+        SELECT strftime('%Y-%m-%dT%H:00Z', a.hour * 3600, 'unixepoch') AS hour, c.address AS client, c.device,
+               c.grp AS "group", NULLIF(c.user, '') AS user, d.name AS domain, a.count,
+               strftime('%Y-%m-%dT%H:%M:%fZ', a.first_ts / 1000.0, 'unixepoch') AS first_seen,
+               strftime('%Y-%m-%dT%H:%M:%fZ', a.last_ts / 1000.0, 'unixepoch') AS last_seen
+        FROM access_hourly a JOIN clients c ON c.id = a.client_id JOIN domains d ON d.id = a.domain_id;
+
+      -- Who is at which address now (RADIUS accounting, the identity feed), kept so the mappings
+      -- survive a restart; a row is deleted when its mapping ends or lapses (expires).
+      CREATE TABLE identities (
+        address  TEXT PRIMARY KEY,              -- "10.20.3.4", "2001:db8::5" or "2001:db8:1:2::/64"
+        user     TEXT NOT NULL,
+        grp      TEXT,                          -- the group reported (applied only when configured)
+        mac      TEXT,
+        session  TEXT,                          -- RADIUS Acct-Session-Id
+        source   TEXT NOT NULL CHECK (source IN ('radius', 'feed')),
+        reporter TEXT NOT NULL,                 -- the NAS, or the feed's caller
+        since    INTEGER NOT NULL,
+        expires  INTEGER NOT NULL
+      );
+      CREATE INDEX identities_expires ON identities (expires);
+    `,
+  },
 ];

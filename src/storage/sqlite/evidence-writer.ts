@@ -14,22 +14,22 @@ const DAY_MS = 86_400_000;
 const ID_CACHE_LIMIT = 200_000;
 
 const SQL = {
-  blocked: `INSERT INTO blocked (ts, client, device, grp, qname, qtype, category, entry, response, transport, via)
-            VALUES (@ts, @client, @device, @grp, @qname, @qtype, @category, @entry, @response, @transport, @via)`,
+  blocked: `INSERT INTO blocked (ts, client, device, grp, qname, qtype, category, entry, response, transport, via, user)
+            VALUES (@ts, @client, @device, @grp, @qname, @qtype, @category, @entry, @response, @transport, @via, NULLIF(@user, ''))`,
   findSignal:
     'SELECT id FROM signals WHERE client = ? AND kind = ? AND domain = ? AND last_ts >= ? ORDER BY last_ts DESC LIMIT 1',
   bumpSignal: `UPDATE signals SET count = count + ?, last_ts = max(last_ts, ?),
-                 device = CASE WHEN device = '' THEN ? ELSE device END WHERE id = ?`,
-  insertSignal: `INSERT INTO signals (first_ts, last_ts, client, device, grp, kind, severity, qname, domain, detail, count)
-                 VALUES (@ts, @ts, @client, @device, @grp, @kind, @severity, @qname, @domain, @detail, @count)`,
-  clientId: `INSERT INTO clients (address, device, grp) VALUES (?, ?, ?)
-             ON CONFLICT (address, device, grp) DO UPDATE SET grp = excluded.grp RETURNING id`,
+                 device = CASE WHEN device = '' THEN ? ELSE device END, user = COALESCE(user, NULLIF(?, '')) WHERE id = ?`,
+  insertSignal: `INSERT INTO signals (first_ts, last_ts, client, device, grp, kind, severity, qname, domain, detail, count, user)
+                 VALUES (@ts, @ts, @client, @device, @grp, @kind, @severity, @qname, @domain, @detail, @count, NULLIF(@user, ''))`,
+  clientId: `INSERT INTO clients (address, device, grp, user) VALUES (?, ?, ?, ?)
+             ON CONFLICT (address, device, grp, user) DO UPDATE SET grp = excluded.grp RETURNING id`,
   domainId: 'INSERT INTO domains (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id',
   accessHourly: `INSERT INTO access_hourly (hour, client_id, domain_id, count, first_ts, last_ts) VALUES (?, ?, ?, ?, ?, ?)
                  ON CONFLICT (hour, client_id, domain_id) DO UPDATE SET count = count + excluded.count,
                    first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts)`,
-  access: `INSERT INTO access (ts, client, device, grp, qname, qtype, result)
-           VALUES (@ts, @client, @device, @grp, @qname, @qtype, @result)`,
+  access: `INSERT INTO access (ts, client, device, grp, qname, qtype, result, user)
+           VALUES (@ts, @client, @device, @grp, @qname, @qtype, @result, NULLIF(@user, ''))`,
   heartbeat: `INSERT INTO daemon (id, pid, version, started_at, last_seen, last_write, dropped, write_errors)
               VALUES (1, @pid, @version, @startedAt, @now, @now, @dropped, @writeErrors)
               ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, version = excluded.version, started_at = excluded.started_at,
@@ -56,13 +56,13 @@ export class SqliteEvidenceWriter implements EvidenceWriter {
         for (const s of rows.signals) {
           const hit = f.prepare(SQL.findSignal).get(s.client, s.kind, s.domain, s.ts - SIGNAL_DEDUP_MS) as
             { id: number } | undefined;
-          if (hit) f.prepare(SQL.bumpSignal).run(s.count, s.ts, s.device, hit.id);
+          if (hit) f.prepare(SQL.bumpSignal).run(s.count, s.ts, s.device, s.user, hit.id);
           else f.prepare(SQL.insertSignal).run(s);
         }
         for (const a of rows.accessHourly) {
           f.prepare(SQL.accessHourly).run(
             a.hour,
-            this.clientId(a.client, a.device, a.grp),
+            this.clientId(a.client, a.device, a.grp, a.user),
             this.domainId(a.domain),
             a.count,
             a.firstTs,
@@ -107,11 +107,11 @@ export class SqliteEvidenceWriter implements EvidenceWriter {
     this.domainIds.clear();
   }
 
-  private clientId(address: string, device: string, grp: string): number {
-    const key = `${address}\u0000${device}\u0000${grp}`;
+  private clientId(address: string, device: string, grp: string, user: string): number {
+    const key = `${address}\u0000${device}\u0000${grp}\u0000${user}`;
     let id = this.clientIds.get(key);
     if (id === undefined) {
-      id = (this.file.prepare(SQL.clientId).get(address, device, grp) as { id: number }).id;
+      id = (this.file.prepare(SQL.clientId).get(address, device, grp, user) as { id: number }).id;
       if (this.clientIds.size >= ID_CACHE_LIMIT) this.clientIds.clear();
       this.clientIds.set(key, id);
     }

@@ -9,6 +9,11 @@ import { StorageError } from '../storage.js';
 export interface Migration {
   version: number;
   sql: string;
+  /**
+   * Rebuilds a table other tables refer to (SQLite's documented way to change a constraint):
+   * foreign keys are off while it runs, and checked before it commits.
+   */
+  rebuildsParent?: boolean;
 }
 
 /** Thrown for a database written by a newer webfilter. */
@@ -38,11 +43,19 @@ export function migrate(db: Database.Database, migrations: readonly Migration[])
     if (m.version <= from) continue;
     // IMMEDIATE takes the write lock first and the version is read again under it: two processes
     // (the daemon's threads, a CLI command) starting at once apply each migration exactly once.
-    db.transaction(() => {
-      if ((db.pragma('user_version', { simple: true }) as number) >= m.version) return;
-      db.exec(m.sql);
-      db.pragma(`user_version = ${m.version}`);
-    }).immediate();
+    // PRAGMA foreign_keys cannot change inside a transaction: it is set around it.
+    if (m.rebuildsParent) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        if ((db.pragma('user_version', { simple: true }) as number) >= m.version) return;
+        db.exec(m.sql);
+        if (m.rebuildsParent && (db.pragma('foreign_key_check') as unknown[]).length > 0)
+          throw new StorageError(`migration ${m.version} would break references between tables: not applied`);
+        db.pragma(`user_version = ${m.version}`);
+      }).immediate();
+    } finally {
+      if (m.rebuildsParent) db.pragma('foreign_keys = ON');
+    }
   }
   return { from, to: latest };
 }

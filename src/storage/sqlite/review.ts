@@ -24,6 +24,7 @@ interface Columns {
   group: string;
   category?: string;
   kind?: string;
+  user?: string;
 }
 
 /** The WHERE clause of a review filter over a table's columns, with its named parameters. */
@@ -40,6 +41,7 @@ function where(f: ReviewFilter, c: Columns): { sql: string; params: Record<strin
   add(c.group, 'group');
   add(c.category, 'category');
   add(c.kind, 'kind');
+  add(c.user, 'user');
   return { sql: parts.join(' AND '), params };
 }
 
@@ -50,9 +52,9 @@ export class SqliteReview implements ReviewRepository {
   constructor(private readonly file: DatabaseFile) {}
 
   async blocked(f: ReviewFilter): Promise<BlockedEntry[]> {
-    const w = where(f, { ts: 'ts', client: 'client', device: 'device', group: 'grp', category: 'category' });
+    const w = where(f, { ts: 'ts', client: 'client', device: 'device', group: 'grp', category: 'category', user: 'user' });
     const rows = this.all<Omit<BlockedEntry, 'time'> & { ts: number }>(
-      `SELECT ts, client, device, grp AS "group", qname, qtype, category, entry, response, transport, via
+      `SELECT ts, client, device, grp AS "group", qname, qtype, category, entry, response, transport, via, user
        FROM blocked WHERE ${w.sql} ORDER BY ts DESC LIMIT ${limit(f)}`,
       w.params,
     );
@@ -68,10 +70,11 @@ export class SqliteReview implements ReviewRepository {
       group: 'grp',
       kind: 'kind',
       category: 'domain',
+      user: 'user',
     };
     const w = where(f, cols);
     const rows = this.all<Omit<SignalEntry, 'first_seen' | 'last_seen'> & { first_ts: number; last_ts: number }>(
-      `SELECT first_ts, last_ts, client, device, grp AS "group", kind, severity, qname, domain, detail, count
+      `SELECT first_ts, last_ts, client, device, grp AS "group", kind, severity, qname, domain, detail, count, user
        FROM signals WHERE ${w.sql} ORDER BY last_ts DESC LIMIT ${limit(f)}`,
       w.params,
     );
@@ -79,7 +82,14 @@ export class SqliteReview implements ReviewRepository {
   }
 
   async accessHourly(f: ReviewFilter): Promise<AccessEntry[]> {
-    const w = where(f, { ts: 'a.first_ts', end: 'a.last_ts', client: 'c.address', device: 'c.device', group: 'c.grp' });
+    const w = where(f, {
+      ts: 'a.first_ts',
+      end: 'a.last_ts',
+      client: 'c.address',
+      device: 'c.device',
+      group: 'c.grp',
+      user: 'c.user',
+    });
     const rows = this.all<{
       hour: number;
       client: string;
@@ -89,8 +99,10 @@ export class SqliteReview implements ReviewRepository {
       count: number;
       first_ts: number;
       last_ts: number;
+      user: string | null;
     }>(
-      `SELECT a.hour, c.address AS client, c.device, c.grp AS "group", d.name AS domain, a.count, a.first_ts, a.last_ts
+      `SELECT a.hour, c.address AS client, c.device, c.grp AS "group", d.name AS domain, a.count, a.first_ts, a.last_ts,
+              NULLIF(c.user, '') AS user
        FROM access_hourly a JOIN clients c ON c.id = a.client_id JOIN domains d ON d.id = a.domain_id
        WHERE ${w.sql} ORDER BY a.hour DESC, a.count DESC LIMIT ${limit(f)}`,
       w.params,
@@ -104,13 +116,14 @@ export class SqliteReview implements ReviewRepository {
       count: r.count,
       first_seen: isoTime(r.first_ts),
       last_seen: isoTime(r.last_ts),
+      user: r.user,
     }));
   }
 
   async accessFull(f: ReviewFilter): Promise<FullAccessEntry[]> {
-    const w = where(f, { ts: 'ts', client: 'client', device: 'device', group: 'grp' });
+    const w = where(f, { ts: 'ts', client: 'client', device: 'device', group: 'grp', user: 'user' });
     const rows = this.all<Omit<FullAccessEntry, 'time'> & { ts: number }>(
-      `SELECT ts, client, device, grp AS "group", qname, qtype, result FROM access WHERE ${w.sql}
+      `SELECT ts, client, device, grp AS "group", qname, qtype, result, user FROM access WHERE ${w.sql}
        ORDER BY ts DESC LIMIT ${limit(f)}`,
       w.params,
     );

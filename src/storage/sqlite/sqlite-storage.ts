@@ -4,6 +4,7 @@ import { DatabaseFile } from './database-file.js';
 import { EVIDENCE_MIGRATIONS } from './evidence-schema.js';
 import { SqliteEvidenceWriter } from './evidence-writer.js';
 import { SqliteExceptions } from './exceptions.js';
+import { SqliteIdentities } from './identities.js';
 import { SqliteReview } from './review.js';
 
 /**
@@ -14,6 +15,7 @@ export class SqliteStorage implements Storage {
   readonly evidence: SqliteEvidenceWriter;
   readonly review: SqliteReview;
   readonly exceptions: SqliteExceptions;
+  readonly identities: SqliteIdentities;
   readonly accounts: SqliteAccounts;
   private readonly evidenceFile: DatabaseFile;
 
@@ -29,6 +31,7 @@ export class SqliteStorage implements Storage {
     this.evidence = new SqliteEvidenceWriter(this.evidenceFile);
     this.review = new SqliteReview(this.evidenceFile);
     this.exceptions = new SqliteExceptions(this.evidenceFile);
+    this.identities = new SqliteIdentities(this.evidenceFile);
     this.accounts = new SqliteAccounts(this.evidenceFile);
   }
 
