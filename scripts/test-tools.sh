@@ -35,6 +35,8 @@ while read -r cmd pkg; do
     case " $need " in *" $pkg "*) ;; *) need="$need $pkg" ;; esac
   fi
 done <<< "$tools"
+# /etc/services (the quick-start port test checks the port is no registered service's).
+[ -f /etc/services ] || need="$need netbase"
 # The SMTP server the alert tests use is Debian's python3-aiosmtpd, for Debian's /usr/bin/python3.
 if ! /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1; then need="$need python3-aiosmtpd"; fi
 

@@ -56,7 +56,7 @@ try {
       (y) =>
         y
           .example('$0 serve --config /etc/webfilter/webfilter.yaml', 'Run with the production config')
-          .example('$0 serve --config config/example.yaml', 'Run on 127.0.0.1:5353 for a try-out'),
+          .example('$0 serve --config config/example.yaml', 'Run on 127.0.0.1:5300 for a try-out'),
       async (argv) => serve(argv.config),
     )
     .command('config', 'Work with config files', (y) =>
