@@ -2,6 +2,8 @@ import { formatHostPort } from '../config/host-port.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { compilePolicy, ListLoadError } from '../policy/compile.js';
 import { displayUrl } from '../lists/source.js';
+import { emptyListWarnings } from '../policy/empty-lists.js';
+import { count } from '../text/plural.js';
 
 /** Maximum skipped list lines printed per category (the total is always given). */
 const SHOW_PROBLEMS = 20;
@@ -28,12 +30,15 @@ export async function checkConfig(file: string, out = process.stdout, err = proc
           err.write(`note: ${r.category}: ${displayUrl(url)} has no stored copy yet; the daemon fetches it at start\n`);
       }
     }
+    for (const w of emptyListWarnings(compiled.reports, compiled.policy.infos)) err.write(`warning: ${w}\n`);
     const entries = compiled.reports.reduce((n, r) => n + r.entries, 0);
+    const upstreams = loaded.upstreams.map(formatHostPort).join(', ');
     out.write(
-      `${loaded.file}: OK — ${compiled.reports.length} categories (${entries} list entries), ` +
-        `${compiled.policy.groups.size} groups, upstreams ${loaded.upstreams.map(formatHostPort).join(', ')}` +
+      `${loaded.file}: OK — ${count(compiled.reports.length, 'category', 'categories')} ` +
+        `(${count(entries, 'list entry', 'list entries')}), ${count(compiled.policy.groups.size, 'group')}, ` +
+        `${loaded.upstreams.length === 1 ? 'upstream' : 'upstreams'} ${upstreams}` +
         loaded.zones.map((z) => `; zone ${z.zone} → ${z.servers.map(formatHostPort).join(', ')}`).join('') +
-        `${warnings ? `, ${warnings} list lines skipped` : ''}\n`,
+        `${warnings ? `, ${count(warnings, 'list line')} skipped` : ''}\n`,
     );
     return 0;
   } catch (e) {

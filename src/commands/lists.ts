@@ -7,6 +7,7 @@ import { compilePolicy, type CategoryReport } from '../policy/compile.js';
 import { displayUrl, isListUrl, subscriptionSources } from '../lists/source.js';
 import { describeOutcome, updateSettings, updateSubscription } from '../lists/update.js';
 import { formatDuration } from '../time/duration.js';
+import { emptyListWarnings } from '../policy/empty-lists.js';
 import { formatShort } from '../time/local-time.js';
 
 /** `webfilter lists show [CATEGORY]` and `webfilter lists update [CATEGORY] [--force]`. */
@@ -32,6 +33,7 @@ export function listsCommand(y: Argv<{ config: string; json: boolean }>) {
             );
         }
         const infos = new Map(compiled.policy.infos.map((i) => [i.name, i]));
+        for (const w of emptyListWarnings(reports, compiled.policy.infos)) process.stderr.write(`warning: ${w}\n`);
         const rows = reports.map((r) => ({
           category: r.category,
           locked: infos.get(r.category)?.locked ?? false,

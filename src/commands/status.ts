@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { count } from '../text/plural.js';
 import type { CommandModule } from 'yargs';
 import { loadForCli, openStore, out } from './context.js';
 import { json } from '../format/output.js';
@@ -61,7 +62,7 @@ export const statusCommand: CommandModule<{ config: string; json: boolean }, { c
     lines.push(`database:    ${loaded.databasePath}`);
     if (result.last_write)
       lines.push(
-        `last write:  ${formatLocal(Date.parse(String(result.last_write)))}; ${result.queue_dropped} events dropped, ${result.write_errors} write errors`,
+        `last write:  ${formatLocal(Date.parse(String(result.last_write)))}; ${count(Number(result.queue_dropped), 'event')} dropped, ${count(Number(result.write_errors), 'write error')}`,
       );
     const ex =
       (result.active_exceptions as { id: number; target: string; opens: string[]; expires_at: string }[] | undefined) ?? [];

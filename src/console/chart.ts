@@ -1,4 +1,5 @@
 import { html, type Html } from './html.js';
+import { count } from '../text/plural.js';
 
 /** One bar group: a label and the two series (blocked attempts, signals). */
 export interface ChartPoint {
@@ -28,7 +29,7 @@ export function barChart(points: ChartPoint[], caption: string, labelEvery = 1):
           ><rect class="b" x="${x}" y="${14 + h - y(p.blocked)}" width="${bw / 2 - 2}" height="${y(p.blocked)}"
             ><title>${p.title}: ${p.blocked} blocked</title></rect
           ><rect class="s" x="${x + bw / 2 - 2}" y="${14 + h - y(p.signals)}" width="${bw / 2 - 2}" height="${y(p.signals)}"
-            ><title>${p.title}: ${p.signals} signals</title></rect
+            ><title>${p.title}: ${count(p.signals, 'signal')}</title></rect
           >${i % labelEvery === 0 ? html`<text x="${x + bw / 2 - 2}" y="${h + 30}" text-anchor="middle">${p.label}</text>` : ''}</g
         >`;
       })}

@@ -1,4 +1,5 @@
 import { csv, table } from '../format/output.js';
+import { count } from '../text/plural.js';
 import { formatLocal, formatShort } from '../time/local-time.js';
 import type { ReportData } from './report.js';
 
@@ -24,7 +25,7 @@ function exceptionRow(e: ReportData['exceptions'][number]) {
 export function reportText(r: ReportData): string {
   const parts = [
     `webfilter report: ${formatLocal(r.from)} – ${formatLocal(r.to)}`,
-    `${r.totals.blocked} blocked attempts from ${r.totals.devices} devices; ${r.totals.signals} circumvention signals.`,
+    `${count(r.totals.blocked, 'blocked attempt')} from ${count(r.totals.devices, 'device')}; ${count(r.totals.signals, 'circumvention signal')}.`,
     '',
     'Blocked attempts by group and category',
     table(r.byGroupCategory, { GROUP: 'group', CATEGORY: 'category', ATTEMPTS: 'count' }),
@@ -148,7 +149,7 @@ function dayChart(days: ReportData['days']): string {
   const bars = days
     .map((d, i) => {
       const h = Math.round((d.blocked / max) * 100);
-      return `<g><rect x="${i * w + 6}" y="${110 - h}" width="${w - 12}" height="${h}" class="${d.unusual ? 'bar hot' : 'bar'}"><title>${esc(d.day)}: ${d.blocked} blocked, ${d.signals} signals</title></rect><text x="${i * w + w / 2}" y="126" text-anchor="middle">${esc(d.day.slice(5))}</text></g>`;
+      return `<g><rect x="${i * w + 6}" y="${110 - h}" width="${w - 12}" height="${h}" class="${d.unusual ? 'bar hot' : 'bar'}"><title>${esc(d.day)}: ${d.blocked} blocked, ${count(d.signals, 'signal')}</title></rect><text x="${i * w + w / 2}" y="126" text-anchor="middle">${esc(d.day.slice(5))}</text></g>`;
     })
     .join('');
   return `<svg class="chart" viewBox="0 0 ${days.length * w} 130" width="${days.length * w}" height="130" role="img" aria-label="Blocked attempts per day">${bars}</svg>`;

@@ -14,7 +14,9 @@ async function signals(ctx: RequestContext): Promise<void> {
   const rows = await ctx.env.storage.review.signals(f.filter);
   const body = html`<h1>Circumvention signals</h1>
     ${filterForm('/signals', [...TIME_FIELDS, { name: 'kind', label: 'Kind', choices: ['', ...SIGNAL_KIND_NAMES] }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'device', label: 'Device', placeholder: 'name' }], f)}
-    <p class="muted">${rows.length}${rows.length === f.filter.limit ? '+' : ''} signals, newest first.</p>
+    <p class="muted">
+      ${rows.length}${rows.length === f.filter.limit ? '+' : ''} ${rows.length === 1 ? 'signal' : 'signals'}, newest first.
+    </p>
     ${dataTable(
       rows,
       {
@@ -37,7 +39,9 @@ async function blocked(ctx: RequestContext): Promise<void> {
   const categories = ['', ...Object.keys(ctx.env.loaded.config.categories)];
   const body = html`<h1>Blocked attempts</h1>
     ${filterForm('/blocked', [...TIME_FIELDS, { name: 'q', label: 'Name contains', placeholder: 'instagram' }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'category', label: 'Category', choices: categories }, { name: 'device', label: 'Device', placeholder: 'name' }, { name: 'client', label: 'Address', placeholder: '10.20.3.4' }], f)}
-    <p class="muted">${rows.length}${rows.length === 500 ? '+' : ''} attempts, newest first.</p>
+    <p class="muted">
+      ${rows.length}${rows.length === 500 ? '+' : ''} ${rows.length === 1 ? 'attempt' : 'attempts'}, newest first.
+    </p>
     ${dataTable(
       rows,
       {
