@@ -63,7 +63,10 @@ export const checkCommand: CommandModule<{ config: string; json: boolean }, Chec
       .positional('domain', { type: 'string', demandOption: true, describe: 'The name to check, e.g. www.instagram.com' })
       .option('client', { type: 'string', describe: 'As asked by this client address (its group is found as the daemon does)' })
       .option('group', { type: 'string', describe: 'As asked by a client of this group' })
-      .option('at', { type: 'string', describe: 'At this local time (exceptions in force then), e.g. "2026-12-01 10:45"' })
+      .option('at', {
+        type: 'string',
+        describe: 'At this time in the config’s timezone (exceptions in force then), e.g. "2026-12-01 10:45"',
+      })
       .option('resolve', {
         type: 'boolean',
         default: true,
@@ -78,11 +81,12 @@ export const checkCommand: CommandModule<{ config: string; json: boolean }, Chec
       .example('$0 check www.instagram.com --client 10.20.12.34', 'Why is Instagram blocked for this laptop?')
       .example('$0 check tiktok.com --group staff --at 12:40', 'Would staff get TikTok at 12:40?') as Argv<CheckArgs>,
   handler: async (a) => {
-    const now = Date.now();
-    const at = a.at ? parseAt(a.at, now) : now;
     const qname = normaliseDomain(a.domain);
     if (typeof qname !== 'string') throw new UsageError(`"${a.domain}": ${qname.error}`);
+    // --at is read in the config's timezone, so the config comes first.
     const loaded = await loadForCli(a.config);
+    const now = Date.now();
+    const at = a.at ? parseAt(a.at, now) : now;
     const compiled = await compilePolicy(loaded);
     const groups = compiled.policy.groups;
     if (a.group && !groups.has(a.group))

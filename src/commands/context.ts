@@ -1,3 +1,4 @@
+import { useTimezone } from '../time/zone.js';
 import os from 'node:os';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { openStorage, storageLocation } from '../storage/open.js';
@@ -10,7 +11,10 @@ export const DEFAULT_CONFIG = process.env.WEBFILTER_CONFIG ?? '/etc/webfilter/we
 /** Loads the config for a CLI command; an invalid one is a CommandError listing its problems. */
 export async function loadForCli(file: string): Promise<LoadedConfig> {
   try {
-    return await loadConfig(file);
+    const loaded = await loadConfig(file);
+    // Times typed and shown are the school's (config `timezone`), not the host's.
+    useTimezone(loaded.config.timezone);
+    return loaded;
   } catch (e) {
     if (e instanceof ConfigError)
       throw new CommandError(

@@ -60,7 +60,10 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
             describe: 'Domain to open, with its subdomains (repeatable)',
           })
           .option('for', { type: 'string', describe: 'How long: 50m, 2h, 1h30m, 3d' })
-          .option('until', { type: 'string', describe: 'Until a local time: 15:30 (today) or 2026-12-01T15:30' })
+          .option('until', {
+            type: 'string',
+            describe: 'Until a time in the config’s timezone: 15:30 (today) or 2026-12-01T15:30',
+          })
           .option('reason', { type: 'string', demandOption: true, describe: 'What it is for (recorded)' })
           .option('approved-by', { type: 'string', demandOption: true, describe: 'Who gave permission (recorded)' })
           .example(

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { useTimezone } from '../time/zone.js';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ConsoleHost } from '../console/console-host.js';
 import type { EvidenceRecorder } from '../evidence/recorder.js';
@@ -106,6 +107,11 @@ export class Daemon {
       }
       reportLists(compiled, log, p.monitoring.metrics);
       p.monitoring.metrics.initSeries(seriesLabels(loaded, compiled));
+      if (old.loaded.config.timezone !== loaded.config.timezone) {
+        useTimezone(loaded.config.timezone);
+        if (p.console)
+          log.warn({ timezone: loaded.config.timezone }, 'timezone changed: restart the daemon for the console to show it');
+      }
       if (listenChanged(old.loaded, loaded)) {
         log.warn({ listen: loaded.config.server.listen }, 'server.listen changed: restart the daemon to apply it');
       }

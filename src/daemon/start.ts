@@ -1,4 +1,5 @@
 import { AnswerCache } from '../cache/answer-cache.js';
+import { useTimezone } from '../time/zone.js';
 import { formatHostPort } from '../config/host-port.js';
 import { loadConfig } from '../config/load.js';
 import { ConsoleHost } from '../console/console-host.js';
@@ -40,6 +41,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const now = opts.now ?? Date.now;
   const startedAt = Date.now();
   const loaded = await loadConfig(opts.configFile, { resolvConf: opts.resolvConf });
+  // Local time (retention's cron, "today", the console thread started below) is the school's.
+  useTimezone(loaded.config.timezone);
   const compiled = await compilePolicy(loaded);
   log.level = loaded.config.log.level;
 

@@ -1,29 +1,52 @@
 /**
- * Local date and time parsing and formatting for the CLI. "Local" is the machine's timezone
- * (TZ), which on a school appliance is Europe/London.
+ * Local date and time parsing and formatting for people. "Local" is the process's timezone, which
+ * the CLI and the daemon set to the config's `timezone` (useTimezone in ./zone.ts); every formatted
+ * time names its zone (GMT/BST), so a reader never has to guess.
  */
 
-const FORMAT = new Intl.DateTimeFormat('en-GB', {
-  weekday: 'short',
-  day: '2-digit',
-  month: 'short',
-  year: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  timeZoneName: 'short',
-});
+/** Formatters for the timezone in force now (created after useTimezone, never cached across a change). */
+const FORMATS = new Map<string, { long: Intl.DateTimeFormat; zone: Intl.DateTimeFormat }>();
+function formats(): { long: Intl.DateTimeFormat; zone: Intl.DateTimeFormat } {
+  const key = process.env.TZ ?? '';
+  let f = FORMATS.get(key);
+  if (!f) {
+    f = {
+      long: new Intl.DateTimeFormat('en-GB', {
+        weekday: 'short',
+        day: '2-digit',
+        month: 'short',
+        year: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+        timeZoneName: 'short',
+      }),
+      zone: new Intl.DateTimeFormat('en-GB', { timeZoneName: 'short' }),
+    };
+    FORMATS.set(key, f);
+  }
+  return f;
+}
+
+/** The zone's short name at an instant: "GMT", "BST", "UTC", "CET". */
+export function zoneName(ms: number): string {
+  return (
+    formats()
+      .zone.formatToParts(new Date(ms))
+      .find((p) => p.type === 'timeZoneName')?.value ?? ''
+  );
+}
 
 /** "Mon, 24 Nov 2026, 15:30:00 GMT". */
 export function formatLocal(ms: number): string {
-  return FORMAT.format(new Date(ms));
+  return formats().long.format(new Date(ms));
 }
 
-/** "2026-11-24 15:30" in local time, for tables. */
+/** "2026-11-24 15:30 GMT" in local time, for tables. */
 export function formatShort(ms: number): string {
   const d = new Date(ms);
   const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())} ${zoneName(ms)}`;
 }
 
 /**

@@ -23,7 +23,12 @@ export interface ConsoleDaemon {
 export async function startConsoleDaemon(
   opts: {
     tls?: { cert: string; key: string };
-    /** More keys of the console section, e.g. "max_connections: 5". */ console?: string;
+    /** More keys of the console section, e.g. "max_connections: 5". */
+    console?: string;
+    /** More top-level config (e.g. "timezone: Europe/London"). */
+    extra?: string;
+    /** Extra environment for the daemon, e.g. { TZ: 'UTC' }. */
+    env?: Record<string, string>;
   } = {},
 ): Promise<ConsoleDaemon> {
   const up = await startFakeUpstream((q) => reply(q, { answers: [rr.a('x', '192.0.2.1', 60)] }));
@@ -36,7 +41,7 @@ circumvention:
 clients:
   names: { "127.0.0.10": Y9-LT-07 }`,
   });
-  const d = await startDaemon(config, { ...LISTS, 'doh.txt': 'dns.google\n' });
+  const d = await startDaemon(`${config}\n${opts.extra ?? ''}\n`, { ...LISTS, 'doh.txt': 'dns.google\n' }, { env: opts.env });
   const listening = d.logs.find((l) => l.msg === 'webfilter listening')!;
   const base = String(listening.console).replace(/\/$/, '');
   for (const [name, role, pw] of [
@@ -157,4 +162,21 @@ export async function auditRows(d: DaemonProcess): Promise<AuditEntry[]> {
   } finally {
     await storage.close();
   }
+}
+
+/**
+ * Fails sign-in for `user` from `localAddress` until the console asks for a wait of at least
+ * `seconds` (the wait doubles with each counted failure; tries during a wait are refused, not
+ * counted). Returns the last refusal. A wait that long outlasts the next request however slow the
+ * machine, so a test can then show the right password refused from there.
+ */
+export async function throttle(base: string, user: string, localAddress: string, seconds: number): Promise<Response> {
+  const deadline = Date.now() + 60_000;
+  for (let i = 0; Date.now() < deadline; i++) {
+    const r = await signIn(base, user, `wrong-password-${i}`, { localAddress });
+    const wait = /Try again in (\d+) second/.exec(r.response.body);
+    if (r.response.status === 429 && wait && Number(wait[1]) >= seconds) return r.response;
+    if (r.response.status !== 401 && r.response.status !== 429) throw new Error(`sign-in answered ${r.response.status}`);
+  }
+  throw new Error(`no wait of ${seconds} s within a minute`);
 }

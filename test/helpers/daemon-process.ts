@@ -35,14 +35,23 @@ export function tempDir(files: Record<string, string> = {}): string {
 export async function startDaemon(
   configYaml: string,
   files: Record<string, string> = {},
-  opts: { beforeStart?: (dir: string) => void; /** Reuse this directory (and its database): a restart. */ dir?: string } = {},
+  opts: {
+    beforeStart?: (dir: string) => void;
+    /** Reuse this directory (and its database): a restart. */
+    dir?: string;
+    /** Extra environment for the daemon, e.g. { TZ: 'UTC' }. */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<DaemonProcess> {
   const all = { ...files, 'webfilter.yaml': configYaml };
   const dir = opts.dir ?? tempDir(all);
   if (opts.dir) for (const [name, content] of Object.entries(all)) writeFileSync(path.join(dir, name), content);
   const configFile = path.join(dir, 'webfilter.yaml');
   opts.beforeStart?.(dir);
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...opts.env },
+  });
   // A failed assertion must not leave a daemon running (it would keep the test process alive).
   const reap = () => child.kill('SIGKILL');
   process.once('exit', reap);
