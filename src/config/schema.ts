@@ -47,6 +47,13 @@ export const serverSchema = z
         max_connections_per_client: z.number().int().min(1).max(100_000).default(10),
         /** A message that has begun arriving must be complete within this (slowloris). */
         read_timeout_ms: ms(5_000, 100, 600_000),
+        /** Reply bytes waiting for a client to read before its connection stops taking queries. */
+        max_unsent_bytes: z
+          .number()
+          .int()
+          .min(4096)
+          .max(16 * 1024 * 1024)
+          .default(65_536),
       })
       .prefault({}),
     /** Per-client token bucket; `qps: 0` (the default) turns it off. */

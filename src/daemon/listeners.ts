@@ -1,7 +1,7 @@
 import type dgram from 'node:dgram';
 import type { Logger } from 'pino';
 import { formatHostPort, type HostPort } from '../config/host-port.js';
-import { startTcpServer, type TcpLimits, type TcpServer } from '../server/tcp-server.js';
+import { startTcpServer, type TcpHooks, type TcpLimits, type TcpServer } from '../server/tcp-server.js';
 import { startUdpServer } from '../server/udp-server.js';
 import type { QueryEdge } from '../server/query-edge.js';
 
@@ -18,9 +18,15 @@ export class Listeners {
 
   /**
    * Binds every address (port 0 picks a free port, the same for UDP and TCP) and hands each query
-   * to `edge`. Throws when an address cannot be bound; nothing stays bound then.
+   * to `edge`; `hooks` admits TCP connections (allowed_clients) and counts the refused ones. Throws when an address cannot be bound; nothing stays bound then.
    */
-  static async bind(addrs: HostPort[], edge: QueryEdge, limits: () => TcpLimits, log: Logger): Promise<Listeners> {
+  static async bind(
+    addrs: HostPort[],
+    edge: QueryEdge,
+    limits: () => TcpLimits,
+    hooks: TcpHooks,
+    log: Logger,
+  ): Promise<Listeners> {
     const onError = (e: Error) => log.error({ err: e }, 'listener error');
     const l = new Listeners([], [], []);
     const handler = (transport: 'udp' | 'tcp') => (msg: Buffer, address: string, reply: (wire: Buffer | null) => void) => {
@@ -36,7 +42,7 @@ export class Listeners {
           const udp = await startUdpServer(addr, v6only, handler('udp'), onError);
           const port = udp.address().port;
           try {
-            const tcp = await startTcpServer({ ...addr, port }, v6only, limits, handler('tcp'), onError);
+            const tcp = await startTcpServer({ ...addr, port }, v6only, limits, handler('tcp'), hooks, onError);
             l.udp.push(udp);
             l.tcp.push(tcp);
             l.addresses.push(formatHostPort({ host: addr.host, port }));

@@ -39,6 +39,8 @@ export interface Runtime {
   forwarder: Forwarder;
   routes: UpstreamRoutes<Forwarder>;
   chain: Next;
+  /** Who may use the resolver and in which group; the TCP listener asks it at accept. */
+  directory: ClientDirectory;
 }
 
 /** Builds a runtime from a loaded config and its compiled policy. */
@@ -83,7 +85,7 @@ export function buildRuntime(loaded: LoadedConfig, compiled: CompiledPolicy, sha
     safeSearch: safeSearchByGroup(config),
     cnameInspection: config.blocking.cname_inspection,
   });
-  return { loaded, compiled, forwarder, routes, chain };
+  return { loaded, compiled, forwarder, routes, chain, directory };
 }
 
 /** Safe-search rewrite maps for the groups that have safe_search on (one map per YouTube mode). */

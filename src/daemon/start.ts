@@ -130,17 +130,25 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   try {
     // The TLS key is read now, while root (if started as root) may still read it.
     const tls = loaded.config.console.enabled ? ConsoleHost.readTls(loaded) : null;
-    const tcp = () => runtimes.current.loaded.config.server.tcp;
+    const server = () => runtimes.current.loaded.config.server;
     listeners = await Listeners.bind(
       loaded.listen,
       edge,
       () => ({
-        idleTimeoutMs: tcp().idle_timeout_ms,
-        maxConnections: tcp().max_connections,
-        maxQueriesPerConnection: tcp().max_queries_per_connection,
-        maxConnectionsPerClient: tcp().max_connections_per_client,
-        readTimeoutMs: tcp().read_timeout_ms,
+        idleTimeoutMs: server().tcp.idle_timeout_ms,
+        maxConnections: server().tcp.max_connections,
+        maxQueriesPerConnection: server().tcp.max_queries_per_connection,
+        maxConnectionsPerClient: server().tcp.max_connections_per_client,
+        readTimeoutMs: server().tcp.read_timeout_ms,
+        maxUnsentBytes: server().tcp.max_unsent_bytes,
+        ipv4Prefix: server().rate_limit.ipv4_prefix,
+        ipv6Prefix: server().rate_limit.ipv6_prefix,
       }),
+      {
+        // Outsiders are closed at accept: they would only be REFUSED, and must not hold a slot.
+        admit: (address) => runtimes.current.directory.resolve(address).allowed,
+        rejected: monitoring.metrics.onTcpRejected,
+      },
       log,
     );
     await identity.start(loaded);

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { typeName } from '../dns/constants.js';
 import type { Observer, QueryEvent } from '../observe/query-event.js';
 import type { CategoryReport } from '../policy/compile.js';
+import { TCP_REJECT_REASONS, type TcpRejectReason } from '../server/tcp-server.js';
 
 /** Query types that get their own label value; everything else is "other" (bounded cardinality). */
 const QTYPES = ['A', 'AAAA', 'HTTPS', 'SVCB', 'CNAME', 'MX', 'TXT', 'PTR', 'SRV', 'NS', 'SOA', 'DS', 'DNSKEY', 'ANY'];
@@ -65,6 +66,7 @@ export class DaemonMetrics implements Observer {
   private readonly listErrors: Counter<'category'>;
   private readonly reloads: Counter<'outcome'>;
   private readonly lastReload: Gauge;
+  private readonly tcpRejected: Counter<'reason'>;
   // Pre-bound children, found by nested map lookups: [protocol][group][qtype index].
   private readonly queryChildren = new Map<string, Map<string, Counter.Internal[]>>();
   private readonly responseChildren = new Map<string, Map<string, Counter.Internal>>();
@@ -201,6 +203,13 @@ export class DaemonMetrics implements Observer {
       registers,
     });
     build.labels(version, process.versions.node).set(1);
+    this.tcpRejected = new Counter({
+      name: 'webfilter_tcp_rejected_total',
+      help: 'TCP connections refused at accept (not_allowed, client_limit, max_connections) or closed because the client does not read its answers (slow_reader)',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of TCP_REJECT_REASONS) this.tcpRejected.inc({ reason }, 0);
     for (const r of RESULTS) this.duration.zero({ result: r });
     for (const o of ['success', 'failure']) this.reloads.inc({ outcome: o }, 0);
     QTYPES.forEach((t, i) => this.qtypeIndex.set(TYPE_NUMBER[t], i));
@@ -242,6 +251,11 @@ export class DaemonMetrics implements Observer {
       if (e.kind === 'blocked') this.blockedChild(group, e.reason).inc();
     }
   }
+
+  /** A TCP connection refused or cut off (from the TCP listener). */
+  onTcpRejected = (reason: TcpRejectReason): void => {
+    this.tcpRejected.inc({ reason });
+  };
 
   /** One exchange with an upstream (from the forwarder). */
   onExchange = (upstream: string, outcome: string, seconds: number): void => {

@@ -1,4 +1,4 @@
-import { parseIPv4, parseIPv6 } from '../net/ip.js';
+import { clientKey } from '../net/client-key.js';
 
 /** `server.rate_limit` as the schema gives it. */
 export interface RateLimitSettings {
@@ -108,22 +108,6 @@ export class RateLimiter {
   }
 
   private key(address: string): string {
-    const s = this.settings;
-    const v6 = address.includes(':');
-    if (v6 ? s.ipv6_prefix >= 128 : s.ipv4_prefix >= 32) return address;
-    if (!v6) {
-      const n = parseIPv4(address);
-      if (n < 0) return address;
-      const mask = s.ipv4_prefix === 0 ? 0 : (0xffffffff << (32 - s.ipv4_prefix)) >>> 0;
-      return `${(n & mask) >>> 0}/${s.ipv4_prefix}`;
-    }
-    const bytes = parseIPv6(address);
-    if (bytes === null) return address;
-    let key = '';
-    for (let i = 0; i < 16; i++) {
-      const bits = Math.max(0, Math.min(8, s.ipv6_prefix - i * 8));
-      key += (bytes[i] & (0xff << (8 - bits)) & 0xff).toString(16).padStart(2, '0');
-    }
-    return `${key}/${s.ipv6_prefix}`;
+    return clientKey(address, this.settings.ipv4_prefix, this.settings.ipv6_prefix);
   }
 }
