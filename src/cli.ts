@@ -7,6 +7,7 @@ import { checkCommand } from './commands/check.js';
 import { checkConfig } from './commands/config-check.js';
 import { exceptionCommands } from './commands/exception.js';
 import { userCommands } from './commands/user.js';
+import { alertsCommands } from './commands/alerts.js';
 import { exportCommand } from './commands/export.js';
 import { identityCommands } from './commands/identity.js';
 import { listsCommand } from './commands/lists.js';
@@ -83,6 +84,7 @@ try {
     .command(statusCommand)
     .command('lists', 'Blocklists loaded from the config', listsCommand)
     .command('user', 'Review console accounts (add, passwd, disable, list)', userCommands)
+    .command('alerts', 'Safeguarding alerts (e-mail, webhook): send a test', alertsCommands)
     .demandCommand(1, 'Name a command (see --help)')
     .fail((msg, err, y) => {
       if (err) fail(err);

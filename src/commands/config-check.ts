@@ -4,6 +4,7 @@ import { compilePolicy, ListLoadError } from '../policy/compile.js';
 import { displayUrl } from '../lists/source.js';
 import { emptyListWarnings } from '../policy/empty-lists.js';
 import { count } from '../text/plural.js';
+import { AlertSettingsError, readAlertSettings } from '../alerts/alert-settings.js';
 
 /** Maximum skipped list lines printed per category (the total is always given). */
 const SHOW_PROBLEMS = 20;
@@ -16,6 +17,10 @@ export async function checkConfig(file: string, out = process.stdout, err = proc
   try {
     const loaded = await loadConfig(file);
     const compiled = await compilePolicy(loaded);
+    // The alert credentials' files must hold a usable URL (what they hold is never printed).
+    await readAlertSettings(loaded).catch((e) => {
+      throw e instanceof AlertSettingsError ? new ConfigError(loaded.file, [e.message]) : e;
+    });
     let warnings = 0;
     for (const r of compiled.reports) {
       warnings += r.problems.length;
@@ -38,6 +43,9 @@ export async function checkConfig(file: string, out = process.stdout, err = proc
         `(${count(entries, 'list entry', 'list entries')}), ${count(compiled.policy.groups.size, 'group')}, ` +
         `${loaded.upstreams.length === 1 ? 'upstream' : 'upstreams'} ${upstreams}` +
         loaded.zones.map((z) => `; zone ${z.zone} → ${z.servers.map(formatHostPort).join(', ')}`).join('') +
+        (loaded.config.alerts
+          ? `; alerts by ${[loaded.config.alerts.email ? 'e-mail' : '', loaded.config.alerts.webhook ? 'webhook' : ''].filter(Boolean).join(' and ')}`
+          : '') +
         `${warnings ? `, ${count(warnings, 'list line')} skipped` : ''}\n`,
     );
     return 0;

@@ -10,6 +10,7 @@ import { normaliseDomain } from '../dns/name.js';
 import { kindsFoundBy, SIGNAL_KINDS } from '../signals/kinds.js';
 import { isListUrl } from './lists-schema.js';
 import { identityFiles } from './identity-schema.js';
+import { alertFiles } from './alerts-schema.js';
 
 /** A config that cannot be used; `problems` lists every mistake found, each led by its YAML path. */
 export class ConfigError extends Error {
@@ -135,10 +136,10 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
       }),
     );
   }
-  // Secret files (RADIUS shared secrets, the feed token): checked at start; a reload may run after
+  // Secret files (RADIUS shared secrets, the feed token, alert URLs): checked at start; a reload may run after
   // the privilege drop, when a root-only file is unreadable, and then keeps the secrets it has.
   if (opts.requireLists !== false) {
-    for (const { yamlPath, file } of identityFiles(config.identity)) {
+    for (const { yamlPath, file } of [...identityFiles(config.identity), ...alertFiles(config.alerts)]) {
       try {
         await access(path.resolve(dir, file), fsConstants.R_OK);
       } catch (e) {

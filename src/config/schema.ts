@@ -10,6 +10,7 @@ import { localRecordsSchema, zonesSchema } from './local-dns-schema.js';
 import { circumventionSchema, clientsSchema, databaseSchema, retentionSchema } from './evidence-schema.js';
 import { categorySchema, subscriptionsSchema } from './lists-schema.js';
 import { identitySchema } from './identity-schema.js';
+import { alertsSchema } from './alerts-schema.js';
 
 /**
  * The one schema of webfilter.yaml: it is the source of the config's types, defaults and validation.
@@ -88,6 +89,25 @@ export const consoleSchema = z
     session_idle_minutes: z.number().int().min(1).max(1440).default(30),
     /** ...and this long after sign-in, whatever happens. */
     session_max_hours: z.number().int().min(1).max(168).default(12),
+    /**
+     * The console's address as staff's browsers reach it ("https://filter.school.example:8443"): alert
+     * messages link to a device's page under it. Without it, messages carry no link.
+     */
+    public_url: z
+      .string()
+      .superRefine((s, ctx) => {
+        let u: URL;
+        try {
+          u = new URL(s);
+        } catch {
+          return ctx.addIssue({ code: 'custom', message: 'is not a URL (e.g. https://filter.school.example:8443)' });
+        }
+        if (u.protocol !== 'https:' && u.protocol !== 'http:')
+          ctx.addIssue({ code: 'custom', message: 'must start with https:// (or http://)' });
+        if (u.username || u.password || u.search || u.hash)
+          ctx.addIssue({ code: 'custom', message: "must be the console's address only: no user, password, query or fragment" });
+      })
+      .optional(),
     /** The school's reverse proxies: X-Forwarded-For is believed only from these. */
     trusted_proxies: z.array(cidr).default([]),
     /** Open connections at once, and from one address (trusted proxies are exempt from the latter). */
@@ -238,6 +258,7 @@ export const configSchema = z
     circumvention: circumventionSchema,
     retention: retentionSchema,
     identity: identitySchema,
+    alerts: alertsSchema,
   })
   // Cross-field rules. `when: () => true` makes them run even when other fields already failed, so
   // `config check` lists every mistake at once; the input may therefore be partly malformed here.

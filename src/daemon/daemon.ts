@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import { useTimezone } from '../time/zone.js';
+import type { AlertsHost } from '../alerts/alerts-host.js';
+import type { Notifier } from '../alerts/notifier.js';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ConsoleHost } from '../console/console-host.js';
 import type { EvidenceRecorder } from '../evidence/recorder.js';
@@ -47,6 +49,8 @@ export interface DaemonParts {
   recorder: EvidenceRecorder;
   subscriptions: Subscriptions;
   identity: IdentityHost;
+  /** Safeguarding alerts (e-mail, webhook) in their own thread; also the notifier other features use. */
+  alerts: AlertsHost;
   console: ConsoleHost | null;
   listeners: Listeners;
 }
@@ -77,6 +81,14 @@ export class Daemon {
   /** Who is at which address (RADIUS accounting and the identity feed). */
   get identities(): IdentityService {
     return this.p.identity.service;
+  }
+
+  /**
+   * Tells people through the configured alert channels (e-mail, webhook), queued with retries: for
+   * features that need to notify someone (e.g. the approvers of a permission request).
+   */
+  get notifier(): Notifier {
+    return this.p.alerts;
   }
 
   /** The evidence store's recorder (queue depth, drops, write errors). */
@@ -124,6 +136,7 @@ export class Daemon {
       p.console?.reconfigure(loaded);
       await p.subscriptions.configure(loaded);
       await p.identity.reconfigure(loaded);
+      await p.alerts.configure(loaded, { atStart: false });
       if (consoleChanged(old.loaded, loaded)) {
         log.warn(
           'console settings changed: session limits and trusted_proxies apply now; enabled, listen, tls, login_attempts and the connection limits need a restart',
@@ -150,6 +163,8 @@ export class Daemon {
     await p.console?.close();
     await p.identity.close();
     const unwritten = await p.recorder.close(Date.now() + FLUSH_MS);
+    // After the writer: its last batch may still hand signals over.
+    await p.alerts.close();
     p.stats.report();
     p.stats.stop();
     clearInterval(p.limitLog);

@@ -1,3 +1,4 @@
+import { AlertsHost } from '../alerts/alerts-host.js';
 import { AnswerCache } from '../cache/answer-cache.js';
 import { useTimezone } from '../time/zone.js';
 import { formatHostPort } from '../config/host-port.js';
@@ -87,6 +88,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const n = identity.service.restore(records);
     if (n > 0) log.info({ mappings: n }, 'identity mappings restored from the store');
   };
+  // Safeguarding alerts run in their own thread, fed by the evidence writer thread directly.
+  const alerts = new AlertsHost(log, monitoring.metrics.registry);
+  recorder.alertSource = () => {
+    const port = alerts.newSourcePort();
+    return port && alerts.immediate ? { port, immediate: alerts.immediate } : null;
+  };
+  alerts.onChange = () => recorder.refreshAlerts();
   const shared: Shared = {
     cache,
     udp: new UdpExchange(),
@@ -153,6 +161,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     );
     await identity.start(loaded);
     await monitoring.start(loaded.config.metrics, () => runtimes.current.forwarder, identity.routes);
+    // Alert credentials (url_file) may be readable by root only: read before privileges go.
+    await alerts.configure(loaded, { atStart: true });
     const ids = dropPrivileges(loaded.config.server);
     if (ids.dropped) log.info({ uid: ids.uid, gid: ids.gid }, 'switched to the unprivileged user');
     else if (ids.uid === 0) log.warn('running as root: set server.user, or run under the systemd unit');
@@ -171,6 +181,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await identity.close();
     await console?.close();
     await recorder.close(Date.now() + FLUSH_MS);
+    await alerts.close();
     throw e;
   }
   log.info(
@@ -199,6 +210,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     recorder,
     subscriptions,
     identity,
+    alerts,
     console,
     listeners,
   });

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import { schedule, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Observer, QueryEvent } from '../observe/query-event.js';
@@ -68,6 +68,11 @@ export class EvidenceRecorder implements Observer {
   };
   private readonly exceptionListeners = new Set<{ listener: ExceptionsListener; onError?: (e: Error) => void }>();
   private lastExceptions: ExceptionRecord[] | null = null;
+  /**
+   * A new port to the alerting thread and the kinds that alert at once, asked for each time the
+   * writer starts (and by `refreshAlerts`); null while alerts are off.
+   */
+  alertSource: () => { port: MessagePort; immediate: string[] } | null = () => null;
 
   /**
    * Queues from now on; the writer thread (and so the database) starts with `open()`, which the
@@ -162,6 +167,13 @@ export class EvidenceRecorder implements Observer {
     return left + Math.max(0, unwritten);
   }
 
+  /** Hands the writer a new port to the alerting thread (alerts turned on, off, or changed). */
+  refreshAlerts(): void {
+    if (!this.worker || this.closing) return;
+    const a = this.alertSource();
+    this.post({ type: 'alerts', port: a?.port ?? null, immediate: a?.immediate ?? [] }, a ? [a.port] : []);
+  }
+
   /** Starts the writer thread; events queued before are written first. */
   open(): void {
     if (!this.worker) this.start();
@@ -177,6 +189,7 @@ export class EvidenceRecorder implements Observer {
     this.worker.on('message', (m: FromWriter) => this.onMessage(m));
     if (this.pendingIdentities.length > 0) this.post({ type: 'identities', changes: this.pendingIdentities });
     this.pendingIdentities = [];
+    this.refreshAlerts();
     this.worker.on('error', (e) => this.opts.log.error({ err: e }, 'evidence writer crashed'));
     this.worker.on('exit', (code) => {
       if (this.closing) return;
@@ -198,7 +211,7 @@ export class EvidenceRecorder implements Observer {
     this.post({ type: 'batch', ...batch, dropped: this.dropped, writeErrors: this.writeErrors }, [batch.buffer]);
   }
 
-  private post(m: ToWriter, transfer: ArrayBuffer[] = []): void {
+  private post(m: ToWriter, transfer: (ArrayBuffer | MessagePort)[] = []): void {
     this.worker?.postMessage(m, transfer);
   }
 

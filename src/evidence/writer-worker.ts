@@ -5,7 +5,8 @@
  * retried here; the main thread sends no new batch until this one is stored, so its bounded queue
  * takes the strain. It also relays the exceptions repository's changes to the main thread.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { alertSignals, ImmediateFilter } from '../alerts/alert-signal.js';
 import { decodeEvents } from './event-codec.js';
 import { DeviceNames, type DeviceConfig } from './devices.js';
 import { EvidenceProcessor, type ProcessorConfig } from './processor.js';
@@ -33,6 +34,8 @@ export type ToWriter =
   | { type: 'configure'; processor: ProcessorConfig; devices: DeviceConfig }
   /** Changes to the identity mappings, to keep a copy across restarts. */
   | { type: 'identities'; changes: IdentityWrite[] }
+  /** Where to send the signals that alert at once (a port to the alerting thread), or null: alerts off. */
+  | { type: 'alerts'; port: MessagePort | null; immediate: string[] }
   | { type: 'close' };
 
 /** Writer → main. */
@@ -62,6 +65,7 @@ let held: Rows | null = null;
 let retryMs = RETRY_MIN_MS;
 let retryTimer: NodeJS.Timeout | null = null;
 let counters = { dropped: 0, writeErrors: 0 };
+let alerts: { port: MessagePort; filter: ImmediateFilter } | null = null;
 
 const send = (m: FromWriter) => port.postMessage(m);
 const count = (r: Rows) => r.blocked.length + r.signals.length + r.accessHourly.length + r.access.length;
@@ -141,6 +145,12 @@ async function handle(m: ToWriter): Promise<void> {
     held = rows;
     // Signals are counted when found (for metrics), whether or not the store takes them now.
     if (rows.signals.length > 0) send({ type: 'signals', signals: summarise(rows) });
+    // The alerting thread gets the ones that alert at once, before the write: a locked database
+    // must not hold back an alert.
+    if (alerts && rows.signals.length > 0) {
+      const found = alertSignals(rows.signals, alerts.filter);
+      if (found.length > 0) alerts.port.postMessage(found);
+    }
     await flushHeld();
   } else if (m.type === 'configure') {
     devices.close();
@@ -152,6 +162,9 @@ async function handle(m: ToWriter): Promise<void> {
     } catch (e) {
       send({ type: 'identities-failed', error: (e as Error).message });
     }
+  } else if (m.type === 'alerts') {
+    alerts?.port.close();
+    alerts = m.port ? { port: m.port, filter: new ImmediateFilter(m.immediate) } : null;
   } else if (m.type === 'purge') {
     try {
       send({ type: 'purged', result: { ...(await storage.evidence.purge(m.now, m.retention)) } });
@@ -168,6 +181,7 @@ async function handle(m: ToWriter): Promise<void> {
     await heartbeat();
     await storage.close();
     devices.close();
+    alerts?.port.close();
     send({ type: 'closed', unwritten });
     port.close();
   }

@@ -24,6 +24,7 @@ const PACKAGE: Record<string, string> = {
   openssl: 'openssl',
   radclient: 'freeradius-utils',
   mount: 'mount',
+  '/usr/bin/python3': 'python3',
 };
 
 /** Returns the tool's path; throws naming the Debian package when it is not installed. */

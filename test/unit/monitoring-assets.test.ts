@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DaemonMetrics } from '../../src/metrics/daemon-metrics.js';
+import { AlertMetrics } from '../../src/metrics/alert-metrics.js';
 import { ListMetrics } from '../../src/metrics/list-metrics.js';
 import { ROOT } from '../helpers/daemon-process.js';
 import { needTool } from '../helpers/tools.js';
@@ -26,6 +27,7 @@ async function exportedNames(): Promise<Set<string>> {
     '0.0.0',
   );
   new ListMetrics(m.registry, () => []);
+  new AlertMetrics(m.registry);
   const names = new Set<string>();
   for (const metric of await m.registry.getMetricsAsJSON()) {
     names.add(metric.name);
@@ -159,6 +161,7 @@ test('every metric in the alert rules is exported by the daemon', async () => {
     'WebfilterLatencyHigh',
     'WebfilterListStale',
     'WebfilterListHeldBack',
+    'WebfilterAlertsFailing',
   ]) {
     assert.ok(alerts.includes(a), `missing alert ${a}`);
   }
@@ -168,7 +171,7 @@ test('promtool check rules / check config', () => {
   needTool('promtool');
   const rules = spawnSync('promtool', ['check', 'rules', path.join(ROOT, 'config/prometheus/alerts.yml')], { encoding: 'utf8' });
   assert.is(rules.status, 0, rules.stdout + rules.stderr);
-  assert.match(rules.stdout, /SUCCESS: 12 rules found/);
+  assert.match(rules.stdout, /SUCCESS: 13 rules found/);
   const config = spawnSync('promtool', ['check', 'config', path.join(ROOT, 'config/prometheus/scrape.yml')], {
     encoding: 'utf8',
   });
