@@ -2,7 +2,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ConfigError, type LoadedConfig } from '../config/load.js';
-import { AlertMetrics } from '../metrics/alert-metrics.js';
+import { AlertMetrics } from './alert-metrics.js';
 import { workerUrl } from '../worker-url.js';
 import { AlertSettingsError, readAlertSettings, type AlertSettings } from './alert-settings.js';
 import type { ChannelCheck } from './alert-service.js';

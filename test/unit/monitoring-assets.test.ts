@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DaemonMetrics } from '../../src/metrics/daemon-metrics.js';
-import { AlertMetrics } from '../../src/metrics/alert-metrics.js';
+import { AlertMetrics } from '../../src/alerts/alert-metrics.js';
 import { ListMetrics } from '../../src/metrics/list-metrics.js';
 import { ROOT } from '../helpers/daemon-process.js';
 import { needTool } from '../helpers/tools.js';

@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { CHANNEL_NAMES } from '../alerts/channels.js';
-import { DELIVERY_RESULTS, type DeliveryResult } from '../alerts/outbox.js';
+import { CHANNEL_NAMES } from './channels.js';
+import { DELIVERY_RESULTS, type DeliveryResult } from './outbox.js';
 
 /**
  * Metrics of the safeguarding alerts: deliveries per channel and result, messages waiting, and
