@@ -11,14 +11,14 @@ export interface ParsedFilter {
 
 /**
  * Reads and checks the review filter of a page (since, until, group, category, kind, device,
- * client, q) with the CLI's rules (review/filter.ts). A wrong field gets a message and the page
+ * client, user, q) with the CLI's rules (review/filter.ts). A wrong field gets a message and the page
  * shows the default for it instead.
  */
 export function readFilter(ctx: RequestContext, fields: string[], defaultSince = '7d'): ParsedFilter {
   const values: Record<string, string> = {};
   for (const f of fields) values[f] = param(ctx, f);
   const input: FilterInput = {};
-  for (const f of ['since', 'until', 'group', 'category', 'kind', 'device', 'client'] as FilterField[]) {
+  for (const f of ['since', 'until', 'group', 'category', 'kind', 'device', 'client', 'user'] as FilterField[]) {
     if (values[f]) input[f] = values[f];
   }
   const checked = checkFilter(input, {

@@ -29,6 +29,8 @@ export async function startConsoleDaemon(
     extra?: string;
     /** Extra environment for the daemon, e.g. { TZ: 'UTC' }. */
     env?: Record<string, string>;
+    /** Files the extra config names (e.g. an identity feed token). */
+    files?: Record<string, string>;
   } = {},
 ): Promise<ConsoleDaemon> {
   const up = await startFakeUpstream((q) => reply(q, { answers: [rr.a('x', '192.0.2.1', 60)] }));
@@ -41,7 +43,11 @@ circumvention:
 clients:
   names: { "127.0.0.10": Y9-LT-07 }`,
   });
-  const d = await startDaemon(`${config}\n${opts.extra ?? ''}\n`, { ...LISTS, 'doh.txt': 'dns.google\n' }, { env: opts.env });
+  const d = await startDaemon(
+    `${config}\n${opts.extra ?? ''}\n`,
+    { ...LISTS, 'doh.txt': 'dns.google\n', ...opts.files },
+    { env: opts.env },
+  );
   const listening = d.logs.find((l) => l.msg === 'webfilter listening')!;
   const base = String(listening.console).replace(/\/$/, '');
   for (const [name, role, pw] of [

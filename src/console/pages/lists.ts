@@ -8,12 +8,14 @@ import { dataTable, html } from '../html.js';
 import { deviceLink, filterForm, SIGNAL_COLUMNS, TIME_FIELDS, sendFilteredPage } from './shared.js';
 
 const when = (iso: string) => formatShort(Date.parse(iso));
+/** The person recorded with a row (RADIUS accounting, identity feed). */
+const USER_FIELD = { name: 'user', label: 'User', placeholder: 'j.smith' };
 
 async function signals(ctx: RequestContext): Promise<void> {
-  const f = readFilter(ctx, ['since', 'until', 'kind', 'group', 'device']);
+  const f = readFilter(ctx, ['since', 'until', 'kind', 'group', 'device', 'user']);
   const rows = await ctx.env.storage.review.signals(f.filter);
   const body = html`<h1>Circumvention signals</h1>
-    ${filterForm('/signals', [...TIME_FIELDS, { name: 'kind', label: 'Kind', choices: ['', ...SIGNAL_KIND_NAMES] }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'device', label: 'Device', placeholder: 'name' }], f)}
+    ${filterForm('/signals', [...TIME_FIELDS, { name: 'kind', label: 'Kind', choices: ['', ...SIGNAL_KIND_NAMES] }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'device', label: 'Device', placeholder: 'name' }, USER_FIELD], f)}
     <p class="muted">
       ${rows.length}${rows.length === f.filter.limit ? '+' : ''} ${rows.length === 1 ? 'signal' : 'signals'}, newest first.
     </p>
@@ -24,6 +26,7 @@ async function signals(ctx: RequestContext): Promise<void> {
         Device: (r) => deviceLink(r.device, r.client),
         Address: (r) => r.client,
         Group: (r) => r.group,
+        User: (r) => r.user ?? '',
         ...SIGNAL_COLUMNS,
       },
       'No circumvention signals match.',
@@ -32,13 +35,13 @@ async function signals(ctx: RequestContext): Promise<void> {
 }
 
 async function blocked(ctx: RequestContext): Promise<void> {
-  const f = readFilter(ctx, ['since', 'until', 'q', 'group', 'category', 'device', 'client']);
+  const f = readFilter(ctx, ['since', 'until', 'q', 'group', 'category', 'device', 'client', 'user']);
   let rows = await ctx.env.storage.review.blocked({ ...f.filter, limit: f.values.q ? 100_000 : 500 });
   const q = f.values.q.toLowerCase();
   if (q) rows = rows.filter((r) => r.qname.includes(q)).slice(0, 500);
   const categories = ['', ...Object.keys(ctx.env.loaded.config.categories)];
   const body = html`<h1>Blocked attempts</h1>
-    ${filterForm('/blocked', [...TIME_FIELDS, { name: 'q', label: 'Name contains', placeholder: 'instagram' }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'category', label: 'Category', choices: categories }, { name: 'device', label: 'Device', placeholder: 'name' }, { name: 'client', label: 'Address', placeholder: '10.20.3.4' }], f)}
+    ${filterForm('/blocked', [...TIME_FIELDS, { name: 'q', label: 'Name contains', placeholder: 'instagram' }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'category', label: 'Category', choices: categories }, { name: 'device', label: 'Device', placeholder: 'name' }, { name: 'client', label: 'Address', placeholder: '10.20.3.4' }, USER_FIELD], f)}
     <p class="muted">
       ${rows.length}${rows.length === 500 ? '+' : ''} ${rows.length === 1 ? 'attempt' : 'attempts'}, newest first.
     </p>
@@ -49,6 +52,7 @@ async function blocked(ctx: RequestContext): Promise<void> {
         Device: (r) => deviceLink(r.device, r.client),
         Address: (r) => r.client,
         Group: (r) => r.group,
+        User: (r) => r.user ?? '',
         Name: (r) => r.qname,
         Type: (r) => r.qtype,
         Category: (r) => r.category,
