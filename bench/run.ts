@@ -14,6 +14,7 @@ import { socialDomains, writeLists, writeQueries } from './data.js';
 import { peakRssMb, start, stop, unboundConfig, type Running } from './servers.js';
 import { dnsperfLatency, dnsperfMax, median } from './dnsperf.js';
 import { writeReport } from './report.js';
+import { runEncryptedBench } from './encrypted.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -159,5 +160,10 @@ if (SCALING) {
 }
 await stop(upstream);
 console.log(writeReport(results, path.join(ROOT, 'bench')));
+// A separate run: forwarding over DNS over TLS/HTTPS against plain UDP (bench/encrypted.md).
+const enc = await runEncryptedBench(SECONDS, Math.max(3, ROUNDS));
+console.log(
+  `encrypted upstreams, cold qps: plain ${Math.round(enc.median.plain)}, DoT ${Math.round(enc.median.dot)} (${(enc.median.dot / enc.median.plain).toFixed(2)}×), DoH ${Math.round(enc.median.doh)} — bench/encrypted.md`,
+);
 console.log(`bench took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 process.exit(0);

@@ -6,6 +6,7 @@ import type { CompiledGroup, Policy } from '../policy/policy.js';
 import { LocalRecords } from '../dns/local-records.js';
 import { lookupLive } from '../upstream/lookup.js';
 import { UpstreamRoutes } from '../upstream/routes.js';
+import { plainUpstream } from '../config/upstream-spec.js';
 
 /** What `check` found out about a name's live CNAME/DNAME/HTTPS chain. */
 export interface ChainCheck {
@@ -43,14 +44,20 @@ export async function checkChain(
   // Where the daemon would ask: a local record or special-use name never reaches an upstream.
   const route = new UpstreamRoutes(
     loaded.upstreams,
-    loaded.zones.map((z) => ({ zone: z.zone, value: z.servers })),
+    loaded.zones.map((z) => ({ zone: z.zone, value: z.servers.map(plainUpstream) })),
   ).route(qname);
   if (route.kind === 'local' || new LocalRecords(loaded.config.local_records).get(qname))
     return { names: [], upstream: null, note: 'none: answered here, not by an upstream', blocked: null };
   if (!opts.resolve) return { names: null, upstream: null, note: `not looked up (--no-resolve): ${unknown}`, blocked: null };
   let live;
   try {
-    live = await lookupLive(route.value, qname, opts.qtype, Math.min(CHECK_TIMEOUT_MS, loaded.config.upstream.timeout_ms));
+    live = await lookupLive(
+      route.value,
+      qname,
+      opts.qtype,
+      Math.min(CHECK_TIMEOUT_MS, loaded.config.upstream.timeout_ms),
+      loaded.upstreamCa,
+    );
   } catch (e) {
     return {
       names: null,

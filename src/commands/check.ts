@@ -5,7 +5,7 @@ import { UsageError } from './errors.js';
 import { json } from '../format/output.js';
 import type { LoadedConfig } from '../config/load.js';
 import { ExceptionSet } from '../exceptions/exception-set.js';
-import { formatHostPort } from '../config/host-port.js';
+import { plainUpstream } from '../config/upstream-spec.js';
 import { LocalRecords } from '../dns/local-records.js';
 import { parseIp } from '../net/ip.js';
 import { UpstreamRoutes } from '../upstream/routes.js';
@@ -234,7 +234,7 @@ function routeOf(loaded: LoadedConfig, qname: string): { json: Record<string, un
   }
   const routes = new UpstreamRoutes(
     loaded.upstreams,
-    loaded.zones.map((z) => ({ zone: z.zone, value: z.servers })),
+    loaded.zones.map((z) => ({ zone: z.zone, value: z.servers.map(plainUpstream) })),
   );
   const r = routes.route(qname);
   if (r.kind === 'local') {
@@ -246,7 +246,7 @@ function routeOf(loaded: LoadedConfig, qname: string): { json: Record<string, un
       ],
     };
   }
-  const servers = r.value.map(formatHostPort);
+  const servers = r.value.map((s) => s.name);
   if (r.kind === 'zone') {
     return {
       json: { upstream: { set: 'zone', zone: r.zone, servers } },

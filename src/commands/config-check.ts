@@ -37,7 +37,7 @@ export async function checkConfig(file: string, out = process.stdout, err = proc
     }
     for (const w of emptyListWarnings(compiled.reports, compiled.policy.infos)) err.write(`warning: ${w}\n`);
     const entries = compiled.reports.reduce((n, r) => n + r.entries, 0);
-    const upstreams = loaded.upstreams.map(formatHostPort).join(', ');
+    const upstreams = loaded.upstreams.map((u) => u.name).join(', ');
     out.write(
       `${loaded.file}: OK — ${count(compiled.reports.length, 'category', 'categories')} ` +
         `(${count(entries, 'list entry', 'list entries')}), ${count(compiled.policy.groups.size, 'group')}, ` +

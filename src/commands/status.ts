@@ -56,8 +56,14 @@ export const statusCommand: CommandModule<{ config: string; json: boolean }, { c
       `daemon:      ${result.daemon}${result.pid ? ` (pid ${result.pid}, version ${result.version}, up since ${formatLocal(Date.parse(String(result.started_at)))})` : ''}`,
     ];
     if (result.health) {
-      const h = result.health as { status: string; reason?: string };
+      const h = result.health as { status: string; reason?: string; upstreams?: UpstreamHealth[] };
       lines.push(`readiness:   ${h.status}${h.reason ? ` — ${h.reason}` : ''}`);
+      for (const u of h.upstreams ?? []) {
+        const how = u.healthy ? 'healthy' : `failing${u.last ? ` (last: ${u.last})` : ''}`;
+        lines.push(
+          `upstream:    ${u.upstream} [${TRANSPORT_NAMES[u.transport] ?? u.transport}] ${how}${u.error ? ` — ${u.error}` : ''}`,
+        );
+      }
     }
     lines.push(`database:    ${loaded.databasePath}`);
     if (result.last_write)
@@ -73,6 +79,17 @@ export const statusCommand: CommandModule<{ config: string; json: boolean }, { c
     out(lines.join('\n') + '\n');
   },
 };
+
+/** One upstream as /readyz describes it. */
+interface UpstreamHealth {
+  upstream: string;
+  transport: string;
+  healthy: boolean;
+  last: string | null;
+  error: string | null;
+}
+
+const TRANSPORT_NAMES: Record<string, string> = { udp: 'plain DNS', tls: 'DNS over TLS', https: 'DNS over HTTPS' };
 
 function pidAlive(pid: number): boolean {
   try {

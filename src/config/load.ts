@@ -11,6 +11,7 @@ import { kindsFoundBy, SIGNAL_KINDS } from '../signals/kinds.js';
 import { isListUrl } from './lists-schema.js';
 import { identityFiles } from './identity-schema.js';
 import { alertFiles } from './alerts-schema.js';
+import { parseUpstream, plainUpstream, type UpstreamSpec } from './upstream-spec.js';
 
 /** A config that cannot be used; `problems` lists every mistake found, each led by its YAML path. */
 export class ConfigError extends Error {
@@ -34,7 +35,10 @@ export interface LoadedConfig {
   file: string;
   config: Config;
   listen: HostPort[];
-  upstreams: HostPort[];
+  /** `upstream.servers` (plain, DoT, DoH), or resolv.conf's nameservers when none are given. */
+  upstreams: UpstreamSpec[];
+  /** The PEM text of `upstream.tls_ca` (read at load), or null. */
+  upstreamCa: string | null;
   /** `upstream.zones`: each zone (normalised name) with its own servers, in config order. */
   zones: ZoneServers[];
   /**
@@ -150,9 +154,9 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     }
   }
   const listen = config.server.listen.map((s) => parseHostPort(s, null));
-  let upstreams = config.upstream.servers.map((s) => parseHostPort(s, 53));
+  let upstreams = config.upstream.servers.map(parseUpstream);
   if (upstreams.length === 0) {
-    upstreams = await defaultUpstreams(opts.resolvConf ?? '/etc/resolv.conf', listen);
+    upstreams = (await defaultUpstreams(opts.resolvConf ?? '/etc/resolv.conf', listen)).map(plainUpstream);
     if (upstreams.length === 0) {
       problems.push(
         `upstream.servers: none given, and ${opts.resolvConf ?? '/etc/resolv.conf'} has no usable nameserver (the daemon never forwards to itself)`,
@@ -167,6 +171,16 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
       ),
     );
   }
+  let upstreamCa: string | null = null;
+  if (config.upstream.tls_ca) {
+    const file = path.resolve(dir, config.upstream.tls_ca);
+    upstreamCa = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      problems.push(
+        `upstream.tls_ca: cannot read "${file}" (${e.code ?? e.message})${lineOf(doc, lines, ['upstream', 'tls_ca'])}`,
+      );
+      return null;
+    });
+  }
   if (problems.length > 0) throw new ConfigError(abs, problems.sort());
   const zones = Object.entries(config.upstream.zones).map(([zone, servers]) => ({
     zone: normaliseDomain(zone) as string,
@@ -175,7 +189,19 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   const databasePath = path.resolve(dir, config.database.path);
   const leasesFile = config.clients.leases ? path.resolve(dir, config.clients.leases.file) : null;
   const listStateDir = path.join(path.dirname(databasePath), 'lists');
-  return { file: abs, config, listen, upstreams, zones, categoryFiles, databasePath, leasesFile, listStateDir, subscriptionCa };
+  return {
+    file: abs,
+    config,
+    listen,
+    upstreams,
+    upstreamCa,
+    zones,
+    categoryFiles,
+    databasePath,
+    leasesFile,
+    listStateDir,
+    subscriptionCa,
+  };
 }
 
 function describeIssue(issue: z.core.$ZodIssue, doc: ReturnType<typeof parseDocument>, lines: LineCounter): string {

@@ -11,6 +11,7 @@ import { circumventionSchema, clientsSchema, databaseSchema, retentionSchema } f
 import { categorySchema, subscriptionsSchema } from './lists-schema.js';
 import { identitySchema } from './identity-schema.js';
 import { alertsSchema } from './alerts-schema.js';
+import { upstreamServer } from './upstream-spec.js';
 
 /**
  * The one schema of webfilter.yaml: it is the source of the config's types, defaults and validation.
@@ -128,8 +129,13 @@ export const consoleSchema = z
 
 export const upstreamSchema = z
   .strictObject({
-    /** host:port or [v6]:port; empty = the nameservers of /etc/resolv.conf (filled in at load). */
-    servers: z.array(hostPort(53)).default([]),
+    /**
+     * host:port or [v6]:port (plain DNS), tls://ADDR:853#name (DNS over TLS), https://ADDR/dns-query#name
+     * (DNS over HTTPS), mixed; empty = the nameservers of /etc/resolv.conf (filled in at load).
+     */
+    servers: z.array(upstreamServer).default([]),
+    /** PEM file of extra CA certificates for DoT/DoH upstreams (e.g. a local authority's private CA). */
+    tls_ca: z.string().min(1).optional(),
     strategy: z.enum(['failover', 'parallel']).default('failover'),
     timeout_ms: ms(1500, 50, 30_000),
     /** Upstream queries waiting at once; beyond this new queries get SERVFAIL at once. */

@@ -8,7 +8,8 @@ const addresses = (l: LoadedConfig) => l.listen.map(formatHostPort);
 
 /** Where every name is forwarded: the main upstreams and each zone's servers. */
 const upstreamSets = (l: LoadedConfig) => [
-  l.upstreams.map(formatHostPort),
+  // The name carries the transport (tls://, https://); the certificate name matters too.
+  l.upstreams.map((u) => ('tlsName' in u ? `${u.name}#${u.tlsName}` : u.name)),
   l.zones.map((z) => [z.zone, z.servers.map(formatHostPort)]),
 ];
 

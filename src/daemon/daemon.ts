@@ -170,7 +170,7 @@ export class Daemon {
     clearInterval(p.limitLog);
     p.monitoring.stop();
     p.listeners.close();
-    p.shared.udp.close();
+    p.shared.transports.close();
     p.opts.log.info({ unanswered: p.edge.inFlight, unwritten, dropped: p.recorder.dropped }, 'webfilter stopped');
   }
 }

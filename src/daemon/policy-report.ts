@@ -39,7 +39,7 @@ export function seriesLabels(loaded: LoadedConfig, compiled: CompiledPolicy): Se
   return {
     groups: [...compiled.policy.groups.keys()],
     categories: compiled.policy.categories,
-    upstreams: loaded.upstreams.map(formatHostPort),
+    upstreams: loaded.upstreams.map((u) => u.name),
     signalKinds: SIGNAL_KIND_NAMES,
   };
 }

@@ -39,6 +39,8 @@ export class RuntimeSwitch {
   swap(loaded: LoadedConfig, compiled: CompiledPolicy): void {
     this.runtime = buildRuntime(loaded, compiled, this.shared);
     this.edge.setChain(this.runtime.chain);
+    // Encrypted upstreams the new config no longer names are disconnected.
+    this.shared.transports.retain(this.runtime.transports);
   }
 
   /** Takes no more list updates (the daemon is stopping). */

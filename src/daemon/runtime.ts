@@ -10,15 +10,16 @@ import type { IdentityIndex } from '../identity/identity-index.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { ClientDirectory } from '../policy/clients.js';
 import { Forwarder, type ExchangeObserver } from '../upstream/forwarder.js';
-import type { UdpExchange } from '../upstream/udp-exchange.js';
+import type { UpstreamTransport, UpstreamTransports } from '../upstream/transports.js';
 import { UpstreamRoutes } from '../upstream/routes.js';
 import { LocalRecords } from '../dns/local-records.js';
-import type { HostPort } from '../config/host-port.js';
+import { plainUpstream, type UpstreamSpec } from '../config/upstream-spec.js';
 
 /** Long-lived parts that survive a reload. */
 export interface Shared {
   cache: AnswerCache;
-  udp: UdpExchange;
+  /** Every upstream's transport (plain over the shared UDP sockets, DoT, DoH): kept across reloads. */
+  transports: UpstreamTransports;
   onExchange?: ExchangeObserver;
   /** Exceptions in force, replaced when the database changes (not by reloads). */
   exceptions: ExceptionsHolder;
@@ -38,6 +39,8 @@ export interface Runtime {
   /** The main upstreams' forwarder (the readiness probe asks it). */
   forwarder: Forwarder;
   routes: UpstreamRoutes<Forwarder>;
+  /** Every upstream transport this runtime's forwarders use. */
+  transports: UpstreamTransport[];
   chain: Next;
   /** Who may use the resolver and in which group; the TCP listener asks it at accept. */
   directory: ClientDirectory;
@@ -49,21 +52,26 @@ export function buildRuntime(loaded: LoadedConfig, compiled: CompiledPolicy, sha
   const defaultGroup = compiled.policy.groups.get('default')!;
   const directory = new ClientDirectory(config, compiled.policy.groups, defaultGroup);
   // Each zone is its own pool with the main upstreams' rules: failover/parallel, timeout, in-flight cap.
-  const pool = (servers: HostPort[]) =>
+  // Transports come from the shared set, so encrypted connections outlive this runtime.
+  const transports: UpstreamTransport[] = [];
+  const pool = (servers: UpstreamSpec[]) =>
     new Forwarder(
       {
-        servers,
+        servers: servers.map((s) => {
+          const t = shared.transports.use(s, loaded.upstreamCa);
+          transports.push(t);
+          return t;
+        }),
         strategy: config.upstream.strategy,
         timeoutMs: config.upstream.timeout_ms,
         maxInFlight: config.upstream.max_in_flight,
       },
-      shared.udp,
       shared.onExchange,
     );
   const forwarder = pool(loaded.upstreams);
   const routes = new UpstreamRoutes(
     forwarder,
-    loaded.zones.map((z) => ({ zone: z.zone, value: pool(z.servers) })),
+    loaded.zones.map((z) => ({ zone: z.zone, value: pool(z.servers.map(plainUpstream)) })),
   );
   shared.cache.setLimits({
     maxEntries: config.cache.max_entries,
@@ -85,7 +93,7 @@ export function buildRuntime(loaded: LoadedConfig, compiled: CompiledPolicy, sha
     safeSearch: safeSearchByGroup(config),
     cnameInspection: config.blocking.cname_inspection,
   });
-  return { loaded, compiled, forwarder, routes, chain, directory };
+  return { loaded, compiled, forwarder, routes, transports, chain, directory };
 }
 
 /** Safe-search rewrite maps for the groups that have safe_search on (one map per YouTube mode). */

@@ -18,6 +18,8 @@ import { dropPrivileges } from '../server/privileges.js';
 import { QueryEdge } from '../server/query-edge.js';
 import { RateLimiter } from '../server/rate-limiter.js';
 import { UdpExchange } from '../upstream/udp-exchange.js';
+import { UpstreamTransports } from '../upstream/transports.js';
+import { UpstreamMetrics } from '../metrics/upstream-metrics.js';
 import { VERSION } from '../version.js';
 import { Daemon, type DaemonOptions } from './daemon.js';
 import { Listeners } from './listeners.js';
@@ -95,10 +97,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     return port && alerts.immediate ? { port, immediate: alerts.immediate } : null;
   };
   alerts.onChange = () => recorder.refreshAlerts();
+  const transports = new UpstreamTransports(new UdpExchange());
+  const upstreamMetrics = new UpstreamMetrics(monitoring.metrics.registry, () => transports.all());
+  monitoring.upstreams = () => upstreamMetrics.describe(transports.all());
   const shared: Shared = {
     cache,
-    udp: new UdpExchange(),
-    onExchange: monitoring.onExchange,
+    transports,
+    onExchange: (upstream, outcome, seconds) => {
+      monitoring.onExchange(upstream, outcome, seconds);
+      upstreamMetrics.onExchange(upstream, outcome);
+    },
     exceptions,
     now,
     identities: identity.index,
@@ -174,7 +182,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   } catch (e) {
     subscriptions.stop();
     listeners?.close();
-    shared.udp.close();
+    shared.transports.close();
     clearInterval(limitLog);
     stats.stop();
     monitoring.stop();
@@ -190,7 +198,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       metrics: monitoring.address,
       radius: identity.radiusAddresses,
       console: console ? `${console.https ? 'https' : 'http'}://${console.address}/` : null,
-      upstreams: loaded.upstreams.map(formatHostPort),
+      upstreams: loaded.upstreams.map((u) => u.name),
       zones: Object.fromEntries(loaded.zones.map((z) => [z.zone, z.servers.map(formatHostPort)])),
       groups: [...compiled.policy.groups.keys()],
     },

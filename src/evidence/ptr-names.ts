@@ -8,6 +8,8 @@ import { parseIp } from '../net/ip.js';
 import { Forwarder } from '../upstream/forwarder.js';
 import { UpstreamRoutes } from '../upstream/routes.js';
 import { UdpExchange } from '../upstream/udp-exchange.js';
+import { UpstreamTransports } from '../upstream/transports.js';
+import { plainUpstream } from '../config/upstream-spec.js';
 
 /** What `clients.names_from_ptr` needs: where reverse names go, and the upstream rules. */
 export interface PtrConfig {
@@ -41,7 +43,7 @@ const MAX_PARALLEL = 64;
  */
 export class PtrNames {
   private readonly cache = new Map<string, { name: string; until: number }>();
-  private readonly udp = new UdpExchange();
+  private readonly transports = new UpstreamTransports(new UdpExchange());
   private readonly routes: UpstreamRoutes<Forwarder | null>;
   private readonly local: LocalRecords;
   /** Lookups sent so far (for tests and logs). */
@@ -52,7 +54,12 @@ export class PtrNames {
     private readonly now: () => number = Date.now,
   ) {
     const pool = (servers: HostPort[]) =>
-      new Forwarder({ servers, strategy: cfg.strategy, timeoutMs: cfg.timeoutMs, maxInFlight: MAX_PARALLEL }, this.udp);
+      new Forwarder({
+        servers: servers.map((s) => this.transports.use(plainUpstream(s), null)),
+        strategy: cfg.strategy,
+        timeoutMs: cfg.timeoutMs,
+        maxInFlight: MAX_PARALLEL,
+      });
     this.routes = new UpstreamRoutes<Forwarder | null>(
       null,
       cfg.zones.map((z) => ({ zone: z.zone, value: pool(z.servers) })),
@@ -81,7 +88,7 @@ export class PtrNames {
 
   /** Closes the lookup sockets. */
   close(): void {
-    this.udp.close();
+    this.transports.close();
   }
 
   private async lookupOne(address: string): Promise<void> {

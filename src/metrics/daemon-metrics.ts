@@ -21,7 +21,7 @@ const RESULTS = [
   'badvers',
 ];
 /** Values of the upstream `outcome` label (UpstreamError's outcomes and ok). */
-const OUTCOMES = ['ok', 'timeout', 'servfail', 'refused', 'malformed', 'network', 'overload', 'closed'];
+const OUTCOMES = ['ok', 'timeout', 'servfail', 'refused', 'malformed', 'network', 'overload', 'closed', 'tls'];
 /** The `group` label of queries from refused clients and unreadable packets. */
 const NO_GROUP = 'none';
 

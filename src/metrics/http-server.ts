@@ -5,6 +5,8 @@ import type { Registry } from 'prom-client';
 /** Whether the daemon can serve: config and lists loaded, an upstream answered recently. */
 export interface Readiness {
   ready(): { ready: true } | { ready: false; reason: string };
+  /** More for /readyz's JSON (e.g. each upstream's transport and health, for `webfilter status`). */
+  details?(): Record<string, unknown>;
 }
 
 /** Event-loop lag above this makes /healthz fail: the process is alive but not responsive. */
@@ -49,7 +51,8 @@ export async function startMetricsServer(
       json(res, lag > MAX_LAG_MS ? 503 : 200, { status: lag > MAX_LAG_MS ? 'event loop stalled' : 'ok', event_loop_lag_ms: lag });
     } else if (url === '/readyz') {
       const r = readiness.ready();
-      json(res, r.ready ? 200 : 503, r.ready ? { status: 'ready' } : { status: 'not ready', reason: r.reason });
+      const more = readiness.details?.() ?? {};
+      json(res, r.ready ? 200 : 503, r.ready ? { status: 'ready', ...more } : { status: 'not ready', reason: r.reason, ...more });
     } else {
       json(res, 404, { error: 'not found', endpoints: ['/metrics', '/healthz', '/readyz'] });
     }

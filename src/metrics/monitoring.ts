@@ -26,6 +26,8 @@ export class Monitoring implements Readiness {
   private probeTimer: NodeJS.Timeout | null = null;
   private probing = false;
   private freshMs = 60_000;
+  /** Each upstream's transport and health, added to /readyz (set by the daemon). */
+  upstreams: (() => unknown[]) | null = null;
 
   constructor(
     sources: MetricSources,
@@ -68,6 +70,10 @@ export class Monitoring implements Readiness {
     if (age <= this.freshMs) return { ready: true };
     const last = this.lastUpstreamOk === 0 ? 'never' : `${Math.round(age / 1000)} s ago`;
     return { ready: false, reason: `no upstream has answered within ${this.freshMs / 1000} s (last good answer: ${last})` };
+  }
+
+  details(): Record<string, unknown> {
+    return this.upstreams ? { upstreams: this.upstreams() } : {};
   }
 
   stop(): void {

@@ -1,14 +1,12 @@
-import type { HostPort } from '../config/host-port.js';
-import { formatHostPort } from '../config/host-port.js';
 import { RCODE } from '../dns/constants.js';
 import { WireError } from '../dns/errors.js';
 import { inspectReply, type ReplyFacts } from '../dns/reply.js';
 import { UpstreamError } from './errors.js';
-import { tcpExchange } from './tcp-exchange.js';
-import type { UdpExchange } from './udp-exchange.js';
+import type { UpstreamTransport } from './transports.js';
 
 export interface ForwarderOptions {
-  servers: HostPort[];
+  /** In config order; plain, DoT and DoH mixed (failover and parallel treat them alike). */
+  servers: UpstreamTransport[];
   strategy: 'failover' | 'parallel';
   timeoutMs: number;
   maxInFlight: number;
@@ -26,8 +24,8 @@ export type ExchangeObserver = (upstream: string, outcome: string, seconds: numb
 
 /**
  * Sends a query to the upstreams and returns the first good reply. "Good" means well-formed,
- * matching, and not SERVFAIL/REFUSED (those make us try the next upstream). TC=1 is retried over TCP
- * to the same upstream. Failover tries upstreams in order, each with the full timeout; parallel asks
+ * matching, and not SERVFAIL/REFUSED (those make us try the next upstream), whichever transport
+ * carried it (plain, DoT, DoH). TC=1 (plain DNS only) is retried over TCP to the same upstream. Failover tries upstreams in order, each with the full timeout; parallel asks
  * all at once. Throws UpstreamError when none gives a good reply: outcome "refused" only when every
  * upstream refused (the edge relays REFUSED), otherwise a failure (SERVFAIL); with the EDE options
  * an upstream gave, to relay.
@@ -38,10 +36,9 @@ export class Forwarder {
 
   constructor(
     private readonly opts: ForwarderOptions,
-    private readonly udp: UdpExchange,
     private readonly observe: ExchangeObserver = () => {},
   ) {
-    this.names = opts.servers.map(formatHostPort);
+    this.names = opts.servers.map((s) => s.spec.name);
   }
 
   /** Upstream queries currently waiting. */
@@ -79,12 +76,12 @@ export class Forwarder {
     const name = this.names[i];
     const started = performance.now();
     try {
-      let reply = await this.udp.exchange(query, questionEnd, server, this.opts.timeoutMs);
-      let facts = inspect(reply, questionEnd, server);
-      if (facts.truncated) {
+      let reply = await server.exchange(query, questionEnd, this.opts.timeoutMs);
+      let facts = inspect(reply, questionEnd, name);
+      if (facts.truncated && server.retryTruncated) {
         const left = Math.max(50, this.opts.timeoutMs - (performance.now() - started));
-        reply = await tcpExchange(query, questionEnd, server, left);
-        facts = inspect(reply, questionEnd, server);
+        reply = await server.retryTruncated(query, questionEnd, left);
+        facts = inspect(reply, questionEnd, name);
       }
       if (facts.rcode === RCODE.SERVFAIL || facts.rcode === RCODE.REFUSED) {
         throw new UpstreamError(
@@ -102,11 +99,11 @@ export class Forwarder {
   }
 }
 
-function inspect(reply: Buffer, questionEnd: number, server: HostPort): ReplyFacts {
+function inspect(reply: Buffer, questionEnd: number, server: string): ReplyFacts {
   try {
     return inspectReply(reply, questionEnd, true);
   } catch (e) {
-    if (e instanceof WireError) throw new UpstreamError(`malformed reply from ${server.host}: ${e.message}`, 'malformed');
+    if (e instanceof WireError) throw new UpstreamError(`malformed reply from ${server}: ${e.message}`, 'malformed');
     throw e;
   }
 }

@@ -20,10 +20,21 @@ export interface UnboundOptions {
   trustAnchors?: string[];
   /** Extra lines for the `server:` clause, e.g. "ede: yes". */
   extra?: string[];
+  /**
+   * Serve DNS over TLS (RFC 7858) and/or DNS over HTTPS (RFC 8484, unbound's `https-port`, built with
+   * libnghttp2 in Debian) with this certificate, each on its own port that speaks nothing else.
+   */
+  tls?: { certFile: string; keyFile: string; dot?: boolean; doh?: boolean };
+  /** Reuse these ports (a restart of the same server). */
+  ports?: { port: number; tlsPort?: number; httpsPort?: number };
 }
 
 export interface Unbound {
   port: number;
+  /** The DoT port (TLS only), when `tls.dot`. */
+  tlsPort?: number;
+  /** The DoH port (HTTPS only, path /dns-query), when `tls.doh`. */
+  httpsPort?: number;
   dir: string;
   server: ChildServer;
   stop(): Promise<void>;
@@ -34,11 +45,20 @@ export async function startUnbound(opts: UnboundOptions = {}): Promise<Unbound> 
   const stubs = Object.entries(opts.stubs ?? {}).map(([zone, at]) => ({ zone: zone.endsWith('.') ? zone : `${zone}.`, at }));
   for (let attempt = 0; ; attempt++) {
     const dir = mkdtempSync(path.join(tmpdir(), 'webfilter-unbound-'));
-    const port = await freePort();
+    const port = opts.ports?.port ?? (await freePort());
+    const tlsPort = opts.tls?.dot ? (opts.ports?.tlsPort ?? (await freePort())) : undefined;
+    const httpsPort = opts.tls?.doh ? (opts.ports?.httpsPort ?? (await freePort())) : undefined;
     const conf = [
       'server:',
       `  interface: 127.0.0.1@${port}`,
       `  port: ${port}`,
+      ...(opts.tls
+        ? [`  tls-service-key: "${opts.tls.keyFile}"`, `  tls-service-pem: "${opts.tls.certFile}"`, '  incoming-num-tcp: 100']
+        : []),
+      ...(tlsPort ? [`  interface: 127.0.0.1@${tlsPort}`, `  tls-port: ${tlsPort}`] : []),
+      ...(httpsPort
+        ? [`  interface: 127.0.0.1@${httpsPort}`, `  https-port: ${httpsPort}`, '  http-endpoint: "/dns-query"']
+        : []),
       '  username: ""',
       '  chroot: ""',
       `  directory: "${dir}"`,
@@ -70,11 +90,13 @@ export async function startUnbound(opts: UnboundOptions = {}): Promise<Unbound> 
       await waitForDns(server, port, 'localhost', 1);
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
-      if (attempt < 2 && /bind|address already in use/i.test(server.output())) continue;
+      if (attempt < 2 && !opts.ports && /bind|address already in use/i.test(server.output())) continue;
       throw e;
     }
     return {
       port,
+      tlsPort,
+      httpsPort,
       dir,
       server,
       stop: async () => {

@@ -32,7 +32,7 @@ test('a valid config gets its defaults', async () => {
   assert.is(loaded.config.cache.max_entries, 100000);
   assert.equal(loaded.config.blocking, { response: 'nxdomain', ttl: 60, cname_inspection: true });
   assert.equal(loaded.categoryFiles.get('facebook'), [path.join(dir, 'fb.txt')]);
-  assert.equal(loaded.upstreams, [{ host: '192.0.2.53', port: 53, family: 4 }]);
+  assert.equal(loaded.upstreams, [{ transport: 'udp', host: '192.0.2.53', port: 53, family: 4, name: '192.0.2.53:53' }]);
 });
 
 test('three mistakes give three problems, each with its YAML path and line', async () => {
