@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import type { LoadedConfig } from '../config/load.js';
 import { ANSWER_RULES, categoryInfos } from '../policy/categories.js';
 import { forEachListEntry } from '../lists/list-parser.js';
+import { displayUrl, isListUrl, readListSource } from '../lists/source.js';
 
 /** Where a locked category lists a name. */
 export interface LockedMatch {
@@ -38,13 +38,20 @@ export class LockedNames {
       const builtin = (ANSWER_RULES as Record<string, { domains: readonly string[] }>)[info.name];
       for (const d of builtin?.domains ?? []) add(d, { category: info.name, circumvention, entry: d, source: 'built in' });
       for (const file of loaded.categoryFiles.get(info.name) ?? []) {
-        const text = await readFile(file, 'utf8').catch(() => '');
+        // A subscribed URL is read from its last good copy (an IWF feed is the usual locked subscription).
+        const { text } = await readListSource(file, loaded.listStateDir);
         forEachListEntry(
           text,
           file,
           (domain, allow, line) => {
             if (allow) allows.set(domain, (allows.get(domain) ?? new Set()).add(info.name));
-            else add(domain, { category: info.name, circumvention, entry: domain, source: `${file}:${line}` });
+            else
+              add(domain, {
+                category: info.name,
+                circumvention,
+                entry: domain,
+                source: `${isListUrl(file) ? displayUrl(file) : file}:${line}`,
+              });
           },
           () => {},
         );

@@ -40,7 +40,7 @@ export class DohExchange {
     if (blocked) return Promise.reject(blocked);
     const sent = Buffer.from(query);
     sent.writeUInt16BE(randomInt(0, 0x10000), 0);
-    const session = this.session ?? this.connect();
+    const session = this.session ?? this.connect(timeoutMs);
     return new Promise<Buffer>((resolve, reject) => {
       let settled = false;
       const finish = (e: Error | null, reply?: Buffer) => {
@@ -116,15 +116,24 @@ export class DohExchange {
     return this.backoff.lastError;
   }
 
-  private connect(): http2.ClientHttp2Session {
+  private connect(timeoutMs: number): http2.ClientHttp2Session {
     let secured = false;
     let socket: tls.TLSSocket | null = null;
+    let handshake: NodeJS.Timeout | null = null;
     const session = http2.connect(this.authority, {
       createConnection: () => {
         socket = tls.connect(tlsOptions(this.target, this.tlsSession, ['h2']));
         socket.setNoDelay(true);
         socket.on('session', (s: Buffer) => (this.tlsSession = s));
+        // A server that accepts TCP but never finishes the handshake counts as a failed connection.
+        const s = socket;
+        handshake = setTimeout(
+          () => s.destroy(Object.assign(new Error(`no TLS handshake within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+          timeoutMs,
+        );
+        handshake.unref();
         socket.once('secureConnect', () => {
+          if (handshake) clearTimeout(handshake);
           secured = true;
           this.stats.open++;
           this.stats.connects++;
@@ -143,6 +152,7 @@ export class DohExchange {
     };
     session.on('goaway', forget);
     session.on('error', (e) => {
+      if (handshake) clearTimeout(handshake);
       forget();
       if (secured) return;
       const err = connectError(e, `DoH to ${this.name}`, false);

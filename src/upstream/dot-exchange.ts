@@ -24,7 +24,12 @@ interface Connection {
   /** Bytes received that do not yet make a whole message. */
   buffered: Buffer;
   idle: NodeJS.Timeout | null;
+  /** Queries timed out since the last answer on this connection (a silent connection is replaced). */
+  timeouts: number;
 }
+
+/** A connection whose last three queries timed out with no answer between is replaced. */
+const MAX_SILENT_TIMEOUTS = 3;
 
 /**
  * DNS over TLS to one upstream (RFC 7858): one long-lived connection, queries pipelined on it with
@@ -68,7 +73,7 @@ export class DotExchange {
         resent: false,
       };
       p.timer = setTimeout(() => this.expire(p), timeoutMs);
-      this.send(p);
+      this.send(p, timeoutMs);
     });
   }
 
@@ -83,8 +88,8 @@ export class DotExchange {
     return this.backoff.lastError;
   }
 
-  private send(p: Pending): void {
-    const c = this.conn ?? this.connect();
+  private send(p: Pending, connectTimeoutMs: number): void {
+    const c = this.conn ?? this.connect(connectTimeoutMs);
     let id = randomInt(0, 0x10000);
     while (c.pending.has(id)) id = (id + 1) & 0xffff;
     p.frame.writeUInt16BE(id, 2);
@@ -96,13 +101,20 @@ export class DotExchange {
     c.socket.write(p.frame);
   }
 
-  private connect(): Connection {
+  private connect(timeoutMs: number): Connection {
     const socket = tls.connect(tlsOptions(this.target, this.session));
-    const c: Connection = { socket, pending: new Map(), secured: false, buffered: Buffer.alloc(0), idle: null };
+    const c: Connection = { socket, pending: new Map(), secured: false, buffered: Buffer.alloc(0), idle: null, timeouts: 0 };
     this.conn = c;
     socket.setNoDelay(true);
     socket.unref();
+    // A server that accepts TCP but never finishes the handshake counts as a failed connection.
+    const handshake = setTimeout(
+      () => socket.destroy(Object.assign(new Error(`no TLS handshake within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+      timeoutMs,
+    );
+    handshake.unref();
     socket.on('secureConnect', () => {
+      clearTimeout(handshake);
       c.secured = true;
       this.stats.open++;
       this.stats.connects++;
@@ -113,6 +125,7 @@ export class DotExchange {
     socket.on('session', (s: Buffer) => (this.session = s));
     socket.on('data', (chunk: Buffer) => this.onData(c, chunk));
     socket.on('error', (e) => {
+      clearTimeout(handshake);
       const err = connectError(e, `DoT to ${this.name}`, c.secured);
       if (!c.secured) {
         if (err.outcome === 'tls') this.stats.tlsFailures++;
@@ -143,6 +156,7 @@ export class DotExchange {
         continue;
       }
       c.pending.delete(msg.readUInt16BE(0));
+      c.timeouts = 0;
       clearTimeout(p.timer);
       p.resolve(Buffer.from(msg));
     }
@@ -157,8 +171,12 @@ export class DotExchange {
 
   private expire(p: Pending): void {
     const c = this.conn;
-    if (c) for (const [id, q] of c.pending) if (q === p) c.pending.delete(id);
     p.reject(new UpstreamError(`no DoT answer from ${this.name} within the timeout`, 'timeout'));
+    if (!c) return;
+    for (const [id, q] of c.pending) if (q === p) c.pending.delete(id);
+    if (c.secured && ++c.timeouts >= MAX_SILENT_TIMEOUTS) {
+      this.drop(c, new UpstreamError(`DoT to ${this.name}: connection silent, replaced`, 'timeout'), true);
+    }
   }
 
   /**
@@ -178,7 +196,7 @@ export class DotExchange {
     for (const p of waiting) {
       if (retry && !p.resent && !this.closed && Date.now() < p.deadline && !this.backoff.blocked()) {
         p.resent = true;
-        this.send(p);
+        this.send(p, Math.max(50, p.deadline - Date.now()));
       } else {
         clearTimeout(p.timer);
         p.reject(err ?? new UpstreamError(`DoT to ${this.name}: closed`, 'closed'));

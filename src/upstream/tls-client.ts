@@ -35,9 +35,9 @@ export function tlsOptions(t: TlsTarget, session: Buffer | null, alpn?: string[]
 /** A failure to connect: "tls" when the certificate or handshake was refused, else "network". */
 export function connectError(e: Error, what: string, secured: boolean): UpstreamError {
   const code = (e as NodeJS.ErrnoException).code ?? '';
-  const tlsFailure =
-    !secured &&
-    (/^ERR_(TLS|SSL)/.test(code) || /CERT|SIGNATURE|SELF_SIGNED|UNABLE_TO|ALTNAME|HANDSHAKE|ssl/i.test(`${code} ${e.message}`));
+  // Certificate checks and TLS alerts have codes (ERR_TLS_CERT_ALTNAME_INVALID, DEPTH_ZERO_SELF_SIGNED_CERT,
+  // UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED, ERR_SSL_…); a refused or silent connection does not.
+  const tlsFailure = !secured && (/^ERR_(TLS|SSL)_/.test(code) || /CERT|SIGNATURE|SELF_SIGNED|UNABLE_TO_|ALTNAME/.test(code));
   return tlsFailure
     ? new UpstreamError(`${what}: TLS refused (${code || e.message}): ${e.message}`, 'tls')
     : new UpstreamError(`${what}: ${e.message}`, 'network');

@@ -17,7 +17,9 @@ import { needTool } from '../helpers/tools.js';
 import { startUnbound, type Unbound } from '../helpers/unbound.js';
 import { header, query, reply, rr } from '../helpers/wire-builder.js';
 import tls from 'node:tls';
-import type net from 'node:net';
+import http2 from 'node:http2';
+const netServer = net.createServer;
+import net from 'node:net';
 
 let ca: TestCa;
 let cert: { certFile: string; keyFile: string };
@@ -247,6 +249,68 @@ test('DoT: queries left unanswered when the server closes a working connection a
   } finally {
     dot.close();
     await server.close();
+  }
+});
+
+test('DoT: a server that accepts TCP but never completes TLS is a failed connection (then fails fast); a silent connection is replaced', async () => {
+  const sockets = new Set<net.Socket>();
+  const mute = netServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+  const hung = new DotExchange(target((mute.address() as net.AddressInfo).port, 'dns.test'), 'tls://hung');
+  const silentFirst = await fakeDot((qq, conn, send) => {
+    if (conn > 1) send(reply(qq, { answers: [rr.a('x', '192.0.2.7')] }));
+  });
+  const silent = new DotExchange(target(silentFirst.port, 'dns.test'), 'tls://silent');
+  try {
+    const e = await rejection(hung.exchange(q('h.dot.example').m, q('h.dot.example').end, 300));
+    assert.is(e.outcome, 'timeout');
+    for (let i = 0; i < 50 && hung.stats.failures === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.is(hung.stats.failures, 1, 'the handshake timeout counts as a failed connection');
+    assert.is(
+      (await rejection(hung.exchange(q('i.dot.example').m, q('i.dot.example').end, 300))).outcome,
+      'network',
+      'backing off',
+    );
+
+    for (const n of ['s1', 's2', 's3']) {
+      assert.is((await rejection(silent.exchange(q(`${n}.dot.example`).m, q(`${n}.dot.example`).end, 200))).outcome, 'timeout');
+    }
+    const r = await silent.exchange(q('s4.dot.example').m, q('s4.dot.example').end, 2000);
+    assert.ok(r.includes(Buffer.from([192, 0, 2, 7])), 'answered on a new connection');
+    assert.is(silentFirst.connections(), 2);
+  } finally {
+    hung.close();
+    silent.close();
+    sockets.forEach((s) => s.destroy());
+    await new Promise<void>((r) => mute.close(() => r()));
+    await silentFirst.close();
+  }
+});
+
+test('DoH: a reply for another question is refused (counted), never relayed', async () => {
+  const server = http2.createSecureServer({ cert: readFileSync(cert.certFile), key: readFileSync(cert.keyFile) });
+  server.on('stream', (stream) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (d: Buffer) => chunks.push(d));
+    stream.on('end', () => {
+      const sent = Buffer.concat(chunks);
+      const other = query('evil.dot.example', TYPE.A, { id: sent.readUInt16BE(0) });
+      stream.respond({ ':status': 200, 'content-type': 'application/dns-message' });
+      stream.end(reply(other, { answers: [rr.a('evil.dot.example', '203.0.113.66')] }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const doh = new DohExchange(target((server.address() as net.AddressInfo).port, 'dns.test'), '/dns-query', 'https://fake');
+  try {
+    const e = await rejection(doh.exchange(q('good.dot.example').m, q('good.dot.example').end, 2000));
+    assert.is(e.outcome, 'malformed');
+    assert.is(doh.mismatched, 1);
+  } finally {
+    doh.close();
+    await new Promise<void>((r) => server.close(() => r()));
   }
 });
 

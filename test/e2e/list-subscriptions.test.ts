@@ -32,13 +32,14 @@ test('a subscribed list blocks end to end, updates in place, and survives a rest
   const server = await startListServer(ca.issue('lists.test', { ip: ['127.0.0.1'] }));
   const up = await startFakeUpstream(answer);
   const url = server.url('/gambling.txt');
+  server.set('/iwf.txt', { body: 'abuse.example\n' });
   server.set('/gambling.txt', {
     body: '# test gambling list\nbet-now.example\n||casino.example^\nslots.example\n',
     etag: '"g1"',
   });
   const config = testConfig({
     upstreams: [up.port],
-    categories: `  facebook: [facebook.txt]\n  gambling: { lists: ["${url}", local-gambling.txt], refresh: 1h }`,
+    categories: `  facebook: [facebook.txt]\n  gambling: { lists: ["${url}", local-gambling.txt], refresh: 1h }\n  illegal: { lists: ["${server.url('/iwf.txt')}"], locked: true }`,
     groups: '  students: { clients: [127.0.0.10/32], block: [gambling] }\n  default: { block: [] }',
     extra: `subscriptions: { tls_ca: ${ca.certFile}, timeout_ms: 2000 }`,
   });
@@ -50,6 +51,27 @@ test('a subscribed list blocks end to end, updates in place, and survives a rest
     assert.is(await rcode(d, 'www.casino.example'), RCODE.NXDOMAIN, 'a name from the subscribed list');
     assert.is(await rcode(d, 'local-bet.example'), RCODE.NXDOMAIN, 'the category’s file still counts');
     assert.is(await rcode(d, 'news.example'), RCODE.NOERROR);
+    // A locked subscribed list (an IWF feed): no exception may open a name in it.
+    await d.waitForLog((l) => l.msg === 'list subscription updated: ' + `${server.url('/iwf.txt')}: updated, +1 −0 (1 entries)`);
+    const ex = await cli([
+      'exception',
+      'add',
+      '--client',
+      '127.0.0.20',
+      '--domain',
+      'abuse.example',
+      '--for',
+      '1h',
+      '--reason',
+      'r',
+      '--approved-by',
+      'h',
+      '--config',
+      d.configFile,
+    ]);
+    assert.is(ex.code, 1, ex.stdout + ex.stderr);
+    assert.match(ex.stderr, /locked/);
+    assert.ok(ex.stderr.includes(`${server.url('/iwf.txt')}:1`), ex.stderr);
     let m = await metrics(d);
     assert.is(sampleValue(m, 'webfilter_list_entries', { category: 'gambling' }), 3);
     assert.is(sampleValue(m, 'webfilter_list_fetch_total', { category: 'gambling', result: 'updated' }), 1);
