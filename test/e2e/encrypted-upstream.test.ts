@@ -116,10 +116,8 @@ test('DoT: a certificate for another name, or from an untrusted CA, is refused (
     assert.is(e.outcome, 'tls');
     assert.match(e.message, /other\.test/);
     assert.is(wrong.stats.tlsFailures, 1);
-    const t0 = Date.now();
     assert.is((await rejection(wrong.exchange(q('y.dot.example').m, q('y.dot.example').end, 3000))).outcome, 'tls');
-    assert.ok(Date.now() - t0 < 100, 'backing off: no new handshake');
-    assert.is(wrong.stats.tlsFailures, 1);
+    assert.is(wrong.stats.tlsFailures, 1, 'backing off: the second query failed at once, without a new handshake');
     const u = await rejection(untrusted.exchange(q('x.dot.example').m, q('x.dot.example').end, 3000));
     assert.is(u.outcome, 'tls');
     assert.match(u.message, /self[- ]signed|unable to (get|verify)|certificate/i);
@@ -260,8 +258,10 @@ test('DoT: a server that accepts TCP but never completes TLS is a failed connect
   });
   await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
   const hung = new DotExchange(target((mute.address() as net.AddressInfo).port, 'dns.test'), 'tls://hung');
+  // The first connection answers one query, then falls silent; the next ones answer everything.
+  let answeredOnFirst = 0;
   const silentFirst = await fakeDot((qq, conn, send) => {
-    if (conn > 1) send(reply(qq, { answers: [rr.a('x', '192.0.2.7')] }));
+    if (conn > 1 || answeredOnFirst++ === 0) send(reply(qq, { answers: [rr.a('x', '192.0.2.7')] }));
   });
   const silent = new DotExchange(target(silentFirst.port, 'dns.test'), 'tls://silent');
   try {
@@ -275,10 +275,11 @@ test('DoT: a server that accepts TCP but never completes TLS is a failed connect
       'backing off',
     );
 
+    await silent.exchange(q('s0.dot.example').m, q('s0.dot.example').end, 5000); // connected (a slow machine may take a while)
     for (const n of ['s1', 's2', 's3']) {
       assert.is((await rejection(silent.exchange(q(`${n}.dot.example`).m, q(`${n}.dot.example`).end, 200))).outcome, 'timeout');
     }
-    const r = await silent.exchange(q('s4.dot.example').m, q('s4.dot.example').end, 2000);
+    const r = await silent.exchange(q('s4.dot.example').m, q('s4.dot.example').end, 5000);
     assert.ok(r.includes(Buffer.from([192, 0, 2, 7])), 'answered on a new connection');
     assert.is(silentFirst.connections(), 2);
   } finally {
