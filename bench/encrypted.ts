@@ -26,6 +26,8 @@ export interface EncryptedResult {
   runs: Record<'plain' | 'dot' | 'doh', number[]>;
   median: Record<'plain' | 'dot' | 'doh', number>;
   rssMb: Record<'plain' | 'dot' | 'doh', number>;
+  /** DoT/plain of each round (the two ran back to back, so they saw about the same load). */
+  roundRatios: number[];
 }
 
 export async function runEncryptedBench(seconds = 6, rounds = 3): Promise<EncryptedResult> {
@@ -132,6 +134,7 @@ log: { level: warn }
     runs,
     median: { plain: median(runs.plain), dot: median(runs.dot), doh: median(runs.doh) },
     rssMb,
+    roundRatios: runs.dot.map((d, i) => d / runs.plain[i]),
   };
   writeFileSync(path.join(ROOT, 'bench/encrypted.md'), report(result));
   return result;
@@ -159,13 +162,17 @@ machine, so single runs vary; compare the medians and the spread of the runs bel
 | DNS over TLS | ${n(r.median.dot)} | ${r.runs.dot.map(n).join(', ')} | ${ratio(r.median.dot)} | ${r.rssMb.dot.toFixed(0)} |
 | DNS over HTTPS | ${n(r.median.doh)} | ${r.runs.doh.map(n).join(', ')} | ${ratio(r.median.doh)} | ${r.rssMb.doh.toFixed(0)} |
 
-DoT/plain = **${(r.median.dot / r.median.plain).toFixed(2)}** (target ≥ 0.70: ${r.median.dot / r.median.plain >= 0.7 ? '**met**' : '**not met**'}).
+DoT/plain of the medians = **${(r.median.dot / r.median.plain).toFixed(2)}**; of each round (back to back, so under about the
+same load): ${r.roundRatios.map((x) => x.toFixed(2)).join(', ')}, median **${median(r.roundRatios).toFixed(2)}**
+(target ≥ 0.70: ${median(r.roundRatios) >= 0.7 ? '**met**' : '**not met**'}).
 `;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const r = await runEncryptedBench(Number(process.env.BENCH_SECONDS ?? 6), Number(process.env.BENCH_ROUNDS ?? 3));
   console.log(readFileSync(path.join(ROOT, 'bench/encrypted.md'), 'utf8'));
-  console.log(`DoT/plain cold qps: ${(r.median.dot / r.median.plain).toFixed(2)}`);
+  console.log(
+    `DoT/plain cold qps: ${(r.median.dot / r.median.plain).toFixed(2)} (median of rounds ${median(r.roundRatios).toFixed(2)})`,
+  );
   process.exit(0);
 }
