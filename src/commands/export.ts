@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { loadForCli, openStore, out } from './context.js';
-import { UsageError } from './errors.js';
+import { CommandError, UsageError } from './errors.js';
 import { json } from '../format/output.js';
 import { filterFromFlags } from './review-filter.js';
 import { exportCsv, exportData } from '../review/export.js';
@@ -33,8 +33,19 @@ export const exportCommand: CommandModule<{ config: string; json: boolean }, Exp
       throw new UsageError('give exactly one of --client IP, --device NAME or --user NAME');
     const loaded = await loadForCli(a.config);
     const now = Date.now();
-    const f = filterFromFlags({ since: a.since, client: a.client, device: a.device, user: a.user }, [], now);
+    const f = filterFromFlags({ since: a.since, client: a.client, device: a.device, user: a.user }, [], now, 'exact');
     const store = await openStore(loaded, { readOnly: true });
+    // A name or address nothing is stored about (often a typo) is an error, not an empty file that
+    // looks like a complete answer to a subject access request.
+    const subject = a.device !== undefined ? { device: a.device } : a.client !== undefined ? { client: a.client } : null;
+    if (subject && !(await store.review.deviceKnown(subject))) {
+      await store.close();
+      throw new CommandError(
+        a.device !== undefined
+          ? `no records for device "${a.device}" (device names are matched exactly: see webfilter logs blocked --device, or the console's Devices page)`
+          : `no records for client ${a.client}`,
+      );
+    }
     const data = await exportData(store.review, f, now);
     await store.close();
     out(a.csv ? exportCsv(data) : json(data));

@@ -13,8 +13,13 @@ export interface FilterFlags extends FilterInput {
  * The review filter from CLI flags, checked by the same rules as the console's form
  * (review/filter.ts); every wrong flag is named in one usage error.
  */
-export function filterFromFlags(a: FilterFlags, groups: string[], now: number): ReviewFilter {
-  const { filter, errors } = checkFilter(a, { now, groups, defaultSince: '24h' });
+export function filterFromFlags(
+  a: FilterFlags,
+  groups: string[],
+  now: number,
+  device: 'search' | 'exact' = 'search',
+): ReviewFilter {
+  const { filter, errors } = checkFilter(a, { now, groups, defaultSince: '24h', device });
   const problems = Object.entries(errors).map(([flag, message]) => `--${flag} "${a[flag as keyof FilterInput]}": ${message}`);
   if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1))
     problems.push(`--limit ${a.limit}: give a whole number of rows, 1 or more`);
@@ -28,7 +33,7 @@ export function filterOptions<T>(y: Argv<T>) {
     .option('since', { type: 'string', default: '24h', describe: 'From: a duration back (24h, 7d) or a date/time (2026-11-20)' })
     .option('until', { type: 'string', describe: 'To: as --since (default: now)' })
     .option('client', { type: 'string', describe: 'Only this client address' })
-    .option('device', { type: 'string', describe: 'Only this device name' })
+    .option('device', { type: 'string', describe: 'Devices whose name contains this (any case: y9 finds Y9-LT-07)' })
     .option('group', { type: 'string', describe: 'Only this group' })
     .option('user', { type: 'string', describe: 'Only rows recorded with this user (RADIUS accounting, identity feed)' });
 }

@@ -24,7 +24,17 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   return new Html(out);
 }
 
-/** A table from rows; `cell` may return Html (e.g. links) or plain values (escaped). */
+/**
+ * Columns that hold DNS names (and lists of them): the only text a table may break inside a word,
+ * since a name can be longer than a phone's screen. Everything else wraps between words only.
+ */
+const NAME_COLUMNS = new Set(['Name', 'Domain', 'First name', 'Entry', 'Via', 'Site']);
+
+/**
+ * A table from rows; `cell` may return Html (e.g. links) or plain values (escaped). Each cell carries
+ * its column's name (`data-label`): on a phone the rows become stacked cards, one labelled line per
+ * cell, instead of columns squeezed a few letters wide.
+ */
 export function dataTable<T>(
   rows: readonly T[],
   columns: Record<string, (r: T) => unknown>,
@@ -43,7 +53,7 @@ export function dataTable<T>(
         ${rows.map(
           (r) =>
             html`<tr>
-              ${heads.map((h) => html`<td>${columns[h](r)}</td>`)}
+              ${heads.map((h) => html`<td data-label="${h}" class="${NAME_COLUMNS.has(h) ? 'dns' : ''}">${columns[h](r)}</td>`)}
             </tr> `,
         )}
       </tbody>
@@ -65,7 +75,7 @@ header a.on{border-bottom:2px solid #fff}header .who{margin-left:auto;display:fl
 header form{margin:0}header button{background:none;border:1px solid #8c959f;color:#fff;border-radius:4px;padding:.1rem .5rem;cursor:pointer}
 main{max-width:72rem;margin:0 auto;padding:1rem}h1{font-size:1.4rem;margin:.2rem 0 .8rem}h2{font-size:1.1rem;margin:1.6rem 0 .5rem;border-bottom:1px solid var(--line);padding-bottom:.2rem}
 a{color:var(--accent)}.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem;font-size:.92rem}
-th,td{border:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:var(--bg2)}td{overflow-wrap:anywhere}
+th,td{border:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:var(--bg2)}td{overflow-wrap:normal;hyphens:none}td.dns{overflow-wrap:anywhere}
 .none{color:var(--muted);font-style:italic}.cards{display:flex;flex-wrap:wrap;gap:.8rem;margin:.5rem 0 1rem}
 .card{border:1px solid var(--line);border-radius:6px;padding:.5rem .9rem;min-width:9rem}.card b{display:block;font-size:1.6rem}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:0 1.5rem}
@@ -78,7 +88,11 @@ button.danger{background:#fff;color:var(--bad);border:1px solid var(--bad);borde
 form.stack{display:grid;gap:.6rem;max-width:34rem}.chart{max-width:100%;height:auto}.chart .b{fill:#0969da}.chart .s{fill:#cf222e}.chart text{font-size:10px;fill:#57606a}
 .legend span{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 .8rem;vertical-align:-1px}.muted{color:var(--muted)}
 .login{max-width:22rem;margin:4rem auto;padding:1.5rem;border:1px solid var(--line);border-radius:8px}
-@media (max-width:40rem){main{padding:.6rem}header .who{margin-left:0}th,td{padding:.2rem .3rem}}
+@media (max-width:40rem){main{padding:.6rem}header .who{margin-left:0}
+.scroll{overflow-x:visible}table,tbody,tr,td{display:block;width:100%}thead{display:none}
+tr{border:1px solid var(--line);border-radius:6px;margin:0 0 .5rem;padding:.2rem .4rem}
+td{border:0;padding:.05rem 0}td::before{content:attr(data-label);display:inline-block;min-width:6.5rem;margin-right:.5rem;color:var(--muted);font-size:.85rem}
+.card{flex:1 1 auto}}
 @media print{header,form.filters,form.stack,button{display:none}main{max-width:none;padding:0}a{color:inherit;text-decoration:none}table{break-inside:auto}tr{break-inside:avoid}}
 `;
 
@@ -92,6 +106,7 @@ const NAV: [string, string, string?][] = [
   ['/', 'Overview'],
   ['/signals', 'Signals'],
   ['/blocked', 'Blocked attempts'],
+  ['/devices', 'Devices'],
   ['/exceptions', 'Exceptions'],
   ['/reports', 'Reports'],
   ['/audit', 'Audit', 'ict'],

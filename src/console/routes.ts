@@ -1,5 +1,6 @@
 import type { Route } from './app.js';
 import { deviceRoutes } from './pages/device.js';
+import { devicesRoutes } from './pages/devices.js';
 import { exceptionRoutes } from './pages/exceptions.js';
 import { listRoutes } from './pages/lists.js';
 import { loginRoutes } from './pages/login.js';
@@ -12,6 +13,7 @@ export const ROUTES: Route[] = [
   ...overviewRoutes,
   ...listRoutes,
   ...deviceRoutes,
+  ...devicesRoutes,
   ...exceptionRoutes,
   ...reportRoutes,
 ];

@@ -25,6 +25,11 @@ export interface FilterRules {
   groups: string[];
   /** The period when `since` is not given, e.g. "7d". */
   defaultSince: string;
+  /**
+   * `device` as a search (names containing it, any case: `logs`, the console's filters) or as one
+   * exact name (`export`, a device's page). Default: search.
+   */
+  device?: 'search' | 'exact';
 }
 
 /** The filter to use, and a message per field that was wrong (that field's default is used instead). */
@@ -65,8 +70,9 @@ export function checkFilter(input: FilterInput, rules: FilterRules): CheckedFilt
     else errors.category = 'not a category name';
   }
   if (device) {
-    if (device.length <= 100) filter.device = device;
-    else errors.device = 'at most 100 characters';
+    if (device.length > 100) errors.device = 'at most 100 characters';
+    else if (rules.device === 'exact') filter.device = device;
+    else filter.deviceSearch = device;
   }
   if (client) {
     if (parseIp(client)) filter.client = client;

@@ -1,10 +1,16 @@
 import { csv, table } from '../format/output.js';
 import { count } from '../text/plural.js';
+import { describeSignals, tallySignals } from './signal-count.js';
 import { formatLocal, formatShort } from '../time/local-time.js';
 import type { ReportData } from './report.js';
 
 const when = (iso: string) => formatShort(Date.parse(iso));
 const opens = (e: ReportData['exceptions'][number]) => [...e.categories, ...e.domains].join(', ');
+
+/** When an exception stopped applying: its revocation if that came first, else its planned end. */
+export function exceptionEnd(e: ReportData['exceptions'][number]): number {
+  return e.revokedAt !== null && e.revokedAt < e.expiresAt ? e.revokedAt : e.expiresAt;
+}
 
 /** One exception as a table row (text and HTML). */
 function exceptionRow(e: ReportData['exceptions'][number]) {
@@ -25,7 +31,7 @@ function exceptionRow(e: ReportData['exceptions'][number]) {
 export function reportText(r: ReportData): string {
   const parts = [
     `webfilter report: ${formatLocal(r.from)} – ${formatLocal(r.to)}`,
-    `${count(r.totals.blocked, 'blocked attempt')} from ${count(r.totals.devices, 'device')}; ${count(r.totals.signals, 'circumvention signal')}.`,
+    `${count(r.totals.blocked, 'blocked attempt')} from ${count(r.totals.devices, 'device')}; circumvention: ${describeSignals(r.totals.signals, r.totals.occurrences)}.`,
     '',
     'Blocked attempts by group and category',
     table(r.byGroupCategory, { GROUP: 'group', CATEGORY: 'category', ATTEMPTS: 'count' }),
@@ -35,7 +41,8 @@ export function reportText(r: ReportData): string {
   ];
   if (r.signalsByDevice.length === 0) parts.push('(none)\n');
   for (const d of r.signalsByDevice) {
-    parts.push(`${d.device || '(unnamed device)'} ${d.client} [${d.group}]`);
+    const t = tallySignals(d.signals);
+    parts.push(`${d.device || '(unnamed device)'} ${d.client} [${d.group}]: ${describeSignals(t.signals, t.occurrences)}`);
     parts.push(
       table(
         d.signals.map((s) => ({ ...s, first: when(s.first_seen), last: when(s.last_seen) })),
@@ -57,7 +64,9 @@ export function reportText(r: ReportData): string {
     }),
   );
   parts.push('Days');
-  parts.push(table(r.days, { DAY: 'day', BLOCKED: 'blocked', SIGNALS: 'signals', UNUSUAL: 'unusual' }));
+  parts.push(
+    table(r.days, { DAY: 'day', BLOCKED: 'blocked', SIGNALS: 'signals', OCCURRENCES: 'occurrences', UNUSUAL: 'unusual' }),
+  );
   return parts.join('\n');
 }
 
@@ -88,15 +97,31 @@ export function reportCsv(r: ReportData): string {
     rows.push({
       section: 'exception',
       id: e.id,
-      group: e.target,
-      category: opens(e),
-      first_seen: new Date(e.startsAt).toISOString(),
-      last_seen: new Date(e.expiresAt).toISOString(),
+      // Each fact in its own column: a group in `group`, an address or network in `client`,
+      // categories in `category`, names in `domain`.
+      group: e.targetKind === 'group' ? e.target : '',
+      client: e.targetKind === 'client' ? e.target : '',
+      category: e.categories.join(' '),
+      domain: e.domains.join(' '),
+      starts_at: new Date(e.startsAt).toISOString(),
+      // A revoked exception ended when it was revoked, not at its planned end.
+      ends_at: new Date(exceptionEnd(e)).toISOString(),
+      revoked_at: e.revokedAt === null ? '' : new Date(e.revokedAt).toISOString(),
+      revoked_by: e.revokedBy ?? '',
       approved_by: e.approvedBy,
-      detail: e.reason,
+      created_by: e.createdBy,
+      detail: e.revokedAt === null ? e.reason : `${e.reason} (revoked: ${e.revokeReason})`,
     });
   }
-  for (const d of r.days) rows.push({ section: 'day', day: d.day, count: d.blocked, signals: d.signals, detail: d.unusual });
+  for (const d of r.days)
+    rows.push({
+      section: 'day',
+      day: d.day,
+      count: d.blocked,
+      signals: d.signals,
+      occurrences: d.occurrences,
+      detail: d.unusual,
+    });
   const cols = [
     'section',
     'day',
@@ -108,11 +133,17 @@ export function reportCsv(r: ReportData): string {
     'severity',
     'count',
     'signals',
+    'occurrences',
     'first_seen',
     'last_seen',
     'domain',
     'id',
+    'starts_at',
+    'ends_at',
+    'revoked_at',
+    'revoked_by',
     'approved_by',
+    'created_by',
     'detail',
   ];
   return csv(rows, cols);
@@ -126,6 +157,19 @@ export function esc(v: unknown): string {
   );
 }
 
+/** Fields holding DNS names: the only cells that may break inside a word (a name can outrun A4). */
+const NAME_FIELDS = new Set(['domain', 'qname']);
+/** Short fields kept on one line (a kind such as encrypted-dns would otherwise break at its hyphen). */
+const KEEP_FIELDS = new Set(['kind', 'severity', 'day']);
+
+/**
+ * Dates and times in (escaped) cell text each kept on one line ("2026-11-" / "30" is no way to print
+ * a date); a line may still break between the date and the time, so narrow columns stay narrow.
+ */
+function keepDates(escaped: string): string {
+  return escaped.replace(/\d{4}-\d\d-\d\d|\d\d:\d\d(?: [A-Z]{2,5}\b)?/g, (d) => `<span class="keep">${d}</span>`);
+}
+
 function htmlTable(rows: Record<string, unknown>[], cols: Record<string, string>, empty = 'None.'): string {
   if (rows.length === 0) return `<p class="none">${esc(empty)}</p>`;
   const head = Object.keys(cols)
@@ -135,7 +179,10 @@ function htmlTable(rows: Record<string, unknown>[], cols: Record<string, string>
     .map(
       (r) =>
         `<tr>${Object.values(cols)
-          .map((k) => `<td>${esc(r[k])}</td>`)
+          .map(
+            (k) =>
+              `<td${NAME_FIELDS.has(k) ? ' class="dns"' : KEEP_FIELDS.has(k) ? ' class="keep"' : ''}>${keepDates(esc(r[k]))}</td>`,
+          )
           .join('')}</tr>`,
     )
     .join('\n');
@@ -161,7 +208,7 @@ export function reportHtml(r: ReportData): string {
     .map(
       (
         d,
-      ) => `<section class="device"><h3>${esc(d.device || '(unnamed device)')} <small>${esc(d.client)} · ${esc(d.group)}</small></h3>
+      ) => `<section class="device"><h3>${esc(d.device || '(unnamed device)')} <small>${esc(d.client)} · ${esc(d.group)} · ${esc(describeSignals(tallySignals(d.signals).signals, tallySignals(d.signals).occurrences))}</small></h3>
 ${htmlTable(
   d.signals.map((s) => ({ ...s, first: when(s.first_seen), last: when(s.last_seen) })),
   {
@@ -188,13 +235,14 @@ h1{font-size:1.5rem;margin:0 0 .25rem}h2{font-size:1.15rem;margin:2rem 0 .5rem;b
 h3{font-size:1rem;margin:1rem 0 .3rem}small{color:#57606a;font-weight:normal}
 .summary{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}.card{border:1px solid #d0d7de;border-radius:6px;padding:.6rem 1rem;min-width:10rem}
 .card b{display:block;font-size:1.6rem}table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem}th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
-th{background:#f6f8fa}td{overflow-wrap:break-word}.none{color:#57606a;font-style:italic}.bar{fill:#0969da}.hot{fill:#cf222e}.chart text{font-size:10px;fill:#57606a}
+th{background:#f6f8fa}td{overflow-wrap:normal;hyphens:none}td.dns{overflow-wrap:anywhere}.keep{white-space:nowrap}.chart{max-width:100%;height:auto}.none{color:#57606a;font-style:italic}.bar{fill:#0969da}.hot{fill:#cf222e}.chart text{font-size:10px;fill:#57606a}
 .unusual{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.5rem 1rem}
-@media print{body{margin:0;max-width:none;font-size:11px}h2{break-after:avoid}table,section.device{break-inside:avoid}a{color:inherit}}
+@page{size:A4;margin:12mm}
+@media print{body{margin:0;max-width:none;font-size:10px}th,td{padding:.15rem .3rem}h2{break-after:avoid}table,section.device{break-inside:avoid}a{color:inherit}}
 </style></head><body>
 <h1>webfilter report</h1>
 <p>${esc(formatLocal(r.from))} – ${esc(formatLocal(r.to))}. Generated ${esc(formatLocal(r.generatedAt))}.</p>
-<div class="summary"><div class="card"><b>${r.totals.blocked}</b>blocked attempts</div><div class="card"><b>${r.totals.devices}</b>devices blocked</div><div class="card"><b>${r.totals.signals}</b>circumvention signals</div><div class="card"><b>${r.exceptions.length}</b>exceptions</div></div>
+<div class="summary"><div class="card"><b>${r.totals.blocked}</b>blocked attempts</div><div class="card"><b>${r.totals.devices}</b>devices blocked</div><div class="card"><b>${esc(describeSignals(r.totals.signals, r.totals.occurrences))}</b>circumvention</div><div class="card"><b>${r.exceptions.length}</b>exceptions</div></div>
 ${unusual.length ? `<div class="unusual"><b>Days with unusual activity:</b> ${unusual.map((d) => `${esc(d.day)} (${esc(d.unusual)})`).join('; ')}</div>` : ''}
 <h2>Circumvention signals by device</h2>
 ${devices || '<p class="none">No circumvention signals in this period.</p>'}
@@ -206,8 +254,8 @@ ${htmlTable(r.topDevices, { Device: 'device', Client: 'client', Group: 'group', 
 ${htmlTable(ex, { ID: 'id', For: 'target', Opens: 'opens', From: 'from', Until: 'until', 'Approved by': 'approved', Reason: 'reason', 'Added by': 'by', Revoked: 'revoked' }, 'No exceptions in this period.')}
 <h2>Day by day</h2>
 ${dayChart(r.days)}
-${htmlTable(r.days, { Day: 'day', Blocked: 'blocked', Signals: 'signals', Unusual: 'unusual' })}
-<p><small>A day is marked unusual when it has more than twice the period's typical (median) day and at least ${20} blocked attempts (or 5 signals).</small></p>
+${htmlTable(r.days, { Day: 'day', Blocked: 'blocked', Signals: 'signals', Occurrences: 'occurrences', Unusual: 'unusual' })}
+<p><small>A day is marked unusual when it has more than twice the period's typical (median) day and at least ${20} blocked attempts (or 5 signal occurrences). A signal is one device, kind and domain within 10 minutes; its count is how often it happened.</small></p>
 </body></html>
 `;
 }

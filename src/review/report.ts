@@ -1,18 +1,20 @@
 import type { ExceptionRecord, ExceptionsRepository } from '../storage/exceptions.js';
 import type { ReviewRepository, SignalEntry } from '../storage/review.js';
 import { formatShort } from '../time/local-time.js';
+import { tallySignals } from './signal-count.js';
 
 /** The weekly summary for the online safety officer / DSL. */
 export interface ReportData {
   from: number;
   to: number;
   generatedAt: number;
-  totals: { blocked: number; signals: number; devices: number };
+  /** `signals`: rows (device, kind, domain within 10 minutes); `occurrences`: the sum of their counts. */
+  totals: { blocked: number; signals: number; occurrences: number; devices: number };
   byGroupCategory: { group: string; category: string; count: number }[];
   topDevices: { client: string; device: string; group: string; blocked: number }[];
   signalsByDevice: { client: string; device: string; group: string; signals: SignalEntry[] }[];
   exceptions: ExceptionRecord[];
-  days: { day: string; blocked: number; signals: number; unusual: string }[];
+  days: { day: string; blocked: number; signals: number; occurrences: number; unusual: string }[];
 }
 
 /** A day is unusual when it has more than twice the period's median and at least this many. */
@@ -48,9 +50,11 @@ export async function buildReport(
     bMap.set(day, (bMap.get(day) ?? 0) + h.count);
   }
   const sMap = new Map<string, number>();
+  const rowsByDay = new Map<string, number>();
   for (const s of signals) {
     const day = dayOf(Date.parse(s.last_seen));
     sMap.set(day, (sMap.get(day) ?? 0) + s.count);
+    rowsByDay.set(day, (rowsByDay.get(day) ?? 0) + 1);
   }
   const dayNames = [...new Set([...bMap.keys(), ...sMap.keys()])].sort();
   const mb = median(dayNames.map((d) => bMap.get(d) ?? 0));
@@ -61,8 +65,8 @@ export async function buildReport(
     const why: string[] = [];
     if (dayNames.length >= 3 && blocked >= UNUSUAL_MIN && blocked > 2 * mb)
       why.push(`blocked attempts ${blocked} vs a typical ${mb}`);
-    if (dayNames.length >= 3 && sig >= 5 && sig > 2 * ms) why.push(`signals ${sig} vs a typical ${ms}`);
-    return { day, blocked, signals: sig, unusual: why.join('; ') };
+    if (dayNames.length >= 3 && sig >= 5 && sig > 2 * ms) why.push(`signal occurrences ${sig} vs a typical ${ms}`);
+    return { day, blocked, signals: rowsByDay.get(day) ?? 0, occurrences: sig, unusual: why.join('; ') };
   });
   return {
     from,
@@ -70,7 +74,7 @@ export async function buildReport(
     generatedAt: now,
     totals: {
       blocked: byGroupCategory.reduce((n, r) => n + r.count, 0),
-      signals: sum(signals),
+      ...tallySignals(signals),
       devices: await review.blockedDeviceCount(from, to),
     },
     byGroupCategory,

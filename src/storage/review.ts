@@ -11,7 +11,10 @@ export interface ReviewFilter {
   since: number;
   until: number;
   client?: string;
+  /** Exactly this device name (a device's page, `export`). */
   device?: string;
+  /** Device names containing this text, in any case ("y9" finds Y9-LT-07): searches. */
+  deviceSearch?: string;
   /** A group name; "" for clients in no group. */
   group?: string;
   category?: string;
@@ -93,10 +96,22 @@ export interface DeviceCount {
 
 export interface KindCount {
   kind: string;
+  /** Signals (rows: one device, kind and domain within 10 minutes). */
+  signals: number;
   /** Occurrences (the sum of the signals' counts). */
   n: number;
   /** Distinct client addresses. */
   devices: number;
+}
+
+/** A device as the device list shows it: a name and address seen together, and how much of each. */
+export interface DeviceSummary {
+  device: string;
+  client: string;
+  group: string;
+  last_seen: string;
+  blocked: number;
+  signals: number;
 }
 
 /** A device asked about by name or by address. */
@@ -126,6 +141,11 @@ export interface ReviewRepository {
    * buckets of `bucketMs` from `start`.
    */
   activity(start: number, bucketMs: number, buckets: number): Promise<{ blocked: number[]; signals: number[] }>;
+  /**
+   * Devices (name and address) whose name contains `search` in any case, or whose address starts
+   * with it ("" = all), most recently seen first, from every table that names a device.
+   */
+  devices(search: string, limit: number): Promise<DeviceSummary[]>;
   /** Whether anything at all is stored about the device. */
   deviceKnown(s: DeviceSubject): Promise<boolean>;
   /** The daemon's last heartbeat, or null when it never ran against this store. */

@@ -86,7 +86,7 @@ test('logs: filters, JSON and CSV', async () => {
 
 test('report: text and CSV list signals by device, exceptions and totals', async () => {
   const text = (await W('report', '--since', '1d')).stdout;
-  assert.match(text, /5 blocked attempts from 1 device; 2 circumvention signals/);
+  assert.match(text, /5 blocked attempts from 1 device; circumvention: 2 signals, 2 occurrences\./);
   assert.match(text, /Y9-LT-07 127\.0\.0\.10 \[students\]/);
   assert.match(text, /encrypted-dns/);
   assert.match(text, /Mrs Patel/);

@@ -1,4 +1,5 @@
 import { json } from '../../format/output.js';
+import { describeSignals } from '../../review/signal-count.js';
 import { exportCsv, exportData } from '../../review/export.js';
 import { formatShort } from '../../time/local-time.js';
 import { messagePage, type Route } from '../app.js';
@@ -68,7 +69,14 @@ async function device(ctx: RequestContext): Promise<void> {
       },
     )}
     <div class="cards">
-      <div class="card"><b>${sig.reduce((a, r) => a + r.count, 0)}</b>circumvention signals</div>
+      <div class="card">
+        <b
+          >${describeSignals(
+            sig.length,
+            sig.reduce((a, r) => a + r.count, 0),
+          )}</b
+        >circumvention
+      </div>
       <div class="card"><b>${blk.length}${blk.length === 1000 ? '+' : ''}</b>blocked attempts</div>
       <div class="card"><b>${byDomain.size}</b>sites used</div>
     </div>

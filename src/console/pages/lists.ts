@@ -1,4 +1,5 @@
 import { formatShort } from '../../time/local-time.js';
+import { describeSignals } from '../../review/signal-count.js';
 import type { Route } from '../app.js';
 import type { RequestContext } from '../context.js';
 import { SIGNAL_KIND_NAMES } from '../../signals/kinds.js';
@@ -17,7 +18,11 @@ async function signals(ctx: RequestContext): Promise<void> {
   const body = html`<h1>Circumvention signals</h1>
     ${filterForm('/signals', [...TIME_FIELDS, { name: 'kind', label: 'Kind', choices: ['', ...SIGNAL_KIND_NAMES] }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'device', label: 'Device', placeholder: 'name' }, USER_FIELD], f)}
     <p class="muted">
-      ${rows.length}${rows.length === f.filter.limit ? '+' : ''} ${rows.length === 1 ? 'signal' : 'signals'}, newest first.
+      ${describeSignals(
+        rows.length,
+        rows.reduce((a, r) => a + r.count, 0),
+      )}${rows.length === f.filter.limit ? ' (the newest; narrow the filter for all)' : ''},
+      newest first.
     </p>
     ${dataTable(
       rows,

@@ -1,4 +1,5 @@
 import type { ReviewRepository } from '../../storage/review.js';
+import { describeSignals } from '../../review/signal-count.js';
 import { formatShort } from '../../time/local-time.js';
 import type { Route } from '../app.js';
 import { barChart, type ChartPoint } from '../chart.js';
@@ -9,7 +10,7 @@ import { userOf } from './shared.js';
 
 const HOUR = 3_600_000;
 
-/** Local midnight of the day `now` is in (the machine's timezone, as the CLI uses). */
+/** Local midnight of the day `now` is in (the config's timezone: see time/zone.ts). */
 function midnight(now: number, daysBack = 0): number {
   const d = new Date(now);
   return new Date(d.getFullYear(), d.getMonth(), d.getDate() - daysBack).getTime();
@@ -20,8 +21,9 @@ async function summary(review: ReviewRepository, since: number, now: number) {
   const byGroupCategory = await review.blockedByGroupCategory(since, now + 1);
   const byKind = await review.signalsByKind(since);
   const blocked = byGroupCategory.reduce((a, r) => a + r.count, 0);
-  const signals = byKind.reduce((a, r) => a + r.n, 0);
-  return { byGroupCategory, byKind, blocked, signals };
+  const signals = byKind.reduce((a, r) => a + r.signals, 0);
+  const occurrences = byKind.reduce((a, r) => a + r.n, 0);
+  return { byGroupCategory, byKind, blocked, signals, occurrences };
 }
 
 function section(title: string, s: Awaited<ReturnType<typeof summary>>) {
@@ -29,7 +31,7 @@ function section(title: string, s: Awaited<ReturnType<typeof summary>>) {
     <h2>${title}</h2>
     <div class="cards">
       <div class="card"><b>${s.blocked}</b>blocked attempts</div>
-      <div class="card"><b>${s.signals}</b>circumvention signals</div>
+      <div class="card"><b>${describeSignals(s.signals, s.occurrences)}</b>circumvention</div>
     </div>
     <div class="grid">
       <div>
@@ -57,7 +59,8 @@ function section(title: string, s: Awaited<ReturnType<typeof summary>>) {
               html`<a href="/signals?kind=${encodeURIComponent(r.kind)}&amp;since=${title === 'Today' ? '24h' : '7d'}"
                 >${r.kind}</a
               >`,
-            Signals: (r) => r.n,
+            Signals: (r) => r.signals,
+            Occurrences: (r) => r.n,
             Devices: (r) => r.devices,
           },
           'No circumvention signals.',

@@ -1,4 +1,5 @@
 import { AUDIT_ACTIONS } from '../../storage/accounts.js';
+import { describeSignals } from '../../review/signal-count.js';
 import { auditTrail } from '../../review/audit-trail.js';
 import { buildReport } from '../../review/report.js';
 import { reportCsv, reportHtml } from '../../review/report-render.js';
@@ -25,7 +26,7 @@ async function reports(ctx: RequestContext): Promise<void> {
     <div class="cards">
       <div class="card"><b>${r.totals.blocked}</b>blocked attempts</div>
       <div class="card"><b>${r.totals.devices}</b>devices blocked</div>
-      <div class="card"><b>${r.totals.signals}</b>circumvention signals</div>
+      <div class="card"><b>${describeSignals(r.totals.signals, r.totals.occurrences)}</b>circumvention</div>
       <div class="card"><b>${r.exceptions.length}</b>exceptions</div>
     </div>
     <h2>Devices with circumvention signals</h2>
@@ -34,7 +35,8 @@ async function reports(ctx: RequestContext): Promise<void> {
       {
         Device: (d) => deviceLink(d.device, d.client),
         Group: (d) => d.group,
-        Signals: (d) => d.signals.reduce((a, s) => a + s.count, 0),
+        Signals: (d) => d.signals.length,
+        Occurrences: (d) => d.signals.reduce((a, s) => a + s.count, 0),
         Kinds: (d) => [...new Set(d.signals.map((s) => s.kind))].join(', '),
       },
       'No circumvention signals in this period.',
@@ -42,7 +44,13 @@ async function reports(ctx: RequestContext): Promise<void> {
     <h2>Top devices by blocked attempts</h2>
     ${dataTable(r.topDevices, { Device: (d) => deviceLink(d.device, d.client), Group: (d) => d.group, Attempts: (d) => d.blocked }, 'No blocked attempts.')}
     <h2>Day by day</h2>
-    ${dataTable(r.days, { Day: (d) => d.day, Blocked: (d) => d.blocked, Signals: (d) => d.signals, Unusual: (d) => d.unusual })}`;
+    ${dataTable(r.days, {
+      Day: (d) => d.day,
+      Blocked: (d) => d.blocked,
+      Signals: (d) => d.signals,
+      Occurrences: (d) => d.occurrences,
+      Unusual: (d) => d.unusual,
+    })}`;
   sendFilteredPage(ctx, f, 'Reports', body, '/reports');
 }
 

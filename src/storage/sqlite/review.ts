@@ -4,6 +4,7 @@ import type {
   BlockedEntry,
   DeviceCount,
   DeviceSubject,
+  DeviceSummary,
   FullAccessEntry,
   GroupCategoryCount,
   KindCount,
@@ -38,6 +39,10 @@ function where(f: ReviewFilter, c: Columns): { sql: string; params: Record<strin
   };
   add(c.client, 'client');
   add(c.device, 'device');
+  if (f.deviceSearch !== undefined) {
+    parts.push(`${c.device} LIKE @deviceSearch ESCAPE '\\'`);
+    params.deviceSearch = `%${likeEscape(f.deviceSearch)}%`;
+  }
   add(c.group, 'group');
   add(c.category, 'category');
   add(c.kind, 'kind');
@@ -46,6 +51,9 @@ function where(f: ReviewFilter, c: Columns): { sql: string; params: Record<strin
 }
 
 const limit = (f: ReviewFilter) => Math.max(1, f.limit ?? 1_000_000);
+
+/** Text for LIKE taken literally (SQLite's LIKE is case-insensitive for ASCII, as searches want). */
+const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** Reads of the evidence, from the SQLite file. */
 export class SqliteReview implements ReviewRepository {
@@ -162,7 +170,7 @@ export class SqliteReview implements ReviewRepository {
 
   async signalsByKind(since: number): Promise<KindCount[]> {
     return this.all(
-      `SELECT kind, sum(count) AS n, count(DISTINCT client) AS devices FROM signals WHERE last_ts >= @since
+      `SELECT kind, count(*) AS signals, sum(count) AS n, count(DISTINCT client) AS devices FROM signals WHERE last_ts >= @since
        GROUP BY kind ORDER BY n DESC`,
       { since },
     );
@@ -184,6 +192,24 @@ export class SqliteReview implements ReviewRepository {
     ))
       if (r.b < n) signals[r.b] = r.n;
     return { blocked, signals };
+  }
+
+  async devices(search: string, max: number): Promise<DeviceSummary[]> {
+    const rows = this.all<Omit<DeviceSummary, 'last_seen'> & { last: number | null }>(
+      `SELECT device, client, max(grp) AS "group", max(last) AS last, sum(blocked) AS blocked, sum(signals) AS signals
+       FROM (
+         SELECT device, client, grp, max(ts) AS last, count(*) AS blocked, 0 AS signals FROM blocked GROUP BY device, client
+         UNION ALL
+         SELECT device, client, grp, max(last_ts), 0, count(*) FROM signals GROUP BY device, client
+         UNION ALL
+         SELECT c.device, c.address, c.grp, max(a.last_ts), 0, 0 FROM clients c LEFT JOIN access_hourly a ON a.client_id = c.id
+         GROUP BY c.device, c.address
+       )
+       WHERE @search = '' OR device LIKE @contains ESCAPE '\\' OR client LIKE @prefix ESCAPE '\\'
+       GROUP BY device, client ORDER BY last IS NULL, last DESC, device LIMIT ${Math.max(1, max)}`,
+      { search, contains: `%${likeEscape(search)}%`, prefix: `${likeEscape(search)}%` },
+    );
+    return rows.map(({ last, ...r }) => ({ ...r, last_seen: last === null ? '' : isoTime(last) }));
   }
 
   async deviceKnown(s: DeviceSubject): Promise<boolean> {
