@@ -10,7 +10,8 @@
 #            officer) and system user webfilter (the service; its group is webfilter-review)
 #   app      /opt/webfilter: dist/, node_modules/ (production only), package.json, README.md
 #   command  /usr/local/bin/webfilter → /opt/webfilter/dist/cli.js
-#   config   /etc/webfilter             root:webfilter-review 0750, files 0640 (never overwritten)
+#   config   /etc/webfilter             root:webfilter-review 0750; webfilter.yaml and blocklists/ 0640
+#            (never overwritten; other files, e.g. secrets, are left alone)
 #   evidence /var/lib/webfilter         webfilter:webfilter-review 0750 (database files 0640)
 #   unit     /etc/systemd/system/webfilter.service (then systemctl daemon-reload)
 set -euo pipefail
@@ -133,17 +134,25 @@ fi
 (cd "$SRC" && find -L blocklists -type f) | while read -r f; do
   [ -e "$DESTDIR$ETC/$f" ] || install -o 0 -g "$gid" -m 0640 "$SRC/$f" "$DESTDIR$ETC/$f"
 done
-# Modes of what is there already (an older install made them 0644 or root:root).
-chown -R "0:$gid" "$DESTDIR$ETC"
-find "$DESTDIR$ETC" -type d -exec chmod 0750 {} +
-find "$DESTDIR$ETC" -type f -exec chmod 0640 {} +
+# Modes of what is there already (an older install made them 0644 or root:root): the config file and
+# the lists only. Anything else in /etc/webfilter (a TLS key, a RADIUS secret, an SMTP URL file) is
+# left as ICT set it: such files belong to the webfilter user, mode 0400, not to the review group.
+chown 0:"$gid" "$DESTDIR$ETC" "$DESTDIR$ETC/webfilter.yaml"
+chmod 0750 "$DESTDIR$ETC"
+chmod 0640 "$DESTDIR$ETC/webfilter.yaml"
+chown -R 0:"$gid" "$DESTDIR$ETC/blocklists"
+find "$DESTDIR$ETC/blocklists" -type d -exec chmod 0750 {} +
+find "$DESTDIR$ETC/blocklists" -type f -exec chmod 0640 {} +
 
 # 5. The evidence store: the service writes it, the review group reads it. The unit's
 #    StateDirectoryMode=0750 and Group=webfilter-review keep this on every start.
 install -d -o "$uid" -g "$gid" -m 0750 "$DESTDIR$STATE"
 chown -R "$uid:$gid" "$DESTDIR$STATE"
 chmod 0750 "$DESTDIR$STATE"
-find "$DESTDIR$STATE" -maxdepth 1 -type f -name 'webfilter.db*' -exec chmod 0640 {} +
+# The evidence file (and its WAL) group-readable; any other file there (account data) keeps its mode.
+for f in webfilter.db webfilter.db-wal webfilter.db-shm; do
+  if [ -f "$DESTDIR$STATE/$f" ]; then chmod 0640 "$DESTDIR$STATE/$f"; fi
+done
 
 # 6. The unit, pointing at this node and this prefix.
 install -d -m 0755 "$DESTDIR$UNIT_DIR"

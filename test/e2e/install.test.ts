@@ -6,7 +6,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import {
+  appendFileSync,
+  chownSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../helpers/daemon-process.js';
@@ -86,8 +96,13 @@ test('the webfilter command runs from the staging root: --version and config che
   assert.match(c.stdout, /OK/);
 });
 
-test('a second run keeps the edited config and adds no second user', () => {
+test('a second run keeps the edited config, leaves secrets alone and adds no second user', () => {
   appendFileSync(at('etc/webfilter/webfilter.yaml'), '# edited by ICT\n');
+  // A secret the service reads and the review group must not: owned by webfilter, 0400.
+  const uid = idOf('passwd', 'webfilter').id;
+  writeFileSync(at('etc/webfilter/radius-secret'), 's3cret\n', { mode: 0o400 });
+  chownSync(at('etc/webfilter/radius-secret'), uid, 0);
+  writeFileSync(at('var/lib/webfilter/accounts.db'), '', { mode: 0o600 });
   appendFileSync(at('etc/webfilter/blocklists/illegal-content/iwf.txt'), 'example-illegal.test\n');
   install();
   assert.match(readFileSync(at('etc/webfilter/webfilter.yaml'), 'utf8'), /# edited by ICT\n$/);
@@ -96,6 +111,8 @@ test('a second run keeps the edited config and adds no second user', () => {
   assert.is(passwd.match(/^webfilter:/gm)?.length, 1);
   assert.is(readFileSync(at('etc/group'), 'utf8').match(/^webfilter-review:/gm)?.length, 1);
   assert.is(owner('var/lib/webfilter').mode, '0750');
+  assert.equal(owner('etc/webfilter/radius-secret'), { uid, gid: 0, mode: '0400' }, 'a secret keeps its owner and mode');
+  assert.is(owner('var/lib/webfilter/accounts.db').mode, '0600', 'account data stays unreadable by the group');
   const v = spawnSync(at('usr/local/bin/webfilter'), ['--version'], { encoding: 'utf8' });
   assert.is(v.status, 0, v.stderr);
 });
