@@ -249,12 +249,25 @@ for (const backend of BACKENDS) {
       { hour: h0 / HOUR + 2, count: 1 },
     ]);
     assert.equal(await s.review.signalsByKind(h0), [
-      { kind: 'encrypted-dns', n: 3, devices: 1 },
-      { kind: 'tunnel', n: 1, devices: 1 },
+      { kind: 'encrypted-dns', signals: 1, n: 3, devices: 1 },
+      { kind: 'tunnel', signals: 1, n: 1, devices: 1 },
     ]);
     assert.equal(await s.review.activity(h0, HOUR, 2), { blocked: [2, 1], signals: [3, 1] });
     assert.is(await s.review.deviceKnown({ device: 'LT-9' }), true);
     assert.is(await s.review.deviceKnown({ client: '10.20.1.9' }), true);
+    // Device search: any part of a name in any case, or the start of an address; LIKE's % and _ are text.
+    assert.equal((await s.review.devices('lt', 10)).map((d) => d.device).sort(), ['LT-1', 'LT-9']);
+    assert.equal(
+      (await s.review.devices('10.20.1.9', 10)).map((d) => [d.device, d.blocked]),
+      [['LT-9', 1]],
+    );
+    assert.equal(await s.review.devices('%', 10), []);
+    assert.equal(await s.review.devices('lt_', 10), []);
+    const found = await s.review.blocked({ since: h0, until: to, deviceSearch: 'lt-9' });
+    assert.equal(
+      found.map((b) => b.device),
+      ['LT-9'],
+    );
     assert.is(await s.review.deviceKnown({ device: 'NOPE-1' }), false);
   });
 
