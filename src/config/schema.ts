@@ -12,6 +12,7 @@ import { categorySchema, subscriptionsSchema } from './lists-schema.js';
 import { identitySchema } from './identity-schema.js';
 import { alertsSchema } from './alerts-schema.js';
 import { upstreamServer } from './upstream-spec.js';
+import { checkRequests, requestsSchema } from './requests-schema.js';
 
 /**
  * The one schema of webfilter.yaml: it is the source of the config's types, defaults and validation.
@@ -265,6 +266,7 @@ export const configSchema = z
     retention: retentionSchema,
     identity: identitySchema,
     alerts: alertsSchema,
+    requests: requestsSchema,
   })
   // Cross-field rules. `when: () => true` makes them run even when other fields already failed, so
   // `config check` lists every mistake at once; the input may therefore be partly malformed here.
@@ -288,6 +290,7 @@ export const configSchema = z
           message: 'the feed is served on the metrics listener: it needs metrics.enabled: true',
         });
       }
+      for (const issue of checkRequests(cfg)) ctx.addIssue({ code: 'custom', ...issue });
       for (const name of Object.keys(categories)) {
         if (RESERVED_CATEGORIES.includes(name)) {
           ctx.addIssue({

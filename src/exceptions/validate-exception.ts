@@ -15,6 +15,11 @@ export interface ExceptionRequest {
   domains: string[];
   for?: string;
   until?: string;
+  /**
+   * Or the window as instants, worked out beforehand (a permission request's lesson or times): it
+   * may start later, and it is held to the same limits from its start.
+   */
+  window?: { startsAt: number; expiresAt: number };
   reason?: string;
   approvedBy?: string;
 }
@@ -81,8 +86,10 @@ export function validateException(req: ExceptionRequest, loaded: LoadedConfig, n
   }
 
   let expiresAt = NaN;
+  let startsAt = now;
   const max = parseDuration(config.exceptions.max_duration);
-  if ((req.for === undefined) === (req.until === undefined)) {
+  const forms = [req.for, req.until, req.window].filter((f) => f !== undefined).length;
+  if (forms !== 1) {
     problems.push('give exactly one of --for DURATION (e.g. 50m) or --until TIME (e.g. 15:30 or 2026-12-01T15:30)');
   } else if (req.for !== undefined) {
     try {
@@ -94,11 +101,16 @@ export function validateException(req: ExceptionRequest, loaded: LoadedConfig, n
     }
   } else {
     try {
-      expiresAt = parseLocalTime(req.until!, now);
-      if (expiresAt <= now) problems.push(`--until ${req.until} is in the past (it is now ${formatShort(now)})`);
-      else if (expiresAt - now > max) {
+      if (req.window) {
+        startsAt = Math.max(now, req.window.startsAt);
+        expiresAt = req.window.expiresAt;
+      } else expiresAt = parseLocalTime(req.until!, now);
+      const text = req.until ?? formatShort(expiresAt);
+      if (expiresAt <= now) problems.push(`--until ${text} is in the past (it is now ${formatShort(now)})`);
+      else if (expiresAt <= startsAt) problems.push(`--until ${text} is not after the start (${formatShort(startsAt)})`);
+      else if (expiresAt - startsAt > max) {
         problems.push(
-          `--until ${req.until} is ${formatDuration(expiresAt - now)} away, more than exceptions.max_duration (${config.exceptions.max_duration})`,
+          `--until ${text} is ${formatDuration(expiresAt - startsAt)} ${startsAt === now ? 'away' : 'after the start'}, more than exceptions.max_duration (${config.exceptions.max_duration})`,
         );
       }
     } catch (e) {
@@ -117,7 +129,7 @@ export function validateException(req: ExceptionRequest, loaded: LoadedConfig, n
     target,
     categories: [...new Set(req.categories)],
     domains: [...new Set(domains)],
-    startsAt: now,
+    startsAt,
     expiresAt,
     reason,
     approvedBy,

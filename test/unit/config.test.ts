@@ -192,4 +192,36 @@ groups: { default: { block: [] } }
   ]);
 });
 
+test('requests: defaults, and lessons and auto_approve name a schedule, groups and openable categories', async () => {
+  const dir = tempDir({ 'c.yaml': BASE, 'fb.txt': 'facebook.com\n' });
+  const loaded = await loadConfig(path.join(dir, 'c.yaml'));
+  assert.equal(loaded.config.requests, { max_duration: '1d', max_ahead: '14d', ict_may_approve: false, auto_approve: {} });
+  const p = await problems(
+    `
+upstream: { servers: ["192.0.2.53:53"] }
+categories: { facebook: [fb.txt], iwf: { lists: [fb.txt], locked: true } }
+schedules: { periods: { windows: ["09:00-10:00"] } }
+groups:
+  students: { clients: [10.20.0.0/16], block: [facebook] }
+  default: { block: [facebook] }
+requests:
+  lessons: period
+  max_duration: 40d
+  auto_approve: { students: [facebook, iwf, youtube, vpn-proxy], staff: [facebook], default: [] }
+  ict_may_aprove: true
+`,
+    { 'fb.txt': 'facebook.com\n' },
+  );
+  assert.equal(p, [
+    'requests.max_duration: "40d" must be between 1m and 30d (line 10)',
+    'requests.auto_approve.default: []: expected array to have >=1 items (line 11)',
+    'requests.ict_may_aprove: unknown key (line 12)',
+    'requests.lessons: unknown schedule "period" (schedules: periods) (line 9)',
+    'requests.auto_approve.students[1]: "iwf" is locked: nothing may open it (line 11)',
+    'requests.auto_approve.students[2]: unknown category "youtube" (categories: facebook, iwf) (line 11)',
+    'requests.auto_approve.students[3]: "vpn-proxy" is a circumvention rule: nothing may open it (line 11)',
+    'requests.auto_approve.staff: unknown group "staff" (groups: students, default) (line 11)',
+  ]);
+});
+
 test.run();
