@@ -25,6 +25,7 @@ openssl openssl
 mount mount
 radclient freeradius-utils
 ip iproute2
+faketime faketime
 /usr/lib/postgresql/15/bin/initdb postgresql
 "
 

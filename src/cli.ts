@@ -8,6 +8,7 @@ import { checkConfig } from './commands/config-check.js';
 import { exceptionCommands } from './commands/exception.js';
 import { userCommands } from './commands/user.js';
 import { alertsCommands } from './commands/alerts.js';
+import { requestCommands } from './commands/request.js';
 import { exportCommand } from './commands/export.js';
 import { identityCommands } from './commands/identity.js';
 import { listsCommand } from './commands/lists.js';
@@ -77,13 +78,14 @@ try {
     )
     .command('exception', 'Approved, temporary exceptions (add, list, revoke)', exceptionCommands)
     .command('identity', 'Who is at which address (RADIUS accounting, the identity feed)', identityCommands)
+    .command('request', "Teachers' permission requests (add, list, approve, decline)", requestCommands)
     .command(checkCommand)
     .command(logsCommand)
     .command(reportCommand)
     .command(exportCommand)
     .command(statusCommand)
     .command('lists', 'Blocklists loaded from the config', listsCommand)
-    .command('user', 'Review console accounts (add, passwd, disable, list)', userCommands)
+    .command('user', 'Review console accounts (add, passwd, disable, groups, list)', userCommands)
     .command('alerts', 'Safeguarding alerts (e-mail, webhook): send a test', alertsCommands)
     .demandCommand(1, 'Name a command (see --help)')
     .fail((msg, err, y) => {

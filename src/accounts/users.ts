@@ -1,4 +1,5 @@
-import { ROLES, type AccountsRepository, type AuditRow, type Role, type User } from '../storage/accounts.js';
+import { isRole, ROLE_TABLE, ROLES } from '../roles/roles.js';
+import type { AccountsRepository, AuditRow, User } from '../storage/accounts.js';
 import { hashPassword, passwordProblem } from './passwords.js';
 
 /** Thrown for a request the account rules refuse; the message says which rule. */
@@ -23,24 +24,52 @@ const auditRow = (by: AccountChangeBy, action: string, target: string, detail: s
   detail,
 });
 
-/** Creates an account (audited as user-add). Refuses a bad name, an unknown role, a short password, or a name in use. */
+/**
+ * Creates an account (audited as user-add). Refuses a bad name, an unknown role, a short password,
+ * a name in use, and groups missing for a role that acts for groups (a teacher) or given to one that
+ * does not. `groups` must already be checked against the config (the caller has it).
+ */
 export async function addUser(
   accounts: AccountsRepository,
   name: string,
   role: string,
   password: string,
   by: AccountChangeBy,
+  groups: string[] = [],
 ): Promise<User> {
   if (!NAME_RE.test(name)) throw new UserError(`"${name}" is not a user name (2-64 of letters, digits, . _ @ -)`);
-  if (!ROLES.includes(role as Role)) throw new UserError(`--role "${role}": no such role (roles: ${ROLES.join(', ')})`);
+  if (!isRole(role)) throw new UserError(`--role "${role}": no such role (roles: ${ROLES.join(', ')})`);
+  groupsProblem(role, groups);
   const problem = passwordProblem(password);
   if (problem) throw new UserError(problem);
   if (await accounts.findUser(name)) throw new UserError(`a user named "${name}" already exists (see: webfilter user list)`);
   const passwordHash = await hashPassword(password);
+  const unique = [...new Set(groups)];
   return accounts.addUser(
-    { name, role: role as Role, passwordHash, createdAt: by.at, createdBy: by.actor },
-    auditRow(by, 'user-add', name, `role ${role}`),
+    { name, role, groups: unique, passwordHash, createdAt: by.at, createdBy: by.actor },
+    auditRow(by, 'user-add', name, `role ${role}${unique.length ? `, groups ${unique.join(', ')}` : ''}`),
   );
+}
+
+/** Sets the groups a teacher acts for (audited as user-groups); their open sessions use them at once. */
+export async function setGroups(
+  accounts: AccountsRepository,
+  name: string,
+  groups: string[],
+  by: AccountChangeBy,
+): Promise<User> {
+  const user = await requireUser(accounts, name);
+  groupsProblem(user.role, groups);
+  const unique = [...new Set(groups)];
+  await accounts.setGroups(user.id, unique, auditRow(by, 'user-groups', user.name, `groups ${unique.join(', ')}`));
+  return { ...user, groups: unique };
+}
+
+function groupsProblem(role: keyof typeof ROLE_TABLE, groups: string[]): void {
+  const needs = ROLE_TABLE[role].needsGroups === true;
+  if (needs && groups.length === 0)
+    throw new UserError(`role ${role} acts for groups: give them with --groups (e.g. --groups room-12,y9-media)`);
+  if (!needs && groups.length > 0) throw new UserError(`role ${role} does not act for groups: leave out --groups`);
 }
 
 /** Sets a new password (audited as user-passwd); a disabled account stays disabled. */

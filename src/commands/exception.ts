@@ -31,6 +31,8 @@ export function exceptionJson(e: ExceptionRecord, now: number) {
     revoked_at: e.revokedAt === null ? null : new Date(e.revokedAt).toISOString(),
     revoked_by: e.revokedBy,
     revoke_reason: e.revokeReason,
+    request_id: e.requestId,
+    requested_by: e.requestedBy,
   };
 }
 
@@ -130,6 +132,7 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
           until: formatShort(e.expiresAt),
           left: stateOf(e, now) === 'active' ? formatDuration(e.expiresAt - now) : '',
           approved: e.approvedBy,
+          asked: e.requestId === null ? '' : `${e.requestedBy} (request ${e.requestId})`,
           reason: e.reason,
           by: `${e.createdBy} ${formatShort(e.createdAt)}`,
           revoked: e.revokedAt === null ? '' : `${e.revokedBy} ${formatShort(e.revokedAt)}: ${e.revokeReason}`,
@@ -151,6 +154,7 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
                   ID: 'id',
                   STATE: 'state',
                   ...Object.fromEntries(Object.entries(cols).slice(1)),
+                  'ASKED BY': 'asked',
                   'ADDED BY': 'by',
                   REVOKED: 'revoked',
                 }

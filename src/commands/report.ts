@@ -38,7 +38,7 @@ export const reportCommand: CommandModule<{ config: string; json: boolean }, Rep
     const from = period.since;
     const to = a.until ? period.until : now;
     const store = await openStore(loaded, { readOnly: true });
-    const data = await buildReport(store.review, store.exceptions, from, to, now);
+    const data = await buildReport(store.review, store.exceptions, store.requests, from, to, now);
     await store.close();
     const text = a.json
       ? json(data)

@@ -2,8 +2,10 @@ import type { Argv } from 'yargs';
 import { actor, loadForCli, openStore, out } from './context.js';
 import { CommandError } from './errors.js';
 import { json, table } from '../format/output.js';
-import { addUser, disableUser, setPassword, UserError, type AccountChangeBy } from '../accounts/users.js';
-import { ROLES, type AccountsRepository, type User } from '../storage/accounts.js';
+import { addUser, disableUser, setGroups, setPassword, UserError, type AccountChangeBy } from '../accounts/users.js';
+import type { LoadedConfig } from '../config/load.js';
+import { ROLE_TABLE, ROLES } from '../roles/roles.js';
+import type { AccountsRepository, User } from '../storage/accounts.js';
 import { formatShort } from '../time/local-time.js';
 
 interface Common {
@@ -57,6 +59,7 @@ function ask(prompt: string): Promise<string> {
 const userJson = (u: User) => ({
   name: u.name,
   role: u.role,
+  groups: u.groups,
   created_at: new Date(u.createdAt).toISOString(),
   created_by: u.createdBy,
   password_changed_at: new Date(u.passwordChangedAt).toISOString(),
@@ -71,7 +74,7 @@ const userJson = (u: User) => ({
  */
 async function accountChange(
   a: Common,
-  fn: (accounts: AccountsRepository, by: AccountChangeBy) => Promise<User>,
+  fn: (accounts: AccountsRepository, by: AccountChangeBy, loaded: LoadedConfig) => Promise<User>,
   message: (u: User) => string,
 ): Promise<void> {
   const loaded = await loadForCli(a.config);
@@ -79,7 +82,7 @@ async function accountChange(
   try {
     let u: User;
     try {
-      u = await fn(store.accounts, { actor: actor(), ip: 'cli', at: Date.now() });
+      u = await fn(store.accounts, { actor: actor(), ip: 'cli', at: Date.now() }, loaded);
     } catch (e) {
       if (e instanceof UserError) throw new CommandError(e.message);
       throw e;
@@ -90,12 +93,27 @@ async function accountChange(
   }
 }
 
-/** `webfilter user add|passwd|disable|list`: review console accounts (ICT, on the appliance). */
+/** The groups of `--groups a,b` (or repeated), each checked against the config's groups. */
+function groupsOption(value: string[] | undefined, loaded: LoadedConfig): string[] {
+  const groups = (value ?? [])
+    .flatMap((g) => g.split(','))
+    .map((g) => g.trim())
+    .filter(Boolean);
+  const known = Object.keys(loaded.config.groups);
+  const unknown = groups.filter((g) => !known.includes(g));
+  if (unknown.length > 0)
+    throw new CommandError(`--groups: no such group ${unknown.map((g) => `"${g}"`).join(', ')} (groups: ${known.join(', ')})`);
+  return groups;
+}
+
+const ROLE_HELP = ROLES.map((r) => `${r}: ${ROLE_TABLE[r].describe}`).join('; ');
+
+/** `webfilter user add|passwd|disable|groups|list`: review console accounts (ICT, on the appliance). */
 export function userCommands(y: Argv<Common>): Argv<Common> {
   return y
     .command(
       'add <name>',
-      'Create a console account: reviewer (looks) or ict (also changes exceptions, sees the audit)',
+      'Create a console account: reviewer, ict, teacher (with --groups) or approver',
       (c) =>
         c
           .positional('name', { type: 'string', demandOption: true, describe: 'User name (e.g. j.smith)' })
@@ -103,7 +121,12 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
             type: 'string',
             demandOption: true,
             choices: ROLES as unknown as string[],
-            describe: 'reviewer or ict',
+            describe: ROLE_HELP,
+          })
+          .option('groups', {
+            type: 'string',
+            array: true,
+            describe: 'For a teacher: the groups they may ask permission for (comma-separated or repeated)',
           })
           .option('password-stdin', {
             type: 'boolean',
@@ -111,13 +134,16 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
             describe: 'Read the password from stdin (else asked twice)',
           })
           .example('$0 user add oso.jones --role reviewer', 'The online safety officer (asks for a password)')
+          .example('$0 user add t.smith --role teacher --groups room-12,y9-media', 'A teacher who may ask for those groups')
+          .example('$0 user add head.patel --role approver', 'The Headteacher, who approves requests')
           .example('printf "%s\\n" "$PW" | $0 user add ict.admin --role ict --password-stdin', 'From a script'),
       async (a) => {
         const password = await readPassword(a['password-stdin']);
         await accountChange(
           a,
-          (accounts, by) => addUser(accounts, a.name, a.role, password, by),
-          (u) => `User ${u.name} added with role ${u.role}. They sign in at the review console.\n`,
+          (accounts, by, loaded) => addUser(accounts, a.name, a.role, password, by, groupsOption(a.groups, loaded)),
+          (u) =>
+            `User ${u.name} added with role ${u.role}${u.groups.length ? ` for ${u.groups.join(', ')}` : ''}. They sign in at the review console.\n`,
         );
       },
     )
@@ -151,6 +177,21 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
         ),
     )
     .command(
+      'groups <name>',
+      'Set the groups a teacher may ask permission for (replaces their list)',
+      (c) =>
+        c
+          .positional('name', { type: 'string', demandOption: true })
+          .option('groups', { type: 'string', array: true, demandOption: true, describe: 'Groups (comma-separated or repeated)' })
+          .example('$0 user groups t.smith --groups room-12,room-14', 'Room 14 added, y9-media dropped'),
+      async (a) =>
+        accountChange(
+          a,
+          (accounts, by, loaded) => setGroups(accounts, a.name, groupsOption(a.groups, loaded), by),
+          (u) => `${u.name} may now ask for: ${u.groups.join(', ')}.\n`,
+        ),
+    )
+    .command(
       'list',
       'Console accounts with their roles',
       (c) => c,
@@ -165,14 +206,15 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
             users.map((u) => ({
               name: u.name,
               role: u.role,
+              groups: u.groups.join(', '),
               created: `${formatShort(u.createdAt)} by ${u.createdBy}`,
               password: formatShort(u.passwordChangedAt),
               state: u.disabledAt === null ? 'active' : `disabled ${formatShort(u.disabledAt)} by ${u.disabledBy}`,
             })),
-            { NAME: 'name', ROLE: 'role', CREATED: 'created', 'PASSWORD SET': 'password', STATE: 'state' },
+            { NAME: 'name', ROLE: 'role', GROUPS: 'groups', CREATED: 'created', 'PASSWORD SET': 'password', STATE: 'state' },
           ),
         );
       },
     )
-    .demandCommand(1, 'Name a user command: add, passwd, disable or list');
+    .demandCommand(1, 'Name a user command: add, passwd, disable, groups or list');
 }

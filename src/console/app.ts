@@ -1,12 +1,18 @@
 import type http from 'node:http';
 import { clientAddress } from './client-address.js';
 import type { ConsoleEnv, RequestContext } from './context.js';
-import { html, page, type Html } from './html.js';
+import { html, page, type Html, type PageUser } from './html.js';
+import type { User } from '../storage/accounts.js';
 import { BodyTooLarge, parseCookies, readForm, redirect, sendHtml } from './http.js';
 import { tokensMatch } from './sessions.js';
+import { homeOf, may, type Permission, type Role } from '../roles/roles.js';
+import type { Config } from '../config/schema.js';
 
-/** Who may use a route: anyone (sign-in), any signed-in user, or only role `ict`. */
-export type Access = 'public' | 'user' | 'ict';
+/**
+ * Who may use a route: anyone (sign-in), any signed-in user (sign-out), or the users whose role has
+ * a permission (the one table of what each role may do: roles/roles.ts).
+ */
+export type Access = 'public' | 'user' | Permission | readonly Permission[];
 
 export interface Route {
   method: 'GET' | 'POST';
@@ -22,7 +28,7 @@ export const LOGIN_CSRF_COOKIE = 'wf_login';
 
 /** A page with a message, e.g. 403, 404. */
 export function messagePage(ctx: RequestContext, status: number, title: string, message: Html | string): void {
-  const user = ctx.session ? { user: ctx.session.user, role: ctx.session.role, csrf: ctx.session.csrf } : null;
+  const user = ctx.session ? pageUser(ctx) : null;
   sendHtml(
     ctx.res,
     status,
@@ -58,11 +64,16 @@ export function createHandler(routes: Route[], env: ConsoleEnv) {
       const cookies = parseCookies(req.headers.cookie);
       let session = env.sessions.get(cookies[SESSION_COOKIE], ctx.now);
       // An account disabled, or a password changed, by ICT's CLI ends its sessions at their next request.
-      if (session && !(await accountStillValid(env, session.userId, session.createdAt))) {
+      const account = session ? await accountStillValid(env, session.userId, session.createdAt) : null;
+      if (session && !account) {
         env.sessions.endUser(session.userId);
         session = null;
       }
-      if (session) ctx.session = session;
+      if (session && account) {
+        ctx.session = session;
+        // The account as it is now (a teacher's groups may have changed since sign-in).
+        ctx.account = account;
+      }
       let match: string[] = [];
       const candidates = routes.filter((r) => {
         if (typeof r.path === 'string') return r.path === ctx.url.pathname;
@@ -80,7 +91,9 @@ export function createHandler(routes: Route[], env: ConsoleEnv) {
         if (candidates.length > 0) return messagePage(ctx, 405, 'Not allowed', `${req.method} is not used here.`);
         return messagePage(ctx, 404, 'Not found', 'There is no such page.');
       }
-      if (route.access === 'ict' && session!.role !== 'ict') {
+      if (!isPublic && !allowed(route.access, session!.role, env.loaded.config)) {
+        // The start page of a role without the evidence (a teacher, an approver) is their own page.
+        if (req.method === 'GET' && ctx.url.pathname === '/') return redirect(res, homeOf(session!.role));
         return messagePage(ctx, 403, 'Not allowed', `Your role (${session!.role}) cannot do this; ask ICT.`);
       }
       if (req.method === 'POST') {
@@ -109,7 +122,20 @@ export function createHandler(routes: Route[], env: ConsoleEnv) {
   };
 }
 
-async function accountStillValid(env: ConsoleEnv, userId: number, since: number): Promise<boolean> {
+/** Whether a signed-in role may use a route: `user` routes anyone, else any one of the route's permissions. */
+function allowed(access: Access, role: Role, config: Config): boolean {
+  if (access === 'public' || access === 'user') return true;
+  return (typeof access === 'string' ? [access] : access).some((p) => may(role, p, config));
+}
+
+/** The session's account, or null when it has been disabled or its password changed since `since`. */
+async function accountStillValid(env: ConsoleEnv, userId: number, since: number): Promise<User | null> {
   const user = await env.storage.accounts.userById(userId);
-  return user !== null && user.disabledAt === null && user.passwordChangedAt <= since;
+  return user !== null && user.disabledAt === null && user.passwordChangedAt <= since ? user : null;
+}
+
+/** The signed-in user as the page header shows them, with what their role may use (for the navigation). */
+export function pageUser(ctx: RequestContext): PageUser {
+  const { user, role, csrf } = ctx.session;
+  return { user, role, csrf, may: (p) => may(role, p, ctx.env.loaded.config) };
 }

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
 import type { Cidr } from '../net/cidr.js';
+import type { User } from '../storage/accounts.js';
 import type { Storage } from '../storage/storage.js';
 import type { LoginLimiter } from './login-limiter.js';
 import type { Session, SessionStore } from './sessions.js';
@@ -33,6 +34,8 @@ export interface RequestContext {
   env: ConsoleEnv;
   /** Set on routes that need a signed-in user. */
   session: Session;
+  /** The signed-in account as stored now (role, a teacher's groups), read at every request. */
+  account: User;
   /** The parsed body of a POST. */
   form: URLSearchParams;
 }

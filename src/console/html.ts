@@ -1,4 +1,5 @@
 import { esc } from '../review/report-render.js';
+import type { Permission } from '../roles/roles.js';
 
 /**
  * HTML built only through the `html` tag: every interpolated value is escaped unless it is itself
@@ -85,7 +86,7 @@ button.primary{background:var(--accent);color:#fff;border:0;border-radius:4px;pa
 button.danger{background:#fff;color:var(--bad);border:1px solid var(--bad);border-radius:4px;padding:.2rem .6rem;cursor:pointer}
 .error{color:var(--bad);font-size:.85rem}.flash{padding:.5rem .8rem;border-radius:6px;margin:.5rem 0;background:#dafbe1;border:1px solid #4ac26b}
 .flash.bad{background:#ffebe9;border-color:#ff8182}.sev-high{color:var(--bad);font-weight:600}.sev-medium{color:var(--warn);font-weight:600}
-form.stack{display:grid;gap:.6rem;max-width:34rem}.chart{max-width:100%;height:auto}.chart .b{fill:#0969da}.chart .s{fill:#cf222e}.chart text{font-size:10px;fill:#57606a}
+form.stack{display:grid;gap:.6rem;max-width:34rem}form.decide{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center;margin:0}.chart{max-width:100%;height:auto}.chart .b{fill:#0969da}.chart .s{fill:#cf222e}.chart text{font-size:10px;fill:#57606a}
 .legend span{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 .8rem;vertical-align:-1px}.muted{color:var(--muted)}
 .login{max-width:22rem;margin:4rem auto;padding:1.5rem;border:1px solid var(--line);border-radius:8px}
 @media (max-width:40rem){main{padding:.6rem}header .who{margin-left:0}
@@ -100,16 +101,20 @@ export interface PageUser {
   user: string;
   role: string;
   csrf: string;
+  /** Whether the user's role has a permission (the navigation shows only what they may open). */
+  may: (p: Permission) => boolean;
 }
 
-const NAV: [string, string, string?][] = [
-  ['/', 'Overview'],
-  ['/signals', 'Signals'],
-  ['/blocked', 'Blocked attempts'],
-  ['/devices', 'Devices'],
-  ['/exceptions', 'Exceptions'],
-  ['/reports', 'Reports'],
-  ['/audit', 'Audit', 'ict'],
+/** Each page of the navigation, with the permissions that open it (any one). */
+const NAV: [href: string, label: string, needs: Permission[]][] = [
+  ['/', 'Overview', ['evidence']],
+  ['/signals', 'Signals', ['evidence']],
+  ['/blocked', 'Blocked attempts', ['evidence']],
+  ['/devices', 'Devices', ['evidence']],
+  ['/requests', 'Requests', ['requests.make', 'requests.view', 'requests.decide']],
+  ['/exceptions', 'Exceptions', ['exceptions.view']],
+  ['/reports', 'Reports', ['evidence']],
+  ['/audit', 'Audit', ['audit']],
 ];
 
 /** The whole page: header with navigation and the signed-in user, then the body. */
@@ -118,7 +123,7 @@ export function page(title: string, body: Html, user: PageUser | null, active = 
     ? html`<header>
         <b>webfilter</b>
         <nav>
-          ${NAV.filter(([, , role]) => !role || role === user.role).map(
+          ${NAV.filter(([, , needs]) => needs.some((p) => user.may(p))).map(
             ([href, label]) => html`<a href="${href}" class="${href === active ? 'on' : ''}">${label}</a>`,
           )}
         </nav>

@@ -6,6 +6,7 @@ import { listRoutes } from './pages/lists.js';
 import { loginRoutes } from './pages/login.js';
 import { overviewRoutes } from './pages/overview.js';
 import { reportRoutes } from './pages/reports.js';
+import { requestRoutes } from './pages/requests.js';
 
 /** Every route of the review console, in one place (the tests walk this list). */
 export const ROUTES: Route[] = [
@@ -14,6 +15,7 @@ export const ROUTES: Route[] = [
   ...listRoutes,
   ...deviceRoutes,
   ...devicesRoutes,
+  ...requestRoutes,
   ...exceptionRoutes,
   ...reportRoutes,
 ];

@@ -241,6 +241,11 @@ export class EvidenceRecorder implements Observer {
       case 'exceptions-failed':
         for (const l of this.exceptionListeners) l.onError?.(new Error(m.error));
         break;
+      case 'requests':
+        if (m.error) this.opts.log.error({ error: m.error }, 'cannot check pending permission requests: trying again');
+        for (const r of m.expired) this.opts.log.info({ request: r.id, group: r.group }, 'permission request expired unapproved');
+        if (m.notified > 0) this.opts.log.info({ requests: m.notified }, 'approvers told of pending permission requests');
+        break;
       case 'write-failed':
         this.writeErrors++;
         // Once per failure streak is enough in the log; the count keeps growing.

@@ -15,6 +15,8 @@ import type { ExceptionRecord } from '../storage/exceptions.js';
 import type { IdentityRecord, IdentityWrite } from '../storage/identities.js';
 import { openStorage } from '../storage/open.js';
 import type { StorageLocation } from '../storage/storage.js';
+import { startRequestHousekeeping, type HousekeepingReport } from '../requests/housekeeping.js';
+import { NO_NOTIFIER } from '../requests/notify.js';
 
 export interface WriterInit {
   /** Where the store is, with `database.max_size_mb` (0 = no cap) as `maxSizeMb`. */
@@ -50,6 +52,8 @@ export type FromWriter =
   /** The identity mappings kept from before (sent once, at start). */
   | { type: 'identities'; records: IdentityRecord[] }
   | { type: 'identities-failed'; error: string }
+  /** Permission requests expired or announced to the approvers (or the error that stopped a round). */
+  | ({ type: 'requests' } & HousekeepingReport)
   | { type: 'closed'; unwritten: number };
 
 const RETRY_MIN_MS = 100;
@@ -119,6 +123,7 @@ async function heartbeat(): Promise<void> {
 
 const beat = setInterval(() => void heartbeat(), HEARTBEAT_MS);
 let unsubscribe = () => {};
+let stopHousekeeping = () => {};
 
 // Messages are handled one after another: a batch may wait for PTR lookups (names_from_ptr), and a
 // configure, purge or close that arrives meanwhile must not overtake it.
@@ -174,6 +179,7 @@ async function handle(m: ToWriter): Promise<void> {
   } else if (m.type === 'close') {
     clearInterval(beat);
     unsubscribe();
+    stopHousekeeping();
     if (retryTimer) clearTimeout(retryTimer);
     // One last attempt for rows still held (e.g. the database was locked until now).
     const unwritten = (await flushHeld()) ? 0 : count(held!);
@@ -200,3 +206,6 @@ unsubscribe = storage.exceptions.subscribe(
   (records) => send({ type: 'exceptions', records }),
   (e) => send({ type: 'exceptions-failed', error: e.message }),
 );
+// Pending permission requests past their start expire here (recorded at the time they fell due), and
+// approvers are told of new ones once an alert channel exists (NO_NOTIFIER until then: issue 18).
+stopHousekeeping = startRequestHousekeeping(storage.requests, NO_NOTIFIER, null, (r) => send({ type: 'requests', ...r }));

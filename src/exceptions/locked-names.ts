@@ -25,6 +25,9 @@ export class LockedNames {
     private readonly allows: Map<string, Set<string>>,
   ) {}
 
+  /** No names: for checks of exceptions that open categories only (permission requests), which never consult it. */
+  static readonly NONE = new LockedNames(new Map(), new Map());
+
   static async load(loaded: LoadedConfig): Promise<LockedNames> {
     const blocks = new Map<string, LockedMatch[]>();
     const allows = new Map<string, Set<string>>();

@@ -1,6 +1,7 @@
 import { csv, table } from '../format/output.js';
 import { count } from '../text/plural.js';
 import { describeSignals, tallySignals } from './signal-count.js';
+import { formatDuration } from '../time/duration.js';
 import { formatLocal, formatShort } from '../time/local-time.js';
 import type { ReportData } from './report.js';
 
@@ -27,6 +28,50 @@ function exceptionRow(e: ReportData['exceptions'][number]) {
   };
 }
 
+type Permission = ReportData['permissions'][number];
+
+/** One granted permission: who asked, who approved, for which class, for how long. */
+function permissionRow(p: Permission) {
+  const start = p.startsAt ?? p.decidedAt ?? p.requestedAt;
+  return {
+    id: p.id,
+    group: p.group,
+    opens: p.categories.join(', '),
+    asked: `${p.requestedBy} ${formatShort(p.requestedAt)}`,
+    approved: p.decidedBy ?? '',
+    from: formatShort(start),
+    until: formatShort(p.expiresAt),
+    long: formatDuration(p.expiresAt - start),
+    lesson: p.lesson ?? '',
+    reason: p.reason,
+    exception: p.exceptionId ?? '',
+  };
+}
+
+const granted = (r: ReportData) => r.permissions.filter((p) => p.state === 'approved');
+
+/** "2 declined, 1 expired unapproved, 1 waiting" (empty when none). */
+function otherRequests(r: ReportData): string {
+  const n = (s: Permission['state']) => r.permissions.filter((p) => p.state === s).length;
+  const parts = [
+    [n('declined'), 'declined'],
+    [n('expired'), 'expired unapproved'],
+    [n('pending'), 'waiting for a decision'],
+  ].filter(([k]) => (k as number) > 0);
+  return parts.length ? `Other requests: ${parts.map(([k, w]) => `${k} ${w}`).join(', ')}.` : '';
+}
+
+const PERMISSION_COLUMNS = {
+  CLASS: 'group',
+  OPENS: 'opens',
+  'ASKED BY': 'asked',
+  'APPROVED BY': 'approved',
+  FROM: 'from',
+  UNTIL: 'until',
+  FOR: 'long',
+  REASON: 'reason',
+};
+
 /** Plain text, for the terminal or an email. */
 export function reportText(r: ReportData): string {
   const parts = [
@@ -50,6 +95,10 @@ export function reportText(r: ReportData): string {
       ).replace(/^/gm, '  '),
     );
   }
+  parts.push('Permissions granted in the period (teachers’ requests)');
+  parts.push(table(granted(r).map(permissionRow), PERMISSION_COLUMNS));
+  const others = otherRequests(r);
+  if (others) parts.push(`${others}\n`);
   parts.push('Exceptions in the period');
   parts.push(
     table(r.exceptions.map(exceptionRow), {
@@ -113,6 +162,20 @@ export function reportCsv(r: ReportData): string {
       detail: e.revokedAt === null ? e.reason : `${e.reason} (revoked: ${e.revokeReason})`,
     });
   }
+  for (const p of r.permissions) {
+    rows.push({
+      section: 'permission',
+      id: p.id,
+      group: p.group,
+      category: p.categories.join(' '),
+      starts_at: new Date(p.startsAt ?? p.decidedAt ?? p.requestedAt).toISOString(),
+      ends_at: new Date(p.expiresAt).toISOString(),
+      approved_by: p.decidedBy ?? '',
+      requested_by: p.requestedBy,
+      state: p.state,
+      detail: p.note ? `${p.reason} (note: ${p.note})` : p.reason,
+    });
+  }
   for (const d of r.days)
     rows.push({
       section: 'day',
@@ -145,6 +208,8 @@ export function reportCsv(r: ReportData): string {
     'approved_by',
     'created_by',
     'detail',
+    'requested_by',
+    'state',
   ];
   return csv(rows, cols);
 }
@@ -250,6 +315,9 @@ ${devices || '<p class="none">No circumvention signals in this period.</p>'}
 ${htmlTable(r.byGroupCategory, { Group: 'group', Category: 'category', Attempts: 'count' })}
 <h2>Top devices by blocked attempts</h2>
 ${htmlTable(r.topDevices, { Device: 'device', Client: 'client', Group: 'group', Attempts: 'blocked' })}
+<h2>Permissions granted (teachers’ requests)</h2>
+${htmlTable(granted(r).map(permissionRow), { Class: 'group', Opens: 'opens', 'Asked by': 'asked', 'Approved by': 'approved', From: 'from', Until: 'until', For: 'long', Lesson: 'lesson', Reason: 'reason', Exception: 'exception' }, 'No permissions granted in this period.')}
+${otherRequests(r) ? `<p>${esc(otherRequests(r))}</p>` : ''}
 <h2>Exceptions granted or in force</h2>
 ${htmlTable(ex, { ID: 'id', For: 'target', Opens: 'opens', From: 'from', Until: 'until', 'Approved by': 'approved', Reason: 'reason', 'Added by': 'by', Revoked: 'revoked' }, 'No exceptions in this period.')}
 <h2>Day by day</h2>

@@ -1,4 +1,5 @@
 import type { ExceptionRecord, ExceptionsRepository } from '../storage/exceptions.js';
+import type { PermissionRequest, RequestsRepository } from '../storage/requests.js';
 import type { ReviewRepository, SignalEntry } from '../storage/review.js';
 import { formatShort } from '../time/local-time.js';
 import { tallySignals } from './signal-count.js';
@@ -14,6 +15,8 @@ export interface ReportData {
   topDevices: { client: string; device: string; group: string; blocked: number }[];
   signalsByDevice: { client: string; device: string; group: string; signals: SignalEntry[] }[];
   exceptions: ExceptionRecord[];
+  /** Permission requests made or decided in the period (granted, declined, expired, still waiting). */
+  permissions: PermissionRequest[];
   days: { day: string; blocked: number; signals: number; occurrences: number; unusual: string }[];
 }
 
@@ -23,10 +26,11 @@ const UNUSUAL_MIN = 20;
 /** The local date ("2026-11-24") of a time, as the report's days are counted. */
 const dayOf = (ms: number) => formatShort(ms).slice(0, 10);
 
-/** Gathers the report for [from, to) from the review and exceptions repositories. */
+/** Gathers the report for [from, to) from the review, exceptions and requests repositories. */
 export async function buildReport(
   review: ReviewRepository,
   exceptions: ExceptionsRepository,
+  requests: RequestsRepository,
   from: number,
   to: number,
   now = Date.now(),
@@ -81,6 +85,9 @@ export async function buildReport(
     topDevices,
     signalsByDevice,
     exceptions: await exceptions.between(from, to),
+    permissions: (await requests.list({ since: from, until: to }))
+      .filter((r) => r.requestedAt >= from || (r.decidedAt !== null && r.decidedAt >= from && r.decidedAt < to))
+      .reverse(),
     days,
   };
 }

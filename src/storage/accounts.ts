@@ -1,13 +1,15 @@
 /** Console accounts and the access audit, as stored. Times are ms since the Unix epoch. */
+import type { Role } from '../roles/roles.js';
 
-export type Role = 'reviewer' | 'ict';
-export const ROLES: readonly Role[] = ['reviewer', 'ict'];
+export type { Role };
 
 /** A console account (the password hash is read only for sign-in, by `passwordHash`). */
 export interface User {
   id: number;
   name: string;
   role: Role;
+  /** The groups a teacher acts for (their scope); empty for other roles. */
+  groups: string[];
   createdAt: number;
   createdBy: string;
   passwordChangedAt: number;
@@ -19,6 +21,7 @@ export interface User {
 export interface NewUser {
   name: string;
   role: Role;
+  groups: string[];
   passwordHash: string;
   createdAt: number;
   createdBy: string;
@@ -45,9 +48,14 @@ export const AUDIT_ACTIONS = [
   'report-download',
   'exception-add',
   'exception-revoke',
+  'request-add',
+  'request-approve',
+  'request-decline',
+  'request-expire',
   'user-add',
   'user-passwd',
   'user-disable',
+  'user-groups',
 ] as const;
 
 export interface AuditFilter {
@@ -70,6 +78,8 @@ export interface AccountsRepository {
   addUser(u: NewUser, audit: AuditRow): Promise<User>;
   setPasswordHash(userId: number, hash: string, at: number, audit: AuditRow): Promise<void>;
   disableUser(userId: number, by: string, at: number, audit: AuditRow): Promise<void>;
+  /** Replaces a teacher's groups. */
+  setGroups(userId: number, groups: string[], audit: AuditRow): Promise<void>;
   /** By name, case-insensitively; null when there is none. */
   findUser(name: string): Promise<User | null>;
   userById(id: number): Promise<User | null>;

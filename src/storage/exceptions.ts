@@ -16,6 +16,10 @@ export interface ExceptionRecord {
   revokedAt: number | null;
   revokedBy: string | null;
   revokeReason: string | null;
+  /** The permission request it grants (linked both ways), or null for one added by ICT directly. */
+  requestId: number | null;
+  /** The account that asked for it (a teacher), when it grants a request. */
+  requestedBy: string | null;
 }
 
 /** A validated request (see exceptions/validate-exception.ts), ready to store. */
@@ -23,6 +27,12 @@ export type NewException = Pick<
   ExceptionRecord,
   'targetKind' | 'target' | 'categories' | 'domains' | 'startsAt' | 'expiresAt' | 'reason' | 'approvedBy'
 >;
+
+/** The permission request an exception grants (stored on the exception; set by the requests repository). */
+export interface RequestLink {
+  requestId: number;
+  requestedBy: string;
+}
 
 /** Who changes an exception, from where and when: recorded in its audit row. */
 export interface ChangedBy {

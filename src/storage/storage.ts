@@ -2,6 +2,7 @@ import type { AccountsRepository } from './accounts.js';
 import type { EvidenceWriter } from './evidence.js';
 import type { ExceptionsRepository } from './exceptions.js';
 import type { IdentitiesRepository } from './identities.js';
+import type { RequestsRepository } from './requests.js';
 import type { ReviewRepository } from './review.js';
 
 /**
@@ -17,6 +18,8 @@ export interface Storage {
   readonly exceptions: ExceptionsRepository;
   /** Who is at which address (RADIUS accounting, the identity feed), kept across restarts. */
   readonly identities: IdentitiesRepository;
+  /** Permission requests (a teacher asks, an approver decides), beside the exceptions they become. */
+  readonly requests: RequestsRepository;
   /** Console accounts and the access audit (readable by the service user only). */
   readonly accounts: AccountsRepository;
   /**

@@ -7,6 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { ROUTES } from '../../src/console/routes.js';
+import type { Route } from '../../src/console/app.js';
+import type { Config } from '../../src/config/schema.js';
+import { may, ROLES } from '../../src/roles/roles.js';
 import { TYPE } from '../../src/dns/constants.js';
 import { cli } from '../helpers/cli.js';
 import {
@@ -19,6 +22,7 @@ import {
   throttle,
   type ConsoleDaemon,
   auditRows as auditTrailRows,
+  USERS,
 } from '../helpers/console-client.js';
 import { udpQuery } from '../helpers/dns-client.js';
 import { header, query } from '../helpers/wire-builder.js';
@@ -33,7 +37,20 @@ test.after(async () => {
 });
 
 /** A concrete path for each route (patterns get a sample id). */
-const pathOf = (p: string | RegExp) => (typeof p === 'string' ? p : '/exceptions/1/revoke');
+const pathOf = (p: string | RegExp) =>
+  typeof p === 'string'
+    ? p
+    : p.source
+        .replace(/^\^|\$$/g, '')
+        .replace(/\(\\d\{1,9\}\)/g, '1')
+        .replace(/\\\//g, '/');
+/** A role whose table entry lets it use a route (the route's first permission). */
+const roleFor = (r: Route): keyof typeof USERS => {
+  if (r.access === 'public' || r.access === 'user') return 'ict';
+  const needs = typeof r.access === 'string' ? [r.access] : r.access;
+  const loaded = { requests: { ict_may_approve: false } } as unknown as Config;
+  return ROLES.find((role) => needs.some((p) => may(role, p, loaded)))!;
+};
 const auditRows = () => auditTrailRows(c.d);
 
 test('without a session every route (and any other path) sends the browser to sign in', async () => {
@@ -51,10 +68,13 @@ test('without a session every route (and any other path) sends the browser to si
 });
 
 test('every state-changing route rejects a missing or wrong CSRF token (sign-in included)', async () => {
-  const ict = await signIn(c.base, 'ict.admin', PASSWORDS.ict);
-  assert.ok(ict.cookie && ict.csrf);
+  const sessions = new Map<string, string>();
   for (const r of ROUTES.filter((x) => x.method === 'POST')) {
-    const cookie = r.access === 'public' ? cookiesOf(await request(c.base, '/login')) : ict.cookie;
+    // Signed in as a role that may use the route, so only the token is wrong.
+    const role = roleFor(r);
+    const [user, password] = USERS[role];
+    if (!sessions.has(role)) sessions.set(role, (await signIn(c.base, user, password)).cookie);
+    const cookie = r.access === 'public' ? cookiesOf(await request(c.base, '/login')) : sessions.get(role)!;
     for (const token of [undefined, 'forged-token']) {
       const form: Record<string, string> = {
         user: 'ict.admin',
@@ -71,9 +91,69 @@ test('every state-changing route rejects a missing or wrong CSRF token (sign-in 
       assert.match(res.body, /security token/);
     }
   }
-  assert.ok(!(await auditRows()).some((r) => r.action === 'exception-add'), 'nothing was added');
-  const page = await request(c.base, '/exceptions', { cookie: ict.cookie });
+  assert.ok(!(await auditRows()).some((r) => /^(exception|request)-/.test(r.action)), 'nothing was added');
+  const page = await request(c.base, '/exceptions', { cookie: sessions.get('ict') });
   assert.not.match(page.body, /Exception \d+ added/);
+});
+
+test('roles on every route: each role is refused (403) every route its table entry does not allow, by the server', async () => {
+  const signedIn = Object.fromEntries(
+    await Promise.all(Object.entries(USERS).map(async ([role, [u, pw]]) => [role, await signIn(c.base, u, pw)] as const)),
+  );
+  const config = { requests: { ict_may_approve: false } } as unknown as Config;
+  let refused = 0;
+  for (const r of ROUTES.filter((x) => x.access !== 'public' && x.access !== 'user')) {
+    const needs = typeof r.access === 'string' ? [r.access] : (r.access as string[]);
+    for (const role of ROLES) {
+      const { cookie, csrf } = signedIn[role];
+      const allowed = needs.some((p) => may(role, p as never, config));
+      if (r.method === 'POST') {
+        if (allowed) continue; // covered by the tests of each action
+        const res = await request(c.base, pathOf(r.path), {
+          cookie,
+          form: {
+            _csrf: csrf,
+            group: 'sixth-form',
+            category: 'instagram',
+            lesson: '',
+            until: '10m',
+            for: '10m',
+            reason: 'r',
+            approved_by: 'h',
+            note: '',
+          },
+        });
+        assert.is(res.status, 403, `${role} POST ${pathOf(r.path)}`);
+        assert.match(res.body, new RegExp(`Your role \\(${role}\\) cannot do this`));
+        refused++;
+      } else {
+        const res = await request(c.base, pathOf(r.path), { cookie });
+        // Allowed: the page answers (a download without its format says 400), never 403 or the sign-in page.
+        if (allowed) assert.ok(res.status !== 403 && res.status !== 303, `${role} GET ${pathOf(r.path)}: ${res.status}`);
+        else if (pathOf(r.path) === '/') {
+          assert.is(res.status, 303, `${role} GET /: sent to their own start page`);
+          assert.is(res.headers.location, '/requests');
+        } else {
+          assert.is(res.status, 403, `${role} GET ${pathOf(r.path)}`);
+          refused++;
+        }
+      }
+    }
+  }
+  assert.ok(refused >= 30, `${refused} refusals`);
+  const rows = await auditRows();
+  assert.ok(!rows.some((r) => /^(exception|request)-/.test(r.action) && r.detail.includes('sixth-form')), 'nothing was written');
+  // The navigation shows each role only what it may open.
+  const nav = async (role: keyof typeof USERS) => {
+    const home = await request(c.base, role === 'teacher' || role === 'approver' ? '/requests' : '/', {
+      cookie: signedIn[role].cookie,
+    });
+    return [...home.body.matchAll(/<a href="([^"]+)" class="[^"]*">/g)].map((m) => m[1]);
+  };
+  assert.equal(await nav('teacher'), ['/requests']);
+  assert.equal(await nav('approver'), ['/requests', '/exceptions']);
+  assert.equal(await nav('reviewer'), ['/', '/signals', '/blocked', '/requests', '/exceptions', '/reports']);
+  assert.equal(await nav('ict'), ['/', '/signals', '/blocked', '/requests', '/exceptions', '/reports', '/audit']);
 });
 
 test('security headers, cookie attributes, and no caching of personal data', async () => {

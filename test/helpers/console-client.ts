@@ -9,7 +9,20 @@ import { auditTrail } from '../../src/review/audit-trail.js';
 import type { AuditEntry } from '../../src/storage/accounts.js';
 import { openStorage, storageLocation } from '../../src/storage/open.js';
 
-export const PASSWORDS = { reviewer: 'reviewer-password-1', ict: 'ict-password-12345' };
+export const PASSWORDS = {
+  reviewer: 'reviewer-password-1',
+  ict: 'ict-password-12345',
+  teacher: 'teacher-password-1',
+  approver: 'approver-password-1',
+};
+
+/** The account of each role that startConsoleDaemon makes, and its password. */
+export const USERS = {
+  reviewer: ['oso.jones', PASSWORDS.reviewer],
+  ict: ['ict.admin', PASSWORDS.ict],
+  teacher: ['t.smith', PASSWORDS.teacher],
+  approver: ['head.patel', PASSWORDS.approver],
+} as const;
 
 export interface ConsoleDaemon {
   d: DaemonProcess;
@@ -19,7 +32,10 @@ export interface ConsoleDaemon {
   stop(): Promise<void>;
 }
 
-/** Daemon (console on an ephemeral port) + fake upstream + users oso.jones (reviewer) and ict.admin (ict). */
+/**
+ * Daemon (console on an ephemeral port) + fake upstream + users oso.jones (reviewer), ict.admin
+ * (ict), t.smith (teacher of `teacherGroups`, default sixth-form) and head.patel (approver).
+ */
 export async function startConsoleDaemon(
   opts: {
     tls?: { cert: string; key: string };
@@ -27,7 +43,11 @@ export async function startConsoleDaemon(
     console?: string;
     /** More top-level config (e.g. "timezone: Europe/London"). */
     extra?: string;
-    /** Extra environment for the daemon, e.g. { TZ: 'UTC' }. */
+    /** The groups section (testConfig's form); clients then may be any of 127.0.0.0/8. */
+    groups?: string;
+    /** The teacher's groups (--groups). */
+    teacherGroups?: string;
+    /** Extra environment for the daemon and the CLI runs here, e.g. { TZ: 'UTC' } or a fake clock. */
     env?: Record<string, string>;
     /** Files the extra config names (e.g. an identity feed token). */
     files?: Record<string, string>;
@@ -37,6 +57,8 @@ export async function startConsoleDaemon(
   const config = testConfig({
     upstreams: [up.port],
     database: 'flush_ms: 20',
+    groups: opts.groups,
+    server: opts.groups ? '  listen: ["127.0.0.1:0"]\n  allowed_clients: [127.0.0.0/8]' : undefined,
     extra: `console: { enabled: true, listen: "127.0.0.1:0", login_attempts: { per_account: 5, per_address: 50, window_minutes: 15 }${opts.console ? `, ${opts.console}` : ''}${opts.tls ? `, tls: { cert: "${opts.tls.cert}", key: "${opts.tls.key}" }` : ''} }
 circumvention:
   encrypted_dns: { lists: [doh.txt] }
@@ -50,11 +72,13 @@ clients:
   );
   const listening = d.logs.find((l) => l.msg === 'webfilter listening')!;
   const base = String(listening.console).replace(/\/$/, '');
-  for (const [name, role, pw] of [
-    ['oso.jones', 'reviewer', PASSWORDS.reviewer],
-    ['ict.admin', 'ict', PASSWORDS.ict],
-  ]) {
-    const r = await cli(['user', 'add', name, '--role', role, '--password-stdin', '--config', d.configFile], {}, `${pw}\n`);
+  for (const [role, [name, pw]] of Object.entries(USERS)) {
+    const groups = role === 'teacher' ? ['--groups', opts.teacherGroups ?? 'sixth-form'] : [];
+    const r = await cli(
+      ['user', 'add', name, '--role', role, ...groups, '--password-stdin', '--config', d.configFile],
+      opts.env ?? {},
+      `${pw}\n`,
+    );
     if (r.code !== 0) throw new Error(`user add ${name}: ${r.stderr}`);
   }
   return {
@@ -153,7 +177,9 @@ export async function signIn(
     .filter((c) => c.startsWith('wf_session='))
     .join('');
   if (!cookie) return { cookie: '', csrf: '', response };
-  const home = await request(base, '/', { cookie });
+  let home = await request(base, '/', { cookie });
+  // A role without the overview (teacher, approver) is sent to its own start page.
+  if (home.status === 303) home = await request(base, String(home.headers.location), { cookie });
   return { cookie, csrf: csrfOf(home.body), response };
 }
 
@@ -164,7 +190,8 @@ export async function signIn(
 export async function auditRows(d: DaemonProcess): Promise<AuditEntry[]> {
   const storage = openStorage(storageLocation(await loadConfig(d.configFile)), 'read-only');
   try {
-    return (await auditTrail(storage, { since: 0, until: Date.now() + 60_000 })).reverse();
+    // Far ahead: a daemon under libfaketime (helpers/faketime.ts) writes rows in its own time.
+    return (await auditTrail(storage, { since: 0, until: Number.MAX_SAFE_INTEGER })).reverse();
   } finally {
     await storage.close();
   }

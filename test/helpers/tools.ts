@@ -25,6 +25,7 @@ const PACKAGE: Record<string, string> = {
   radclient: 'freeradius-utils',
   mount: 'mount',
   '/usr/bin/python3': 'python3',
+  faketime: 'faketime',
 };
 
 /** Returns the tool's path; throws naming the Debian package when it is not installed. */

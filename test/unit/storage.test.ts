@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ExceptionChangeError, type ExceptionRecord, type NewException } from '../../src/storage/exceptions.js';
+import { RequestChangeError, type NewRequest } from '../../src/storage/requests.js';
 import type { Rows, SignalRow } from '../../src/storage/evidence.js';
 import { openStorage } from '../../src/storage/open.js';
 import { StorageError, type Storage } from '../../src/storage/storage.js';
@@ -356,14 +357,14 @@ for (const backend of BACKENDS) {
 
   t('accounts: a change and its audit row together; names are unique whatever their case', async (s) => {
     const u = await s.accounts.addUser(
-      { name: 'Oso.Jones', role: 'reviewer', passwordHash: 'h1', createdAt: NOW, createdBy: 'root' },
+      { name: 'Oso.Jones', role: 'reviewer', groups: [], passwordHash: 'h1', createdAt: NOW, createdBy: 'root' },
       { ts: NOW, actor: 'root', ip: 'cli', action: 'user-add', target: 'Oso.Jones', detail: 'role reviewer' },
     );
     assert.equal((await s.accounts.findUser('oso.jones'))?.id, u.id);
     assert.is(await s.accounts.passwordHash(u.id), 'h1');
     await s.accounts
       .addUser(
-        { name: 'oso.JONES', role: 'ict', passwordHash: 'h2', createdAt: NOW, createdBy: 'root' },
+        { name: 'oso.JONES', role: 'ict', groups: [], passwordHash: 'h2', createdAt: NOW, createdBy: 'root' },
         { ts: NOW, actor: 'root', ip: 'cli', action: 'user-add', target: 'oso.JONES', detail: '' },
       )
       .then(
@@ -397,6 +398,181 @@ for (const backend of BACKENDS) {
       (await s.accounts.listUsers()).map((x) => x.name),
       ['Oso.Jones'],
     );
+  });
+
+  t('accounts: a teacher keeps their groups, and a change of them is audited with it', async (s) => {
+    const u = await s.accounts.addUser(
+      { name: 't.smith', role: 'teacher', groups: ['room-12', 'y9-media'], passwordHash: 'h', createdAt: NOW, createdBy: 'root' },
+      { ts: NOW, actor: 'root', ip: 'cli', action: 'user-add', target: 't.smith', detail: '' },
+    );
+    assert.equal(u.groups, ['room-12', 'y9-media']);
+    await s.accounts.setGroups(u.id, ['room-14'], {
+      ts: NOW + 1,
+      actor: 'root',
+      ip: 'cli',
+      action: 'user-groups',
+      target: 't.smith',
+      detail: 'groups room-14',
+    });
+    assert.equal((await s.accounts.findUser('t.smith'))?.groups, ['room-14']);
+    assert.equal(
+      (await s.accounts.auditEntries(all)).map((a) => a.action),
+      ['user-groups', 'user-add'],
+    );
+  });
+
+  const request = (over: Partial<NewRequest> = {}): NewRequest => ({
+    group: 'room-12',
+    categories: ['instagram'],
+    startsAt: null,
+    expiresAt: NOW + HOUR,
+    lesson: '12:00-13:00 on Mon 23 Nov',
+    reason: 'Y9 media project',
+    requestedBy: 't.smith',
+    ...over,
+  });
+  const teacher = (at = NOW) => ({ actor: 't.smith', ip: '10.0.0.5', at, recordedAs: 't.smith (console)' });
+  const head = (at = NOW) => ({ actor: 'head.patel', ip: '10.0.0.9', at, recordedAs: 'head.patel (console)' });
+
+  t('requests: asked, then approved into an exception linked both ways, each with its audit row', async (s) => {
+    const { request: r, exception: none } = await s.requests.add(request(), teacher());
+    assert.is(none, null);
+    assert.equal([r.state, r.requestedBy, r.requestedAt, r.startsAt, r.exceptionId], ['pending', 't.smith', NOW, null, null]);
+    const { request: a, exception: e } = await s.requests.approve(
+      r.id,
+      {
+        exception: exception({ startsAt: NOW + 60_000, approvedBy: 'head.patel' }),
+        note: 'this lesson only',
+        decidedBy: 'head.patel',
+      },
+      head(NOW + 60_000),
+    );
+    assert.equal(
+      [a.state, a.decidedBy, a.decidedAt, a.note, a.exceptionId],
+      ['approved', 'head.patel', NOW + 60_000, 'this lesson only', e.id],
+    );
+    assert.equal(
+      [e.requestId, e.requestedBy, e.approvedBy, e.createdBy],
+      [r.id, 't.smith', 'head.patel', 'head.patel (console)'],
+    );
+    assert.equal(
+      (await s.exceptions.current(NOW + 60_000)).map((x) => x.requestId),
+      [r.id],
+      'the policy sees it',
+    );
+    const audit = (await s.requests.auditEntries(all)).reverse();
+    assert.equal(
+      audit.map((x) => [x.action, x.actor, x.ip, x.target]),
+      [
+        ['request-add', 't.smith', '10.0.0.5', `request ${r.id}`],
+        ['request-approve', 'head.patel', '10.0.0.9', `request ${r.id}`],
+      ],
+    );
+    assert.match(audit[1].detail, new RegExp(`→ exception ${e.id}; note: this lesson only$`));
+    assert.equal(
+      (await s.exceptions.auditEntries(all)).map((x) => [x.action, x.actor, x.target]),
+      [['exception-add', 'head.patel', `exception ${e.id}`]],
+    );
+    await s.requests.approve(r.id, { exception: exception(), note: '', decidedBy: 'x' }, head()).then(
+      () => assert.unreachable('approved twice'),
+      (err: unknown) => assert.ok(err instanceof RequestChangeError && /already approved by head\.patel/.test(String(err))),
+    );
+    assert.is((await s.exceptions.all()).length, 1, 'no second exception');
+  });
+
+  t('requests: declined with a note; nothing opened; cannot then be approved', async (s) => {
+    const { request: r } = await s.requests.add(request(), teacher());
+    const d = await s.requests.decline(r.id, 'use the school account', head(NOW + 1));
+    assert.equal([d.state, d.decidedBy, d.note], ['declined', 'head.patel', 'use the school account']);
+    await s.requests.approve(r.id, { exception: exception(), note: '', decidedBy: 'head.patel' }, head(NOW + 2)).then(
+      () => assert.unreachable(),
+      (err: unknown) => assert.ok(err instanceof RequestChangeError),
+    );
+    assert.equal(await s.exceptions.all(), []);
+    assert.equal(
+      (await s.requests.auditEntries({ ...all, action: 'request-decline' })).map((x) => x.detail),
+      ['use the school account'],
+    );
+  });
+
+  t(
+    'requests: a pending one expires at its start (or, for now, its end), recorded at that time; late approval refused',
+    async (s) => {
+      const later = (await s.requests.add(request({ startsAt: NOW + HOUR, expiresAt: NOW + 2 * HOUR }), teacher())).request;
+      const now = (await s.requests.add(request({ expiresAt: NOW + 30 * 60_000 }), teacher())).request;
+      assert.equal(await s.requests.expireDue(NOW + 30 * 60_000 - 1), []);
+      assert.equal(
+        (await s.requests.expireDue(NOW + 30 * 60_000)).map((r) => [r.id, r.state, r.decidedAt]),
+        [[now.id, 'expired', NOW + 30 * 60_000]],
+      );
+      await s.requests.approve(later.id, { exception: exception(), note: '', decidedBy: 'h' }, head(NOW + HOUR)).then(
+        () => assert.unreachable('approved after its start'),
+        (err: unknown) => assert.match(String(err), /can no longer be approved: its start .* has passed/),
+      );
+      assert.equal(
+        (await s.requests.expireDue(NOW + 3 * HOUR)).map((r) => [r.id, r.decidedAt]),
+        [[later.id, NOW + HOUR]],
+      );
+      assert.equal(await s.requests.expireDue(NOW + 4 * HOUR), [], 'once');
+      const audit = await s.requests.auditEntries({ ...all, action: 'request-expire' });
+      assert.equal(
+        audit.map((x) => [x.target, x.actor, x.ip, x.time]),
+        [
+          [`request ${later.id}`, 'webfilter', 'daemon', new Date(NOW + HOUR).toISOString()],
+          [`request ${now.id}`, 'webfilter', 'daemon', new Date(NOW + 30 * 60_000).toISOString()],
+        ],
+      );
+      assert.match(audit[0].detail, /^its start passed while it was pending/);
+      assert.equal(await s.exceptions.all(), []);
+    },
+  );
+
+  t('requests: a standing permission approves in the same transaction, recorded as the standing permission', async (s) => {
+    const by = { actor: 'requests.auto_approve', ip: '10.0.0.5', at: NOW, recordedAs: 'requests.auto_approve' };
+    const { request: r, exception: e } = await s.requests.add(
+      request({ group: 'sixth-form', categories: ['youtube'] }),
+      teacher(),
+      {
+        approval: {
+          exception: exception({ target: 'sixth-form', categories: ['youtube'], approvedBy: 'standing' }),
+          note: '',
+          decidedBy: 'standing',
+        },
+        by,
+      },
+    );
+    assert.equal(
+      [r.state, r.decidedBy, r.exceptionId, e?.requestedBy, e?.createdBy],
+      ['approved', 'standing', e?.id, 't.smith', 'requests.auto_approve'],
+    );
+    assert.equal((await s.requests.auditEntries(all)).map((x) => [x.action, x.actor]).reverse(), [
+      ['request-add', 't.smith'],
+      ['request-approve', 'requests.auto_approve'],
+    ]);
+  });
+
+  t('requests: listed newest first by who asked and state; approvers are told once', async (s) => {
+    const a = (await s.requests.add(request(), teacher())).request;
+    const b = (await s.requests.add(request({ requestedBy: 'j.jones' }), { ...teacher(), actor: 'j.jones' })).request;
+    assert.equal(
+      (await s.requests.list({})).map((r) => r.id),
+      [b.id, a.id],
+    );
+    assert.equal(
+      (await s.requests.list({ requestedBy: 't.smith' })).map((r) => r.id),
+      [a.id],
+    );
+    await s.requests.decline(b.id, '', head());
+    assert.equal(
+      (await s.requests.list({ state: 'pending' })).map((r) => r.id),
+      [a.id],
+    );
+    assert.equal(
+      (await s.requests.unnotified()).map((r) => r.id),
+      [a.id],
+    );
+    await s.requests.markNotified([a.id], NOW);
+    assert.equal(await s.requests.unnotified(), []);
   });
 }
 
@@ -518,6 +694,38 @@ test('sqlite: version 4 → 5: exception audit rows from before keep no address 
   assert.equal(await s.exceptions.auditEntries({ since: 0, until: NOW }), []);
   await s.exceptions.add(exception(), cli());
   assert.is((await s.exceptions.auditEntries({ since: 0, until: NOW + 1 })).length, 1);
+  await s.close();
+});
+
+test('sqlite: version 6 → 7: accounts keep their ids and roles and gain empty groups; exceptions gain no request', async () => {
+  const { file, open } = sqliteFile();
+  mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  migrate(
+    db,
+    EVIDENCE_MIGRATIONS.filter((m) => m.version <= 6),
+  );
+  db.exec(`INSERT INTO users (id, name, role, password_hash, created_at, created_by, password_changed_at)
+           VALUES (7, 'oso.jones', 'reviewer', 'h', 1, 'root', 1);
+           INSERT INTO exceptions (target_kind, target, categories, domains, starts_at, expires_at, reason, approved_by, created_by, created_at)
+           VALUES ('group', 'g', '["c"]', '[]', 1, 2, 'r', 'a', 'old', 1);`);
+  db.close();
+  const s = open();
+  const u = await s.accounts.findUser('OSO.JONES');
+  assert.equal([u?.id, u?.role, u?.groups], [7, 'reviewer', []], 'names still unique whatever their case');
+  assert.equal(
+    (await s.exceptions.all()).map((e) => [e.requestId, e.requestedBy]),
+    [[null, null]],
+  );
+  await s.accounts
+    .addUser(
+      { name: 'x', role: 'nobody' as 'ict', groups: [], passwordHash: 'h', createdAt: 1, createdBy: 'r' },
+      { ts: 1, actor: 'r', ip: 'cli', action: 'user-add', target: 'x', detail: '' },
+    )
+    .then(
+      () => assert.unreachable('an unknown role is refused by the table too'),
+      (e: unknown) => assert.match(String(e), /CHECK constraint failed/),
+    );
   await s.close();
 });
 

@@ -124,7 +124,7 @@ function exportDevice(format: 'json' | 'csv') {
 }
 
 export const deviceRoutes: Route[] = [
-  { method: 'GET', path: '/device', access: 'user', handler: device },
-  { method: 'GET', path: '/device/export.json', access: 'user', handler: exportDevice('json') },
-  { method: 'GET', path: '/device/export.csv', access: 'user', handler: exportDevice('csv') },
+  { method: 'GET', path: '/device', access: 'evidence', handler: device },
+  { method: 'GET', path: '/device/export.json', access: 'evidence', handler: exportDevice('json') },
+  { method: 'GET', path: '/device/export.csv', access: 'evidence', handler: exportDevice('csv') },
 ];

@@ -40,4 +40,4 @@ async function devices(ctx: RequestContext): Promise<void> {
   sendHtml(ctx.res, 200, page('Devices', body, userOf(ctx), '/devices'));
 }
 
-export const devicesRoutes: Route[] = [{ method: 'GET', path: '/devices', access: 'user', handler: devices }];
+export const devicesRoutes: Route[] = [{ method: 'GET', path: '/devices', access: 'evidence', handler: devices }];

@@ -10,6 +10,8 @@ import { param, type RequestContext } from '../context.js';
 import { dataTable, fieldError, html, page } from '../html.js';
 import { redirect, sendHtml } from '../http.js';
 import { userOf } from './shared.js';
+import { may } from '../../roles/roles.js';
+import { requestsTable } from './requests.js';
 
 /** Form field and its label for each CLI flag named in a validation message (the validation is the CLI's, shared). */
 const FIELDS: Record<string, [field: string, label: string]> = {
@@ -47,7 +49,7 @@ async function listPage(
   form: Record<string, string | string[]> = {},
   errors: Record<string, string> = {},
 ): Promise<void> {
-  const ict = ctx.session.role === 'ict';
+  const ict = may(ctx.session.role, 'exceptions.change', ctx.env.loaded.config);
   const all = param(ctx, 'all') === '1';
   const rows = (await ctx.env.storage.exceptions.all()).filter((e) => all || (e.revokedAt === null && e.expiresAt > ctx.now));
   const openable = categoryInfos(ctx.env.loaded.config).filter((c) => !c.locked && !c.signal);
@@ -74,6 +76,10 @@ async function listPage(
         From: (e) => formatShort(e.startsAt),
         Until: (e) => formatShort(e.expiresAt),
         'Approved by': (e) => e.approvedBy,
+        'Asked by': (e) =>
+          e.requestId === null
+            ? ''
+            : html`${e.requestedBy} (<a href="/requests#request-${e.requestId}">request ${e.requestId}</a>)`,
         Reason: (e) => e.reason,
         'Added by': (e) => e.createdBy,
         State: (e) => state(e, ctx.now),
@@ -92,6 +98,12 @@ async function listPage(
       },
       all ? 'No exceptions yet.' : 'No exceptions in force.',
     )}
+    <h2>Permission requests, last 7 days</h2>
+    <p class="muted">
+      Teachers ask for their classes; the Headteacher or a deputy decides. An approved request is the exception above with “Asked
+      by”. <a href="/requests">All requests</a>
+    </p>
+    ${requestsTable(await ctx.env.storage.requests.list({ since: ctx.now - 7 * 86_400_000 }), ctx.now)}
     ${
       ict
         ? html`<h2>Add an exception</h2>
@@ -119,7 +131,7 @@ async function listPage(
               ${text('reason', 'Reason', 'Y9 media project')} ${text('approved_by', 'Approved by', 'Mrs Patel (Headteacher)')}
               <button class="primary">Add exception</button>
             </form>`
-        : html`<p class="muted">Your role (reviewer) can see exceptions; ICT adds and revokes them.</p>`
+        : html`<p class="muted">Your role (${ctx.session.role}) can see exceptions; ICT adds and revokes them.</p>`
     }`;
   sendHtml(ctx.res, status, page('Exceptions', body, userOf(ctx), '/exceptions'));
 }
@@ -180,7 +192,7 @@ async function revoke(ctx: RequestContext, match: string[]): Promise<void> {
 }
 
 export const exceptionRoutes: Route[] = [
-  { method: 'GET', path: '/exceptions', access: 'user', handler: (ctx) => listPage(ctx) },
-  { method: 'POST', path: '/exceptions', access: 'ict', handler: add },
-  { method: 'POST', path: /^\/exceptions\/(\d{1,9})\/revoke$/, access: 'ict', handler: revoke },
+  { method: 'GET', path: '/exceptions', access: 'exceptions.view', handler: (ctx) => listPage(ctx) },
+  { method: 'POST', path: '/exceptions', access: 'exceptions.change', handler: add },
+  { method: 'POST', path: /^\/exceptions\/(\d{1,9})\/revoke$/, access: 'exceptions.change', handler: revoke },
 ];

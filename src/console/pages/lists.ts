@@ -71,6 +71,6 @@ async function blocked(ctx: RequestContext): Promise<void> {
 }
 
 export const listRoutes: Route[] = [
-  { method: 'GET', path: '/signals', access: 'user', handler: signals },
-  { method: 'GET', path: '/blocked', access: 'user', handler: blocked },
+  { method: 'GET', path: '/signals', access: 'evidence', handler: signals },
+  { method: 'GET', path: '/blocked', access: 'evidence', handler: blocked },
 ];

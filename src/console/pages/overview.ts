@@ -109,4 +109,4 @@ async function overview(ctx: RequestContext): Promise<void> {
   sendHtml(ctx.res, 200, page('Overview', body, userOf(ctx), '/'));
 }
 
-export const overviewRoutes: Route[] = [{ method: 'GET', path: '/', access: 'user', handler: overview }];
+export const overviewRoutes: Route[] = [{ method: 'GET', path: '/', access: 'evidence', handler: overview }];

@@ -3,6 +3,7 @@ import { describeSignals } from '../../review/signal-count.js';
 import { auditTrail } from '../../review/audit-trail.js';
 import { buildReport } from '../../review/report.js';
 import { reportCsv, reportHtml } from '../../review/report-render.js';
+import { formatDuration } from '../../time/duration.js';
 import { formatShort } from '../../time/local-time.js';
 import { messagePage, type Route } from '../app.js';
 import { audit, type RequestContext } from '../context.js';
@@ -13,8 +14,8 @@ import { deviceLink, filterForm, TIME_FIELDS, sendFilteredPage } from './shared.
 
 async function reports(ctx: RequestContext): Promise<void> {
   const f = readFilter(ctx, ['since', 'until'], '7d');
-  const { review, exceptions } = ctx.env.storage;
-  const r = await buildReport(review, exceptions, f.filter.since, f.filter.until, ctx.now);
+  const { review, exceptions, requests } = ctx.env.storage;
+  const r = await buildReport(review, exceptions, requests, f.filter.since, f.filter.until, ctx.now);
   const q = `since=${encodeURIComponent(f.values.since || '7d')}${f.values.until ? `&until=${encodeURIComponent(f.values.until)}` : ''}`;
   const body = html`<h1>Reports</h1>
     ${filterForm('/reports', TIME_FIELDS, f)}
@@ -41,6 +42,20 @@ async function reports(ctx: RequestContext): Promise<void> {
       },
       'No circumvention signals in this period.',
     )}
+    <h2>Permissions granted (teachers’ requests)</h2>
+    ${dataTable(
+      r.permissions.filter((p) => p.state === 'approved'),
+      {
+        Class: (p) => p.group,
+        Opens: (p) => p.categories.join(', '),
+        'Asked by': (p) => `${p.requestedBy}, ${formatShort(p.requestedAt)}`,
+        'Approved by': (p) => p.decidedBy,
+        From: (p) => formatShort(p.startsAt ?? p.decidedAt ?? p.requestedAt),
+        For: (p) => formatDuration(p.expiresAt - (p.startsAt ?? p.decidedAt ?? p.requestedAt)),
+        Reason: (p) => p.reason,
+      },
+      'No permissions granted in this period.',
+    )}
     <h2>Top devices by blocked attempts</h2>
     ${dataTable(r.topDevices, { Device: (d) => deviceLink(d.device, d.client), Group: (d) => d.group, Attempts: (d) => d.blocked }, 'No blocked attempts.')}
     <h2>Day by day</h2>
@@ -59,7 +74,14 @@ async function download(ctx: RequestContext): Promise<void> {
   if (format !== 'html' && format !== 'csv') return messagePage(ctx, 400, 'Unknown format', 'Choose HTML or CSV.');
   const f = readFilter(ctx, ['since', 'until'], '7d');
   if (Object.keys(f.errors).length) return messagePage(ctx, 400, 'Bad period', Object.values(f.errors).join('; '));
-  const r = await buildReport(ctx.env.storage.review, ctx.env.storage.exceptions, f.filter.since, f.filter.until, ctx.now);
+  const r = await buildReport(
+    ctx.env.storage.review,
+    ctx.env.storage.exceptions,
+    ctx.env.storage.requests,
+    f.filter.since,
+    f.filter.until,
+    ctx.now,
+  );
   await audit(ctx, 'report-download', `report ${formatShort(r.from)} – ${formatShort(r.to)}`, format);
   const file = `webfilter-report-${new Date(r.from).toISOString().slice(0, 10)}.${format}`;
   if (format === 'html') sendDownload(ctx.res, file, 'text/html; charset=utf-8', reportHtml(r));
@@ -100,7 +122,7 @@ async function auditPage(ctx: RequestContext): Promise<void> {
 }
 
 export const reportRoutes: Route[] = [
-  { method: 'GET', path: '/reports', access: 'user', handler: reports },
-  { method: 'GET', path: '/reports/download', access: 'user', handler: download },
-  { method: 'GET', path: '/audit', access: 'ict', handler: auditPage },
+  { method: 'GET', path: '/reports', access: 'evidence', handler: reports },
+  { method: 'GET', path: '/reports/download', access: 'evidence', handler: download },
+  { method: 'GET', path: '/audit', access: 'audit', handler: auditPage },
 ];

@@ -1,4 +1,5 @@
 import type { SignalEntry } from '../../storage/review.js';
+import { pageUser } from '../app.js';
 import type { RequestContext } from '../context.js';
 import { fieldError, html, page, type Html, type PageUser } from '../html.js';
 import { sendHtml } from '../http.js';
@@ -6,7 +7,7 @@ import type { ParsedFilter } from '../filters.js';
 
 /** The signed-in user as the page header shows them. */
 export function userOf(ctx: RequestContext): PageUser {
-  return { user: ctx.session.user, role: ctx.session.role, csrf: ctx.session.csrf };
+  return pageUser(ctx);
 }
 
 /**

@@ -6,6 +6,7 @@ interface Row {
   id: number;
   name: string;
   role: Role;
+  scope_groups: string;
   password_hash: string;
   created_at: number;
   created_by: string;
@@ -18,6 +19,7 @@ const fromRow = (r: Row): User => ({
   id: r.id,
   name: r.name,
   role: r.role,
+  groups: JSON.parse(r.scope_groups) as string[],
   createdAt: r.created_at,
   createdBy: r.created_by,
   passwordChangedAt: r.password_changed_at,
@@ -39,9 +41,9 @@ export class SqliteAccounts implements AccountsRepository {
       const id = Number(
         this.file
           .prepare(
-            'INSERT INTO users (name, role, password_hash, created_at, created_by, password_changed_at) VALUES (?, ?, ?, ?, ?, ?)',
+            'INSERT INTO users (name, role, scope_groups, password_hash, created_at, created_by, password_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
           )
-          .run(u.name, u.role, u.passwordHash, u.createdAt, u.createdBy, u.createdAt).lastInsertRowid,
+          .run(u.name, u.role, JSON.stringify(u.groups), u.passwordHash, u.createdAt, u.createdBy, u.createdAt).lastInsertRowid,
       );
       this.file.prepare(SQL.audit).run(audit);
       return fromRow(this.file.prepare(SQL.byId).get(id) as Row);
@@ -58,6 +60,13 @@ export class SqliteAccounts implements AccountsRepository {
   async disableUser(userId: number, by: string, at: number, audit: AuditRow): Promise<void> {
     this.file.transaction(() => {
       this.file.prepare('UPDATE users SET disabled_at = ?, disabled_by = ? WHERE id = ?').run(at, by, userId);
+      this.file.prepare(SQL.audit).run(audit);
+    });
+  }
+
+  async setGroups(userId: number, groups: string[], audit: AuditRow): Promise<void> {
+    this.file.transaction(() => {
+      this.file.prepare('UPDATE users SET scope_groups = ? WHERE id = ?').run(JSON.stringify(groups), userId);
       this.file.prepare(SQL.audit).run(audit);
     });
   }

@@ -247,4 +247,61 @@ export const EVIDENCE_MIGRATIONS: Migration[] = [
       CREATE INDEX identities_expires ON identities (expires);
     `,
   },
+  {
+    version: 7,
+    sql: `
+      -- Permission requests (issue 26): teachers ask for a category for their group, approvers decide.
+      -- The users table gets the two roles and a teacher's groups (a CHECK cannot be altered in
+      -- place, so the table is copied; ids are kept).
+      CREATE TABLE users_v6 (
+        id                  INTEGER PRIMARY KEY,
+        name                TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        role                TEXT NOT NULL CHECK (role IN ('reviewer', 'ict', 'teacher', 'approver')),
+        scope_groups        TEXT NOT NULL DEFAULT '[]',  -- JSON array: the groups a teacher acts for
+        password_hash       TEXT NOT NULL,
+        created_at          INTEGER NOT NULL,
+        created_by          TEXT NOT NULL,
+        password_changed_at INTEGER NOT NULL,
+        disabled_at         INTEGER,
+        disabled_by         TEXT
+      );
+      INSERT INTO users_v6 (id, name, role, password_hash, created_at, created_by, password_changed_at, disabled_at, disabled_by)
+        SELECT id, name, role, password_hash, created_at, created_by, password_changed_at, disabled_at, disabled_by FROM users;
+      DROP TABLE users;
+      ALTER TABLE users_v6 RENAME TO users;
+      -- Never deleted: the record of who asked, who decided and what it became.
+      CREATE TABLE requests (
+        id           INTEGER PRIMARY KEY,
+        grp          TEXT NOT NULL,
+        categories   TEXT NOT NULL,             -- JSON array of category names
+        starts_at    INTEGER,                   -- NULL: from its approval (a request for now)
+        expires_at   INTEGER NOT NULL,
+        lesson       TEXT,                      -- the lesson asked for, as shown ("10:00-11:00 on Tue 24 Nov")
+        reason       TEXT NOT NULL,
+        requested_by TEXT NOT NULL,             -- the teacher's account
+        requested_at INTEGER NOT NULL,
+        state        TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'declined', 'expired')),
+        decided_by   TEXT,                      -- the approver's account, or the standing permission
+        decided_at   INTEGER,
+        note         TEXT NOT NULL DEFAULT '',
+        exception_id INTEGER REFERENCES exceptions (id),
+        notified_at  INTEGER                    -- when the approvers were told of it
+      );
+      CREATE INDEX requests_pending ON requests (state, coalesce(starts_at, expires_at));
+      CREATE INDEX requests_requested_at ON requests (requested_at);
+      CREATE TABLE request_audit (
+        id         INTEGER PRIMARY KEY,
+        ts         INTEGER NOT NULL,
+        request_id INTEGER NOT NULL REFERENCES requests (id),
+        action     TEXT NOT NULL CHECK (action IN ('requested', 'approved', 'declined', 'expired')),
+        actor      TEXT NOT NULL,
+        ip         TEXT NOT NULL,               -- client address, 'cli', or 'daemon' (expiry)
+        detail     TEXT NOT NULL
+      );
+      CREATE INDEX request_audit_ts ON request_audit (ts);
+      -- The request an exception grants, and who asked (the link back is requests.exception_id).
+      ALTER TABLE exceptions ADD COLUMN request_id INTEGER REFERENCES requests (id);
+      ALTER TABLE exceptions ADD COLUMN requested_by TEXT;
+    `,
+  },
 ];

@@ -7,6 +7,7 @@ import {
   type ExceptionsListener,
   type ExceptionsRepository,
   type NewException,
+  type RequestLink,
 } from '../exceptions.js';
 import { isoTime } from '../time-text.js';
 import type { DatabaseFile } from './database-file.js';
@@ -26,6 +27,8 @@ interface Row {
   revoked_at: number | null;
   revoked_by: string | null;
   revoke_reason: string | null;
+  request_id: number | null;
+  requested_by: string | null;
 }
 
 function fromRow(r: Row): ExceptionRecord {
@@ -44,6 +47,8 @@ function fromRow(r: Row): ExceptionRecord {
     revokedAt: r.revoked_at,
     revokedBy: r.revoked_by,
     revokeReason: r.revoke_reason,
+    requestId: r.request_id,
+    requestedBy: r.requested_by,
   };
 }
 
@@ -57,8 +62,9 @@ const ACTION = { added: 'exception-add', revoked: 'exception-revoke' } as const;
 const POLL_MS = 250;
 
 const SQL = {
-  insert: `INSERT INTO exceptions (target_kind, target, categories, domains, starts_at, expires_at, reason, approved_by, created_by, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  insert: `INSERT INTO exceptions (target_kind, target, categories, domains, starts_at, expires_at, reason, approved_by, created_by, created_at,
+                                   request_id, requested_by)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   audit: 'INSERT INTO exception_audit (ts, exception_id, action, actor, detail, ip) VALUES (?, ?, ?, ?, ?, ?)',
   byId: 'SELECT * FROM exceptions WHERE id = ?',
   revoke: 'UPDATE exceptions SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ?',
@@ -69,26 +75,34 @@ export class SqliteExceptions implements ExceptionsRepository {
   constructor(private readonly file: DatabaseFile) {}
 
   async add(e: NewException, by: ChangedBy): Promise<ExceptionRecord> {
-    return this.file.transaction(() => {
-      const id = Number(
-        this.file
-          .prepare(SQL.insert)
-          .run(
-            e.targetKind,
-            e.target,
-            JSON.stringify(e.categories),
-            JSON.stringify(e.domains),
-            e.startsAt,
-            e.expiresAt,
-            e.reason,
-            e.approvedBy,
-            by.recordedAs,
-            by.at,
-          ).lastInsertRowid,
-      );
-      this.file.prepare(SQL.audit).run(by.at, id, 'added', by.actor, describeException(e), by.ip);
-      return fromRow(this.file.prepare(SQL.byId).get(id) as Row);
-    });
+    return this.file.transaction(() => this.insert(e, by, null));
+  }
+
+  /**
+   * Writes an exception and its audit row; call inside a transaction. The requests repository uses
+   * it to store an approval's exception in the approval's own transaction, linked to its request.
+   */
+  insert(e: NewException, by: ChangedBy, link: RequestLink | null): ExceptionRecord {
+    const id = Number(
+      this.file
+        .prepare(SQL.insert)
+        .run(
+          e.targetKind,
+          e.target,
+          JSON.stringify(e.categories),
+          JSON.stringify(e.domains),
+          e.startsAt,
+          e.expiresAt,
+          e.reason,
+          e.approvedBy,
+          by.recordedAs,
+          by.at,
+          link?.requestId ?? null,
+          link?.requestedBy ?? null,
+        ).lastInsertRowid,
+    );
+    this.file.prepare(SQL.audit).run(by.at, id, 'added', by.actor, describeException(e), by.ip);
+    return fromRow(this.file.prepare(SQL.byId).get(id) as Row);
   }
 
   async revoke(id: number, reason: string, by: ChangedBy): Promise<ExceptionRecord> {

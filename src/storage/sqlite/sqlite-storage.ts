@@ -5,6 +5,7 @@ import { EVIDENCE_MIGRATIONS } from './evidence-schema.js';
 import { SqliteEvidenceWriter } from './evidence-writer.js';
 import { SqliteExceptions } from './exceptions.js';
 import { SqliteIdentities } from './identities.js';
+import { SqliteRequests } from './requests.js';
 import { SqliteReview } from './review.js';
 
 /**
@@ -16,6 +17,7 @@ export class SqliteStorage implements Storage {
   readonly review: SqliteReview;
   readonly exceptions: SqliteExceptions;
   readonly identities: SqliteIdentities;
+  readonly requests: SqliteRequests;
   readonly accounts: SqliteAccounts;
   private readonly evidenceFile: DatabaseFile;
 
@@ -32,6 +34,7 @@ export class SqliteStorage implements Storage {
     this.review = new SqliteReview(this.evidenceFile);
     this.exceptions = new SqliteExceptions(this.evidenceFile);
     this.identities = new SqliteIdentities(this.evidenceFile);
+    this.requests = new SqliteRequests(this.evidenceFile, this.exceptions);
     this.accounts = new SqliteAccounts(this.evidenceFile);
   }
 
