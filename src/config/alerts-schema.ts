@@ -13,7 +13,7 @@ const SEVERITIES = ['low', 'medium', 'high'] as const;
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 
 /** An e-mail address as people write it ("dsl@school.example"); no display names, no lists. */
-const address = z
+export const address = z
   .string()
   .regex(/^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/, 'is not an e-mail address (e.g. dsl@school.example)');
 

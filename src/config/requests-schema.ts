@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RESERVED_CATEGORIES } from '../signals/kinds.js';
+import { address } from './alerts-schema.js';
 import { duration } from './field-types.js';
 
 /**
@@ -28,6 +29,11 @@ export const requestsSchema = z
      * recorded with who asked, when and for how long).
      */
     auto_approve: z.record(z.string(), z.array(z.string()).min(1)).default({}),
+    /**
+     * The approvers' e-mail addresses: told of each request waiting for a decision, through the alert
+     * channels (`alerts:`); without it, alerts.email.to. The webhook channel is told either way.
+     */
+    notify_to: z.array(address).min(1).optional(),
   })
   .prefault({});
 

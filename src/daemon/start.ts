@@ -1,4 +1,5 @@
 import { AlertsHost } from '../alerts/alerts-host.js';
+import { pendingNotification } from '../requests/notify.js';
 import { AnswerCache } from '../cache/answer-cache.js';
 import { useTimezone } from '../time/zone.js';
 import { formatHostPort } from '../config/host-port.js';
@@ -100,6 +101,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const transports = new UpstreamTransports(new UdpExchange());
   const upstreamMetrics = new UpstreamMetrics(monitoring.metrics.registry, () => transports.all());
   monitoring.upstreams = () => upstreamMetrics.describe(transports.all());
+  // Approvers hear of a permission request waiting for them through the same channels.
+  recorder.onPendingRequests = (requests) =>
+    alerts.notify(pendingNotification(requests, runtimes.current.loaded.config.requests.notify_to));
   const shared: Shared = {
     cache,
     transports,

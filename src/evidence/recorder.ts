@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Observer, QueryEvent } from '../observe/query-event.js';
 import type { Retention } from '../storage/evidence.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-worker.js';
+import type { PermissionRequest } from '../storage/requests.js';
 import type { ExceptionRecord, ExceptionsListener, ExceptionsRepository } from '../storage/exceptions.js';
 import type { IdentityRecord, IdentityWrite } from '../storage/identities.js';
 import { workerUrl } from '../worker-url.js';
@@ -52,6 +53,11 @@ export class EvidenceRecorder implements Observer {
   written = 0;
   /** Called once the writer has read the identity mappings kept from before a restart. */
   onIdentities: (records: IdentityRecord[]) => void = () => {};
+  /**
+   * Tells the approvers of pending permission requests (through the alert channels); true when it
+   * was sent, false when it could not be (no channel): the writer hands them over again later.
+   */
+  onPendingRequests: (requests: PermissionRequest[]) => boolean = () => false;
   /** Identity changes made before the writer thread started, sent when it does. */
   private pendingIdentities: IdentityWrite[] = [];
   /**
@@ -241,10 +247,19 @@ export class EvidenceRecorder implements Observer {
       case 'exceptions-failed':
         for (const l of this.exceptionListeners) l.onError?.(new Error(m.error));
         break;
-      case 'requests':
-        if (m.error) this.opts.log.error({ error: m.error }, 'cannot check pending permission requests: trying again');
-        for (const r of m.expired) this.opts.log.info({ request: r.id, group: r.group }, 'permission request expired unapproved');
-        if (m.notified > 0) this.opts.log.info({ requests: m.notified }, 'approvers told of pending permission requests');
+      case 'requests-expired':
+        for (const r of m.requests)
+          this.opts.log.info({ request: r.id, group: r.group }, 'permission request expired unapproved');
+        break;
+      case 'requests-pending':
+        // Told through the alert channels when they are configured; else handed again later.
+        if (this.onPendingRequests(m.requests)) {
+          this.post({ type: 'requests-announced', ids: m.requests.map((r) => r.id), at: Date.now() });
+          this.opts.log.info({ requests: m.requests.map((r) => r.id) }, 'approvers told of pending permission requests');
+        }
+        break;
+      case 'requests-failed':
+        this.opts.log.error({ error: m.error }, 'cannot check pending permission requests: trying again');
         break;
       case 'write-failed':
         this.writeErrors++;

@@ -15,8 +15,8 @@ import type { ExceptionRecord } from '../storage/exceptions.js';
 import type { IdentityRecord, IdentityWrite } from '../storage/identities.js';
 import { openStorage } from '../storage/open.js';
 import type { StorageLocation } from '../storage/storage.js';
-import { startRequestHousekeeping, type HousekeepingReport } from '../requests/housekeeping.js';
-import { NO_NOTIFIER } from '../requests/notify.js';
+import { startRequestHousekeeping } from '../requests/housekeeping.js';
+import type { PermissionRequest } from '../storage/requests.js';
 
 export interface WriterInit {
   /** Where the store is, with `database.max_size_mb` (0 = no cap) as `maxSizeMb`. */
@@ -38,6 +38,8 @@ export type ToWriter =
   | { type: 'identities'; changes: IdentityWrite[] }
   /** Where to send the signals that alert at once (a port to the alerting thread), or null: alerts off. */
   | { type: 'alerts'; port: MessagePort | null; immediate: string[] }
+  /** The approvers were told of these pending permission requests (so they are not told again). */
+  | { type: 'requests-announced'; ids: number[]; at: number }
   | { type: 'close' };
 
 /** Writer → main. */
@@ -52,8 +54,11 @@ export type FromWriter =
   /** The identity mappings kept from before (sent once, at start). */
   | { type: 'identities'; records: IdentityRecord[] }
   | { type: 'identities-failed'; error: string }
-  /** Permission requests expired or announced to the approvers (or the error that stopped a round). */
-  | ({ type: 'requests' } & HousekeepingReport)
+  /** Pending permission requests past their start, now recorded as expired. */
+  | { type: 'requests-expired'; requests: Pick<PermissionRequest, 'id' | 'group'>[] }
+  /** Pending permission requests to tell the approvers of (answered with requests-announced once sent). */
+  | { type: 'requests-pending'; requests: PermissionRequest[] }
+  | { type: 'requests-failed'; error: string }
   | { type: 'closed'; unwritten: number };
 
 const RETRY_MIN_MS = 100;
@@ -123,7 +128,7 @@ async function heartbeat(): Promise<void> {
 
 const beat = setInterval(() => void heartbeat(), HEARTBEAT_MS);
 let unsubscribe = () => {};
-let stopHousekeeping = () => {};
+let housekeeping: ReturnType<typeof startRequestHousekeeping> | null = null;
 
 // Messages are handled one after another: a batch may wait for PTR lookups (names_from_ptr), and a
 // configure, purge or close that arrives meanwhile must not overtake it.
@@ -170,6 +175,8 @@ async function handle(m: ToWriter): Promise<void> {
   } else if (m.type === 'alerts') {
     alerts?.port.close();
     alerts = m.port ? { port: m.port, filter: new ImmediateFilter(m.immediate) } : null;
+  } else if (m.type === 'requests-announced') {
+    await housekeeping?.announced(m.ids, m.at).catch((e: Error) => send({ type: 'requests-failed', error: e.message }));
   } else if (m.type === 'purge') {
     try {
       send({ type: 'purged', result: { ...(await storage.evidence.purge(m.now, m.retention)) } });
@@ -179,7 +186,7 @@ async function handle(m: ToWriter): Promise<void> {
   } else if (m.type === 'close') {
     clearInterval(beat);
     unsubscribe();
-    stopHousekeeping();
+    housekeeping?.stop();
     if (retryTimer) clearTimeout(retryTimer);
     // One last attempt for rows still held (e.g. the database was locked until now).
     const unwritten = (await flushHeld()) ? 0 : count(held!);
@@ -206,6 +213,10 @@ unsubscribe = storage.exceptions.subscribe(
   (records) => send({ type: 'exceptions', records }),
   (e) => send({ type: 'exceptions-failed', error: e.message }),
 );
-// Pending permission requests past their start expire here (recorded at the time they fell due), and
-// approvers are told of new ones once an alert channel exists (NO_NOTIFIER until then: issue 18).
-stopHousekeeping = startRequestHousekeeping(storage.requests, NO_NOTIFIER, null, (r) => send({ type: 'requests', ...r }));
+// Pending permission requests past their start expire here (recorded at the time they fell due);
+// new ones go to the main thread, which tells the approvers through the alert channels.
+housekeeping = startRequestHousekeeping(storage.requests, {
+  expired: (rs) => send({ type: 'requests-expired', requests: rs.map((r) => ({ id: r.id, group: r.group })) }),
+  pending: (rs) => send({ type: 'requests-pending', requests: rs }),
+  failed: (e) => send({ type: 'requests-failed', error: e.message }),
+});

@@ -1,62 +1,49 @@
 import type { PermissionRequest, RequestsRepository } from '../storage/requests.js';
-import type { RequestNotifier } from './notify.js';
 
 /** How often pending requests are checked: an expiry is recorded within this long (its time is exact). */
 export const HOUSEKEEPING_MS = 1000;
 
-export interface HousekeepingReport {
-  expired: Pick<PermissionRequest, 'id' | 'group'>[];
-  notified: number;
-  error?: string;
+/** A request handed for announcing but not confirmed sent (alerts off, say) is handed again after this. */
+export const ANNOUNCE_AGAIN_MS = 60_000;
+
+export interface HousekeepingEvents {
+  /** Pending requests past their due time, now recorded as expired. */
+  expired(requests: PermissionRequest[]): void;
+  /** Pending requests the approvers have not been told of; `announced` is to be called once they are. */
+  pending(requests: PermissionRequest[]): void;
+  /** A round failed (the next is tried anyway); reported once per failure streak. */
+  failed(error: Error): void;
 }
 
 /**
- * One round: records pending requests whose start (or, for a request for now, end) has passed as
- * expired, and tells the approvers of new pending ones when a channel is configured.
- */
-export async function requestHousekeeping(
-  requests: RequestsRepository,
-  notifier: RequestNotifier,
-  consoleUrl: string | null,
-  now: number,
-): Promise<HousekeepingReport> {
-  const expired = (await requests.expireDue(now)).map((r) => ({ id: r.id, group: r.group }));
-  let notified = 0;
-  if (notifier.enabled) {
-    const waiting = await requests.unnotified();
-    if (waiting.length > 0) {
-      await notifier.pending(waiting, consoleUrl);
-      await requests.markNotified(
-        waiting.map((r) => r.id),
-        now,
-      );
-      notified = waiting.length;
-    }
-  }
-  return { expired, notified };
-}
-
-/**
- * Runs a round every HOUSEKEEPING_MS (in the evidence writer thread, which owns the daemon's
- * connection to the store) and reports what it did; a failed round is reported and tried again.
+ * Runs every HOUSEKEEPING_MS in the evidence writer thread (which owns the daemon's connection to
+ * the store): records pending requests past their start (or, for a request for now, their end) as
+ * expired, and hands new pending ones over to be announced to the approvers. Returns `stop` and
+ * `announced` (records that requests were sent, so they are not handed over again).
  */
 export function startRequestHousekeeping(
   requests: RequestsRepository,
-  notifier: RequestNotifier,
-  consoleUrl: string | null,
-  report: (r: HousekeepingReport) => void,
-): () => void {
+  events: HousekeepingEvents,
+): { stop(): void; announced(ids: number[], at: number): Promise<void> } {
+  const handed = new Map<number, number>();
   let running = false;
   let failing = false;
   const round = async () => {
     if (running) return;
     running = true;
     try {
-      const r = await requestHousekeeping(requests, notifier, consoleUrl, Date.now());
+      const now = Date.now();
+      const expired = await requests.expireDue(now);
+      if (expired.length > 0) events.expired(expired);
+      const waiting = await requests.unnotified();
+      const ids = new Set(waiting.map((r) => r.id));
+      for (const id of handed.keys()) if (!ids.has(id)) handed.delete(id); // decided or expired meanwhile
+      const fresh = waiting.filter((r) => (handed.get(r.id) ?? -Infinity) + ANNOUNCE_AGAIN_MS <= now);
+      for (const r of fresh) handed.set(r.id, now);
+      if (fresh.length > 0) events.pending(fresh);
       failing = false;
-      if (r.expired.length > 0 || r.notified > 0) report(r);
     } catch (e) {
-      if (!failing) report({ expired: [], notified: 0, error: (e as Error).message });
+      if (!failing) events.failed(e as Error);
       failing = true;
     } finally {
       running = false;
@@ -64,5 +51,11 @@ export function startRequestHousekeeping(
   };
   const timer = setInterval(() => void round(), HOUSEKEEPING_MS);
   void round();
-  return () => clearInterval(timer);
+  return {
+    stop: () => clearInterval(timer),
+    announced: async (ids, at) => {
+      await requests.markNotified(ids, at);
+      for (const id of ids) handed.delete(id);
+    },
+  };
 }

@@ -25,6 +25,7 @@ import { udpQuery } from '../helpers/dns-client.js';
 import { fakeClockAt, PICKUP_MS } from '../helpers/faketime.js';
 import { header, query } from '../helpers/wire-builder.js';
 import { needTool } from '../helpers/tools.js';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 import { until } from '../helpers/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -40,9 +41,11 @@ const GROUPS = `  room-12: { clients: [${ROOM_12}/32], block: [facebook, instagr
   students: { clients: [${STUDENTS}/32], block: [facebook, instagram] }
   sixth-form: { clients: [127.0.0.20/32], block: [] }
   default: { block: [facebook] }`;
-const EXTRA = `schedules:
+const EXTRA = (hook: string) => `schedules:
   school-day-periods: { days: [mon, tue, wed, thu, fri], windows: ["09:00-10:00", "10:00-11:00", "11:20-12:20"] }
-requests: { lessons: school-day-periods }`;
+requests: { lessons: school-day-periods, notify_to: [head@school.example] }
+alerts:
+  webhook: { url: "${hook}", format: json }`;
 
 async function signIn(page: Page, base: string, role: keyof typeof USERS): Promise<void> {
   const [user, password] = USERS[role];
@@ -58,9 +61,17 @@ test('teacher asks until the end of the lesson, the Head approves, room-12 gets 
   const clock = fakeClockAt(london('10:40'));
   let browser: Browser | undefined;
   let c: ConsoleDaemon | undefined;
+  // The approvers' channel: a webhook (Teams, Slack or JSON) as the alerts send it.
+  const hook = await startWebhookReceiver();
   try {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-    c = await startConsoleDaemon({ groups: GROUPS, extra: EXTRA, teacherGroups: 'room-12', env: clock.env });
+    c = await startConsoleDaemon({
+      groups: GROUPS,
+      extra: EXTRA(hook.url),
+      console: 'public_url: "https://filter.school.example"',
+      teacherGroups: 'room-12',
+      env: clock.env,
+    });
     const d = c;
     const run = (...args: string[]) => cli([...args, '--config', d.d.configFile], clock.env);
     const dns = async (name: string, from: string) =>
@@ -88,6 +99,16 @@ test('teacher asks until the end of the lesson, the Head approves, room-12 gets 
     assert.match(await teacher.locator('.flash').innerText(), /Request 1 sent/);
     assert.match(await teacher.locator('#request-1').locator('xpath=ancestor::tr').innerText(), /waiting for a decision/);
     assert.is(await dns('www.instagram.com', ROOM_12), RCODE.NXDOMAIN, 'nothing opens before approval');
+    // The approvers are told, through the alert channels, with a link to the Requests page.
+    const [told] = await hook.waitForAccepted(1);
+    const notice = told.body as { type: string; subject: string; text: string; link: string };
+    assert.is(notice.type, 'notice');
+    assert.is(notice.subject, 'Permission request from t.smith: instagram for room-12');
+    assert.match(
+      notice.text,
+      /Request 1: t\.smith asks to open instagram for room-12, lesson 10:00-11:00 on Tue 1 Dec\. Reason: Y9 media studies/,
+    );
+    assert.is(notice.link, 'https://filter.school.example/requests');
 
     // The Headteacher, in another browser context: approves with a note.
     const head = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
@@ -206,6 +227,16 @@ test('teacher asks until the end of the lesson, the Head approves, room-12 gets 
     has('webfilter', 'request-expire', 'request 3', 'daemon');
     assert.is(rows.filter((r) => r.action === 'request-add').length, 3, 'the forged one is not there');
     assert.is(rows.filter((r) => r.action === 'exception-add').length, 1);
+    // Each request waiting for a decision was announced once (request 2, declined at once, may not
+    // have waited for the next round); the forged one never.
+    const announced = hook
+      .accepted()
+      .flatMap((r) => [...(r.body as { text: string }).text.matchAll(/Request (\d+):/g)].map((m) => Number(m[1])));
+    assert.equal(
+      announced.filter((id) => id !== 2),
+      [1, 3],
+    );
+    assert.ok(announced.filter((id) => id === 2).length <= 1);
 
     // The weekly report says who asked, who approved, for which class and for how long.
     const report = await run('report', '--since', '1d');
@@ -219,6 +250,7 @@ test('teacher asks until the end of the lesson, the Head approves, room-12 gets 
   } finally {
     await browser?.close();
     await c?.stop();
+    await hook.close();
   }
 });
 
