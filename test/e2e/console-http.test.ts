@@ -152,8 +152,8 @@ test('roles on every route: each role is refused (403) every route its table ent
   };
   assert.equal(await nav('teacher'), ['/requests']);
   assert.equal(await nav('approver'), ['/requests', '/exceptions']);
-  assert.equal(await nav('reviewer'), ['/', '/signals', '/blocked', '/requests', '/exceptions', '/reports']);
-  assert.equal(await nav('ict'), ['/', '/signals', '/blocked', '/requests', '/exceptions', '/reports', '/audit']);
+  assert.equal(await nav('reviewer'), ['/', '/signals', '/blocked', '/devices', '/requests', '/exceptions', '/reports']);
+  assert.equal(await nav('ict'), ['/', '/signals', '/blocked', '/devices', '/requests', '/exceptions', '/reports', '/audit']);
 });
 
 test('security headers, cookie attributes, and no caching of personal data', async () => {
