@@ -10,7 +10,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { socialDomains, writeLists, writeQueries } from './data.js';
+import { hotCnames, socialDomains, writeLists, writeQueries } from './data.js';
 import { peakRssMb, start, stop, unboundConfig, type Running } from './servers.js';
 import { dnsperfLatency, dnsperfMax, median } from './dnsperf.js';
 import { writeReport } from './report.js';
@@ -50,7 +50,7 @@ const nextPort = () => (port += 3);
 
 // The shared upstream.
 const upPort = nextPort();
-unboundConfig(path.join(dir, 'upstream.conf'), upPort, { threads: 1, catchAll: true });
+unboundConfig(path.join(dir, 'upstream.conf'), upPort, { threads: 1, catchAll: true, cnames: hotCnames() });
 const upstream = await start('upstream', upPort, 'unbound', ['-d', '-c', path.join(dir, 'upstream.conf')]);
 
 async function startWebfilter(list: string, cacheSize = 100_000, tag = ''): Promise<Running> {

@@ -70,7 +70,7 @@ export function peakRssMb(pid: number): number {
 export function unboundConfig(
   file: string,
   port: number,
-  opts: { threads: number; catchAll?: boolean; forwardTo?: number; zonesFile?: string },
+  opts: { threads: number; catchAll?: boolean; forwardTo?: number; zonesFile?: string; cnames?: Record<string, string> },
 ): void {
   const lines = [
     'server:',
@@ -94,6 +94,9 @@ export function unboundConfig(
       '  local-data: ". 3600 IN A 192.0.2.1"',
       '  local-data: ". 3600 IN AAAA 2001:db8::1"',
     );
+  // Names answered with a CNAME (a CDN-like alias), as much real traffic is: CNAME inspection has work.
+  for (const [name, target] of Object.entries(opts.cnames ?? {}))
+    lines.push(`  local-zone: "${name}." static`, `  local-data: "${name}. 3600 IN CNAME ${target}."`);
   if (opts.zonesFile) lines.push(`  include: "${opts.zonesFile}"`);
   lines.push('remote-control:', '  control-enable: no');
   if (opts.forwardTo) lines.push('forward-zone:', '  name: "."', `  forward-addr: 127.0.0.1@${opts.forwardTo}`);
