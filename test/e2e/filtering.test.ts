@@ -63,14 +63,15 @@ t('the same domain resolves for a group that does not block it; other groups fol
   assert.is(header((await udpQuery(d.port, query('notfacebook.com'), { localAddress: STUDENT }))!).rcode, RCODE.NOERROR);
 });
 
-t('REFUSED for a client outside allowed_clients, never larger than the query', async ({ d, up }) => {
+t('outside allowed_clients: REFUSED over UDP, never larger than the query; TCP connections closed at once', async ({ d, up }) => {
   const before = up.received.length;
   const q = query('example.com', TYPE.A, { edns: {} });
   const r = (await udpQuery(d.port, q, { localAddress: OUTSIDER }))!;
   assert.is(header(r).rcode, RCODE.REFUSED);
   assert.ok(r.length <= q.length);
-  const [tr] = await tcpQuery(d.port, [query('example.com')], { localAddress: OUTSIDER });
-  assert.is(header(tr).rcode, RCODE.REFUSED);
+  // Over TCP an outsider never gets as far as a query: the connection is closed when accepted.
+  const tr = await tcpQuery(d.port, [query('example.com')], { localAddress: OUTSIDER }).catch(() => []);
+  assert.equal(tr, []);
   assert.is(up.received.length, before);
 });
 
