@@ -1,0 +1,220 @@
+/**
+ * `npm run bench:cost`: what one query costs webfilter on each path — hot (cache hits), blocked,
+ * cold (every query forwarded) and mixed (70/20/10) — measured in ways that stay true on a busy
+ * shared machine, where qps and latency do not:
+ *
+ * - cpu (default): the daemon's CPU time (utime + stime of every process and thread it runs, from
+ *   /proc) per answered query, with dnsperf sending a fixed number of queries at a fixed rate;
+ * - callgrind: the daemon runs under `valgrind --tool=callgrind`; the instructions it executes
+ *   (user space, all threads and workers) between a zero and a dump, per answered query. Exactly
+ *   repeatable for the same build and inputs, but blind to the kernel's share (the sendmsg/recvmsg
+ *   every UDP server pays, which the Node echo server row shows in cpu mode).
+ *
+ * The bare Node dgram echo server is measured the same way: the floor for any Node UDP server.
+ * Several builds can be compared, interleaved A B / B A in each round (BENCH_COST_CLI=a.js,b.js).
+ * Writes bench/cost.md.
+ *   BENCH_COST_MODE cpu | callgrind; BENCH_COST_CLI (dist/cli.js); BENCH_LIST (1,000,000 cpu /
+ *   100,000 callgrind); BENCH_QUERIES per run (60,000 / 3,000); BENCH_RATE qps (8,000 / 300);
+ *   BENCH_ROUNDS (3 / 1); BENCH_WORKERS (server.workers, unset = the config default)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { listedDomain, socialDomains, writeLists } from './data.js';
+import { median } from './dnsperf.js';
+import { cpuTicks, processTree, TICK_US } from './proc.js';
+import { start, stop, unboundConfig, type Running } from './servers.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MODE = process.env.BENCH_COST_MODE === 'callgrind' ? 'callgrind' : 'cpu';
+const CG = MODE === 'callgrind';
+const CLIS = (process.env.BENCH_COST_CLI ?? 'dist/cli.js').split(',').map((c) => path.resolve(ROOT, c));
+const LIST = Number(process.env.BENCH_LIST ?? (CG ? 100_000 : 1_000_000));
+const QUERIES = Number(process.env.BENCH_QUERIES ?? (CG ? 3_000 : 60_000));
+const RATE = Number(process.env.BENCH_RATE ?? (CG ? 300 : 8_000));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (CG ? 1 : 3));
+const WORKERS = process.env.BENCH_WORKERS;
+const PATHS = ['hot', 'blocked', 'cold', 'mixed'] as const;
+type PathName = (typeof PATHS)[number];
+
+const missing = ['dnsperf', 'unbound', ...(CG ? ['valgrind', 'callgrind_control'] : [])].filter(
+  (t) => spawnSync('sh', ['-c', `command -v ${t} || test -x /usr/sbin/${t}`]).status !== 0,
+);
+if (missing.length) {
+  console.error(`bench:cost: missing ${missing.join(', ')}. Install: apt-get install dnsperf unbound valgrind`);
+  process.exit(1);
+}
+
+const dir = path.join(ROOT, 'bench/out-cost');
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir, { recursive: true });
+const social = socialDomains(ROOT);
+const lists = writeLists(dir, LIST, social);
+
+/** The names of one measured run of a path; cold and mixed names are new in every run (and server). */
+function names(p: PathName, run: string, n: number): string[] {
+  const hot = (i: number) => `www.hot${i % 1000}.example.org A`;
+  const blocked = (i: number) => {
+    const base = i % 10 === 0 ? social[i % social.length] : listedDomain((i * 7919) % LIST);
+    return `${i % 3 === 0 ? 'a.b.c.' : 'www.'}${base} ${i % 2 ? 'AAAA' : 'A'}`;
+  };
+  const cold = (i: number) => `c${i}.${run}.cost.example.net A`;
+  const pick = { hot, blocked, cold, mixed: (i: number) => (i % 10 < 7 ? hot(i) : i % 10 < 9 ? cold(i) : blocked(i)) }[p];
+  return Array.from({ length: n }, (_, i) => pick(i));
+}
+
+let fileNo = 0;
+function queryFile(lines: string[]): string {
+  const f = path.join(dir, `q-${fileNo++}.txt`);
+  writeFileSync(f, lines.join('\n') + '\n');
+  return f;
+}
+
+/** Sends every line of `file` once at `rate` qps; returns the queries answered. */
+function send(port: number, file: string, rate: number): { completed: number; lost: number } {
+  const r = spawnSync(
+    'dnsperf',
+    ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-n', '1', '-Q', String(rate), '-q', '100', '-t', '5'],
+    { encoding: 'utf8', timeout: 3_600_000 },
+  );
+  return {
+    completed: Number(/Queries completed:\s+(\d+)/.exec(r.stdout)?.[1] ?? NaN),
+    lost: Number(/Queries lost:\s+(\d+)/.exec(r.stdout)?.[1] ?? NaN),
+  };
+}
+
+/** callgrind: counters to zero / dumped, for every process of the server; returns instructions since the zero. */
+function callgrind(pids: number[], what: 'zero' | 'dump'): number {
+  let total = 0;
+  for (const pid of pids) {
+    spawnSync('callgrind_control', [what === 'zero' ? '-z' : '-d', String(pid)], { encoding: 'utf8', timeout: 120_000 });
+    if (what === 'zero') continue;
+    const dumps = readdirSync(dir)
+      .filter((f) => f.startsWith(`cg.${pid}.`))
+      .sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
+    const last = dumps.at(-1);
+    if (!last) continue;
+    const m = /^summary:\s+(\d+)/m.exec(readFileSync(path.join(dir, last), 'utf8'));
+    total += m ? Number(m[1]) : 0;
+  }
+  return total;
+}
+
+const wrap = (cmd: string, args: string[]): [string, string[]] =>
+  CG
+    ? [
+        'valgrind',
+        [
+          '--tool=callgrind',
+          '--smc-check=all',
+          '--trace-children=yes',
+          `--callgrind-out-file=${path.join(dir, 'cg.%p')}`,
+          '--dump-instr=no',
+          '--collect-jumps=no',
+          cmd,
+          ...args,
+        ],
+      ]
+    : [cmd, args];
+
+let port = 31000 + Math.floor(Math.random() * 2000);
+const upPort = (port += 3);
+unboundConfig(path.join(dir, 'upstream.conf'), upPort, { threads: 1, catchAll: true });
+const upstream = await start('upstream', upPort, 'unbound', ['-d', '-c', path.join(dir, 'upstream.conf')]);
+
+async function startWebfilter(cli: string, tag: string): Promise<Running> {
+  const p = (port += 3);
+  const cfg = path.join(dir, `webfilter-${tag}.yaml`);
+  writeFileSync(
+    cfg,
+    `server: { listen: ["127.0.0.1:${p}"], allowed_clients: [127.0.0.0/8]${WORKERS ? `, workers: ${WORKERS}` : ''} }
+upstream: { servers: ["127.0.0.1:${upPort}"], timeout_ms: 2000 }
+cache: { max_entries: 100000 }
+categories: { bench: [${lists.list}] }
+groups: { default: { block: [bench] } }
+database: { path: ${path.join(dir, `cost-${tag}.db`)} }
+metrics: { listen: "127.0.0.1:0" }
+log: { level: warn }
+`,
+  );
+  const [cmd, args] = wrap(process.execPath, [cli, 'serve', '--config', cfg]);
+  return start(tag, p, cmd, args, CG ? 1_800_000 : 60_000);
+}
+
+async function startEcho(): Promise<Running> {
+  const p = (port += 3);
+  const [cmd, args] = wrap(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/echo-server.ts'), String(p)]);
+  return start('echo', p, cmd, args, CG ? 600_000 : 60_000);
+}
+
+const servers: Running[] = [];
+for (const [i, cli] of CLIS.entries())
+  servers.push(await startWebfilter(cli, CLIS.length > 1 ? ('AB'[i] ?? `S${i}`) : 'webfilter'));
+const echo = await startEcho();
+for (const s of [...servers, echo]) console.log(`${s.name}: first answer after ${s.startupMs} ms`);
+
+// Warm every path (JIT, cache, upstream sockets) before measuring; the hot names are cached from here on.
+const warmN = CG ? 2_000 : 20_000;
+for (const s of servers) {
+  for (const p of PATHS) send(s.port, queryFile(names(p, `warm-${s.name}`, warmN)), RATE);
+  send(s.port, queryFile(names('hot', 'warm', warmN)), RATE);
+}
+send(echo.port, queryFile(names('hot', 'warm', warmN)), RATE);
+
+/** Cost per answered query of one run: CPU µs (cpu mode) or instructions (callgrind). */
+function measure(s: Running, file: string): number {
+  const pids = processTree(s.child.pid!);
+  if (CG) callgrind(pids, 'zero');
+  const t0 = cpuTicks(pids);
+  const r = send(s.port, file, RATE);
+  const cost = CG ? callgrind(pids, 'dump') : (cpuTicks(pids) - t0) * TICK_US;
+  return cost / r.completed;
+}
+
+const load0 = os.loadavg()[0];
+const results: Record<string, Record<string, number[]>> = {};
+for (let round = 0; round < ROUNDS; round++) {
+  for (const p of PATHS) {
+    const order = round % 2 === 0 ? servers : [...servers].reverse();
+    for (const s of order) {
+      const cost = measure(s, queryFile(names(p, `r${round}-${s.name}`, QUERIES)));
+      ((results[s.name] ??= {})[p] ??= []).push(cost);
+    }
+    process.stdout.write('.');
+  }
+  ((results.echo ??= {}).hot ??= []).push(measure(echo, queryFile(names('hot', 'echo', QUERIES))));
+}
+const load1 = os.loadavg()[0];
+for (const s of [...servers, echo]) await stop(s);
+await stop(upstream);
+
+const unit = CG ? 'instructions/query' : 'CPU µs/query';
+const fmt = (x: number) => (CG ? Math.round(x).toLocaleString('en-GB') : x.toFixed(1));
+const names_ = [...servers.map((s) => s.name), 'echo'];
+const rows = PATHS.map((p) => {
+  const cells = names_.map((n) => {
+    const xs = results[n]?.[p];
+    return xs ? `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})` : '';
+  });
+  const ratio =
+    servers.length === 2 ? ` ${(median(results[servers[1].name][p]) / median(results[servers[0].name][p])).toFixed(3)}× |` : '';
+  return `| ${p} | ${cells.join(' | ')} |${ratio}`;
+});
+const header = `| path | ${names_.join(' | ')} |${servers.length === 2 ? ' B/A |' : ''}`;
+const md = `# Cost per query
+
+\`${CG ? 'BENCH_COST_MODE=callgrind ' : ''}npm run bench:cost\`: ${unit} (median of ${ROUNDS} run${ROUNDS > 1 ? 's' : ''}, min–max), ${QUERIES.toLocaleString('en-GB')} queries per run at
+${RATE.toLocaleString('en-GB')} qps, ${LIST.toLocaleString('en-GB')}-domain list${WORKERS ? `, server.workers: ${WORKERS}` : ''}. ${CG ? 'Instructions executed in user space by every process and thread of the server (valgrind callgrind), kernel excluded.' : 'CPU time (user + system) of every process and thread of the server, from /proc.'}
+Builds: ${CLIS.map((c, i) => `${servers[i].name} = \`${path.relative(ROOT, c)}\``).join(', ')}; echo = the bare Node dgram echo server (hot row only).
+
+**Run: ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.versions.node}; load average ${load0.toFixed(1)} before, ${load1.toFixed(1)} after.**
+
+${header}
+|---|${names_.map(() => '---|').join('')}${servers.length === 2 ? '---|' : ''}
+${rows.join('\n')}
+`;
+writeFileSync(path.join(ROOT, `bench/cost${CG ? '-callgrind' : ''}.md`), md);
+console.log(`\n${md}`);
+process.exit(0);
