@@ -10,7 +10,8 @@ import type { IdentityHost } from '../identity/identity-host.js';
 import type { IdentityService } from '../identity/identity-service.js';
 import type { Subscriptions } from '../lists/subscriptions.js';
 import type { Monitoring } from '../metrics/monitoring.js';
-import type { EventBus } from '../observe/event-bus.js';
+import type { QueryStats } from '../observe/query-stats.js';
+import type { UpstreamStats } from '../observe/upstream-stats.js';
 import type { StatsLog } from '../observe/stats-log.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
 import type { QueryEdge } from '../server/query-edge.js';
@@ -38,7 +39,9 @@ export interface DaemonParts {
   startedAt: number;
   runtimes: RuntimeSwitch;
   shared: Shared;
-  bus: EventBus;
+  /** The per-query counters behind the metrics and the summary log. */
+  queryStats: QueryStats;
+  upstreamStats: UpstreamStats;
   edge: QueryEdge;
   /** Outlives reloads: a client's bucket is not refilled by a SIGHUP. */
   limiter: RateLimiter;
@@ -118,7 +121,7 @@ export class Daemon {
         return false;
       }
       reportLists(compiled, log, p.monitoring.metrics);
-      p.monitoring.metrics.initSeries(seriesLabels(loaded, compiled));
+      p.monitoring.metrics.initSeries(seriesLabels(loaded, compiled), { queries: p.queryStats, upstreams: p.upstreamStats });
       if (old.loaded.config.timezone !== loaded.config.timezone) {
         useTimezone(loaded.config.timezone);
         if (p.console)
@@ -159,13 +162,12 @@ export class Daemon {
     p.listeners.stopAccepting();
     const deadline = Date.now() + DRAIN_MS;
     while (p.edge.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    p.bus.flush();
     await p.console?.close();
     await p.identity.close();
     const unwritten = await p.recorder.close(Date.now() + FLUSH_MS);
     // After the writer: its last batch may still hand signals over.
     await p.alerts.close();
-    p.stats.report();
+    await p.stats.report();
     p.stats.stop();
     clearInterval(p.limitLog);
     p.monitoring.stop();

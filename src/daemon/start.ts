@@ -12,7 +12,8 @@ import { IdentityHost } from '../identity/identity-host.js';
 import { Subscriptions } from '../lists/subscriptions.js';
 import { ListMetrics } from '../metrics/list-metrics.js';
 import { Monitoring } from '../metrics/monitoring.js';
-import { EventBus } from '../observe/event-bus.js';
+import { QueryStats } from '../observe/query-stats.js';
+import { UpstreamStats } from '../observe/upstream-stats.js';
 import { StatsLog } from '../observe/stats-log.js';
 import { compilePolicy } from '../policy/compile.js';
 import { dropPrivileges } from '../server/privileges.js';
@@ -56,7 +57,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     maxTtl: cacheConfig.max_ttl,
     maxNegativeTtl: cacheConfig.max_negative_ttl,
   });
-  const bus = new EventBus();
+  const queryStats = new QueryStats();
+  const upstreamStats = new UpstreamStats();
   const limiter = new RateLimiter(loaded.config.server.rate_limit);
   const exceptions = { current: ExceptionSet.EMPTY };
   const recorder = new EvidenceRecorder({
@@ -70,13 +72,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   });
   const monitoring = new Monitoring(
     {
-      cacheEntries: () => cache.size,
-      cacheHits: () => cache.hits,
-      cacheMisses: () => cache.misses,
-      queueDepth: () => bus.depth + recorder.depth,
-      dropped: () => bus.dropped + recorder.dropped,
-      writeErrors: () => recorder.writeErrors,
-      rateLimited: () => limiter.limited,
+      live: () => ({
+        queries: queryStats,
+        upstreams: upstreamStats,
+        cacheEntries: cache.size,
+        cacheHits: cache.hits,
+        cacheMisses: cache.misses,
+        queueDepth: recorder.depth,
+        dropped: recorder.dropped,
+        writeErrors: recorder.writeErrors,
+        rateLimited: limiter.limited,
+      }),
       exceptionsActive: () => exceptions.current.activeCounts(Date.now()),
     },
     VERSION,
@@ -99,31 +105,29 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   };
   alerts.onChange = () => recorder.refreshAlerts();
   const transports = new UpstreamTransports(new UdpExchange());
-  const upstreamMetrics = new UpstreamMetrics(monitoring.metrics.registry, () => transports.all());
-  monitoring.upstreams = () => upstreamMetrics.describe(transports.all());
+  const upstreamMetrics = new UpstreamMetrics(monitoring.metrics.registry, async () => ({
+    transports: transports.all(),
+    upstreams: upstreamStats,
+  }));
+  monitoring.upstreams = () => upstreamMetrics.describe();
+  monitoring.lastUpstreamOk = () => upstreamStats.lastOk;
   // Approvers hear of a permission request waiting for them through the same channels.
   recorder.onPendingRequests = (requests) =>
     alerts.notify(pendingNotification(requests, runtimes.current.loaded.config.requests.notify_to));
   const shared: Shared = {
     cache,
     transports,
-    onExchange: (upstream, outcome, seconds) => {
-      monitoring.onExchange(upstream, outcome, seconds);
-      upstreamMetrics.onExchange(upstream, outcome);
-    },
+    onExchange: (upstream, outcome, seconds) => upstreamStats.exchange(upstream, outcome, seconds),
     exceptions,
     now,
     identities: identity.index,
   };
   reportLists(compiled, log, monitoring.metrics);
-  monitoring.metrics.initSeries(seriesLabels(loaded, compiled));
+  monitoring.metrics.initSeries(seriesLabels(loaded, compiled), { queries: queryStats, upstreams: upstreamStats });
   const first = buildRuntime(loaded, compiled, shared);
-  const edge = new QueryEdge(first.chain, bus, log, limiter);
+  const edge = new QueryEdge(first.chain, queryStats, recorder, log, limiter);
   const runtimes = new RuntimeSwitch(first, shared, edge, monitoring.metrics, log);
-  const stats = new StatsLog(log, opts.summaryIntervalMs ?? 300_000);
-  bus.subscribe(stats);
-  bus.subscribe(monitoring.metrics);
-  bus.subscribe(recorder);
+  const stats = new StatsLog(log, opts.summaryIntervalMs ?? 300_000, () => queryStats.totals());
   recorder.exceptions.subscribe(
     (records) => {
       exceptions.current = new ExceptionSet(records);
@@ -167,7 +171,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       {
         // Outsiders are closed at accept: they would only be REFUSED, and must not hold a slot.
         admit: (address) => runtimes.current.directory.resolve(address).allowed,
-        rejected: monitoring.metrics.onTcpRejected,
+        rejected: queryStats.onTcpRejected,
       },
       log,
     );
@@ -213,7 +217,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     startedAt,
     runtimes,
     shared,
-    bus,
+    queryStats,
+    upstreamStats,
     edge,
     limiter,
     stats,

@@ -1,13 +1,15 @@
-import { ANSWER_KINDS } from '../pipeline/types.js';
+import { ANSWER_KINDS, type Answer, type QueryContext } from '../pipeline/types.js';
 import type { QueryEvent } from '../observe/query-event.js';
 
 /**
  * Query events as bytes, for the hand-over from the DNS thread to the evidence writer.
  *
- * The recorder encodes each event as it arrives into a batch buffer and transfers the buffer to the
- * writer thread (one copy of the bytes, no structured clone). Its queue then holds bytes (about 100
- * for a typical event) rather than objects, which lived long enough in the queue to be promoted to
- * the old generation and so grew the DNS thread's heap under load.
+ * The server edge encodes each answered query straight from its context and answer into a batch
+ * buffer (no event object is made on the DNS path), and the buffer is transferred to the writer
+ * thread (one copy of the bytes, no structured clone) — or, with `server.workers`, sent to the
+ * primary process first. Queues then hold bytes (about 100 for a typical event) rather than objects,
+ * which lived long enough in the queue to be promoted to the old generation and so grew the DNS
+ * thread's heap under load.
  *
  * One event: at (f64), duration (f64), qtype (u16), rcode + 1 (u16), flags (u8: transport,
  * recordBlocked, kind), then the strings client, group, qname, reason, entry, upstream, response,
@@ -38,37 +40,96 @@ export class EventEncoder {
   }
 
   add(e: QueryEvent): void {
+    this.write(
+      e.at,
+      e.duration,
+      e.qtype,
+      e.rcode,
+      (e.transport === 'tcp' ? 1 : 0) | (e.recordBlocked ? 2 : 0) | ((KIND_CODE.get(e.kind) ?? 5) << 2),
+      e.client,
+      e.group,
+      e.qname,
+      e.reason,
+      e.entry,
+      e.upstream,
+      e.response,
+      e.signal,
+      e.via,
+      e.user,
+    );
+  }
+
+  /** Encodes an answered query as the edge has it: the same bytes `add` writes for its QueryEvent. */
+  addAnswer(at: number, duration: number, ctx: QueryContext, a: Answer, rcode: number): void {
+    const client = ctx.client;
+    const category = a.category;
+    this.write(
+      at,
+      duration,
+      ctx.q.qtype,
+      rcode,
+      (ctx.transport === 'tcp' ? 1 : 0) | (category?.recordBlocked ? 2 : 0) | ((KIND_CODE.get(a.kind) ?? 5) << 2),
+      ctx.address,
+      client?.group.name ?? '',
+      ctx.q.qname,
+      a.reason,
+      a.entry ?? '',
+      a.upstream ?? '',
+      a.response ?? '',
+      category?.signal ?? '',
+      a.via ?? '',
+      client?.user ?? '',
+    );
+  }
+
+  private write(
+    at: number,
+    duration: number,
+    qtype: number,
+    rcode: number,
+    flags: number,
+    client: string,
+    group: string,
+    qname: string,
+    reason: string,
+    entry: string,
+    upstream: string,
+    response: string,
+    signal: string,
+    via: string,
+    user: string,
+  ): void {
     // Room for the fixed part and every string even as UTF-8 (≤ 3 bytes per UTF-16 unit).
     const chars =
-      e.client.length +
-      e.group.length +
-      e.qname.length +
-      e.reason.length +
-      e.entry.length +
-      e.upstream.length +
-      e.response.length +
-      e.signal.length +
-      e.via.length +
-      e.user.length;
+      client.length +
+      group.length +
+      qname.length +
+      reason.length +
+      entry.length +
+      upstream.length +
+      response.length +
+      signal.length +
+      via.length +
+      user.length;
     this.reserve(FIXED + 20 + 3 * chars);
     const v = this.view;
     let p = this.used;
-    v.setFloat64(p, e.at);
-    v.setFloat64(p + 8, e.duration);
-    v.setUint16(p + 16, e.qtype);
-    v.setUint16(p + 18, e.rcode + 1);
-    v.setUint8(p + 20, (e.transport === 'tcp' ? 1 : 0) | (e.recordBlocked ? 2 : 0) | ((KIND_CODE.get(e.kind) ?? 5) << 2));
+    v.setFloat64(p, at);
+    v.setFloat64(p + 8, duration);
+    v.setUint16(p + 16, qtype);
+    v.setUint16(p + 18, rcode + 1);
+    v.setUint8(p + 20, flags);
     p += FIXED;
-    p = this.string(p, e.client);
-    p = this.string(p, e.group);
-    p = this.string(p, e.qname);
-    p = this.string(p, e.reason);
-    p = this.string(p, e.entry);
-    p = this.string(p, e.upstream);
-    p = this.string(p, e.response);
-    p = this.string(p, e.signal);
-    p = this.string(p, e.via);
-    p = this.string(p, e.user);
+    p = this.string(p, client);
+    p = this.string(p, group);
+    p = this.string(p, qname);
+    p = this.string(p, reason);
+    p = this.string(p, entry);
+    p = this.string(p, upstream);
+    p = this.string(p, response);
+    p = this.string(p, signal);
+    p = this.string(p, via);
+    p = this.string(p, user);
     this.used = p;
     this.count++;
   }

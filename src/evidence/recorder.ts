@@ -1,7 +1,8 @@
 import { Worker, type MessagePort } from 'node:worker_threads';
 import { schedule, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
-import type { Observer, QueryEvent } from '../observe/query-event.js';
+import type { QueryLog } from '../observe/query-event.js';
+import type { Answer, QueryContext } from '../pipeline/types.js';
 import type { Retention } from '../storage/evidence.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-worker.js';
 import type { PermissionRequest } from '../storage/requests.js';
@@ -28,12 +29,13 @@ const MAX_PENDING_IDENTITIES = 100_000;
 const DROP_LOG_MS = 10_000;
 
 /**
- * The evidence store's front on the DNS thread: an Observer that queues query events in a bounded
- * queue and hands them in batches to the writer thread, one batch at a time. When the writer is
+ * The evidence store's front on the DNS thread: the QueryLog the server edge hands answered queries
+ * to. It encodes them into a bounded queue of byte batches and hands those to the writer thread, one
+ * batch at a time (batches from worker processes join the same queue: `addBatch`). When the writer is
  * stuck (database locked, disk full) the queue fills and further events are dropped and counted:
  * DNS answers never wait for the database. Also runs the daily retention purge (node-cron).
  */
-export class EvidenceRecorder implements Observer {
+export class EvidenceRecorder implements QueryLog {
   /** Encoded batches ready for the writer, oldest first, then the one being filled. */
   private ready: { buffer: ArrayBuffer; count: number }[] = [];
   private filling = new EventEncoder();
@@ -96,21 +98,37 @@ export class EvidenceRecorder implements Observer {
     return this.queued;
   }
 
-  observe(events: readonly QueryEvent[]): void {
-    if (this.closing) return;
-    for (const e of events) {
-      if (e.kind === 'refused' || e.kind === 'error') continue;
-      if (this.queued >= this.opts.queueSize) {
-        this.dropped++;
-        continue;
-      }
-      this.filling.add(e);
-      this.queued++;
-      if (this.filling.count >= this.opts.batchRows) this.ready.push(this.filling.take());
+  record(at: number, duration: number, ctx: QueryContext, a: Answer, rcode: number): void {
+    // Refused clients and errors are counted by the metrics; the store keeps what was answered.
+    if (a.kind === 'refused' || a.kind === 'error' || this.closing) return;
+    if (this.queued >= this.opts.queueSize) {
+      this.dropped++;
+      this.logDrops();
+      return;
     }
-    this.logDrops();
+    this.filling.addAnswer(at, duration, ctx, a, rcode);
+    this.queued++;
+    if (this.filling.count >= this.opts.batchRows) {
+      this.ready.push(this.filling.take());
+      this.pump();
+    } else if (!this.timer && !this.busy) this.timer = setTimeout(() => this.pump(), this.opts.flushMs);
+  }
+
+  /**
+   * Queues a batch encoded elsewhere (a worker process's), whole, or drops and counts it when the
+   * queue has no room for it.
+   */
+  addBatch(batch: { buffer: ArrayBuffer; count: number }): void {
+    if (this.closing || batch.count === 0) return;
+    if (this.queued + batch.count > this.opts.queueSize) {
+      this.dropped += batch.count;
+      this.logDrops();
+      return;
+    }
+    this.ready.push(batch);
+    this.queued += batch.count;
     if (this.depth >= this.opts.batchRows) this.pump();
-    else if (this.depth > 0 && !this.timer) this.timer = setTimeout(() => this.pump(), this.opts.flushMs);
+    else if (!this.timer && !this.busy) this.timer = setTimeout(() => this.pump(), this.opts.flushMs);
   }
 
   /**

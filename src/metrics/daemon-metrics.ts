@@ -1,29 +1,9 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { typeName } from '../dns/constants.js';
-import type { Observer, QueryEvent } from '../observe/query-event.js';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CategoryReport } from '../policy/compile.js';
-import { TCP_REJECT_REASONS, type TcpRejectReason } from '../server/tcp-server.js';
-
-/** Query types that get their own label value; everything else is "other" (bounded cardinality). */
-const QTYPES = ['A', 'AAAA', 'HTTPS', 'SVCB', 'CNAME', 'MX', 'TXT', 'PTR', 'SRV', 'NS', 'SOA', 'DS', 'DNSKEY', 'ANY'];
-/** Values of the `result` label: answer kinds, with errors split by rcode. */
-const RESULTS = [
-  'forwarded',
-  'cached',
-  'blocked',
-  'exception',
-  'local',
-  'refused',
-  'upstream-refused',
-  'servfail',
-  'formerr',
-  'notimp',
-  'badvers',
-];
-/** Values of the upstream `outcome` label (UpstreamError's outcomes and ok). */
-const OUTCOMES = ['ok', 'timeout', 'servfail', 'refused', 'malformed', 'network', 'overload', 'closed', 'tls'];
-/** The `group` label of queries from refused clients and unreadable packets. */
-const NO_GROUP = 'none';
+import { TCP_REJECT_REASONS } from '../observe/query-stats.js';
+import { registerComputedCounter, registerComputedHistogram, type HistogramSeries } from './array-metrics.js';
+import { DURATION_BUCKETS, NO_GROUP, QTYPES, QTYPE_SLOTS, QueryStats, RESULTS } from '../observe/query-stats.js';
+import { OUTCOMES, UPSTREAM_BUCKETS, UpstreamStats } from '../observe/upstream-stats.js';
 
 /** What the config names: the label values whose series exist from the start. */
 export interface SeriesLabels {
@@ -33,16 +13,28 @@ export interface SeriesLabels {
   signalKinds: readonly string[];
 }
 
-/** Live values read at scrape time. */
-export interface MetricSources {
-  cacheEntries(): number;
-  cacheHits(): number;
-  cacheMisses(): number;
-  queueDepth(): number;
-  dropped(): number;
-  writeErrors(): number;
+/**
+ * The counts the metrics read at scrape time. In one process these are the live objects; with
+ * `server.workers` the primary sums its workers' counts into fresh ones for each scrape.
+ */
+export interface LiveCounts {
+  queries: QueryStats;
+  upstreams: UpstreamStats;
+  cacheEntries: number;
+  cacheHits: number;
+  cacheMisses: number;
   /** Queries dropped or refused by the per-client rate limit. */
-  rateLimited(): number;
+  rateLimited: number;
+  /** Events waiting for the evidence store. */
+  queueDepth: number;
+  /** Events dropped because a queue on their way to the store was full. */
+  dropped: number;
+  writeErrors: number;
+}
+
+/** Where the metrics read their values. */
+export interface MetricSources {
+  live(): LiveCounts | Promise<LiveCounts>;
   /** Exceptions in force now, by group ("client" for address exceptions). */
   exceptionsActive(): Map<string, number>;
 }
@@ -50,89 +42,73 @@ export interface MetricSources {
 /**
  * Every webfilter metric, in one prom-client registry. Never labelled by client address or domain:
  * labels are groups, categories, kinds, qtypes (bounded) and upstreams, all from config.
- * Query events are counted through pre-bound label children found by map lookups (no label strings
- * are built per query), in the event bus's batches off the request path.
+ * The per-query families (queries, responses, blocked, request duration, upstream exchanges) are
+ * counted in typed arrays on the DNS path (QueryStats, UpstreamStats) and formatted from them at
+ * scrape time; the rest are prom-client's own metrics.
  */
-export class DaemonMetrics implements Observer {
+export class DaemonMetrics {
   readonly registry = new Registry();
-  private readonly queries: Counter<'protocol' | 'group' | 'qtype'>;
-  private readonly responses: Counter<'group' | 'result'>;
-  private readonly blocked: Counter<'group' | 'category'>;
   private readonly signals: Counter<'group' | 'kind'>;
-  private readonly duration: Histogram<'result'>;
-  private readonly upstreamRequests: Counter<'upstream' | 'outcome'>;
-  private readonly upstreamDuration: Histogram<'upstream'>;
   private readonly listEntries: Gauge<'category'>;
   private readonly listErrors: Counter<'category'>;
   private readonly reloads: Counter<'outcome'>;
   private readonly lastReload: Gauge;
-  private readonly tcpRejected: Counter<'reason'>;
-  // Pre-bound children, found by nested map lookups: [protocol][group][qtype index].
-  private readonly queryChildren = new Map<string, Map<string, Counter.Internal[]>>();
-  private readonly responseChildren = new Map<string, Map<string, Counter.Internal>>();
-  private readonly blockedChildren = new Map<string, Map<string, Counter.Internal>>();
-  private readonly durationChildren = new Map<string, Histogram.Internal<'result'>>();
-  private readonly qtypeIndex = new Map<number, number>();
+  /** The counts of the scrape under way: every metric of one scrape reads the same ones. */
+  private scrape: Promise<LiveCounts> | null = null;
   /** Whether /readyz would answer 200 now (set by Monitoring, which owns readiness). */
   readiness: () => boolean = () => false;
 
-  constructor(sources: MetricSources, version: string) {
+  constructor(
+    private readonly sources: MetricSources,
+    version: string,
+  ) {
     const registers = [this.registry];
+    const registry = this.registry;
     collectDefaultMetrics({ register: this.registry });
-    this.queries = new Counter({
-      name: 'webfilter_queries_total',
-      help: 'DNS queries received (parsed), by transport, client group and query type',
-      labelNames: ['protocol', 'group', 'qtype'],
-      registers,
-    });
-    this.responses = new Counter({
-      name: 'webfilter_responses_total',
-      help: 'Answers sent, by client group and result',
-      labelNames: ['group', 'result'],
-      registers,
-    });
-    this.blocked = new Counter({
-      name: 'webfilter_blocked_total',
-      help: 'Blocked queries, by client group and category',
-      labelNames: ['group', 'category'],
-      registers,
-    });
+    const live = () => this.live();
+    registerComputedCounter(
+      registry,
+      'webfilter_queries_total',
+      'DNS queries received (parsed), by transport, client group and query type',
+      async () => querySeries((await live()).queries),
+    );
+    registerComputedCounter(registry, 'webfilter_responses_total', 'Answers sent, by client group and result', async () =>
+      responseSeries((await live()).queries),
+    );
+    registerComputedCounter(registry, 'webfilter_blocked_total', 'Blocked queries, by client group and category', async () =>
+      blockedSeries((await live()).queries),
+    );
     this.signals = new Counter({
       name: 'webfilter_circumvention_signals_total',
       help: 'Circumvention signals recorded, by client group and kind',
       labelNames: ['group', 'kind'],
       registers,
     });
-    this.duration = new Histogram({
-      name: 'webfilter_request_duration_seconds',
-      help: 'Time from receiving a query to sending its answer, by result',
-      labelNames: ['result'],
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registerComputedHistogram(
+      registry,
+      'webfilter_request_duration_seconds',
+      'Time from receiving a query to sending its answer, by result',
+      DURATION_BUCKETS,
+      async () => durationSeries((await live()).queries),
+    );
+    registerComputedCounter(registry, 'webfilter_upstream_requests_total', 'Exchanges with each upstream, by outcome', async () =>
+      upstreamSeries((await live()).upstreams),
+    );
+    registerComputedHistogram(
+      registry,
+      'webfilter_upstream_duration_seconds',
+      'Time each upstream took to answer (or fail)',
+      UPSTREAM_BUCKETS,
+      async () => upstreamDurationSeries((await live()).upstreams),
+    );
+    gaugeFrom(registers, 'webfilter_cache_entries', 'Answers in the cache', async () => (await live()).cacheEntries);
+    counterFrom(registers, 'webfilter_cache_hits_total', 'Queries answered from the cache', async () => (await live()).cacheHits);
+    counterFrom(
       registers,
-    });
-    this.upstreamRequests = new Counter({
-      name: 'webfilter_upstream_requests_total',
-      help: 'Exchanges with each upstream, by outcome',
-      labelNames: ['upstream', 'outcome'],
-      registers,
-    });
-    this.upstreamDuration = new Histogram({
-      name: 'webfilter_upstream_duration_seconds',
-      help: 'Time each upstream took to answer (or fail)',
-      labelNames: ['upstream'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
-    });
-    new Gauge({
-      name: 'webfilter_cache_entries',
-      help: 'Answers in the cache',
-      registers,
-      collect() {
-        this.set(sources.cacheEntries());
-      },
-    });
-    counterFrom('webfilter_cache_hits_total', 'Queries answered from the cache', sources.cacheHits, registers);
-    counterFrom('webfilter_cache_misses_total', 'Allowed queries not in the cache', sources.cacheMisses, registers);
+      'webfilter_cache_misses_total',
+      'Allowed queries not in the cache',
+      async () => (await live()).cacheMisses,
+    );
     this.listEntries = new Gauge({
       name: 'webfilter_blocklist_entries',
       help: 'Entries loaded per category',
@@ -156,26 +132,29 @@ export class DaemonMetrics implements Observer {
       help: 'When config and lists were last loaded successfully',
       registers,
     });
-    new Gauge({
-      name: 'webfilter_log_queue_depth',
-      help: 'Events waiting for the evidence store',
+    gaugeFrom(
       registers,
-      collect() {
-        this.set(sources.queueDepth());
-      },
-    });
-    counterFrom('webfilter_log_dropped_total', 'Events dropped because the evidence queue was full', sources.dropped, registers);
-    counterFrom(
-      'webfilter_log_write_errors_total',
-      'Failed evidence store writes (each retried)',
-      sources.writeErrors,
-      registers,
+      'webfilter_log_queue_depth',
+      'Events waiting for the evidence store',
+      async () => (await live()).queueDepth,
     );
     counterFrom(
+      registers,
+      'webfilter_log_dropped_total',
+      'Events dropped because the evidence queue was full',
+      async () => (await live()).dropped,
+    );
+    counterFrom(
+      registers,
+      'webfilter_log_write_errors_total',
+      'Failed evidence store writes (each retried)',
+      async () => (await live()).writeErrors,
+    );
+    counterFrom(
+      registers,
       'webfilter_rate_limited_total',
       'Queries over the per-client rate limit (server.rate_limit), dropped or REFUSED',
-      sources.rateLimited,
-      registers,
+      async () => (await live()).rateLimited,
     );
     new Gauge({
       name: 'webfilter_exceptions_active',
@@ -203,16 +182,26 @@ export class DaemonMetrics implements Observer {
       registers,
     });
     build.labels(version, process.versions.node).set(1);
-    this.tcpRejected = new Counter({
-      name: 'webfilter_tcp_rejected_total',
-      help: 'TCP connections refused at accept (not_allowed, client_limit, max_connections) or closed because the client does not read its answers (slow_reader)',
-      labelNames: ['reason'],
-      registers,
-    });
-    for (const reason of TCP_REJECT_REASONS) this.tcpRejected.inc({ reason }, 0);
-    for (const r of RESULTS) this.duration.zero({ result: r });
+    registerComputedCounter(
+      registry,
+      'webfilter_tcp_rejected_total',
+      'TCP connections refused at accept (not_allowed, client_limit, max_connections) or closed because the client does not read its answers (slow_reader)',
+      async () => {
+        const q = (await live()).queries;
+        return TCP_REJECT_REASONS.map((reason, i): [Record<string, string>, number] => [{ reason }, q.tcpRejected[i]]);
+      },
+    );
     for (const o of ['success', 'failure']) this.reloads.inc({ outcome: o }, 0);
-    QTYPES.forEach((t, i) => this.qtypeIndex.set(TYPE_NUMBER[t], i));
+  }
+
+  /** The counts for the scrape under way (one read of the sources per scrape, however many metrics). */
+  private live(): Promise<LiveCounts> {
+    if (this.scrape === null) {
+      this.scrape = Promise.resolve(this.sources.live());
+      const clear = () => setImmediate(() => (this.scrape = null));
+      this.scrape.then(clear, clear);
+    }
+    return this.scrape;
   }
 
   /**
@@ -220,48 +209,13 @@ export class DaemonMetrics implements Observer {
    * reload). A series that first appears at 1 has no earlier sample, so Prometheus's rate() and
    * increase() see no change: the first failed reload, or an upstream that has never answered since
    * start, would never fire their alerts. Bounded by config: groups × categories, kinds, qtypes.
+   * `stats` are the counters the labels are declared in (this process's).
    */
-  initSeries(labels: SeriesLabels): void {
-    const groups = [...labels.groups, NO_GROUP];
-    for (const group of groups) {
-      for (const protocol of ['udp', 'tcp'])
-        for (const qtype of [...QTYPES, 'other']) this.queries.inc({ protocol, group, qtype }, 0);
-      for (const result of RESULTS) this.responses.inc({ group, result }, 0);
-      for (const kind of labels.signalKinds) this.signals.inc({ group, kind }, 0);
-    }
-    for (const group of labels.groups) for (const category of labels.categories) this.blocked.inc({ group, category }, 0);
-    for (const upstream of labels.upstreams) {
-      for (const outcome of OUTCOMES) this.upstreamRequests.inc({ upstream, outcome }, 0);
-      this.upstreamDuration.zero({ upstream });
-    }
+  initSeries(labels: SeriesLabels, stats: { queries: QueryStats; upstreams: UpstreamStats }): void {
+    stats.queries.declare(labels.groups, labels.categories);
+    stats.upstreams.declare(labels.upstreams);
+    for (const group of [...labels.groups, NO_GROUP]) for (const kind of labels.signalKinds) this.signals.inc({ group, kind }, 0);
   }
-
-  /** Counts a batch of query events. */
-  observe(events: readonly QueryEvent[]): void {
-    for (const e of events) {
-      if (e.kind === 'error' && e.reason === 'dropped') continue; // not a query, and nothing was sent
-      const group = e.group || NO_GROUP;
-      const result = e.kind === 'error' ? e.reason : e.kind;
-      // FORMERR/NOTIMP packets had no readable question: they count as responses, not as queries.
-      if (e.qtype !== 0 || e.qname !== '') this.queryChild(e.transport, group, e.qtype).inc();
-      this.responseChild(group, result).inc();
-      let d = this.durationChildren.get(result);
-      if (!d) this.durationChildren.set(result, (d = this.duration.labels(result)));
-      d.observe(e.duration);
-      if (e.kind === 'blocked') this.blockedChild(group, e.reason).inc();
-    }
-  }
-
-  /** A TCP connection refused or cut off (from the TCP listener). */
-  onTcpRejected = (reason: TcpRejectReason): void => {
-    this.tcpRejected.inc({ reason });
-  };
-
-  /** One exchange with an upstream (from the forwarder). */
-  onExchange = (upstream: string, outcome: string, seconds: number): void => {
-    this.upstreamRequests.labels(upstream, outcome).inc();
-    this.upstreamDuration.labels(upstream).observe(seconds);
-  };
 
   /** Signals the evidence writer found (rules and detectors). */
   onSignals = (signals: { grp: string; kind: string; count: number }[]): void => {
@@ -282,46 +236,74 @@ export class DaemonMetrics implements Observer {
     this.reloads.labels(ok ? 'success' : 'failure').inc();
     if (ok) this.lastReload.set(at / 1000);
   }
+}
 
-  private queryChild(protocol: string, group: string, qtype: number): Counter.Internal {
-    let byGroup = this.queryChildren.get(protocol);
-    if (!byGroup) this.queryChildren.set(protocol, (byGroup = new Map()));
-    let byType = byGroup.get(group);
-    if (!byType) byGroup.set(group, (byType = []));
-    const i = this.qtypeIndex.get(qtype) ?? QTYPES.length;
-    return (byType[i] ??= this.queries.labels(protocol, group, i < QTYPES.length ? QTYPES[i] : 'other'));
-  }
+type Series = [Record<string, string>, number];
 
-  private responseChild(group: string, result: string): Counter.Internal {
-    let m = this.responseChildren.get(group);
-    if (!m) this.responseChildren.set(group, (m = new Map()));
-    let c = m.get(result);
-    if (!c) m.set(result, (c = this.responses.labels(group, result)));
-    return c;
-  }
+function* querySeries(q: QueryStats): Iterable<Series> {
+  for (const [group, g] of q.groups())
+    for (let p = 0; p < 2; p++)
+      for (let t = 0; t < QTYPE_SLOTS; t++)
+        yield [
+          { protocol: p === 0 ? 'udp' : 'tcp', group, qtype: t < QTYPES.length ? QTYPES[t] : 'other' },
+          g.queries[p * QTYPE_SLOTS + t],
+        ];
+}
 
-  private blockedChild(group: string, category: string): Counter.Internal {
-    let m = this.blockedChildren.get(group);
-    if (!m) this.blockedChildren.set(group, (m = new Map()));
-    let c = m.get(category);
-    if (!c) m.set(category, (c = this.blocked.labels(group, category)));
-    return c;
+function* responseSeries(q: QueryStats): Iterable<Series> {
+  for (const [group, g] of q.groups())
+    for (let r = 0; r < RESULTS.length; r++) yield [{ group, result: RESULTS[r] }, g.responses[r]];
+}
+
+function* blockedSeries(q: QueryStats): Iterable<Series> {
+  for (const [group, g] of q.groups()) {
+    for (let c = 0; c < q.categories.length; c++) {
+      const n = c < g.blocked.length ? g.blocked[c] : 0;
+      // Refused clients are never blocked: no zero series for them.
+      if (group !== NO_GROUP || n > 0) yield [{ group, category: q.categories[c] }, n];
+    }
   }
 }
 
-const TYPE_NUMBER: Record<string, number> = Object.fromEntries(
-  Array.from({ length: 256 }, (_, n) => [typeName(n), n]).filter(([name]) => !String(name).startsWith('TYPE')),
-);
+function* durationSeries(q: QueryStats): Iterable<HistogramSeries> {
+  const nb = DURATION_BUCKETS.length + 1;
+  for (let r = 0; r < RESULTS.length; r++)
+    yield { labels: { result: RESULTS[r] }, counts: q.durationBuckets.subarray(r * nb, (r + 1) * nb), sum: q.durationSums[r] };
+}
+
+function* upstreamSeries(u: UpstreamStats): Iterable<Series> {
+  for (const [upstream, c] of u.entries())
+    for (let o = 0; o < OUTCOMES.length; o++) yield [{ upstream, outcome: OUTCOMES[o] }, c.requests[o]];
+}
+
+function* upstreamDurationSeries(u: UpstreamStats): Iterable<HistogramSeries> {
+  const nb = UPSTREAM_BUCKETS.length + 1;
+  for (const [upstream, c] of u.entries())
+    yield { labels: { upstream }, counts: c.duration.subarray(0, nb), sum: c.duration[nb] };
+}
 
 /** A counter whose value is read from elsewhere at scrape time. */
-function counterFrom(name: string, help: string, read: () => number, registers: Registry[]): void {
+function counterFrom(registers: Registry[], name: string, help: string, read: () => Promise<number>): void {
   new Counter({
     name,
     help,
     registers,
-    collect() {
+    async collect() {
+      const v = await read();
       this.reset();
-      this.inc(read());
+      this.inc(v);
+    },
+  });
+}
+
+/** A gauge whose value is read at scrape time. */
+function gaugeFrom(registers: Registry[], name: string, help: string, read: () => Promise<number>): void {
+  new Gauge({
+    name,
+    help,
+    registers,
+    async collect() {
+      this.set(await read());
     },
   });
 }

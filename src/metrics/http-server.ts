@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 export interface Readiness {
   ready(): { ready: true } | { ready: false; reason: string };
   /** More for /readyz's JSON (e.g. each upstream's transport and health, for `webfilter status`). */
-  details?(): Record<string, unknown>;
+  details?(): Promise<Record<string, unknown>>;
 }
 
 /** Event-loop lag above this makes /healthz fail: the process is alive but not responsive. */
@@ -51,8 +51,15 @@ export async function startMetricsServer(
       json(res, lag > MAX_LAG_MS ? 503 : 200, { status: lag > MAX_LAG_MS ? 'event loop stalled' : 'ok', event_loop_lag_ms: lag });
     } else if (url === '/readyz') {
       const r = readiness.ready();
-      const more = readiness.details?.() ?? {};
-      json(res, r.ready ? 200 : 503, r.ready ? { status: 'ready', ...more } : { status: 'not ready', reason: r.reason, ...more });
+      (readiness.details?.() ?? Promise.resolve({})).then(
+        (more) =>
+          json(
+            res,
+            r.ready ? 200 : 503,
+            r.ready ? { status: 'ready', ...more } : { status: 'not ready', reason: r.reason, ...more },
+          ),
+        (e: Error) => json(res, 500, { error: e.message }),
+      );
     } else {
       json(res, 404, { error: 'not found', endpoints: ['/metrics', '/healthz', '/readyz'] });
     }

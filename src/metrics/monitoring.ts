@@ -18,8 +18,8 @@ const PROBE_EVERY_MS = 5000;
  */
 export class Monitoring implements Readiness {
   readonly metrics: DaemonMetrics;
-  /** Epoch ms of the last good upstream answer (0 = never). */
-  lastUpstreamOk = 0;
+  /** Epoch ms of the last good upstream answer (0 = never); set by the daemon (its UpstreamStats). */
+  lastUpstreamOk: () => number = () => 0;
   /** Where /metrics is served, e.g. "127.0.0.1:9253", or null when disabled. */
   address: string | null = null;
   private server: http.Server | null = null;
@@ -27,7 +27,7 @@ export class Monitoring implements Readiness {
   private probing = false;
   private freshMs = 60_000;
   /** Each upstream's transport and health, added to /readyz (set by the daemon). */
-  upstreams: (() => unknown[]) | null = null;
+  upstreams: (() => Promise<unknown[]>) | null = null;
 
   constructor(
     sources: MetricSources,
@@ -37,12 +37,6 @@ export class Monitoring implements Readiness {
     this.metrics = new DaemonMetrics(sources, version);
     this.metrics.readiness = () => this.ready().ready;
   }
-
-  /** Feeds upstream exchanges to the metrics and to readiness. */
-  onExchange = (upstream: string, outcome: string, seconds: number): void => {
-    this.metrics.onExchange(upstream, outcome, seconds);
-    if (outcome === 'ok') this.lastUpstreamOk = Date.now();
-  };
 
   /** Starts probing and, when enabled, the listener (with `post` routes, e.g. the identity feed). */
   async start(
@@ -66,14 +60,15 @@ export class Monitoring implements Readiness {
   }
 
   ready(): { ready: true } | { ready: false; reason: string } {
-    const age = Date.now() - this.lastUpstreamOk;
+    const lastOk = this.lastUpstreamOk();
+    const age = Date.now() - lastOk;
     if (age <= this.freshMs) return { ready: true };
-    const last = this.lastUpstreamOk === 0 ? 'never' : `${Math.round(age / 1000)} s ago`;
+    const last = lastOk === 0 ? 'never' : `${Math.round(age / 1000)} s ago`;
     return { ready: false, reason: `no upstream has answered within ${this.freshMs / 1000} s (last good answer: ${last})` };
   }
 
-  details(): Record<string, unknown> {
-    return this.upstreams ? { upstreams: this.upstreams() } : {};
+  async details(): Promise<Record<string, unknown>> {
+    return this.upstreams ? { upstreams: await this.upstreams() } : {};
   }
 
   stop(): void {
@@ -83,7 +78,7 @@ export class Monitoring implements Readiness {
   }
 
   private probe(forwarder: Forwarder): void {
-    if (this.probing || Date.now() - this.lastUpstreamOk < this.freshMs / 2) return;
+    if (this.probing || Date.now() - this.lastUpstreamOk() < this.freshMs / 2) return;
     this.probing = true;
     forwarder
       .forward(PROBE, PROBE_QUESTION_END)

@@ -1,10 +1,39 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { UpstreamTransport } from '../upstream/transports.js';
+import type { UpstreamStats } from '../observe/upstream-stats.js';
+import type { ConnectionStats } from '../upstream/tls-client.js';
 
-/** What is known of one upstream's health: its last exchange. */
-interface LastExchange {
-  outcome: string;
-  at: number;
+/** One upstream transport as the metrics see it (with workers: its counts summed over them). */
+export interface TransportView {
+  spec: { name: string; transport: string };
+  stats: ConnectionStats | null;
+}
+
+/** The upstreams' transports and exchange counts, read at scrape time. */
+export interface UpstreamView {
+  transports: TransportView[];
+  upstreams: UpstreamStats;
+}
+
+/** Sums the same upstreams' transports of several processes (connections and connects add up). */
+export function sumTransports(views: TransportView[][]): TransportView[] {
+  const byKey = new Map<string, TransportView>();
+  for (const list of views) {
+    for (const t of list) {
+      const key = `${t.spec.transport} ${t.spec.name}`;
+      const have = byKey.get(key);
+      if (!have) {
+        byKey.set(key, { spec: t.spec, stats: t.stats ? { ...t.stats } : null });
+      } else if (have.stats && t.stats) {
+        have.stats.connects += t.stats.connects;
+        have.stats.resumed += t.stats.resumed;
+        have.stats.tlsFailures += t.stats.tlsFailures;
+        have.stats.failures += t.stats.failures;
+        have.stats.open += t.stats.open;
+        have.stats.lastError = t.stats.lastError ?? have.stats.lastError;
+      }
+    }
+  }
+  return [...byKey.values()];
 }
 
 /**
@@ -14,19 +43,20 @@ interface LastExchange {
  * refused (certificate/handshake) or failed.
  */
 export class UpstreamMetrics {
-  private readonly last = new Map<string, LastExchange>();
-
-  constructor(registry: Registry, transports: () => UpstreamTransport[]) {
+  constructor(
+    registry: Registry,
+    private readonly view: () => Promise<UpstreamView>,
+  ) {
     const registers = [registry];
-    const health = (t: UpstreamTransport) => this.healthy(t);
     new Gauge({
       name: 'webfilter_upstream_healthy',
       help: 'Whether the upstream answered its last exchange (1) or not (0), with its transport (udp, tls, https)',
       labelNames: ['upstream', 'transport'],
       registers,
-      collect() {
+      async collect() {
+        const v = await view();
         this.reset();
-        for (const t of transports()) this.labels(t.spec.name, t.spec.transport).set(health(t) ? 1 : 0);
+        for (const t of v.transports) this.labels(t.spec.name, t.spec.transport).set(healthy(t, v.upstreams) ? 1 : 0);
       },
     });
     new Gauge({
@@ -34,9 +64,10 @@ export class UpstreamMetrics {
       help: 'Open connections to an encrypted upstream (DoT, DoH)',
       labelNames: ['upstream', 'transport'],
       registers,
-      collect() {
+      async collect() {
+        const v = await view();
         this.reset();
-        for (const t of transports()) if (t.stats) this.labels(t.spec.name, t.spec.transport).set(t.stats.open);
+        for (const t of v.transports) if (t.stats) this.labels(t.spec.name, t.spec.transport).set(t.stats.open);
       },
     });
     new Counter({
@@ -44,9 +75,10 @@ export class UpstreamMetrics {
       help: 'Connections to encrypted upstreams: new, resumed (TLS session resumption), tls_refused (certificate or handshake), failed',
       labelNames: ['upstream', 'transport', 'result'],
       registers,
-      collect() {
+      async collect() {
+        const v = await view();
         this.reset();
-        for (const t of transports()) {
+        for (const t of v.transports) {
           if (!t.stats) continue;
           const l = (result: string) => ({ upstream: t.spec.name, transport: t.spec.transport, result });
           this.inc(l('new'), t.stats.connects - t.stats.resumed);
@@ -58,31 +90,23 @@ export class UpstreamMetrics {
     });
   }
 
-  /** One exchange with an upstream (wired beside the request counters). */
-  onExchange = (upstream: string, outcome: string): void => {
-    const e = this.last.get(upstream);
-    if (e) {
-      e.outcome = outcome;
-      e.at = Date.now();
-    } else this.last.set(upstream, { outcome, at: Date.now() });
-  };
-
   /** Health of each upstream in use, for `webfilter status` (through /readyz). */
-  describe(
-    transports: UpstreamTransport[],
-  ): { upstream: string; transport: string; healthy: boolean; last: string | null; error: string | null }[] {
-    return transports.map((t) => ({
+  async describe(): Promise<
+    { upstream: string; transport: string; healthy: boolean; last: string | null; error: string | null }[]
+  > {
+    const v = await this.view();
+    return v.transports.map((t) => ({
       upstream: t.spec.name,
       transport: t.spec.transport,
-      healthy: this.healthy(t),
-      last: this.last.get(t.spec.name)?.outcome ?? null,
+      healthy: healthy(t, v.upstreams),
+      last: v.upstreams.last(t.spec.name)?.outcome ?? null,
       error: t.stats?.lastError ?? null,
     }));
   }
+}
 
-  private healthy(t: UpstreamTransport): boolean {
-    const e = this.last.get(t.spec.name);
-    if (e) return e.outcome === 'ok';
-    return !t.stats || t.stats.tlsFailures + t.stats.failures === 0 || t.stats.open > 0;
-  }
+function healthy(t: TransportView, upstreams: UpstreamStats): boolean {
+  const e = upstreams.last(t.spec.name);
+  if (e) return e.outcome === 'ok';
+  return !t.stats || t.stats.tlsFailures + t.stats.failures === 0 || t.stats.open > 0;
 }

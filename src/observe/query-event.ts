@@ -1,6 +1,10 @@
-import type { AnswerKind } from '../pipeline/types.js';
+import type { Answer, AnswerKind, QueryContext } from '../pipeline/types.js';
 
-/** What happened to one query: published after the answer is sent, consumed off the request path. */
+/**
+ * What happened to one query, as the evidence store reads it. The DNS path never makes this object:
+ * the edge hands its context and answer to a QueryLog, which encodes them (event-codec.ts); the
+ * writer thread decodes them into these.
+ */
 export interface QueryEvent {
   /** Epoch milliseconds when the query arrived. */
   at: number;
@@ -35,7 +39,12 @@ export interface QueryEvent {
   user: string;
 }
 
-/** Consumes batches of events. Must be quick: slow work belongs in the observer's own bounded queue. */
-export interface Observer {
-  observe(events: readonly QueryEvent[]): void;
+/**
+ * Where the server edge hands every answered query (the evidence store's queue, or a worker's channel
+ * to it). Called on the DNS path after the reply is sent: it must be quick, never throw, and drop and
+ * count rather than grow without bound.
+ */
+export interface QueryLog {
+  /** `at` epoch ms of arrival, `duration` seconds to the reply, `rcode` as sent. */
+  record(at: number, duration: number, ctx: QueryContext, a: Answer, rcode: number): void;
 }

@@ -3,7 +3,8 @@ import { RCODE } from '../dns/constants.js';
 import { WireError } from '../dns/errors.js';
 import { clientUdpLimit, parseQuery, type ParsedQuery } from '../dns/query.js';
 import { errorResponse, fitUdp, headerOnlyResponse } from '../dns/response.js';
-import type { EventBus } from '../observe/event-bus.js';
+import type { QueryLog } from '../observe/query-event.js';
+import { NO_GROUP, resultIndex, type QueryStats } from '../observe/query-stats.js';
 import type { Answer, Next, QueryContext } from '../pipeline/types.js';
 import { UpstreamError } from '../upstream/errors.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -24,7 +25,8 @@ const RCODE_REASON: Record<number, string> = {
  * → REFUSED, anything else thrown by the chain → SERVFAIL; upstream EDE relayed). Error replies keep
  * the question when it was readable and carry an OPT when the query had a valid one. A UDP reply is
  * fitted to min(client's EDNS size, 1232) — 512 without EDNS — whatever the chain built.
- * Publishes one event per answered query; never throws.
+ * Counts every answer in `stats` (the metrics) and hands every answered query to `events` (the
+ * evidence store's queue), without making an object per query; never throws.
  */
 export class QueryEdge {
   /** Queries received but not yet answered. */
@@ -32,7 +34,8 @@ export class QueryEdge {
 
   constructor(
     private chain: Next,
-    private readonly bus: EventBus,
+    private readonly stats: QueryStats,
+    private readonly events: QueryLog,
     private readonly log: Logger,
     private readonly limiter: RateLimiter,
   ) {}
@@ -52,7 +55,6 @@ export class QueryEdge {
       else respond(null);
       return;
     }
-    const at = Date.now();
     const started = performance.now();
     let q: ParsedQuery;
     try {
@@ -62,17 +64,10 @@ export class QueryEdge {
       const partial = e instanceof WireError ? e.query : null;
       if (rcode === null) respond(null);
       else respond(partial ? errorResponse(raw, partial, rcode) : headerOnlyResponse(raw, rcode));
-      this.publishUnparsed(
-        at,
-        started,
-        transport,
-        address,
-        rcode === null ? 'dropped' : (RCODE_REASON[rcode] ?? 'formerr'),
-        rcode ?? -1,
-        partial,
-      );
+      this.countUnparsed(started, transport, rcode === null ? 'dropped' : (RCODE_REASON[rcode] ?? 'formerr'), partial);
       return;
     }
+    const at = Date.now();
     const ctx: QueryContext = { raw, transport, address, q };
     this.inFlight++;
     let result: Answer | Promise<Answer>;
@@ -103,25 +98,15 @@ export class QueryEdge {
       // A closed socket must not turn into an unhandled rejection: the daemon never dies on a packet.
       this.log.warn({ err: e }, 'could not send reply');
     }
-    this.bus.publish({
-      at,
-      transport: ctx.transport,
-      client: ctx.address,
-      group: ctx.client?.group.name ?? '',
-      qname: ctx.q.qname,
-      qtype: ctx.q.qtype,
-      kind: a.kind,
-      reason: a.reason,
-      entry: a.entry ?? '',
-      rcode: wire.readUInt16BE(2) & 0xf,
-      duration: (performance.now() - started) / 1000,
-      upstream: a.upstream ?? '',
-      response: a.response ?? '',
-      signal: a.category?.signal ?? '',
-      recordBlocked: a.category?.recordBlocked ?? false,
-      via: a.via ?? '',
-      user: ctx.client?.user ?? '',
-    });
+    const duration = (performance.now() - started) / 1000;
+    const rcode = wire[3] & 0xf;
+    const stats = this.stats;
+    const group = stats.group(ctx.client?.group.name ?? NO_GROUP);
+    if (ctx.q.qtype !== 0 || ctx.q.qname !== '') stats.query(group, ctx.transport === 'tcp' ? 1 : 0, ctx.q.qtype);
+    const result = resultIndex(a.kind === 'error' ? a.reason : a.kind);
+    if (result >= 0) stats.response(group, result, duration);
+    if (a.kind === 'blocked') stats.blocked(group, a.reason);
+    this.events.record(at, duration, ctx, a, rcode);
   }
 
   private fail(ctx: QueryContext, e: unknown, at: number, started: number, respond: Respond): void {
@@ -143,34 +128,16 @@ export class QueryEdge {
     );
   }
 
-  /** The event for a packet refused as unparseable (dropped, FORMERR, NOTIMP, BADVERS). */
-  private publishUnparsed(
-    at: number,
-    started: number,
-    transport: 'udp' | 'tcp',
-    address: string,
-    reason: string,
-    rcode: number,
-    partial: ParsedQuery | null,
-  ): void {
-    this.bus.publish({
-      at,
-      transport,
-      client: address,
-      group: '',
-      qname: partial?.qname ?? '',
-      qtype: partial?.qtype ?? 0,
-      kind: 'error',
-      reason,
-      entry: '',
-      rcode,
-      duration: (performance.now() - started) / 1000,
-      upstream: '',
-      response: '',
-      signal: '',
-      recordBlocked: false,
-      via: '',
-      user: '',
-    });
+  /** Counts a packet refused as unparseable (dropped, FORMERR, NOTIMP, BADVERS); the store keeps none. */
+  private countUnparsed(started: number, transport: 'udp' | 'tcp', reason: string, partial: ParsedQuery | null): void {
+    const stats = this.stats;
+    if (reason === 'dropped') {
+      stats.dropped++;
+      return;
+    }
+    const group = stats.group(NO_GROUP);
+    if (partial && (partial.qtype !== 0 || partial.qname !== '')) stats.query(group, transport === 'tcp' ? 1 : 0, partial.qtype);
+    const result = resultIndex(reason);
+    if (result >= 0) stats.response(group, result, (performance.now() - started) / 1000);
   }
 }

@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { HostPort } from '../config/host-port.js';
 import { clientKey } from '../net/client-key.js';
 import { canonicalAddress } from '../net/ip.js';
+import type { TcpRejectReason } from '../observe/query-stats.js';
 import { serveConnection, type ConnectionLimits } from './tcp-connection.js';
 import type { DatagramHandler } from './udp-server.js';
 
@@ -13,10 +14,6 @@ export interface TcpLimits extends ConnectionLimits {
   ipv4Prefix: number;
   ipv6Prefix: number;
 }
-
-/** Why a connection was refused or cut off (the `reason` label of webfilter_tcp_rejected_total). */
-export const TCP_REJECT_REASONS = ['not_allowed', 'client_limit', 'max_connections', 'slow_reader'] as const;
-export type TcpRejectReason = (typeof TCP_REJECT_REASONS)[number];
 
 export interface TcpHooks {
   /** Whether the address may use this resolver at all (server.allowed_clients), asked at accept. */

@@ -2,7 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EventEncoder, decodeEvents } from '../../src/evidence/event-codec.js';
 import type { QueryEvent } from '../../src/observe/query-event.js';
-import { ANSWER_KINDS } from '../../src/pipeline/types.js';
+import { ANSWER_KINDS, type Answer, type QueryContext } from '../../src/pipeline/types.js';
+import type { CategoryInfo } from '../../src/policy/categories.js';
+import type { CompiledGroup } from '../../src/policy/policy.js';
 
 function event(i: number): QueryEvent {
   return {
@@ -55,6 +57,40 @@ test('a batch with the wrong count is refused, not misread', () => {
   enc.add(event(2));
   const { buffer } = enc.take();
   assert.throws(() => decodeEvents(buffer, 1), /bytes left after 1 events/);
+});
+
+test('an answer encoded straight from the edge reads back as the event it stands for', () => {
+  const enc = new EventEncoder(64);
+  const events: QueryEvent[] = [];
+  for (let i = 0; i < 500; i++) {
+    const e = event(i);
+    const category =
+      e.reason !== '' || e.signal !== '' || e.recordBlocked
+        ? ({ name: e.reason, signal: e.signal || undefined, recordBlocked: e.recordBlocked } as unknown as CategoryInfo)
+        : undefined;
+    // What the edge has: the context (client, group, user, question) and the answer.
+    const ctx = {
+      raw: Buffer.alloc(0),
+      transport: e.transport,
+      address: e.client,
+      q: { qname: e.qname, qtype: e.qtype },
+      client: e.group === '' && e.user === '' ? undefined : { group: { name: e.group } as CompiledGroup, user: e.user || null },
+    } as unknown as QueryContext;
+    const a: Answer = {
+      wire: Buffer.alloc(0),
+      kind: e.kind,
+      reason: e.reason,
+      ...(e.entry ? { entry: e.entry } : {}),
+      ...(e.upstream ? { upstream: e.upstream } : {}),
+      ...(e.response ? { response: e.response } : {}),
+      ...(e.via ? { via: e.via } : {}),
+      ...(category ? { category } : {}),
+    };
+    enc.addAnswer(e.at, e.duration, ctx, a, e.rcode);
+    events.push(e);
+  }
+  const { buffer, count } = enc.take();
+  assert.equal(decodeEvents(buffer, count), events);
 });
 
 test.run();

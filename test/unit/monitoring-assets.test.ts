@@ -6,22 +6,27 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DaemonMetrics } from '../../src/metrics/daemon-metrics.js';
+import { QueryStats } from '../../src/observe/query-stats.js';
+import { UpstreamStats } from '../../src/observe/upstream-stats.js';
 import { AlertMetrics } from '../../src/alerts/alert-metrics.js';
 import { ListMetrics } from '../../src/metrics/list-metrics.js';
 import { ROOT } from '../helpers/daemon-process.js';
 import { needTool } from '../helpers/tools.js';
 
-const zero = () => 0;
 async function exportedNames(): Promise<Set<string>> {
   const m = new DaemonMetrics(
     {
-      cacheEntries: zero,
-      cacheHits: zero,
-      cacheMisses: zero,
-      queueDepth: zero,
-      dropped: zero,
-      writeErrors: zero,
-      rateLimited: zero,
+      live: () => ({
+        queries: new QueryStats(),
+        upstreams: new UpstreamStats(),
+        cacheEntries: 0,
+        cacheHits: 0,
+        cacheMisses: 0,
+        queueDepth: 0,
+        dropped: 0,
+        writeErrors: 0,
+        rateLimited: 0,
+      }),
       exceptionsActive: () => new Map(),
     },
     '0.0.0',
@@ -197,25 +202,32 @@ test('promtool test rules: every alert fires in its main case (config/prometheus
 });
 
 test('every labelled counter series exists at 0 from start (rate/increase need an earlier sample)', async () => {
+  const stats = { queries: new QueryStats(), upstreams: new UpstreamStats() };
   const m = new DaemonMetrics(
     {
-      cacheEntries: zero,
-      cacheHits: zero,
-      cacheMisses: zero,
-      queueDepth: zero,
-      dropped: zero,
-      writeErrors: zero,
-      rateLimited: zero,
+      live: () => ({
+        ...stats,
+        cacheEntries: 0,
+        cacheHits: 0,
+        cacheMisses: 0,
+        queueDepth: 0,
+        dropped: 0,
+        writeErrors: 0,
+        rateLimited: 0,
+      }),
       exceptionsActive: () => new Map(),
     },
     '0.0.0',
   );
-  m.initSeries({
-    groups: ['students', 'default'],
-    categories: ['facebook', 'encrypted-dns'],
-    upstreams: ['1.1.1.3:53'],
-    signalKinds: ['vpn-proxy', 'tunnel'],
-  });
+  m.initSeries(
+    {
+      groups: ['students', 'default'],
+      categories: ['facebook', 'encrypted-dns'],
+      upstreams: ['1.1.1.3:53'],
+      signalKinds: ['vpn-proxy', 'tunnel'],
+    },
+    stats,
+  );
   const text = await m.registry.metrics();
   for (const series of [
     'webfilter_config_reload_total{outcome="failure"} 0',

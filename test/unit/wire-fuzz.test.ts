@@ -14,7 +14,7 @@ import { parseQuery } from '../../src/dns/query.js';
 import { answersQuestion, inspectReply } from '../../src/dns/reply.js';
 import { storedAnswer } from '../../src/dns/relay.js';
 import { anyResponse, errorResponse, negativeResponse } from '../../src/dns/response.js';
-import { EventBus } from '../../src/observe/event-bus.js';
+import { QueryStats } from '../../src/observe/query-stats.js';
 import { QueryEdge } from '../../src/server/query-edge.js';
 import { RateLimiter } from '../../src/server/rate-limiter.js';
 import { query, reply, rr } from '../helpers/wire-builder.js';
@@ -162,7 +162,13 @@ test('upstream replies: any mutation is rejected (WireError) or walked inside th
 test('the server edge: any packet gets at most one reply, never a throw', () => {
   const log = pino({ level: 'silent' });
   const limiter = new RateLimiter({ qps: 0, burst: 1, ipv4_prefix: 32, ipv6_prefix: 128, action: 'drop', max_clients: 10 });
-  const edge = new QueryEdge(() => ({ wire: Buffer.alloc(0), kind: 'forwarded', reason: '' }), new EventBus(), log, limiter);
+  const edge = new QueryEdge(
+    () => ({ wire: Buffer.alloc(0), kind: 'forwarded', reason: '' }),
+    new QueryStats(),
+    { record: () => {} },
+    log,
+    limiter,
+  );
   // The chain throws for some packets: the edge must turn that into SERVFAIL, not an exception.
   let n = 0;
   edge.setChain((ctx) => {
