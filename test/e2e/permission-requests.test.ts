@@ -139,11 +139,24 @@ test('teacher asks until the end of the lesson, the Head approves, room-12 gets 
     const t = await signInHttp(c.base, ...USERS.teacher);
     const asked = await request(c.base, '/requests', {
       cookie: t.cookie,
-      form: { _csrf: t.csrf, group: 'room-12', category: 'facebook', lesson: 'current', reason: 'Facebook page of the museum' },
+      form: {
+        _csrf: t.csrf,
+        group: 'room-12',
+        category: 'facebook',
+        lesson: 'current',
+        reason: 'Facebook page of the museum <script>alert(1)</script>',
+      },
     });
     assert.is(asked.status, 303);
     assert.is(asked.headers.location, '/requests?asked=2');
     const h = await signInHttp(c.base, ...USERS.approver);
+    const listed = await request(c.base, '/requests', { cookie: h.cookie });
+    assert.match(
+      listed.body,
+      /Facebook page of the museum &lt;script&gt;alert\(1\)&lt;\/script&gt;/,
+      'a reason is shown as text',
+    );
+    assert.not.match(listed.body, /<script>/);
     const declined = await request(c.base, '/requests/2/decline', {
       cookie: h.cookie,
       form: { _csrf: h.csrf, note: 'Not Facebook' },
@@ -199,6 +212,7 @@ test('teacher asks until the end of the lesson, the Head approves, room-12 gets 
     const exRow = oso.locator('tr', { hasText: 'head.patel' }).first();
     assert.match(await exRow.innerText(), /t\.smith \(request 1\)/);
     assert.match(await oso.locator('body').innerText(), /declined by head\.patel .*: Not Facebook/);
+    assert.is(await oso.locator('script').count(), 0);
     assert.match(await oso.locator('body').innerText(), /expired, not approved in time/);
     if (shots) await oso.screenshot({ path: path.join(shots, 'requests-exceptions.png'), fullPage: true });
 
