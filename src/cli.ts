@@ -65,13 +65,18 @@ try {
       y
         .command(
           'check <file>',
-          'Validate a config and its lists; exit 0 if usable, 1 if not',
+          'Validate a config, its lists and the files the daemon needs; exit 0 if usable, 1 if not',
           (c) =>
             c
               .positional('file', { type: 'string', demandOption: true, describe: 'Config file to check' })
-              .example('$0 config check /etc/webfilter/webfilter.yaml', 'Check before reloading the daemon'),
+              .option('as', {
+                type: 'string',
+                describe: 'Check file access as this user (default: server.user when run as root, else yourself)',
+              })
+              .example('$0 config check /etc/webfilter/webfilter.yaml', 'Check before reloading the daemon')
+              .example('sudo $0 config check /etc/webfilter/webfilter.yaml --as webfilter', 'As the service user'),
           async (argv) => {
-            process.exitCode = await checkConfig(argv.file);
+            process.exitCode = await checkConfig(argv.file, process.stdout, process.stderr, { as: argv.as });
           },
         )
         .demandCommand(1, 'Name a config command: check'),

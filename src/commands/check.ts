@@ -84,7 +84,7 @@ export const checkCommand: CommandModule<{ config: string; json: boolean }, Chec
     const qname = normaliseDomain(a.domain);
     if (typeof qname !== 'string') throw new UsageError(`"${a.domain}": ${qname.error}`);
     // --at is read in the config's timezone, so the config comes first.
-    const loaded = await loadForCli(a.config);
+    const loaded = await loadForCli(a.config, { fallback: true });
     const now = Date.now();
     const at = a.at ? parseAt(a.at, now) : now;
     const compiled = await compilePolicy(loaded);

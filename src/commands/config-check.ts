@@ -1,5 +1,7 @@
 import { formatHostPort } from '../config/host-port.js';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
+import { accountOf, cannotRead, cannotWriteDatabase, currentAccount, type Account } from '../config/service-user.js';
+import { tlsSource, TLS_CREDENTIALS } from '../console/tls-files.js';
 import { compilePolicy, ListLoadError } from '../policy/compile.js';
 import { displayUrl } from '../lists/source.js';
 import { emptyListWarnings } from '../policy/empty-lists.js';
@@ -13,7 +15,12 @@ const SHOW_PROBLEMS = 20;
  * `webfilter config check FILE`: validates the config and reads every list. Prints every problem
  * with its YAML path (errors → exit 1) and every skipped list line with file:line (warnings).
  */
-export async function checkConfig(file: string, out = process.stdout, err = process.stderr): Promise<number> {
+export async function checkConfig(
+  file: string,
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+  opts: { as?: string } = {},
+): Promise<number> {
   try {
     const loaded = await loadConfig(file);
     const compiled = await compilePolicy(loaded);
@@ -21,6 +28,12 @@ export async function checkConfig(file: string, out = process.stdout, err = proc
     await readAlertSettings(loaded).catch((e) => {
       throw e instanceof AlertSettingsError ? new ConfigError(loaded.file, [e.message]) : e;
     });
+    const access = checkAccess(loaded, opts.as);
+    if (access.problems.length > 0) {
+      err.write(`${loaded.file}: ${access.problems.length} problem${access.problems.length === 1 ? '' : 's'} ${access.as}\n`);
+      for (const p of access.problems) err.write(`  ${p}\n`);
+      return 1;
+    }
     let warnings = 0;
     for (const r of compiled.reports) {
       warnings += r.problems.length;
@@ -48,6 +61,7 @@ export async function checkConfig(file: string, out = process.stdout, err = proc
           : '') +
         `${warnings ? `, ${count(warnings, 'list line')} skipped` : ''}\n`,
     );
+    err.write(`note: files ${access.as}${access.note ? `; ${access.note}` : ''}\n`);
     return 0;
   } catch (e) {
     if (e instanceof ConfigError) {
@@ -60,4 +74,47 @@ export async function checkConfig(file: string, out = process.stdout, err = proc
     }
     return 1;
   }
+}
+
+/**
+ * The files the daemon's user must be able to use: the console's certificate and key (the systemd
+ * credential when there is one), and the database's directory (created and written at start).
+ * Checked as `--as USER`, else as `server.user` when run as root, else as whoever runs this (under
+ * systemd's ExecStartPre: the service user).
+ */
+function checkAccess(loaded: LoadedConfig, as?: string): { as: string; note: string; problems: string[] } {
+  const { server, console: consoleConfig } = loaded.config;
+  const me = currentAccount();
+  let who: Account;
+  try {
+    if (as) who = accountOf(as, as === server.user ? server.group : undefined);
+    else if (me.uid === 0 && server.user) who = accountOf(server.user, server.group);
+    else who = me;
+  } catch (e) {
+    return { as: 'checking access', note: '', problems: [`${as ? '--as' : 'server.user'}: ${(e as Error).message}`] };
+  }
+  const problems: string[] = [];
+  if (consoleConfig.enabled) {
+    for (const part of ['cert', 'key'] as const) {
+      const source = tlsSource(loaded, part);
+      if (!source) continue;
+      const why = cannotRead(source, who);
+      if (why) {
+        problems.push(
+          `console.tls.${part}: ${why}` +
+            (part === 'key'
+              ? ` (a key only root may read reaches the daemon under systemd as a credential: LoadCredential=${TLS_CREDENTIALS.key}:${source})`
+              : ''),
+        );
+      }
+    }
+  }
+  const db = cannotWriteDatabase(loaded.databasePath, who);
+  if (db) problems.push(`database.path: ${db}`);
+  const checked = `checked as ${who.name} (uid ${who.uid})`;
+  const note =
+    who.uid === 0
+      ? 'root reads everything: check as the service user with --as USER (the systemd unit’s ExecStartPre runs as it)'
+      : '';
+  return { as: problems.length ? `for ${who.name} (uid ${who.uid})` : checked, note, problems };
 }

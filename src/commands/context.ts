@@ -1,5 +1,6 @@
 import { useTimezone } from '../time/zone.js';
 import os from 'node:os';
+import { loadLastGood } from '../config/last-good.js';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { openStorage, storageLocation } from '../storage/open.js';
 import type { Storage } from '../storage/storage.js';
@@ -8,19 +9,31 @@ import { CommandError } from './errors.js';
 /** The config file the CLI uses: --config, else $WEBFILTER_CONFIG, else the production path. */
 export const DEFAULT_CONFIG = process.env.WEBFILTER_CONFIG ?? '/etc/webfilter/webfilter.yaml';
 
-/** Loads the config for a CLI command; an invalid one is a CommandError listing its problems. */
-export async function loadForCli(file: string): Promise<LoadedConfig> {
+/**
+ * Loads the config for a CLI command; an invalid one is a CommandError listing its problems. With
+ * `fallback` (the read-only commands and `status`), an invalid one is replaced by the last config the
+ * daemon loaded, with a warning on stderr naming the problems, so the evidence stays readable after
+ * a bad edit.
+ */
+export async function loadForCli(file: string, opts: { fallback?: boolean } = {}): Promise<LoadedConfig> {
   try {
     const loaded = await loadConfig(file);
     // Times typed and shown are the school's (config `timezone`), not the host's.
     useTimezone(loaded.config.timezone);
     return loaded;
   } catch (e) {
-    if (e instanceof ConfigError)
-      throw new CommandError(
-        `${e.file}: the config has problems (run: webfilter config check ${e.file})\n  ${e.problems.join('\n  ')}`,
+    if (!(e instanceof ConfigError)) throw e;
+    const last = opts.fallback ? loadLastGood(file) : null;
+    if (last) {
+      process.stderr.write(
+        `webfilter: warning: ${e.file} has problems (run: webfilter config check ${e.file}):\n  ${e.problems.join('\n  ')}\n` +
+          `webfilter: using the last config the daemon loaded (saved ${new Date(last.savedAt).toISOString()}) instead\n`,
       );
-    throw e;
+      return last.loaded;
+    }
+    throw new CommandError(
+      `${e.file}: the config has problems (run: webfilter config check ${e.file})\n  ${e.problems.join('\n  ')}`,
+    );
   }
 }
 

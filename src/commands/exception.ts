@@ -117,7 +117,7 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
           .example('$0 exception list', 'What is open right now, and for how long')
           .example('$0 exception list --all --json', 'The full audit trail for a script'),
       async (a) => {
-        const loaded = await loadForCli(a.config);
+        const loaded = await loadForCli(a.config, { fallback: true });
         const store = await openStore(loaded, { readOnly: true });
         const now = Date.now();
         let list = a.all ? await store.exceptions.all() : (await store.exceptions.current(now)).reverse();

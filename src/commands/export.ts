@@ -31,7 +31,7 @@ export const exportCommand: CommandModule<{ config: string; json: boolean }, Exp
   handler: async (a) => {
     if ([a.client, a.device, a.user].filter((x) => x !== undefined).length !== 1)
       throw new UsageError('give exactly one of --client IP, --device NAME or --user NAME');
-    const loaded = await loadForCli(a.config);
+    const loaded = await loadForCli(a.config, { fallback: true });
     const now = Date.now();
     const f = filterFromFlags({ since: a.since, client: a.client, device: a.device, user: a.user }, [], now, 'exact');
     const store = await openStore(loaded, { readOnly: true });

@@ -22,7 +22,7 @@ export function listsCommand(y: Argv<{ config: string; json: boolean }>) {
           .example('$0 lists show', 'All categories')
           .example('$0 lists show instagram', 'One category in detail'),
       async (a) => {
-        const loaded = await loadForCli(a.config);
+        const loaded = await loadForCli(a.config, { fallback: true });
         const compiled = await compilePolicy(loaded);
         let reports = compiled.reports;
         if (a.category) {

@@ -85,7 +85,7 @@ export const logsCommand: CommandModule<{ config: string; json: boolean }, LogsA
         'A device’s browsing, for a spreadsheet',
       ) as Argv<LogsArgs>,
   handler: async (a) => {
-    const loaded = await loadForCli(a.config);
+    const loaded = await loadForCli(a.config, { fallback: true });
     const f = filterFromFlags(a, Object.keys(loaded.config.groups), Date.now());
     const store = await openStore(loaded, { readOnly: true });
     let rows: Record<string, Cell>[];

@@ -32,7 +32,7 @@ export const reportCommand: CommandModule<{ config: string; json: boolean }, Rep
         'A printable page for the DSL',
       ) as Argv<ReportArgs>,
   handler: async (a) => {
-    const loaded = await loadForCli(a.config);
+    const loaded = await loadForCli(a.config, { fallback: true });
     const now = Date.now();
     const period = filterFromFlags({ since: a.since, until: a.until }, [], now);
     const from = period.since;

@@ -1,84 +1,44 @@
 import { existsSync } from 'node:fs';
+import http from 'node:http';
 import { count } from '../text/plural.js';
 import type { CommandModule } from 'yargs';
-import { loadForCli, openStore, out } from './context.js';
+import type { LoadedConfig } from '../config/load.js';
 import { json } from '../format/output.js';
+import type { ExceptionRecord } from '../storage/exceptions.js';
+import type { HeartbeatRecord } from '../storage/evidence.js';
 import { formatDuration } from '../time/duration.js';
 import { formatLocal } from '../time/local-time.js';
+import { loadForCli, openStore, out } from './context.js';
+import { judgeHealth, STATUS_EXIT, type HealthInputs, type ReadyzBody } from './daemon-health.js';
 
-/** A heartbeat older than this means the daemon is not running (it beats every 10 s). */
-const STALE_MS = 35_000;
-
-/** `webfilter status`: is the daemon up, what it has loaded, exceptions, evidence store health. */
-export const statusCommand: CommandModule<{ config: string; json: boolean }, { config: string; json: boolean }> = {
-  command: 'status',
-  describe: 'Is the daemon up? Lists loaded, active exceptions, last write, queue drops',
-  builder: (y) => y.example('$0 status', 'Quick health check'),
-  handler: async (a) => {
-    const loaded = await loadForCli(a.config);
-    const now = Date.now();
-    const result: Record<string, unknown> = { database: loaded.databasePath };
-    if (!existsSync(loaded.databasePath)) {
-      result.daemon = 'never started (no database yet)';
-    } else {
-      const store = await openStore(loaded, { readOnly: true });
-      const beat = await store.review.heartbeat();
-      const exceptions = (await store.exceptions.current(now)).filter((e) => e.startsAt <= now);
-      await store.close();
-      const alive = !!beat && now - beat.lastSeen < STALE_MS && pidAlive(beat.pid);
-      Object.assign(result, {
-        daemon: alive ? 'running' : beat ? 'not running' : 'never started',
-        pid: beat?.pid ?? null,
-        version: beat?.version ?? null,
-        started_at: beat ? new Date(beat.startedAt).toISOString() : null,
-        last_heartbeat: beat ? new Date(beat.lastSeen).toISOString() : null,
-        last_write: beat ? new Date(beat.lastWrite).toISOString() : null,
-        queue_dropped: beat?.dropped ?? 0,
-        write_errors: beat?.writeErrors ?? 0,
-        active_exceptions: exceptions.map((e) => ({
-          id: e.id,
-          target: `${e.targetKind} ${e.target}`,
-          opens: [...e.categories, ...e.domains],
-          expires_at: new Date(e.expiresAt).toISOString(),
-        })),
+/**
+ * Asks the daemon's /readyz: where the heartbeat says the metrics listener is (the config may say
+ * port 0), else where the config says. Null when the metrics listener is turned off.
+ */
+async function readyz(loaded: LoadedConfig, beat: HeartbeatRecord | null): Promise<HealthInputs['readyz']> {
+  const { metrics } = loaded.config;
+  if (!metrics.enabled) return null;
+  const bound = beat?.components.metrics?.state === 'up' ? beat.components.metrics.detail.replace(/\/metrics$/, '') : null;
+  const url = `${bound ?? `http://${metrics.listen.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]')}`}/readyz`;
+  return new Promise((resolve) => {
+    const unreachable = () => resolve({ answered: false, reason: `no answer from ${url}` });
+    const req = http.get(url, { agent: false, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => {
+        try {
+          resolve({ answered: true, body: JSON.parse(body) as ReadyzBody });
+        } catch {
+          unreachable();
+        }
       });
-    }
-    const metrics = loaded.config.metrics;
-    if (metrics.enabled) {
-      result.health = await fetch(`http://${metrics.listen.replace('0.0.0.0', '127.0.0.1')}/readyz`, {
-        signal: AbortSignal.timeout(2000),
-      })
-        .then(async (r) => (await r.json()) as { status: string; reason?: string })
-        .catch(() => ({ status: 'unreachable', reason: `no answer from http://${metrics.listen}/readyz` }));
-    }
-    if (a.json) return out(json(result));
-    const lines = [
-      `daemon:      ${result.daemon}${result.pid ? ` (pid ${result.pid}, version ${result.version}, up since ${formatLocal(Date.parse(String(result.started_at)))})` : ''}`,
-    ];
-    if (result.health) {
-      const h = result.health as { status: string; reason?: string; upstreams?: UpstreamHealth[] };
-      lines.push(`readiness:   ${h.status}${h.reason ? ` — ${h.reason}` : ''}`);
-      for (const u of h.upstreams ?? []) {
-        const how = u.healthy ? 'healthy' : `failing${u.last ? ` (last: ${u.last})` : ''}`;
-        lines.push(
-          `upstream:    ${u.upstream} [${TRANSPORT_NAMES[u.transport] ?? u.transport}] ${how}${u.error ? ` — ${u.error}` : ''}`,
-        );
-      }
-    }
-    lines.push(`database:    ${loaded.databasePath}`);
-    if (result.last_write)
-      lines.push(
-        `last write:  ${formatLocal(Date.parse(String(result.last_write)))}; ${count(Number(result.queue_dropped), 'event')} dropped, ${count(Number(result.write_errors), 'write error')}`,
-      );
-    const ex =
-      (result.active_exceptions as { id: number; target: string; opens: string[]; expires_at: string }[] | undefined) ?? [];
-    lines.push(`exceptions:  ${ex.length} active`);
-    for (const e of ex)
-      lines.push(`  ${e.id}: ${e.opens.join(', ')} for ${e.target}, ${formatDuration(Date.parse(e.expires_at) - now)} left`);
-    lines.push('lists:       see `webfilter lists show`');
-    out(lines.join('\n') + '\n');
-  },
-};
+      res.on('error', unreachable);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', unreachable);
+  });
+}
 
 /** One upstream as /readyz describes it. */
 interface UpstreamHealth {
@@ -99,3 +59,81 @@ function pidAlive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/**
+ * `webfilter status`: is the daemon up and whole — DNS ready, console, metrics and evidence store
+ * working — with the evidence store's counters and the exceptions in force. Exit code 0 healthy,
+ * 1 degraded (running, something wrong), 2 not running, for monitoring scripts.
+ */
+export const statusCommand: CommandModule<{ config: string; json: boolean }, { config: string; json: boolean }> = {
+  command: 'status',
+  describe: 'Is the daemon up and whole? Exit 0 healthy, 1 degraded, 2 not running',
+  builder: (y) =>
+    y
+      .example('$0 status', 'Quick health check')
+      .example('$0 status --json || echo "webfilter needs attention (exit $?)"', 'From a monitoring script'),
+  handler: async (a) => {
+    const loaded = await loadForCli(a.config, { fallback: true });
+    const now = Date.now();
+    let beat: HeartbeatRecord | null = null;
+    let exceptions: ExceptionRecord[] = [];
+    if (existsSync(loaded.databasePath)) {
+      const store = await openStore(loaded, { readOnly: true });
+      beat = await store.review.heartbeat();
+      exceptions = (await store.exceptions.current(now)).filter((e) => e.startsAt <= now);
+      await store.close();
+    }
+    const ready = await readyz(loaded, beat);
+    const health = judgeHealth({ now, heartbeat: beat, pidAlive: beat ? pidAlive(beat.pid) : false, readyz: ready });
+    process.exitCode = STATUS_EXIT[health.state];
+    const result = {
+      daemon: health.state === 'not running' ? (beat ? 'not running' : 'never started') : 'running',
+      state: health.state,
+      problems: health.problems,
+      components: health.components,
+      health: ready?.answered ? ready.body : ready ? { status: 'unreachable', reason: ready.reason } : null,
+      database: loaded.databasePath,
+      pid: beat?.pid ?? null,
+      version: beat?.version ?? null,
+      started_at: beat ? new Date(beat.startedAt).toISOString() : null,
+      last_heartbeat: beat ? new Date(beat.lastSeen).toISOString() : null,
+      last_write: beat ? new Date(beat.lastWrite).toISOString() : null,
+      queue_dropped: beat?.dropped ?? 0,
+      write_errors: beat?.writeErrors ?? 0,
+      active_exceptions: exceptions.map((e) => ({
+        id: e.id,
+        target: `${e.targetKind} ${e.target}`,
+        opens: [...e.categories, ...e.domains],
+        expires_at: new Date(e.expiresAt).toISOString(),
+      })),
+    };
+    if (a.json) return out(json(result));
+    const lines = [
+      `daemon:      ${health.state}${beat && health.state !== 'not running' ? ` (pid ${beat.pid}, version ${beat.version}, up since ${formatLocal(beat.startedAt)})` : ''}`,
+    ];
+    for (const p of health.problems) lines.push(`  problem:   ${p}`);
+    if (result.health) {
+      lines.push(`readiness:   ${result.health.status}${result.health.reason ? ` — ${result.health.reason}` : ''}`);
+      for (const u of (result.health as { upstreams?: UpstreamHealth[] }).upstreams ?? []) {
+        const how = u.healthy ? 'healthy' : `failing${u.last ? ` (last: ${u.last})` : ''}`;
+        lines.push(
+          `upstream:    ${u.upstream} [${TRANSPORT_NAMES[u.transport] ?? u.transport}] ${how}${u.error ? ` — ${u.error}` : ''}`,
+        );
+      }
+    }
+    for (const [name, c] of Object.entries(health.components)) {
+      lines.push(`  ${`${name}:`.padEnd(10)} ${c.state}${c.detail ? ` — ${c.detail}` : ''}`);
+    }
+    lines.push(`database:    ${loaded.databasePath}`);
+    if (beat) {
+      lines.push(
+        `last write:  ${formatLocal(beat.lastWrite)}; ${count(beat.dropped, 'event')} dropped, ${count(beat.writeErrors, 'write error')}`,
+      );
+    }
+    lines.push(`exceptions:  ${exceptions.length} active`);
+    for (const e of result.active_exceptions)
+      lines.push(`  ${e.id}: ${e.opens.join(', ')} for ${e.target}, ${formatDuration(Date.parse(e.expires_at) - now)} left`);
+    lines.push('lists:       see `webfilter lists show`');
+    out(lines.join('\n') + '\n');
+  },
+};

@@ -196,7 +196,7 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
       'Console accounts with their roles',
       (c) => c,
       async (a) => {
-        const loaded = await loadForCli(a.config);
+        const loaded = await loadForCli(a.config, { fallback: true });
         const store = await openStore(loaded, { readOnly: true });
         const users = await store.accounts.listUsers();
         await store.close();

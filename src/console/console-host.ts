@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { parseHostPort } from '../config/host-port.js';
@@ -10,6 +8,8 @@ import { workerUrl } from '../worker-url.js';
 
 /** The review console as the daemon sees it: a worker thread serving `console.listen`. */
 export class ConsoleHost {
+  private closing = false;
+
   private constructor(
     private readonly worker: Worker,
     /** Where it listens, e.g. "127.0.0.1:8080". */
@@ -18,23 +18,9 @@ export class ConsoleHost {
   ) {}
 
   /**
-   * Reads the TLS files (before privileges are dropped: the key may be readable by root only),
-   * starts the worker and waits until it listens. Throws with a message naming the config key.
+   * Starts the console's thread and waits until it listens (its TLS files already read: see
+   * tls-files.ts). Rejects with a message naming the config key when it cannot start.
    */
-  static readTls(loaded: LoadedConfig): { cert: Buffer; key: Buffer } | null {
-    const tls = loaded.config.console.tls;
-    if (!tls) return null;
-    const dir = path.dirname(loaded.file);
-    const read = (key: 'cert' | 'key') => {
-      try {
-        return readFileSync(path.resolve(dir, tls[key]));
-      } catch (e) {
-        throw new Error(`console.tls.${key}: cannot read ${tls[key]}: ${(e as Error).message}`);
-      }
-    };
-    return { cert: read('cert'), key: read('key') };
-  }
-
   static start(loaded: LoadedConfig, tls: { cert: Buffer; key: Buffer } | null, log: Logger): Promise<ConsoleHost> {
     const init: ConsoleInit = {
       listen: parseHostPort(loaded.config.console.listen, null),
@@ -48,6 +34,7 @@ export class ConsoleHost {
       const onMessage = (m: FromConsole) => {
         if (m.type === 'listening') {
           worker.off('message', onMessage);
+          worker.off('error', reject);
           worker.on('error', (e) => log.error({ err: e }, 'review console crashed'));
           resolve(new ConsoleHost(worker, m.address, tls !== null));
         } else if (m.type === 'failed') {
@@ -60,12 +47,20 @@ export class ConsoleHost {
     });
   }
 
+  /** Calls `failed` if the console's thread ends by itself (a crash), not when it is closed. */
+  watch(failed: (e: Error) => void): void {
+    this.worker.once('exit', (code) => {
+      if (!this.closing) failed(new Error(`the console's thread stopped (exit code ${code})`));
+    });
+  }
+
   /** Hands a reloaded config to the console (groups, categories, exception rules, session limits). */
   reconfigure(loaded: LoadedConfig): void {
     this.worker.postMessage({ type: 'config', loaded } satisfies ToConsole);
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     const closed = new Promise<void>((resolve) => {
       const t = setTimeout(resolve, 2000);
       this.worker.on('message', (m: FromConsole) => {

@@ -18,7 +18,8 @@ import type { QueryEdge } from '../server/query-edge.js';
 import type { RateLimiter } from '../server/rate-limiter.js';
 import { consoleChanged, listenChanged, upstreamsChanged } from './changes.js';
 import type { Listeners } from './listeners.js';
-import { reportLists, seriesLabels } from './policy-report.js';
+import type { OptionalPart } from './optional-part.js';
+import { keepLastGood, reportLists, seriesLabels } from './policy-report.js';
 import type { Runtime, Shared } from './runtime.js';
 import type { RuntimeSwitch } from './runtime-switch.js';
 
@@ -54,7 +55,10 @@ export interface DaemonParts {
   identity: IdentityHost;
   /** Safeguarding alerts (e-mail, webhook) in their own thread; also the notifier other features use. */
   alerts: AlertsHost;
-  console: ConsoleHost | null;
+  /** The review console: an optional part, retried while it cannot start. */
+  console: OptionalPart<ConsoleHost>;
+  /** The /metrics /healthz /readyz listener: likewise. */
+  metricsListener: OptionalPart<string>;
   listeners: Listeners;
 }
 
@@ -133,10 +137,11 @@ export class Daemon {
       // Cached answers came from the old upstream sets: a name now routed elsewhere must not keep them.
       if (upstreamsChanged(old.loaded, loaded)) p.shared.cache.clear();
       p.runtimes.swap(loaded, compiled);
+      keepLastGood(loaded, log);
       p.limiter.configure(loaded.config.server.rate_limit);
       p.recorder.reconfigure(writerInit(loaded, p.startedAt), loaded.config.retention);
       p.monitoring.reconfigure(loaded.config.metrics);
-      p.console?.reconfigure(loaded);
+      p.console.current?.reconfigure(loaded);
       await p.subscriptions.configure(loaded);
       await p.identity.reconfigure(loaded);
       await p.alerts.configure(loaded, { atStart: false });
@@ -162,7 +167,7 @@ export class Daemon {
     p.listeners.stopAccepting();
     const deadline = Date.now() + DRAIN_MS;
     while (p.edge.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    await p.console?.close();
+    await p.console.close();
     await p.identity.close();
     const unwritten = await p.recorder.close(Date.now() + FLUSH_MS);
     // After the writer: its last batch may still hand signals over.
@@ -170,6 +175,7 @@ export class Daemon {
     await p.stats.report();
     p.stats.stop();
     clearInterval(p.limitLog);
+    await p.metricsListener.close();
     p.monitoring.stop();
     p.listeners.close();
     p.shared.transports.close();

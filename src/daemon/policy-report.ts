@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { formatHostPort } from '../config/host-port.js';
+import { lastGoodPath, saveLastGood } from '../config/last-good.js';
 import type { LoadedConfig } from '../config/load.js';
 import { displayUrl, isListUrl } from '../lists/source.js';
 import type { DaemonMetrics, SeriesLabels } from '../metrics/daemon-metrics.js';
@@ -32,6 +33,19 @@ export function reportLists(compiled: CompiledPolicy, log: Logger, metrics: Daem
     if (r.problems.length > 20) log.warn({ category: r.category, more: r.problems.length - 20 }, 'more list lines skipped');
     log.info({ category: r.category, entries: r.entries }, 'list loaded');
   }
+}
+
+/**
+ * Keeps the config just put in service beside the database, for the CLI to fall back to after a
+ * bad edit (config/last-good.ts). A failure is logged, never fatal.
+ */
+export function keepLastGood(loaded: LoadedConfig, log: Logger): void {
+  saveLastGood(loaded).catch((e: Error) =>
+    log.warn(
+      { error: e.message, file: lastGoodPath(loaded.databasePath) },
+      'cannot keep a copy of the config beside the database',
+    ),
+  );
 }
 
 /** The label values the config can produce, for the metrics' series that exist from the start. */

@@ -5,6 +5,7 @@ import { useTimezone } from '../time/zone.js';
 import { formatHostPort } from '../config/host-port.js';
 import { loadConfig } from '../config/load.js';
 import { ConsoleHost } from '../console/console-host.js';
+import { readTls } from '../console/tls-files.js';
 import { EvidenceRecorder } from '../evidence/recorder.js';
 import { writerInit } from '../evidence/settings.js';
 import { ExceptionSet } from '../exceptions/exception-set.js';
@@ -25,7 +26,8 @@ import { UpstreamMetrics } from '../metrics/upstream-metrics.js';
 import { VERSION } from '../version.js';
 import { Daemon, type DaemonOptions } from './daemon.js';
 import { Listeners } from './listeners.js';
-import { reportLists, seriesLabels } from './policy-report.js';
+import { OptionalPart } from './optional-part.js';
+import { keepLastGood, reportLists, seriesLabels } from './policy-report.js';
 import { buildRuntime, type Shared } from './runtime.js';
 import { RuntimeSwitch } from './runtime-switch.js';
 
@@ -69,6 +71,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     retention,
     log,
     onSignals: (signals) => monitoring.metrics.onSignals(signals),
+    onStoreState: (ok, error) => monitoring.health.report('evidence', ok ? 'up' : 'down', ok ? loaded.databasePath : error),
   });
   const monitoring = new Monitoring(
     {
@@ -149,11 +152,40 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   limitLog.unref();
   monitoring.metrics.onReload(true);
 
-  let listeners: Listeners | null = null;
-  let console: ConsoleHost | null = null;
+  monitoring.health.report('evidence', 'starting');
+  monitoring.health.subscribe((states) => recorder.reportHealth(states));
+  // The console and the metrics listener are optional parts: if one cannot start, DNS serves
+  // without it while it is tried again (see optional-part.ts).
+  const metricsListener = new OptionalPart<string>('metrics', monitoring.health, {
+    start: () => monitoring.listen(runtimes.current.loaded.config.metrics, identity.routes),
+    describe: (address) => `http://${address}/metrics`,
+    close: async () => monitoring.closeListener(),
+  });
+  // The TLS key is read now, while root (if started as root) may still read it; a key that could
+  // not be read then is read again at each retry (as the service user: a systemd credential, say).
+  let tls: ReturnType<typeof readTls> = null;
+  let tlsError: Error | null = null;
   try {
-    // The TLS key is read now, while root (if started as root) may still read it.
-    const tls = loaded.config.console.enabled ? ConsoleHost.readTls(loaded) : null;
+    tls = loaded.config.console.enabled ? readTls(loaded) : null;
+  } catch (e) {
+    tlsError = e as Error;
+  }
+  const consolePart = new OptionalPart<ConsoleHost>('console', monitoring.health, {
+    start: () => {
+      const current = runtimes.current.loaded;
+      if (tlsError) tls = readTls(current);
+      tlsError = null;
+      return ConsoleHost.start(current, tls, log);
+    },
+    describe: (c) => `${c.https ? 'https' : 'http'}://${c.address}/`,
+    watch: (c, failed) => c.watch(failed),
+    close: (c) => c.close(),
+  });
+  if (!loaded.config.console.enabled) monitoring.health.report('console', 'off');
+  if (!loaded.config.metrics.enabled) monitoring.health.report('metrics', 'off');
+
+  let listeners: Listeners | null = null;
+  try {
     const server = () => runtimes.current.loaded.config.server;
     listeners = await Listeners.bind(
       loaded.listen,
@@ -176,26 +208,30 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       log,
     );
     await identity.start(loaded);
-    await monitoring.start(loaded.config.metrics, () => runtimes.current.forwarder, identity.routes);
+    monitoring.startProbe(loaded.config.metrics, () => runtimes.current.forwarder);
+    // Bound before root is given up, like the DNS listeners (its port may be privileged).
+    if (loaded.config.metrics.enabled) await metricsListener.start();
     // Alert credentials (url_file) may be readable by root only: read before privileges go.
     await alerts.configure(loaded, { atStart: true });
     const ids = dropPrivileges(loaded.config.server);
     if (ids.dropped) log.info({ uid: ids.uid, gid: ids.gid }, 'switched to the unprivileged user');
     else if (ids.uid === 0) log.warn('running as root: set server.user, or run under the systemd unit');
     recorder.open();
+    keepLastGood(loaded, log);
     // Fetching lists parses what a server on the internet sent: only once root is given up.
     await subscriptions.configure(loaded);
     // The console runs in its own thread with its own store connection: pages never block DNS.
-    if (loaded.config.console.enabled) console = await ConsoleHost.start(loaded, tls, log);
+    if (loaded.config.console.enabled) await consolePart.start();
   } catch (e) {
     subscriptions.stop();
     listeners?.close();
     shared.transports.close();
     clearInterval(limitLog);
     stats.stop();
+    await metricsListener.close();
     monitoring.stop();
     await identity.close();
-    await console?.close();
+    await consolePart.close();
     await recorder.close(Date.now() + FLUSH_MS);
     await alerts.close();
     throw e;
@@ -203,9 +239,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   log.info(
     {
       listen: listeners.addresses,
-      metrics: monitoring.address,
+      metrics: metricsListener.current,
       radius: identity.radiusAddresses,
-      console: console ? `${console.https ? 'https' : 'http'}://${console.address}/` : null,
+      console: consolePart.current ? `${consolePart.current.https ? 'https' : 'http'}://${consolePart.current.address}/` : null,
       upstreams: loaded.upstreams.map((u) => u.name),
       zones: Object.fromEntries(loaded.zones.map((z) => [z.zone, z.servers.map(formatHostPort)])),
       groups: [...compiled.policy.groups.keys()],
@@ -228,7 +264,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     subscriptions,
     identity,
     alerts,
-    console,
+    console: consolePart,
+    metricsListener,
     listeners,
   });
 }

@@ -3,7 +3,7 @@ import { schedule, type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { QueryLog } from '../observe/query-event.js';
 import type { Answer, QueryContext } from '../pipeline/types.js';
-import type { Retention } from '../storage/evidence.js';
+import type { PartHealth, Retention } from '../storage/evidence.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-worker.js';
 import type { PermissionRequest } from '../storage/requests.js';
 import type { ExceptionRecord, ExceptionsListener, ExceptionsRepository } from '../storage/exceptions.js';
@@ -20,6 +20,8 @@ export interface RecorderOptions {
   log: Logger;
   /** Called with each batch's signals (by group and kind), for metrics. */
   onSignals: (signals: { grp: string; kind: string; count: number }[]) => void;
+  /** Called when the store starts or stops taking writes (with the error), for the component health. */
+  onStoreState: (ok: boolean, error: string) => void;
 }
 
 /** Identity changes held until the writer thread starts. */
@@ -46,6 +48,7 @@ export class EvidenceRecorder implements QueryLog {
   private closing: ((unwritten: number) => void) | null = null;
   private purgeTask: ScheduledTask;
   private lastDropLog = 0;
+  private health: Record<string, PartHealth> = {};
   private loggedDropped = 0;
   /** Events dropped because the queue was full. */
   dropped = 0;
@@ -160,6 +163,12 @@ export class EvidenceRecorder implements QueryLog {
     if (this.pendingIdentities.length + changes.length <= MAX_PENDING_IDENTITIES) this.pendingIdentities.push(...changes);
   }
 
+  /** Hands the optional parts' health to the writer, which keeps it with the heartbeat (for `webfilter status`). */
+  reportHealth(components: Record<string, PartHealth>): void {
+    this.health = components;
+    this.post({ type: 'health', components });
+  }
+
   /** Asks the writer to purge rows past their retention now (the cron job does this daily). */
   purge(now: number): void {
     this.post({ type: 'purge', now, retention: this.opts.retention });
@@ -214,10 +223,12 @@ export class EvidenceRecorder implements QueryLog {
     if (this.pendingIdentities.length > 0) this.post({ type: 'identities', changes: this.pendingIdentities });
     this.pendingIdentities = [];
     this.refreshAlerts();
+    this.post({ type: 'health', components: this.health });
     this.worker.on('error', (e) => this.opts.log.error({ err: e }, 'evidence writer crashed'));
     this.worker.on('exit', (code) => {
       if (this.closing) return;
       this.opts.log.error({ code }, 'evidence writer stopped: restarting it');
+      this.opts.onStoreState(false, `the evidence writer's thread stopped (exit code ${code}): restarting it`);
       this.busy = false;
       setTimeout(() => this.start(), 1000).unref();
     });
@@ -251,6 +262,9 @@ export class EvidenceRecorder implements QueryLog {
         break;
       case 'signals':
         this.opts.onSignals(m.signals);
+        break;
+      case 'store':
+        this.opts.onStoreState(m.ok, m.error);
         break;
       case 'exceptions':
         this.lastExceptions = m.records;

@@ -10,7 +10,7 @@ import { alertSignals, ImmediateFilter } from '../alerts/alert-signal.js';
 import { decodeEvents } from './event-codec.js';
 import { DeviceNames, type DeviceConfig } from './devices.js';
 import { EvidenceProcessor, type ProcessorConfig } from './processor.js';
-import type { Retention, Rows } from '../storage/evidence.js';
+import type { PartHealth, Retention, Rows } from '../storage/evidence.js';
 import type { ExceptionRecord } from '../storage/exceptions.js';
 import type { IdentityRecord, IdentityWrite } from '../storage/identities.js';
 import { openStorage } from '../storage/open.js';
@@ -40,6 +40,8 @@ export type ToWriter =
   | { type: 'alerts'; port: MessagePort | null; immediate: string[] }
   /** The approvers were told of these pending permission requests (so they are not told again). */
   | { type: 'requests-announced'; ids: number[]; at: number }
+  /** The optional parts' health changed: written with the heartbeat at once. */
+  | { type: 'health'; components: Record<string, PartHealth> }
   | { type: 'close' };
 
 /** Writer → main. */
@@ -59,6 +61,8 @@ export type FromWriter =
   /** Pending permission requests to tell the approvers of (answered with requests-announced once sent). */
   | { type: 'requests-pending'; requests: PermissionRequest[] }
   | { type: 'requests-failed'; error: string }
+  /** Whether the store takes writes, sent when that changes (after a write or a heartbeat). */
+  | { type: 'store'; ok: boolean; error: string }
   | { type: 'closed'; unwritten: number };
 
 const RETRY_MIN_MS = 100;
@@ -75,8 +79,17 @@ let retryMs = RETRY_MIN_MS;
 let retryTimer: NodeJS.Timeout | null = null;
 let counters = { dropped: 0, writeErrors: 0 };
 let alerts: { port: MessagePort; filter: ImmediateFilter } | null = null;
+let components: Record<string, PartHealth> = {};
 
 const send = (m: FromWriter) => port.postMessage(m);
+
+let storeOk: boolean | null = null;
+/** Tells the main thread when the store starts or stops taking writes (the evidence component's health). */
+function storeState(ok: boolean, error = ''): void {
+  if (ok === storeOk) return;
+  storeOk = ok;
+  send({ type: 'store', ok, error });
+}
 const count = (r: Rows) => r.blocked.length + r.signals.length + r.accessHourly.length + r.access.length;
 
 /** Tries to store the held rows; on failure schedules a retry with backoff. */
@@ -87,6 +100,7 @@ async function flushHeld(): Promise<boolean> {
   } catch (e) {
     const err = e as Error & { code?: string };
     send({ type: 'write-failed', error: err.message, code: err.code ?? 'ERROR' });
+    storeState(false, err.message);
     retryTimer = setTimeout(() => {
       retryTimer = null;
       void flushHeld();
@@ -97,6 +111,7 @@ async function flushHeld(): Promise<boolean> {
   const rows = held;
   held = null;
   retryMs = RETRY_MIN_MS;
+  storeState(true);
   send({ type: 'written', rows: count(rows) });
   return true;
 }
@@ -120,9 +135,13 @@ async function heartbeat(): Promise<void> {
       startedAt: init.startedAt,
       now: Date.now(),
       ...counters,
+      components,
     });
-  } catch {
-    // The next write reports the problem; a heartbeat is not worth a second report.
+    // Rows still held mean writes fail even if this small one got through (e.g. a size cap).
+    if (!held) storeState(true);
+  } catch (e) {
+    // Not logged here (a failing write is, with its retries): only the store's state changes.
+    storeState(false, (e as Error).message);
   }
 }
 
@@ -162,6 +181,10 @@ async function handle(m: ToWriter): Promise<void> {
       if (found.length > 0) alerts.port.postMessage(found);
     }
     await flushHeld();
+  } else if (m.type === 'health') {
+    components = m.components;
+    // At once while the store works; a failing one (e.g. locked) would hold up the writes behind it.
+    if (storeOk !== false) await heartbeat();
   } else if (m.type === 'configure') {
     devices.close();
     devices = new DeviceNames(m.devices);

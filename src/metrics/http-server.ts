@@ -1,12 +1,15 @@
 import http from 'node:http';
 import { formatHostPort, type HostPort } from '../config/host-port.js';
 import type { Registry } from 'prom-client';
+import type { ComponentStatus } from './component-health.js';
 
 /** Whether the daemon can serve: config and lists loaded, an upstream answered recently. */
 export interface Readiness {
   ready(): { ready: true } | { ready: false; reason: string };
   /** More for /readyz's JSON (e.g. each upstream's transport and health, for `webfilter status`). */
   details?(): Promise<Record<string, unknown>>;
+  /** The optional parts (console, metrics, evidence store): DNS serves whatever their state. */
+  components(): { states: Record<string, ComponentStatus>; degraded: string[] };
 }
 
 /** Event-loop lag above this makes /healthz fail: the process is alive but not responsive. */
@@ -14,8 +17,9 @@ const MAX_LAG_MS = 2000;
 
 /**
  * The monitoring listener: `/metrics` (Prometheus text format), `/healthz` (alive, event loop
- * responsive) and `/readyz` (ready to serve; 503 with a JSON reason otherwise), plus the POST
- * routes given (the identity feed).
+ * responsive) and `/readyz` (ready to serve: 200, with status "degraded" and what is down when an
+ * optional part is; 503 with a JSON reason when DNS cannot serve), plus the POST routes given (the
+ * identity feed).
  */
 export async function startMetricsServer(
   addr: HostPort,
@@ -51,13 +55,12 @@ export async function startMetricsServer(
       json(res, lag > MAX_LAG_MS ? 503 : 200, { status: lag > MAX_LAG_MS ? 'event loop stalled' : 'ok', event_loop_lag_ms: lag });
     } else if (url === '/readyz') {
       const r = readiness.ready();
+      const { states, degraded } = readiness.components();
       (readiness.details?.() ?? Promise.resolve({})).then(
         (more) =>
-          json(
-            res,
-            r.ready ? 200 : 503,
-            r.ready ? { status: 'ready', ...more } : { status: 'not ready', reason: r.reason, ...more },
-          ),
+          r.ready
+            ? json(res, 200, { status: degraded.length ? 'degraded' : 'ready', degraded, components: states, ...more })
+            : json(res, 503, { status: 'not ready', reason: r.reason, degraded, components: states, ...more }),
         (e: Error) => json(res, 500, { error: e.message }),
       );
     } else {
@@ -66,9 +69,13 @@ export async function startMetricsServer(
   });
   server.on('close', () => clearInterval(lagTimer));
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (e: Error) => {
+      clearInterval(lagTimer);
+      reject(e);
+    };
+    server.once('error', failed);
     server.listen({ host: addr.host, port: addr.port }, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

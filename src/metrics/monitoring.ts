@@ -4,6 +4,7 @@ import { parseHostPort } from '../config/host-port.js';
 import type { Config } from '../config/schema.js';
 import type { Forwarder } from '../upstream/forwarder.js';
 import { DaemonMetrics, type MetricSources } from './daemon-metrics.js';
+import { ComponentHealth, type ComponentStatus } from './component-health.js';
 import { startMetricsServer, type Readiness } from './http-server.js';
 
 /** `. IN NS` with RD: any recursive resolver can answer it; used to check upstreams when idle. */
@@ -18,6 +19,8 @@ const PROBE_EVERY_MS = 5000;
  */
 export class Monitoring implements Readiness {
   readonly metrics: DaemonMetrics;
+  /** The optional parts' health (console, metrics listener, evidence store). */
+  readonly health: ComponentHealth;
   /** Epoch ms of the last good upstream answer (0 = never); set by the daemon (its UpstreamStats). */
   lastUpstreamOk: () => number = () => 0;
   /** Where /metrics is served, e.g. "127.0.0.1:9253", or null when disabled. */
@@ -35,28 +38,36 @@ export class Monitoring implements Readiness {
     private readonly log: Logger,
   ) {
     this.metrics = new DaemonMetrics(sources, version);
+    this.health = new ComponentHealth(this.metrics.registry, log);
     this.metrics.readiness = () => this.ready().ready;
   }
 
-  /** Starts probing and, when enabled, the listener (with `post` routes, e.g. the identity feed). */
-  async start(
-    cfg: Config['metrics'],
-    forwarder: () => Forwarder,
-    post: Record<string, http.RequestListener> = {},
-  ): Promise<void> {
+  /** Starts probing the upstreams when client traffic is too quiet to tell whether they answer. */
+  startProbe(cfg: Config['metrics'], forwarder: () => Forwarder): void {
     this.freshMs = cfg.upstream_fresh_seconds * 1000;
     this.probeTimer = setInterval(() => this.probe(forwarder()), PROBE_EVERY_MS);
     this.probeTimer.unref();
     this.probe(forwarder());
-    if (!cfg.enabled) return;
+  }
+
+  /**
+   * Starts the /metrics /healthz /readyz listener (with `post` routes, e.g. the identity feed).
+   * Throws when it cannot listen; the daemon then carries on without it and tries again.
+   */
+  async listen(cfg: Config['metrics'], post: Record<string, http.RequestListener> = {}): Promise<string> {
     const { server, address } = await startMetricsServer(parseHostPort(cfg.listen, null), this.metrics.registry, this, post);
     this.server = server;
     this.address = address;
+    return address;
   }
 
   /** Applies reloaded settings (the listen address needs a restart). */
   reconfigure(cfg: Config['metrics']): void {
     this.freshMs = cfg.upstream_fresh_seconds * 1000;
+  }
+
+  components(): { states: Record<string, ComponentStatus>; degraded: string[] } {
+    return { states: this.health.snapshot(), degraded: this.health.degraded() };
   }
 
   ready(): { ready: true } | { ready: false; reason: string } {
@@ -71,10 +82,17 @@ export class Monitoring implements Readiness {
     return this.upstreams ? { upstreams: await this.upstreams() } : {};
   }
 
-  stop(): void {
-    if (this.probeTimer) clearInterval(this.probeTimer);
+  /** Closes the listener (the probe goes on). */
+  closeListener(): void {
     this.server?.close();
     this.server?.closeAllConnections();
+    this.server = null;
+    this.address = null;
+  }
+
+  stop(): void {
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.closeListener();
   }
 
   private probe(forwarder: Forwarder): void {

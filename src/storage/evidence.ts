@@ -86,6 +86,13 @@ export interface PurgeResult {
   access: number;
 }
 
+/** An optional part's health (console, metrics listener, evidence store), as the heartbeat carries it. */
+export interface PartHealth {
+  state: 'up' | 'down' | 'starting' | 'off';
+  detail: string;
+  since: number;
+}
+
 /** The running daemon's heartbeat, for `webfilter status`. */
 export interface Heartbeat {
   pid: number;
@@ -94,6 +101,7 @@ export interface Heartbeat {
   now: number;
   dropped: number;
   writeErrors: number;
+  components: Record<string, PartHealth>;
 }
 
 /** The last heartbeat as stored, with the time of the last batch written. */
@@ -105,6 +113,7 @@ export interface HeartbeatRecord {
   lastWrite: number;
   dropped: number;
   writeErrors: number;
+  components: Record<string, PartHealth>;
 }
 
 /**

@@ -197,10 +197,26 @@ for (const backend of BACKENDS) {
 
   t('heartbeat for `webfilter status`', async (s) => {
     assert.is(await s.review.heartbeat(), null);
-    await s.evidence.heartbeat({ pid: 42, version: '1.2.3', startedAt: NOW, now: NOW + 5, dropped: 7, writeErrors: 1 });
-    await s.evidence.heartbeat({ pid: 42, version: '1.2.3', startedAt: NOW, now: NOW + 10, dropped: 8, writeErrors: 1 });
+    await s.evidence.heartbeat({
+      pid: 42,
+      version: '1.2.3',
+      startedAt: NOW,
+      now: NOW + 5,
+      dropped: 7,
+      writeErrors: 1,
+      components: {},
+    });
+    await s.evidence.heartbeat({
+      pid: 42,
+      version: '1.2.3',
+      startedAt: NOW,
+      now: NOW + 10,
+      dropped: 8,
+      writeErrors: 1,
+      components: { console: { state: 'down', detail: 'x', since: NOW } },
+    });
     const h = await s.review.heartbeat();
-    assert.equal([h?.pid, h?.version, h?.lastSeen, h?.dropped], [42, '1.2.3', NOW + 10, 8]);
+    assert.equal([h?.pid, h?.version, h?.lastSeen, h?.dropped, h?.components.console.state], [42, '1.2.3', NOW + 10, 8, 'down']);
   });
 
   t('review filters: group (and "" for no group), category, device, client, limit, newest first', async (s) => {

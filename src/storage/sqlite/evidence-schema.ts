@@ -304,4 +304,12 @@ export const EVIDENCE_MIGRATIONS: Migration[] = [
       ALTER TABLE exceptions ADD COLUMN requested_by TEXT;
     `,
   },
+  {
+    version: 8,
+    sql: `
+      -- The optional parts' health at the last heartbeat (JSON: part -> {state, detail, since}), so
+      -- \`webfilter status\` can tell when the metrics listener cannot.
+      ALTER TABLE daemon ADD COLUMN components TEXT NOT NULL DEFAULT '{}';
+    `,
+  },
 ];

@@ -30,10 +30,11 @@ const SQL = {
                    first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts)`,
   access: `INSERT INTO access (ts, client, device, grp, qname, qtype, result, user)
            VALUES (@ts, @client, @device, @grp, @qname, @qtype, @result, NULLIF(@user, ''))`,
-  heartbeat: `INSERT INTO daemon (id, pid, version, started_at, last_seen, last_write, dropped, write_errors)
-              VALUES (1, @pid, @version, @startedAt, @now, @now, @dropped, @writeErrors)
+  heartbeat: `INSERT INTO daemon (id, pid, version, started_at, last_seen, last_write, dropped, write_errors, components)
+              VALUES (1, @pid, @version, @startedAt, @now, @now, @dropped, @writeErrors, @components)
               ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, version = excluded.version, started_at = excluded.started_at,
-                last_seen = excluded.last_seen, dropped = excluded.dropped, write_errors = excluded.write_errors`,
+                last_seen = excluded.last_seen, dropped = excluded.dropped, write_errors = excluded.write_errors,
+                components = excluded.components`,
   wrote: 'UPDATE daemon SET last_write = ? WHERE id = 1',
 };
 
@@ -81,7 +82,7 @@ export class SqliteEvidenceWriter implements EvidenceWriter {
   }
 
   async heartbeat(h: Heartbeat): Promise<void> {
-    this.file.prepare(SQL.heartbeat).run(h);
+    this.file.prepare(SQL.heartbeat).run({ ...h, components: JSON.stringify(h.components) });
   }
 
   async purge(now: number, r: Retention): Promise<PurgeResult> {

@@ -227,7 +227,7 @@ export class SqliteReview implements ReviewRepository {
 
   async heartbeat(): Promise<HeartbeatRecord | null> {
     const r = this.file
-      .prepare('SELECT pid, version, started_at, last_seen, last_write, dropped, write_errors FROM daemon')
+      .prepare('SELECT pid, version, started_at, last_seen, last_write, dropped, write_errors, components FROM daemon')
       .get() as
       | {
           pid: number;
@@ -237,6 +237,7 @@ export class SqliteReview implements ReviewRepository {
           last_write: number;
           dropped: number;
           write_errors: number;
+          components: string;
         }
       | undefined;
     if (!r) return null;
@@ -248,6 +249,7 @@ export class SqliteReview implements ReviewRepository {
       lastWrite: r.last_write,
       dropped: r.dropped,
       writeErrors: r.write_errors,
+      components: JSON.parse(r.components) as HeartbeatRecord['components'],
     };
   }
 
