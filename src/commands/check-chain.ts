@@ -1,7 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import { TYPE } from '../dns/constants.js';
 import type { ExceptionSet } from '../exceptions/exception-set.js';
-import { evaluate, type Verdict } from '../verdict/evaluate.js';
+import { evaluateNames, type BlockDecision } from '../verdict/evaluate-names.js';
 import type { CompiledGroup, Policy } from '../policy/policy.js';
 import { LocalRecords } from '../dns/local-records.js';
 import { lookupLive } from '../upstream/lookup.js';
@@ -17,7 +17,7 @@ export interface ChainCheck {
   /** One line of explanation for the output. */
   note: string;
   /** The first chain name the policy blocks (no exception opens it), and the path to it. */
-  blocked: { name: string; verdict: Verdict; via: string } | null;
+  blocked: { name: string; decision: BlockDecision; via: string } | null;
 }
 
 /** Longest `check` waits for the upstreams, whatever upstream.timeout_ms says. */
@@ -75,17 +75,15 @@ export async function checkChain(
       blocked: null,
     };
   const path = [qname, ...live.chain];
-  for (let i = 0; i < live.chain.length; i++) {
-    const verdict = evaluate(policy, exceptions, group, address, live.chain[i], at);
-    if (verdict.decision.action === 'block' && !verdict.exception) {
-      const via = path.slice(0, i + 2).join(' → ');
-      return {
-        names: live.chain,
-        upstream: live.upstream,
-        note: `${via}${type} (answer of ${live.upstream} now)`,
-        blocked: { name: live.chain[i], verdict, via },
-      };
-    }
+  const { blocked } = evaluateNames(policy, exceptions, group, address, live.chain, at, () => null);
+  if (blocked) {
+    const via = path.slice(0, blocked.index + 2).join(' → ');
+    return {
+      names: live.chain,
+      upstream: live.upstream,
+      note: `${via}${type} (answer of ${live.upstream} now)`,
+      blocked: { name: live.chain[blocked.index], decision: blocked.decision, via },
+    };
   }
   return {
     names: live.chain,

@@ -22,6 +22,7 @@ import { displayUrl, isListUrl, readListSource } from '../lists/source.js';
 import { formatLocal, parseLocalTime } from '../time/local-time.js';
 import { TYPE } from '../dns/constants.js';
 import { checkChain } from './check-chain.js';
+import { checkProxy } from './check-proxy.js';
 
 interface CheckArgs {
   config: string;
@@ -158,21 +159,30 @@ export const checkCommand: CommandModule<{ config: string; json: boolean }, Chec
     for (const w of timed) lines.push(`  schedule:  ${w.schedule} (${w.window}) is running: ${w.effect} for ${group.name}`);
     const effective = compiled.timetable.effective(group, at);
     const own = evaluate(compiled.policy, exceptions, effective, a.client ?? '', qname, at);
+    const letThrough = own.decision.action === 'allow' || own.exception !== null;
+    // A web proxy's name for another site is decided by the site (as the daemon's policy stage does).
+    const proxy =
+      letThrough && loaded.config.circumvention.web_proxy.enabled
+        ? checkProxy(compiled.policy, exceptions, effective, a.client ?? '', qname, at)
+        : null;
     // A name that is let through is also checked along its live answer's chain (CNAME inspection).
     const chain =
-      own.decision.action === 'allow' || own.exception
+      letThrough && !proxy?.blocked
         ? await checkChain(loaded, compiled.policy, exceptions, effective, a.client ?? '', qname, at, {
             resolve: a.resolve,
             qtype: TYPE[a.type as 'A' | 'AAAA' | 'HTTPS'],
           })
         : null;
+    if (proxy) result.proxy = { services: proxy.path.services, hosts: proxy.path.hosts };
     if (chain) result.chain = { names: chain.names, upstream: chain.upstream, note: chain.note };
-    const v = chain?.blocked?.verdict ?? own;
+    const blockedBy = proxy?.blocked ?? chain?.blocked ?? null;
+    const v = blockedBy ? { decision: blockedBy.decision, exception: null, opened: null } : own;
     if (own.decision.action === 'allow') lines.push(`  lists:     no category blocked for ${group.name} lists it`);
+    if (proxy) lines.push(...proxy.lines);
     if (chain) lines.push(`  chain:     ${chain.note}`);
-    if (chain?.blocked) {
-      result.via = chain.blocked.via;
-      lines.push(`  via:       ${chain.blocked.name} is blocked for ${group.name}, so ${qname} is too`);
+    if (blockedBy) {
+      result.via = blockedBy.via;
+      lines.push(`  via:       ${blockedBy.name} is blocked for ${group.name}, so ${qname} is too`);
     }
     if (v.decision.action === 'allow') {
       Object.assign(result, { decision: 'allowed', answer: 'forwarded' });
@@ -184,9 +194,10 @@ export const checkCommand: CommandModule<{ config: string; json: boolean }, Chec
     } else {
       const c = v.decision.category;
       const source = await entrySource(loaded, c.name, v.decision.entry);
-      Object.assign(result, { category: c.name, entry: v.decision.entry, source, locked: c.locked, signal: c.signal });
+      const signal = proxy?.blocked ? 'web-proxy' : c.signal;
+      Object.assign(result, { category: c.name, entry: v.decision.entry, source, locked: c.locked, signal });
       lines.push(`  list:      ${c.name}${c.locked ? ' (locked)' : ''} — entry "${v.decision.entry}" at ${source}`);
-      if (c.signal) lines.push(`  rule:      circumvention (${c.signal}): recorded as a signal for the online safety officer`);
+      if (signal) lines.push(`  rule:      circumvention (${signal}): recorded as a signal for the online safety officer`);
       if (v.exception) {
         const e = v.exception.record;
         Object.assign(result, {

@@ -61,6 +61,8 @@ const enabled = z.boolean().default(true);
 const listRule = z.strictObject({ enabled, lists }).prefault({});
 /** An answer rule's section: its built-in names get their steering answer while enabled. */
 const answerRule = z.strictObject({ enabled }).prefault({});
+/** A decoder's section: proxy names are decided by the site they show while enabled. */
+const decoderRule = z.strictObject({ enabled }).prefault({});
 
 /** The detectors' settings, by config key (the compiler asks for one per detector kind of the registry). */
 const detectorSettings = {
@@ -94,13 +96,14 @@ const detectorSettings = {
 
 type RuleSections = { [K in KindFoundBy<'list'> as ConfigKeyOf<K>]: typeof listRule } & {
   [K in KindFoundBy<'answer'> as ConfigKeyOf<K>]: typeof answerRule;
-};
+} & { [K in KindFoundBy<'decoder'> as ConfigKeyOf<K>]: typeof decoderRule };
 
 /** One section per rule kind of the registry (signals/kinds.ts), under its config key. */
 function ruleSections(): RuleSections {
   const out: Record<string, z.ZodType> = {};
   for (const k of kindsFoundBy('list')) out[SIGNAL_KINDS[k].configKey] = listRule;
   for (const k of kindsFoundBy('answer')) out[SIGNAL_KINDS[k].configKey] = answerRule;
+  for (const k of kindsFoundBy('decoder')) out[SIGNAL_KINDS[k].configKey] = decoderRule;
   return out as RuleSections;
 }
 

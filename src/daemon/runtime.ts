@@ -92,6 +92,7 @@ export function buildRuntime(loaded: LoadedConfig, compiled: CompiledPolicy, sha
     now: shared.now,
     safeSearch: safeSearchByGroup(config),
     cnameInspection: config.blocking.cname_inspection,
+    webProxy: config.circumvention.web_proxy.enabled,
   });
   return { loaded, compiled, forwarder, routes, transports, chain, directory };
 }

@@ -76,7 +76,7 @@ export class EventEncoder {
       a.entry ?? '',
       a.upstream ?? '',
       a.response ?? '',
-      category?.signal ?? '',
+      a.signal ?? category?.signal ?? '',
       a.via ?? '',
       client?.user ?? '',
     );

@@ -35,6 +35,8 @@ export interface ChainParts {
   safeSearch: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** blocking.cname_inspection */
   cnameInspection: boolean;
+  /** circumvention.web_proxy.enabled: proxy names decided by the site they show. */
+  webProxy: boolean;
 }
 
 /**
@@ -48,8 +50,9 @@ export function buildChain(p: ChainParts): Next {
     //    here (the user's, when one is known and configured, else the address's) is what the policy decides by.
     clientStage(p.directory, p.identities, p.now),
     // 2. Policy before cache: a cached answer must never skip a block, and a block or exception
-    //    change applies to the very next query even for names already cached.
-    policyStage(p.policy, p.timetable, p.blockResponse, p.blockTtl, p.exceptions, p.now),
+    //    change applies to the very next query even for names already cached. A web proxy's name for
+    //    another site is decided by that site here too, before it could reach the cache or upstream.
+    policyStage(p.policy, p.timetable, p.blockResponse, p.blockTtl, p.exceptions, p.now, p.webProxy),
     // 3. ANY after the policy (an ANY for a blocked name is a blocked attempt, recorded as such) and
     //    before anything that could forward it: it gets the minimal RFC 8482 answer, never amplified.
     anyStage(),

@@ -1,5 +1,7 @@
 import type { ExceptionSet } from '../exceptions/exception-set.js';
 import { evaluate } from '../verdict/evaluate.js';
+import { evaluateNames } from '../verdict/evaluate-names.js';
+import { decodeProxyName } from '../verdict/proxy-names.js';
 import type { Policy } from '../policy/policy.js';
 import type { Timetable } from '../policy/timetable.js';
 import { categoryAnswer, type BlockResponse } from './block-answer.js';
@@ -19,6 +21,11 @@ export interface ExceptionsHolder {
  * timetable says apply now; an allowed name that the next timetable change will block gets TTLs that
  * end at the change. Leaves the effective group and the time on the context for later stages
  * (CNAME inspection decides by the same ones).
+ *
+ * A name let through that is a web proxy's name for another site (`www-facebook-com.translate.goog`,
+ * see verdict/proxy-names.ts) is decided again by the site it shows, with the same policy: blocked
+ * there, it gets the block answer for the site's category, recorded with `via` and a `web-proxy`
+ * signal (`webProxy`: circumvention.web_proxy.enabled).
  */
 export function policyStage(
   policy: Policy,
@@ -27,6 +34,7 @@ export function policyStage(
   ttl: number,
   exceptions: ExceptionsHolder,
   now: () => number = Date.now,
+  webProxy = true,
 ): Stage {
   return (ctx, next) => {
     const t = now();
@@ -35,6 +43,29 @@ export function policyStage(
     ctx.at = t;
     const v = evaluate(policy, exceptions.current, group, ctx.address, ctx.q.qname, t);
     const { decision } = v;
+    if (webProxy && (decision.action === 'allow' || v.exception)) {
+      const proxied = decodeProxyName(ctx.q.qname);
+      if (proxied) {
+        const shown = evaluateNames(policy, exceptions.current, group, ctx.address, proxied.hosts, t, () =>
+          timetable.upcoming(ctx.client!.group, t),
+        );
+        if (shown.blocked) {
+          const { category, entry } = shown.blocked.decision;
+          const { wire, response: said } = categoryAnswer(ctx.raw, ctx.q, category, response, ttl);
+          return {
+            wire,
+            kind: 'blocked',
+            reason: category.name,
+            entry,
+            response: said,
+            category,
+            signal: 'web-proxy',
+            via: [ctx.q.qname, ...proxied.hosts.slice(0, shown.blocked.index + 1)].join(' → '),
+          };
+        }
+        if (shown.validMs < Infinity) capTtl(ctx, shown.validMs);
+      }
+    }
     if (decision.action === 'allow') {
       // A name the timetable will block at its next change must not outlive the change in a device's cache.
       const upcoming = timetable.upcoming(ctx.client!.group, t);

@@ -3,6 +3,7 @@ import type { StoredAnswer } from '../dns/relay.js';
 import type { ClientInfo } from '../policy/clients.js';
 import type { CategoryInfo } from '../policy/categories.js';
 import type { CompiledGroup } from '../policy/policy.js';
+import type { SignalKind } from '../signals/kinds.js';
 
 /** Why an answer is what it is (one metric/log label value each). */
 // New kinds go at the end: the event codec numbers kinds by their place in this list.
@@ -24,8 +25,10 @@ export interface Answer {
   response?: string;
   /** The category that blocked, with its signal kind for circumvention rules. */
   category?: CategoryInfo;
-  /** For a block found in the answer's CNAME/DNAME/HTTPS chain: "query → … → listed name". */
+  /** For a block found in the answer's CNAME/DNAME/HTTPS chain or behind a proxy name: "query → … → listed name". */
   via?: string;
+  /** The circumvention signal to record when it is not the category's own (web-proxy). */
+  signal?: SignalKind;
   /** Set on forwarded answers: the upstream's answer as the cache stores it. */
   stored?: StoredAnswer;
   /** On forwarded and cached answers: the names the answer leads through (ReplyFacts.chain), or "". */

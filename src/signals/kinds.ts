@@ -12,10 +12,11 @@ export type Severity = 'low' | 'medium' | 'high';
 
 /**
  * How a kind is found: `list` — a lookup of a name in its blocklist (blocked for every group);
- * `answer` — a lookup of a built-in name that gets a fixed steering answer; `detector` — a pattern
- * in the traffic found by the evidence writer (thresholds in its config section).
+ * `answer` — a lookup of a built-in name that gets a fixed steering answer; `decoder` — a proxy's
+ * name whose decoded site the client's policy blocks (verdict/proxy-names.ts); `detector` — a
+ * pattern in the traffic found by the evidence writer (thresholds in its config section).
  */
-export type SignalSource = 'list' | 'answer' | 'detector';
+export type SignalSource = 'list' | 'answer' | 'decoder' | 'detector';
 
 export interface SignalKindInfo {
   severity: Severity;
@@ -56,6 +57,12 @@ export const SIGNAL_KINDS = {
     source: 'answer',
     configKey: 'ddr',
     description: 'encrypted-resolver discovery (RFC 9462); answered NODATA',
+  },
+  'web-proxy': {
+    severity: 'medium',
+    source: 'decoder',
+    configKey: 'web_proxy',
+    description: 'a blocked site opened through a web proxy that carries its name (Google Translate, an AMP cache); blocked',
   },
   tunnel: {
     severity: 'high',

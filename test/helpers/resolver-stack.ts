@@ -33,6 +33,9 @@ export const TEST_ZONES: Record<string, string> = {
   'facebook.com': [soa('facebook.com.'), '@ A 192.0.2.65', 'www A 192.0.2.66'].join('\n'),
   'instagram.com': [soa('instagram.com.'), 'www A 192.0.2.67'].join('\n'),
   'dns.google': [soa('dns.google.'), '@ A 192.0.2.88'].join('\n'),
+  // Web proxies that carry the site in their hostname (issue 24): every name answers.
+  'translate.goog': [soa('translate.goog.'), '* A 192.0.2.70'].join('\n'),
+  'cdn.ampproject.org': [soa('cdn.ampproject.org.'), '* A 192.0.2.71'].join('\n'),
 };
 
 export interface StackOptions {

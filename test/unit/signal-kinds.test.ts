@@ -14,7 +14,7 @@ import { buildDetectors } from '../../src/evidence/detectors/index.js';
 import { ANSWER_RULES, categoryInfos } from '../../src/policy/categories.js';
 import { checkFilter } from '../../src/review/filter.js';
 import { filterFromFlags } from '../../src/commands/review-filter.js';
-import { kindsFoundBy, SIGNAL_KIND_NAMES, SIGNAL_KINDS, type SignalKind } from '../../src/signals/kinds.js';
+import { kindsFoundBy, RESERVED_CATEGORIES, SIGNAL_KIND_NAMES, SIGNAL_KINDS, type SignalKind } from '../../src/signals/kinds.js';
 import { cli } from '../helpers/cli.js';
 import { ROOT } from '../helpers/daemon-process.js';
 
@@ -53,7 +53,7 @@ test('a rule signal gets the registry’s severity and description', () => {
     { access: 'off', circumvention: config.circumvention },
     new DeviceNames({ names: {}, leases: null }),
   );
-  for (const k of [...kindsFoundBy('list'), ...kindsFoundBy('answer')] as SignalKind[]) {
+  for (const k of [...kindsFoundBy('list'), ...kindsFoundBy('answer'), ...kindsFoundBy('decoder')] as SignalKind[]) {
     const [s] = p.process([
       {
         at: NOW,
@@ -104,7 +104,7 @@ test('the README’s signal table, metric and reserved names match the registry'
     SIGNAL_KIND_NAMES.map((k) => [k, SIGNAL_KINDS[k].severity]),
   );
   assert.ok(readme.includes(`signals found (${SIGNAL_KIND_NAMES.join(', ')})`), 'metrics table');
-  const reserved = [...kindsFoundBy('list'), ...kindsFoundBy('answer')].map((k) => `\`${k}\``).join(', ');
+  const reserved = RESERVED_CATEGORIES.map((k) => `\`${k}\``).join(', ');
   assert.ok(readme.includes(`category names (${reserved}) are reserved`), 'reserved names');
 });
 
