@@ -9,6 +9,7 @@ import { exceptionCommands } from './commands/exception.js';
 import { userCommands } from './commands/user.js';
 import { alertsCommands } from './commands/alerts.js';
 import { requestCommands } from './commands/request.js';
+import { signalCommands } from './commands/signal.js';
 import { exportCommand } from './commands/export.js';
 import { identityCommands } from './commands/identity.js';
 import { listsCommand } from './commands/lists.js';
@@ -92,6 +93,7 @@ try {
     .command('lists', 'Blocklists loaded from the config', listsCommand)
     .command('user', 'Review console accounts (add, passwd, disable, groups, list)', userCommands)
     .command('alerts', 'Safeguarding alerts (e-mail, webhook): send a test', alertsCommands)
+    .command('signal', 'Circumvention signals: record what was done (review)', signalCommands)
     .demandCommand(1, 'Name a command (see --help)')
     .fail((msg, err, y) => {
       if (err) fail(err);

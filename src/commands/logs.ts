@@ -6,6 +6,7 @@ import { filterFromFlags, filterOptions, type FilterFlags } from './review-filte
 import { SIGNAL_KIND_NAMES } from '../signals/kinds.js';
 import { AUDIT_ACTIONS } from '../storage/accounts.js';
 import { auditTrail } from '../review/audit-trail.js';
+import { reviewCell } from '../review/report-render.js';
 
 interface LogsArgs extends FilterFlags {
   actor?: string;
@@ -15,6 +16,7 @@ interface LogsArgs extends FilterFlags {
   csv: boolean;
   what: string;
   limit: number;
+  unreviewed: boolean;
 }
 
 const COLUMNS: Record<string, Record<string, string>> = {
@@ -32,6 +34,7 @@ const COLUMNS: Record<string, Record<string, string>> = {
     VIA: 'via',
   },
   signals: {
+    ID: 'id',
     'LAST SEEN': 'last_seen',
     CLIENT: 'client',
     DEVICE: 'device',
@@ -42,6 +45,7 @@ const COLUMNS: Record<string, Record<string, string>> = {
     COUNT: 'count',
     DOMAIN: 'domain',
     'FIRST NAME': 'qname',
+    REVIEW: 'review',
     DETAIL: 'detail',
   },
   access: { HOUR: 'hour', CLIENT: 'client', DEVICE: 'device', GROUP: 'group', USER: 'user', DOMAIN: 'domain', COUNT: 'count' },
@@ -75,9 +79,15 @@ export const logsCommand: CommandModule<{ config: string; json: boolean }, LogsA
         type: 'string',
         describe: `Only this signal kind (signals): ${SIGNAL_KIND_NAMES.join(', ')}`,
       })
+      .option('unreviewed', {
+        type: 'boolean',
+        default: false,
+        describe: 'Only signals not reviewed yet (signals)',
+      })
       .option('limit', { type: 'number', default: 100, describe: 'At most this many rows, newest first' })
       .option('csv', { type: 'boolean', default: false, describe: 'CSV output' })
       .example('$0 logs signals --since 7d', 'Every circumvention signal this week')
+      .example('$0 logs signals --unreviewed --since 30d', 'Signals nobody has reviewed yet')
       .example('$0 logs audit --since 30d --action view-device', 'Who looked at which device this month')
       .example('$0 logs blocked --device Y9-LT-07 --since 2026-11-20', 'What one device tried since a date')
       .example(
@@ -90,13 +100,21 @@ export const logsCommand: CommandModule<{ config: string; json: boolean }, LogsA
     const store = await openStore(loaded, { readOnly: true });
     let rows: Record<string, Cell>[];
     let cols = COLUMNS[a.what];
+    if (a.unreviewed && a.what !== 'signals') throw new UsageError('--unreviewed is for `logs signals`');
     if (a.what === 'audit') {
       if (a.action && !(AUDIT_ACTIONS as readonly string[]).includes(a.action))
         throw new UsageError(`--action "${a.action}": no such action (actions: ${AUDIT_ACTIONS.join(', ')})`);
       rows = await auditTrail(store, { since: f.since, until: f.until, actor: a.actor, action: a.action, limit: f.limit });
     } else if (a.what === 'blocked') rows = (await store.review.blocked(f)) as unknown as Record<string, Cell>[];
-    else if (a.what === 'signals') rows = (await store.review.signals(f)) as unknown as Record<string, Cell>[];
-    else if (loaded.config.log.access === 'full') {
+    else if (a.what === 'signals') {
+      const signals = await store.review.signals({ ...f, unreviewed: a.unreviewed || undefined });
+      // JSON keeps the review as an object ({outcome, note, by, at} or null); tables and CSV get one cell.
+      if (a.json) {
+        await store.close();
+        return out(json(signals));
+      }
+      rows = signals.map((s) => ({ ...s, review: s.review ? reviewCell(s) : 'not reviewed' }));
+    } else if (loaded.config.log.access === 'full') {
       rows = (await store.review.accessFull(f)) as unknown as Record<string, Cell>[];
       cols = COLUMNS['access-full'];
     } else rows = (await store.review.accessHourly(f)) as unknown as Record<string, Cell>[];

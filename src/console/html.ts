@@ -79,6 +79,8 @@ a{color:var(--accent)}.scroll{overflow-x:auto}table{border-collapse:collapse;wid
 th,td{border:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:var(--bg2)}td{overflow-wrap:normal;hyphens:none}td.dns{overflow-wrap:anywhere}
 .none{color:var(--muted);font-style:italic}.cards{display:flex;flex-wrap:wrap;gap:.8rem;margin:.5rem 0 1rem}
 .card{border:1px solid var(--line);border-radius:6px;padding:.5rem .9rem;min-width:9rem}.card b{display:block;font-size:1.6rem}
+a.card{color:inherit;text-decoration:none}.card.attention{border-color:var(--warn);background:#fff8c5}.unreviewed{color:var(--warn);font-weight:600}
+form.review{display:flex;flex-wrap:wrap;gap:.3rem;margin:.2rem 0}form.review input{min-width:10rem}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:0 1.5rem}
 form.filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;background:var(--bg2);padding:.6rem .8rem;border-radius:6px}
 label{display:flex;flex-direction:column;font-size:.85rem;color:var(--muted);gap:.1rem}input,select,textarea{font:inherit;padding:.25rem .4rem;border:1px solid var(--line);border-radius:4px;color:var(--fg)}
@@ -94,7 +96,7 @@ form.stack{display:grid;gap:.6rem;max-width:34rem}form.decide{display:flex;flex-
 tr{border:1px solid var(--line);border-radius:6px;margin:0 0 .5rem;padding:.2rem .4rem}
 td{border:0;padding:.05rem 0}td::before{content:attr(data-label);display:inline-block;min-width:6.5rem;margin-right:.5rem;color:var(--muted);font-size:.85rem}
 .card{flex:1 1 auto}}
-@media print{header,form.filters,form.stack,button{display:none}main{max-width:none;padding:0}a{color:inherit;text-decoration:none}table{break-inside:auto}tr{break-inside:avoid}}
+@media print{header,form.filters,form.stack,form.review,button{display:none}main{max-width:none;padding:0}a{color:inherit;text-decoration:none}table{break-inside:auto}tr{break-inside:avoid}}
 `;
 
 export interface PageUser {

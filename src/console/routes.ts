@@ -7,6 +7,7 @@ import { loginRoutes } from './pages/login.js';
 import { overviewRoutes } from './pages/overview.js';
 import { reportRoutes } from './pages/reports.js';
 import { requestRoutes } from './pages/requests.js';
+import { signalReviewRoutes } from './pages/signal-review.js';
 
 /** Every route of the review console, in one place (the tests walk this list). */
 export const ROUTES: Route[] = [
@@ -18,4 +19,5 @@ export const ROUTES: Route[] = [
   ...requestRoutes,
   ...exceptionRoutes,
   ...reportRoutes,
+  ...signalReviewRoutes,
 ];

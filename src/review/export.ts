@@ -55,7 +55,12 @@ export function exportCsv(data: ExportData): string {
       name: r.qname,
       type: r.kind,
       category: r.severity,
-      detail: `${r.detail} (last ${r.last_seen})`,
+      // The review is part of the record kept about the device (subject access).
+      detail:
+        `${r.detail} (last ${r.last_seen})` +
+        (r.review
+          ? `; reviewed ${r.review.at} by ${r.review.by}: ${r.review.outcome}${r.review.note ? ` — ${r.review.note}` : ''}`
+          : '; not reviewed'),
       count: r.count,
     })),
     ...data.access_hourly.map((r) => ({

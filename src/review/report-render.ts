@@ -4,8 +4,14 @@ import { describeSignals, tallySignals } from './signal-count.js';
 import { formatDuration } from '../time/duration.js';
 import { formatLocal, formatShort } from '../time/local-time.js';
 import type { ReportData } from './report.js';
+import type { SignalEntry } from '../storage/review.js';
 
 const when = (iso: string) => formatShort(Date.parse(iso));
+
+/** A signal's review in one cell: "sanction (oso.jones): Spoke to …", or "NOT REVIEWED". */
+export function reviewCell(s: SignalEntry): string {
+  return s.review ? `${s.review.outcome} (${s.review.by})${s.review.note ? `: ${s.review.note}` : ''}` : 'NOT REVIEWED';
+}
 const opens = (e: ReportData['exceptions'][number]) => [...e.categories, ...e.domains].join(', ');
 
 /** When an exception stopped applying: its revocation if that came first, else its planned end. */
@@ -76,13 +82,13 @@ const PERMISSION_COLUMNS = {
 export function reportText(r: ReportData): string {
   const parts = [
     `webfilter report: ${formatLocal(r.from)} – ${formatLocal(r.to)}`,
-    `${count(r.totals.blocked, 'blocked attempt')} from ${count(r.totals.devices, 'device')}; circumvention: ${describeSignals(r.totals.signals, r.totals.occurrences)}.`,
+    `${count(r.totals.blocked, 'blocked attempt')} from ${count(r.totals.devices, 'device')}; circumvention: ${describeSignals(r.totals.signals, r.totals.occurrences)}; ${r.totals.unreviewed} not yet reviewed.`,
     '',
     'Blocked attempts by group and category',
     table(r.byGroupCategory, { GROUP: 'group', CATEGORY: 'category', ATTEMPTS: 'count' }),
     'Top devices by blocked attempts',
     table(r.topDevices, { DEVICE: 'device', CLIENT: 'client', GROUP: 'group', ATTEMPTS: 'blocked' }),
-    'Circumvention signals by device',
+    'Circumvention signals by device (not yet reviewed first)',
   ];
   if (r.signalsByDevice.length === 0) parts.push('(none)\n');
   for (const d of r.signalsByDevice) {
@@ -90,8 +96,18 @@ export function reportText(r: ReportData): string {
     parts.push(`${d.device || '(unnamed device)'} ${d.client} [${d.group}]: ${describeSignals(t.signals, t.occurrences)}`);
     parts.push(
       table(
-        d.signals.map((s) => ({ ...s, first: when(s.first_seen), last: when(s.last_seen) })),
-        { FIRST: 'first', LAST: 'last', KIND: 'kind', SEVERITY: 'severity', COUNT: 'count', DOMAIN: 'domain', DETAIL: 'detail' },
+        d.signals.map((s) => ({ ...s, review: reviewCell(s), first: when(s.first_seen), last: when(s.last_seen) })),
+        {
+          ID: 'id',
+          FIRST: 'first',
+          LAST: 'last',
+          KIND: 'kind',
+          SEVERITY: 'severity',
+          COUNT: 'count',
+          DOMAIN: 'domain',
+          REVIEW: 'review',
+          DETAIL: 'detail',
+        },
       ).replace(/^/gm, '  '),
     );
   }
@@ -139,6 +155,8 @@ export function reportCsv(r: ReportData): string {
         last_seen: s.last_seen,
         domain: s.domain,
         detail: s.detail,
+        id: s.id,
+        review: s.review ? s.review.outcome : 'unreviewed',
       });
     }
   }
@@ -207,6 +225,7 @@ export function reportCsv(r: ReportData): string {
     'revoked_by',
     'approved_by',
     'created_by',
+    'review',
     'detail',
     'requested_by',
     'state',
@@ -275,8 +294,9 @@ export function reportHtml(r: ReportData): string {
         d,
       ) => `<section class="device"><h3>${esc(d.device || '(unnamed device)')} <small>${esc(d.client)} · ${esc(d.group)} · ${esc(describeSignals(tallySignals(d.signals).signals, tallySignals(d.signals).occurrences))}</small></h3>
 ${htmlTable(
-  d.signals.map((s) => ({ ...s, first: when(s.first_seen), last: when(s.last_seen) })),
+  d.signals.map((s) => ({ ...s, review: reviewCell(s), first: when(s.first_seen), last: when(s.last_seen) })),
   {
+    '#': 'id',
     First: 'first',
     Last: 'last',
     Kind: 'kind',
@@ -284,6 +304,7 @@ ${htmlTable(
     Count: 'count',
     Domain: 'domain',
     'First name': 'qname',
+    Review: 'review',
     Detail: 'detail',
   },
 )}</section>`,
@@ -307,7 +328,7 @@ th{background:#f6f8fa}td{overflow-wrap:normal;hyphens:none}td.dns{overflow-wrap:
 </style></head><body>
 <h1>webfilter report</h1>
 <p>${esc(formatLocal(r.from))} – ${esc(formatLocal(r.to))}. Generated ${esc(formatLocal(r.generatedAt))}.</p>
-<div class="summary"><div class="card"><b>${r.totals.blocked}</b>blocked attempts</div><div class="card"><b>${r.totals.devices}</b>devices blocked</div><div class="card"><b>${esc(describeSignals(r.totals.signals, r.totals.occurrences))}</b>circumvention</div><div class="card"><b>${r.exceptions.length}</b>exceptions</div></div>
+<div class="summary"><div class="card"><b>${r.totals.blocked}</b>blocked attempts</div><div class="card"><b>${r.totals.devices}</b>devices blocked</div><div class="card"><b>${esc(describeSignals(r.totals.signals, r.totals.occurrences))}</b>circumvention</div><div class="card"><b>${r.totals.unreviewed}</b>not yet reviewed</div><div class="card"><b>${r.exceptions.length}</b>exceptions</div></div>
 ${unusual.length ? `<div class="unusual"><b>Days with unusual activity:</b> ${unusual.map((d) => `${esc(d.day)} (${esc(d.unusual)})`).join('; ')}</div>` : ''}
 <h2>Circumvention signals by device</h2>
 ${devices || '<p class="none">No circumvention signals in this period.</p>'}

@@ -10,7 +10,7 @@ export interface ReportData {
   to: number;
   generatedAt: number;
   /** `signals`: rows (device, kind, domain within 10 minutes); `occurrences`: the sum of their counts. */
-  totals: { blocked: number; signals: number; occurrences: number; devices: number };
+  totals: { blocked: number; signals: number; occurrences: number; devices: number; unreviewed: number };
   byGroupCategory: { group: string; category: string; count: number }[];
   topDevices: { client: string; device: string; group: string; blocked: number }[];
   signalsByDevice: { client: string; device: string; group: string; signals: SignalEntry[] }[];
@@ -45,7 +45,13 @@ export async function buildReport(
     d.signals.push(s);
     byDevice.set(key, d);
   }
-  const signalsByDevice = [...byDevice.values()].sort((a, b) => sum(b.signals) - sum(a.signals));
+  // Unreviewed first: devices with a signal nobody has dealt with yet, and within a device its
+  // unreviewed signals, come before the rest (then the most signals first).
+  const open = (d: { signals: SignalEntry[] }) => d.signals.filter((s) => !s.review).length;
+  for (const d of byDevice.values()) d.signals.sort((a, b) => Number(!!a.review) - Number(!!b.review));
+  const signalsByDevice = [...byDevice.values()].sort(
+    (a, b) => Number(open(b) > 0) - Number(open(a) > 0) || sum(b.signals) - sum(a.signals),
+  );
 
   // Days in local time: blocked attempts by the hour they fell in, signals by when last seen.
   const bMap = new Map<string, number>();
@@ -79,6 +85,7 @@ export async function buildReport(
     totals: {
       blocked: byGroupCategory.reduce((n, r) => n + r.count, 0),
       ...tallySignals(signals),
+      unreviewed: signals.filter((s) => !s.review).length,
       devices: await review.blockedDeviceCount(from, to),
     },
     byGroupCategory,

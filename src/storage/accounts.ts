@@ -56,6 +56,7 @@ export const AUDIT_ACTIONS = [
   'user-passwd',
   'user-disable',
   'user-groups',
+  'signal-review',
 ] as const;
 
 export interface AuditFilter {

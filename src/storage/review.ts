@@ -21,6 +21,8 @@ export interface ReviewFilter {
   kind?: string;
   /** The person (RADIUS accounting, identity feed) the rows were recorded with. */
   user?: string;
+  /** Signals only: just the ones not reviewed yet. */
+  unreviewed?: boolean;
   limit?: number;
 }
 
@@ -41,7 +43,17 @@ export interface BlockedEntry {
   user: string | null;
 }
 
+/** What was done about a signal (see storage/signal-reviews.ts); `at` is ISO-8601 UTC. */
+export interface SignalReviewEntry {
+  outcome: string;
+  note: string;
+  by: string;
+  at: string;
+}
+
 export interface SignalEntry {
+  /** The signal's number, for `webfilter signal review ID` and the console's review form. */
+  id: number;
   first_seen: string;
   last_seen: string;
   client: string;
@@ -54,6 +66,8 @@ export interface SignalEntry {
   detail: string;
   count: number;
   user: string | null;
+  /** What was done about it, or null while it is not reviewed. */
+  review: SignalReviewEntry | null;
 }
 
 export interface AccessEntry {

@@ -4,6 +4,8 @@ import type { ExceptionsRepository } from './exceptions.js';
 import type { IdentitiesRepository } from './identities.js';
 import type { RequestsRepository } from './requests.js';
 import type { ReviewRepository } from './review.js';
+import type { SignalReviewsRepository } from './signal-reviews.js';
+import type { AlertStateRepository } from './alert-state.js';
 
 /**
  * Everything webfilter stores, behind one repository per concern. All access is asynchronous: a
@@ -16,6 +18,10 @@ export interface Storage {
   /** Every read of the evidence. */
   readonly review: ReviewRepository;
   readonly exceptions: ExceptionsRepository;
+  /** The online safety officer's reviews of signals (with their access-audit rows). */
+  readonly signalReviews: SignalReviewsRepository;
+  /** The safeguarding alerts' delivery state and last digest. */
+  readonly alertState: AlertStateRepository;
   /** Who is at which address (RADIUS accounting, the identity feed), kept across restarts. */
   readonly identities: IdentitiesRepository;
   /** Permission requests (a teacher asks, an approver decides), beside the exceptions they become. */

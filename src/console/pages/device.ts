@@ -7,6 +7,7 @@ import { audit, param, type RequestContext } from '../context.js';
 import { readFilter } from '../filters.js';
 import { dataTable, html } from '../html.js';
 import { sendDownload } from '../http.js';
+import { reviewCell } from './signal-review.js';
 import { filterForm, SIGNAL_COLUMNS, TIME_FIELDS, sendFilteredPage } from './shared.js';
 
 const when = (iso: string) => formatShort(Date.parse(iso));
@@ -87,6 +88,8 @@ async function device(ctx: RequestContext): Promise<void> {
         First: (r) => when(r.first_seen),
         Last: (r) => when(r.last_seen),
         ...SIGNAL_COLUMNS,
+        '#': (r) => r.id,
+        Review: (r) => reviewCell(ctx, r),
       },
       'No circumvention signals in this period.',
     )}

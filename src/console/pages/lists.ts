@@ -7,16 +7,18 @@ import { groupChoices, readFilter } from '../filters.js';
 import { dataTable, html } from '../html.js';
 
 import { deviceLink, filterForm, SIGNAL_COLUMNS, TIME_FIELDS, sendFilteredPage } from './shared.js';
+import { reviewCell } from './signal-review.js';
 
 const when = (iso: string) => formatShort(Date.parse(iso));
 /** The person recorded with a row (RADIUS accounting, identity feed). */
 const USER_FIELD = { name: 'user', label: 'User', placeholder: 'j.smith' };
 
 async function signals(ctx: RequestContext): Promise<void> {
-  const f = readFilter(ctx, ['since', 'until', 'kind', 'group', 'device', 'user']);
-  const rows = await ctx.env.storage.review.signals(f.filter);
+  const f = readFilter(ctx, ['since', 'until', 'kind', 'group', 'device', 'user', 'review']);
+  const unreviewed = f.values.review === 'unreviewed';
+  const rows = await ctx.env.storage.review.signals({ ...f.filter, unreviewed: unreviewed || undefined });
   const body = html`<h1>Circumvention signals</h1>
-    ${filterForm('/signals', [...TIME_FIELDS, { name: 'kind', label: 'Kind', choices: ['', ...SIGNAL_KIND_NAMES] }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'device', label: 'Device', placeholder: 'name' }, USER_FIELD], f)}
+    ${filterForm('/signals', [...TIME_FIELDS, { name: 'kind', label: 'Kind', choices: ['', ...SIGNAL_KIND_NAMES] }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'device', label: 'Device', placeholder: 'name' }, USER_FIELD, { name: 'review', label: 'Review', choices: ['', 'unreviewed'] }], f)}
     <p class="muted">
       ${describeSignals(
         rows.length,
@@ -33,6 +35,8 @@ async function signals(ctx: RequestContext): Promise<void> {
         Group: (r) => r.group,
         User: (r) => r.user ?? '',
         ...SIGNAL_COLUMNS,
+        '#': (r) => r.id,
+        Review: (r) => reviewCell(ctx, r),
       },
       'No circumvention signals match.',
     )}`;

@@ -90,8 +90,15 @@ async function overview(ctx: RequestContext): Promise<void> {
     dayPoints.push({ label, title: label, blocked: b.blocked[0], signals: b.signals[0] });
   }
   const active = (await ctx.env.storage.exceptions.current(ctx.now)).filter((e) => e.startsAt <= ctx.now);
+  // Signals of the last 30 days nobody has reviewed yet: the online safety officer's to-do list.
+  const unreviewed = await ctx.env.storage.signalReviews.unreviewedCount(ctx.now - 30 * 86_400_000, ctx.now + 1);
   const body = html`<h1>Overview</h1>
     <p class="muted">As of ${formatShort(ctx.now)}.</p>
+    <div class="cards">
+      <a class="card${unreviewed > 0 ? ' attention' : ''}" href="/signals?since=30d&amp;review=unreviewed"
+        ><b>${unreviewed}</b>${unreviewed === 1 ? 'signal' : 'signals'} not yet reviewed (30 days)</a
+      >
+    </div>
     ${barChart(hourPoints, 'Today, per hour.', 2)} ${section('Today', await summary(review, today, ctx.now))}
     ${barChart(dayPoints, 'The last 7 days, per day.')} ${section('Last 7 days', await summary(review, weekStart, ctx.now))}
     <h2>Exceptions in force</h2>

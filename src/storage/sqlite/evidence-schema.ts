@@ -312,4 +312,40 @@ export const EVIDENCE_MIGRATIONS: Migration[] = [
       ALTER TABLE daemon ADD COLUMN components TEXT NOT NULL DEFAULT '{}';
     `,
   },
+  {
+    version: 9,
+    sql: `
+      -- The online safety officer's review of a signal: the outcome, a note, who and when (NULL: not
+      -- reviewed yet). On the signal's own row, so it has the signal's retention and goes with it
+      -- into a subject-access export. A reviewed row takes no more occurrences: a repeat after the
+      -- review starts a new, unreviewed signal.
+      ALTER TABLE signals ADD COLUMN review_outcome TEXT;
+      ALTER TABLE signals ADD COLUMN review_note TEXT;
+      ALTER TABLE signals ADD COLUMN review_by TEXT;
+      ALTER TABLE signals ADD COLUMN review_at INTEGER;
+      CREATE INDEX signals_unreviewed ON signals (last_ts) WHERE review_at IS NULL;
+      DROP VIEW v_signals;
+      CREATE VIEW v_signals AS
+        SELECT id, strftime('%Y-%m-%dT%H:%M:%fZ', first_ts / 1000.0, 'unixepoch') AS first_seen,
+               strftime('%Y-%m-%dT%H:%M:%fZ', last_ts / 1000.0, 'unixepoch') AS last_seen,
+               client, device, grp AS "group", user, kind, severity, qname, domain, detail, count,
+               review_outcome, review_note, review_by,
+               strftime('%Y-%m-%dT%H:%M:%fZ', review_at / 1000.0, 'unixepoch') AS reviewed_at
+        FROM signals;
+
+      -- The safeguarding alerts' delivery state per channel (email, webhook), for webfilter status,
+      -- and the day of the last daily digest (key 'digest', in last_sent).
+      CREATE TABLE alert_state (
+        key         TEXT PRIMARY KEY,
+        last_sent   INTEGER,
+        last_failed INTEGER,
+        last_error  TEXT,
+        sent        INTEGER NOT NULL DEFAULT 0,   -- since the daemon started
+        failed      INTEGER NOT NULL DEFAULT 0,
+        abandoned   INTEGER NOT NULL DEFAULT 0,
+        queued      INTEGER NOT NULL DEFAULT 0,
+        updated_at  INTEGER NOT NULL
+      );
+    `,
+  },
 ];

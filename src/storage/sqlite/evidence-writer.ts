@@ -17,7 +17,7 @@ const SQL = {
   blocked: `INSERT INTO blocked (ts, client, device, grp, qname, qtype, category, entry, response, transport, via, user)
             VALUES (@ts, @client, @device, @grp, @qname, @qtype, @category, @entry, @response, @transport, @via, NULLIF(@user, ''))`,
   findSignal:
-    'SELECT id FROM signals WHERE client = ? AND kind = ? AND domain = ? AND last_ts >= ? ORDER BY last_ts DESC LIMIT 1',
+    'SELECT id FROM signals WHERE client = ? AND kind = ? AND domain = ? AND last_ts >= ? AND review_at IS NULL ORDER BY last_ts DESC LIMIT 1',
   bumpSignal: `UPDATE signals SET count = count + ?, last_ts = max(last_ts, ?),
                  device = CASE WHEN device = '' THEN ? ELSE device END, user = COALESCE(user, NULLIF(?, '')) WHERE id = ?`,
   insertSignal: `INSERT INTO signals (first_ts, last_ts, client, device, grp, kind, severity, qname, domain, detail, count, user)

@@ -50,6 +50,43 @@ function where(f: ReviewFilter, c: Columns): { sql: string; params: Record<strin
   return { sql: parts.join(' AND '), params };
 }
 
+/** The columns of a signal as read (signals() and the review repository share them). */
+export const SIGNAL_COLUMNS = `id, first_ts, last_ts, client, device, grp AS "group", kind, severity, qname, domain, detail, count, user,
+  review_outcome, review_note, review_by, review_at`;
+
+export interface SignalRowRead {
+  id: number;
+  first_ts: number;
+  last_ts: number;
+  client: string;
+  device: string;
+  group: string;
+  kind: string;
+  severity: string;
+  qname: string;
+  domain: string;
+  detail: string;
+  count: number;
+  user: string | null;
+  review_outcome: string | null;
+  review_note: string | null;
+  review_by: string | null;
+  review_at: number | null;
+}
+
+export function signalEntry(r: SignalRowRead): SignalEntry {
+  const { first_ts, last_ts, review_outcome, review_note, review_by, review_at, ...rest } = r;
+  return {
+    ...rest,
+    first_seen: isoTime(first_ts),
+    last_seen: isoTime(last_ts),
+    review:
+      review_at === null
+        ? null
+        : { outcome: review_outcome ?? '', note: review_note ?? '', by: review_by ?? '', at: isoTime(review_at) },
+  };
+}
+
 const limit = (f: ReviewFilter) => Math.max(1, f.limit ?? 1_000_000);
 
 /** Text for LIKE taken literally (SQLite's LIKE is case-insensitive for ASCII, as searches want). */
@@ -81,12 +118,12 @@ export class SqliteReview implements ReviewRepository {
       user: 'user',
     };
     const w = where(f, cols);
-    const rows = this.all<Omit<SignalEntry, 'first_seen' | 'last_seen'> & { first_ts: number; last_ts: number }>(
-      `SELECT first_ts, last_ts, client, device, grp AS "group", kind, severity, qname, domain, detail, count, user
-       FROM signals WHERE ${w.sql} ORDER BY last_ts DESC LIMIT ${limit(f)}`,
+    const rows = this.all<SignalRowRead>(
+      `SELECT ${SIGNAL_COLUMNS} FROM signals WHERE ${w.sql}${f.unreviewed ? ' AND review_at IS NULL' : ''}
+       ORDER BY last_ts DESC LIMIT ${limit(f)}`,
       w.params,
     );
-    return rows.map(({ first_ts, last_ts, ...r }) => ({ first_seen: isoTime(first_ts), last_seen: isoTime(last_ts), ...r }));
+    return rows.map(signalEntry);
   }
 
   async accessHourly(f: ReviewFilter): Promise<AccessEntry[]> {

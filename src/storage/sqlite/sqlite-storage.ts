@@ -7,6 +7,8 @@ import { SqliteExceptions } from './exceptions.js';
 import { SqliteIdentities } from './identities.js';
 import { SqliteRequests } from './requests.js';
 import { SqliteReview } from './review.js';
+import { SqliteSignalReviews } from './signal-reviews.js';
+import { SqliteAlertState } from './alert-state.js';
 
 /**
  * The embedded store: one SQLite file for the evidence (blocked attempts, signals, access log,
@@ -18,6 +20,8 @@ export class SqliteStorage implements Storage {
   readonly exceptions: SqliteExceptions;
   readonly identities: SqliteIdentities;
   readonly requests: SqliteRequests;
+  readonly signalReviews: SqliteSignalReviews;
+  readonly alertState: SqliteAlertState;
   readonly accounts: SqliteAccounts;
   private readonly evidenceFile: DatabaseFile;
 
@@ -35,6 +39,8 @@ export class SqliteStorage implements Storage {
     this.exceptions = new SqliteExceptions(this.evidenceFile);
     this.identities = new SqliteIdentities(this.evidenceFile);
     this.requests = new SqliteRequests(this.evidenceFile, this.exceptions);
+    this.signalReviews = new SqliteSignalReviews(this.evidenceFile);
+    this.alertState = new SqliteAlertState(this.evidenceFile);
     this.accounts = new SqliteAccounts(this.evidenceFile);
   }
 

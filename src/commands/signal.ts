@@ -1,0 +1,48 @@
+import type { Argv } from 'yargs';
+import { json } from '../format/output.js';
+import { recordReview, ReviewRequestError } from '../review/signal-review.js';
+import { REVIEW_OUTCOMES } from '../storage/signal-reviews.js';
+import { formatShort } from '../time/local-time.js';
+import { actor, loadForCli, openStore, out } from './context.js';
+import { CommandError } from './errors.js';
+
+/** `webfilter signal review ID --outcome … --note …`: record what was done about a signal. */
+export function signalCommands(y: Argv<{ config: string; json: boolean }>) {
+  return y
+    .command(
+      'review <id>',
+      'Record what was done about a circumvention signal (outcome and a note); changes no policy',
+      (c) =>
+        c
+          .positional('id', { type: 'number', demandOption: true, describe: 'Signal number (logs signals shows it as ID)' })
+          .option('outcome', { choices: REVIEW_OUTCOMES, demandOption: true, describe: 'What was done' })
+          .option('note', { type: 'string', default: '', describe: 'A short note (kept with the signal, audited)' })
+          .example('$0 signal review 12 --outcome sanction --note "Spoke to Y9 student, parents informed"', 'Close a case')
+          .example('$0 logs signals --unreviewed --since 7d', 'What is still waiting for a review'),
+      async (a) => {
+        const loaded = await loadForCli(a.config);
+        const store = await openStore(loaded);
+        let s;
+        try {
+          s = await recordReview(store.signalReviews, {
+            id: a.id,
+            outcome: a.outcome,
+            note: a.note,
+            by: actor(),
+            ip: 'cli',
+            at: Date.now(),
+          });
+        } catch (e) {
+          if (e instanceof ReviewRequestError) throw new CommandError(`nothing was recorded: ${e.message}`);
+          throw new CommandError((e as Error).message);
+        } finally {
+          await store.close();
+        }
+        if (a.json) return out(json(s));
+        out(
+          `Signal ${s.id} (${s.kind} by ${s.device || s.client}, ${formatShort(Date.parse(s.first_seen))}) reviewed: ${s.review!.outcome} by ${s.review!.by}.\n`,
+        );
+      },
+    )
+    .demandCommand(1, 'Name a signal command: review');
+}
