@@ -4,6 +4,8 @@ import type { Registry } from 'prom-client';
 import { ConfigError, type LoadedConfig } from '../config/load.js';
 import { AlertMetrics } from './alert-metrics.js';
 import { workerUrl } from '../worker-url.js';
+import { storageLocation } from '../storage/open.js';
+import type { StorageLocation } from '../storage/storage.js';
 import { AlertSettingsError, readAlertSettings, type AlertSettings } from './alert-settings.js';
 import type { ChannelCheck } from './alert-service.js';
 import type { AlertsInit, FromAlerts, ToAlerts } from './alerts-worker.js';
@@ -18,6 +20,7 @@ import type { Notification, Notifier } from './notifier.js';
 export class AlertsHost implements Notifier {
   private worker: Worker | null = null;
   private settings: AlertSettings | null = null;
+  private storage: StorageLocation | null = null;
   private readonly metrics: AlertMetrics;
   private closing = false;
   private tests = new Map<number, (r: ChannelCheck[]) => void>();
@@ -56,6 +59,7 @@ export class AlertsHost implements Notifier {
       return;
     }
     this.logLevel = loaded.config.log.level;
+    this.storage = storageLocation(loaded);
     const was = this.settings;
     this.settings = settings;
     if (!settings) {
@@ -103,7 +107,7 @@ export class AlertsHost implements Notifier {
   }
 
   private startWorker(settings: AlertSettings): void {
-    const init: AlertsInit = { settings, logLevel: this.logLevel };
+    const init: AlertsInit = { settings, logLevel: this.logLevel, storage: this.storage! };
     const worker = new Worker(workerUrl(import.meta.url, './alerts-worker.js'), {
       workerData: init,
       resourceLimits: { maxYoungGenerationSizeMb: 8 },

@@ -12,10 +12,15 @@ import { AlertService, type ChannelCheck } from './alert-service.js';
 import { systemClock } from './clock.js';
 import type { Notification } from './notifier.js';
 import type { DeliveryResult } from './outbox.js';
+import { digestData } from './digest-data.js';
+import { openStorage } from '../storage/open.js';
+import type { StorageLocation } from '../storage/storage.js';
 
 export interface AlertsInit {
   settings: AlertSettings;
   logLevel: string;
+  /** The store: the digest reads the day from it; delivery state is kept in it for `webfilter status`. */
+  storage: StorageLocation;
 }
 
 /** Main → alerts thread. */
@@ -39,6 +44,21 @@ const port = parentPort!;
 const log = createLogger(init.logLevel).child({ component: 'alerts' });
 const send = (m: FromAlerts) => port.postMessage(m);
 let source: MessagePort | null = null;
+const storage = openStorage(init.storage, 'write');
+let storeFailing = false;
+
+/** Store calls of the alerting never stop it: a failure is logged once until one succeeds again. */
+function stored(p: Promise<unknown>): void {
+  p.then(
+    () => (storeFailing = false),
+    (e) => {
+      if (!storeFailing) log.error({ error: (e as Error).message }, 'alerts: cannot record delivery state in the store');
+      storeFailing = true;
+    },
+  );
+}
+
+const channelsOf = (s: AlertSettings) => [s.email ? 'email' : '', s.webhook ? 'webhook' : ''].filter(Boolean);
 
 const service = new AlertService(init.settings, {
   clock: systemClock,
@@ -48,14 +68,31 @@ const service = new AlertService(init.settings, {
     else
       log.warn({ channel, type: m.type, result, error }, result === 'failed' ? 'alert not sent: will retry' : 'alert abandoned');
     send({ type: 'delivery', channel, result, message: m.type, error });
-    send({ type: 'state', depths: service.depths(), dropped: service.dropped });
+    const depths = service.depths();
+    send({ type: 'state', depths, dropped: service.dropped });
+    stored(storage.alertState.record(channel, result, Date.now(), depths[channel] ?? 0, error));
   },
+  digestSource: (start, end) => digestData(storage, start, end),
+  onDigest: (day) => stored(storage.alertState.setLastDigestDay(day, Date.now())),
 });
+
+/** (Re)arms the digest, sending today's at once if its time passed while the daemon was down. */
+async function armDigest(settings: AlertSettings): Promise<void> {
+  try {
+    await storage.alertState.reset(channelsOf(settings), Date.now());
+    service.scheduleDigest(await storage.alertState.lastDigestDay());
+  } catch (e) {
+    log.error({ error: (e as Error).message }, 'alerts: cannot read the digest state; the digest runs from its next time');
+    service.scheduleDigest(null);
+  }
+}
+void armDigest(init.settings);
 
 port.on('message', async (m: ToAlerts) => {
   switch (m.type) {
     case 'configure':
       service.configure(m.settings);
+      await armDigest(m.settings);
       break;
     case 'source':
       source?.close();
@@ -74,6 +111,7 @@ port.on('message', async (m: ToAlerts) => {
     case 'close':
       source?.close();
       send({ type: 'closed', unsent: service.close() });
+      await storage.close().catch(() => {});
       port.close();
       break;
   }

@@ -4,6 +4,7 @@ import { count } from '../text/plural.js';
 import type { CommandModule } from 'yargs';
 import type { LoadedConfig } from '../config/load.js';
 import { json } from '../format/output.js';
+import type { ChannelState } from '../storage/alert-state.js';
 import type { ExceptionRecord } from '../storage/exceptions.js';
 import type { HeartbeatRecord } from '../storage/evidence.js';
 import { formatDuration } from '../time/duration.js';
@@ -77,12 +78,17 @@ export const statusCommand: CommandModule<{ config: string; json: boolean }, { c
     const now = Date.now();
     let beat: HeartbeatRecord | null = null;
     let exceptions: ExceptionRecord[] = [];
+    let channels: ChannelState[] = [];
+    let digestDay: number | null = null;
     if (existsSync(loaded.databasePath)) {
       const store = await openStore(loaded, { readOnly: true });
       beat = await store.review.heartbeat();
       exceptions = (await store.exceptions.current(now)).filter((e) => e.startsAt <= now);
+      if (loaded.config.alerts) channels = await store.alertState.channels();
+      if (loaded.config.alerts?.digest) digestDay = await store.alertState.lastDigestDay();
       await store.close();
     }
+    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
     const ready = await readyz(loaded, beat);
     const health = judgeHealth({ now, heartbeat: beat, pidAlive: beat ? pidAlive(beat.pid) : false, readyz: ready });
     process.exitCode = STATUS_EXIT[health.state];
@@ -106,6 +112,21 @@ export const statusCommand: CommandModule<{ config: string; json: boolean }, { c
         opens: [...e.categories, ...e.domains],
         expires_at: new Date(e.expiresAt).toISOString(),
       })),
+      alerts: loaded.config.alerts
+        ? {
+            channels: channels.map((c) => ({
+              channel: c.channel,
+              sent: c.sent,
+              failed: c.failed,
+              abandoned: c.abandoned,
+              queued: c.queued,
+              last_sent: iso(c.lastSent),
+              last_failed: iso(c.lastFailed),
+              last_error: c.lastError,
+            })),
+            last_digest_day: iso(digestDay),
+          }
+        : null,
     };
     if (a.json) return out(json(result));
     const lines = [
@@ -133,6 +154,23 @@ export const statusCommand: CommandModule<{ config: string; json: boolean }, { c
     lines.push(`exceptions:  ${exceptions.length} active`);
     for (const e of result.active_exceptions)
       lines.push(`  ${e.id}: ${e.opens.join(', ')} for ${e.target}, ${formatDuration(Date.parse(e.expires_at) - now)} left`);
+    const al = result.alerts;
+    if (al === null) lines.push('alerts:      off (no alerts section)');
+    else {
+      if (al.channels.length === 0) lines.push('alerts:      configured; the daemon has not started them yet');
+      for (const c of al.channels) {
+        const failing = c.last_failed && (!c.last_sent || c.last_failed > c.last_sent);
+        lines.push(
+          `alerts:      ${c.channel}: ${failing ? 'FAILING' : 'ok'} — ${c.sent} sent, ${c.failed} failed, ${c.abandoned} abandoned, ${c.queued} waiting since start` +
+            (c.last_sent ? `; last sent ${formatLocal(Date.parse(c.last_sent))}` : '') +
+            (failing ? `; last error ${formatLocal(Date.parse(c.last_failed!))}: ${c.last_error}` : ''),
+        );
+      }
+      if (loaded.config.alerts?.digest)
+        lines.push(
+          `digest:      daily at ${loaded.config.alerts.digest.at}; last sent for ${al.last_digest_day ? formatLocal(Date.parse(al.last_digest_day)).slice(0, 16) : 'no day yet'}`,
+        );
+    }
     lines.push('lists:       see `webfilter lists show`');
     out(lines.join('\n') + '\n');
   },

@@ -11,10 +11,11 @@ import { startDaemon, testConfig, LISTS, type DaemonProcess } from '../helpers/d
 import { startFakeUpstream } from '../helpers/fake-upstream.js';
 import { udpQuery } from '../helpers/dns-client.js';
 import { query, reply, rr } from '../helpers/wire-builder.js';
-import { startSmtpServer } from '../helpers/smtp-server.js';
+import { startSmtpServer, type SmtpMessage } from '../helpers/smtp-server.js';
 import { freePort } from '../helpers/free-port.js';
 import { parseExposition, sampleValue } from '../helpers/prometheus-text.js';
 import { until } from '../helpers/wait.js';
+import { cli } from '../helpers/cli.js';
 
 const STUDENT = { localAddress: '127.0.0.10' };
 const SIXTH = { localAddress: '127.0.0.20' };
@@ -34,6 +35,23 @@ console: { public_url: "https://filter.school.example:8443/" }
 alerts:
 ${alerts}`,
   });
+}
+
+const shots = process.env.WEBFILTER_SCREENSHOTS;
+
+/** WEBFILTER_SCREENSHOTS=DIR: the received e-mail's HTML part in Chromium, under its headers (docs/alert-email.png). */
+async function screenshotEmail(m: SmtpMessage, file: string): Promise<void> {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 760, height: 900 } });
+    const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+    const head = `<div style="font:13px Arial;background:#f3f4f6;border-bottom:1px solid #ccc;padding:10px 16px"><b>From:</b> ${esc(m.from)}<br><b>To:</b> ${esc(m.to.join(', '))}<br><b>Subject:</b> ${esc(m.subject)}</div>`;
+    await page.setContent(m.html.replace(/<body([^>]*)>/, `<body$1>${head}`));
+    await page.screenshot({ path: file, fullPage: true });
+  } finally {
+    await browser.close();
+  }
 }
 
 async function metric(d: DaemonProcess, labels: Record<string, string>): Promise<number> {
@@ -72,10 +90,11 @@ test('a VPN lookup by a named device: one e-mail within 60 s naming the device, 
       assert.match(part, 'api.nordvpn.com');
       assert.match(part, 'https://filter.school.example:8443/device?name=Y9-LT-07');
     }
-    assert.is(await metric(d, { channel: 'email', result: 'sent' }), 1);
+    await until(async () => (await metric(d, { channel: 'email', result: 'sent' })) === 1, 'the e-mail counted as sent');
     assert.is(await metric(d, { channel: 'email', result: 'failed' }), 0);
     assert.not.match(JSON.stringify(d.logs), 'S3cret-smtp-pass', 'the password is never logged');
     assert.is(smtp.messages().length, 1);
+    if (shots) await screenshotEmail(m, path.join(shots, 'alert-email.png'));
   } finally {
     await d.stop();
     await up.close();
@@ -140,9 +159,21 @@ test('SMTP down, then up: the alerts arrive after retries, none lost, failures c
     smtp = await startSmtpServer({ port });
     const msgs = await smtp.waitForMessages(2, 40_000);
     assert.equal(msgs.map((m) => m.subject.replace(/.* by /, '')).sort(), ['SF-PC-02 (sixth-form)', 'Y9-LT-07 (students)']);
-    assert.is(await metric(d, { channel: 'email', result: 'sent' }), 2);
+    // The server has both; the daemon counts each once the server's answer reaches it.
+    await until(async () => (await metric(d, { channel: 'email', result: 'sent' })) === 2, 'both counted as sent');
     assert.ok((await metric(d, { channel: 'email', result: 'failed' })) >= 1);
     assert.is(await metric(d, { channel: 'email', result: 'abandoned' }), 0);
+    // webfilter status shows the channel's state from the store (for ICT, without Prometheus).
+    const status = await until(async () => {
+      const r = await cli(['status', '--json', '--config', d.configFile]);
+      const email = JSON.parse(r.stdout).alerts?.channels?.find((c: { channel: string }) => c.channel === 'email');
+      return email?.sent === 2 ? email : null;
+    }, 'status to show the two sent');
+    assert.ok(status.failed >= 1);
+    assert.match(status.last_error, 'ECONNREFUSED');
+    assert.is(status.queued, 0);
+    const text = await cli(['status', '--config', d.configFile]);
+    assert.match(text.stdout, /alerts: +email: ok — 2 sent, \d+ failed, 0 abandoned, 0 waiting/);
   } finally {
     await d.stop();
     await up.close();

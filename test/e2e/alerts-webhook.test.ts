@@ -15,6 +15,7 @@ import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 import { startSmtpServer } from '../helpers/smtp-server.js';
 import { freePort } from '../helpers/free-port.js';
 import { parseExposition, sampleValue } from '../helpers/prometheus-text.js';
+import { until } from '../helpers/wait.js';
 
 const STUDENT = { localAddress: '127.0.0.10' };
 const FILES = { ...LISTS, 'vpn.txt': 'nordvpn.com\n' };
@@ -54,6 +55,7 @@ async function oneAlert(format: string, statuses: number[] = []) {
     assert.is(req.method, 'POST');
     assert.is(req.headers['content-type'], 'application/json');
     assert.is(req.path, '/hook/secret-token');
+    await until(async () => (await metric(d, { channel: 'webhook', result: 'sent' })) >= 1, 'the delivery counted');
     const counts = {
       sent: await metric(d, { channel: 'webhook', result: 'sent' }),
       failed: await metric(d, { channel: 'webhook', result: 'failed' }),
