@@ -1,9 +1,9 @@
 /**
  * The notifier other features call to tell people something through the configured alert channels
  * (e-mail and/or webhook), with the same queue, retries and metrics as the safeguarding alerts — for
- * example, telling approvers that a permission request is waiting. Get one from the daemon
- * (`Daemon.notifier`); in a worker thread, post a `{ type: 'notify', notification }` to the daemon's
- * main thread, which calls it. When no channel is configured, notifications are dropped (and
+ * example, telling approvers that a permission request is waiting. On the main thread it is
+ * `Daemon.notifier` (the AlertsHost); in the console's pages it is `ctx.env.notify(n)` (the console
+ * thread posts it to the main thread, which calls the AlertsHost). When no channel is configured, notifications are dropped (and
  * `notify` returns false), so callers need no config checks of their own.
  */
 export interface Notification {

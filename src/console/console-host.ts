@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import type { Notifier } from '../alerts/notifier.js';
 import { parseHostPort } from '../config/host-port.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { ConsoleInit, FromConsole, ToConsole } from './console-worker.js';
@@ -20,8 +21,14 @@ export class ConsoleHost {
   /**
    * Starts the console's thread and waits until it listens (its TLS files already read: see
    * tls-files.ts). Rejects with a message naming the config key when it cannot start.
+   * `notifier`: where the pages' notifications go (the daemon's alert channels).
    */
-  static start(loaded: LoadedConfig, tls: { cert: Buffer; key: Buffer } | null, log: Logger): Promise<ConsoleHost> {
+  static start(
+    loaded: LoadedConfig,
+    tls: { cert: Buffer; key: Buffer } | null,
+    log: Logger,
+    notifier?: Notifier,
+  ): Promise<ConsoleHost> {
     const init: ConsoleInit = {
       listen: parseHostPort(loaded.config.console.listen, null),
       tls,
@@ -36,6 +43,10 @@ export class ConsoleHost {
           worker.off('message', onMessage);
           worker.off('error', reject);
           worker.on('error', (e) => log.error({ err: e }, 'review console crashed'));
+          worker.on('message', (n: FromConsole) => {
+            if (n.type === 'notify' && !notifier?.notify(n.notification))
+              log.info({ subject: n.notification.subject }, 'notification not sent: no alert channel is configured');
+          });
           resolve(new ConsoleHost(worker, m.address, tls !== null));
         } else if (m.type === 'failed') {
           void worker.terminate();

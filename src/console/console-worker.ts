@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { parentPort, workerData } from 'node:worker_threads';
+import type { Notification } from '../alerts/notifier.js';
 import { formatHostPort, type HostPort } from '../config/host-port.js';
 import type { LoadedConfig } from '../config/load.js';
 import { openStorage } from '../storage/open.js';
@@ -28,7 +29,12 @@ export interface ConsoleInit {
 }
 
 export type ToConsole = { type: 'config'; loaded: LoadedConfig } | { type: 'close' };
-export type FromConsole = { type: 'listening'; address: string } | { type: 'failed'; error: string } | { type: 'closed' };
+export type FromConsole =
+  | { type: 'listening'; address: string }
+  | { type: 'failed'; error: string }
+  | { type: 'closed' }
+  /** A page asks the daemon to tell people something (alerts/notifier.ts), e.g. approvers of a request. */
+  | { type: 'notify'; notification: Notification };
 
 const limitsOf = (loaded: LoadedConfig) => ({
   idleMs: loaded.config.console.session_idle_minutes * 60_000,
@@ -60,6 +66,7 @@ async function main(): Promise<void> {
     secure: init.tls !== null,
     log,
     now: Date.now,
+    notify: (notification) => port.postMessage({ type: 'notify', notification } satisfies FromConsole),
   };
   const handler = createHandler(ROUTES, env);
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => void handler(req, res);

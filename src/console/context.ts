@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { Cidr } from '../net/cidr.js';
 import type { User } from '../storage/accounts.js';
 import type { Storage } from '../storage/storage.js';
+import type { Notification } from '../alerts/notifier.js';
 import type { LoginLimiter } from './login-limiter.js';
 import type { Session, SessionStore } from './sessions.js';
 
@@ -21,6 +22,11 @@ export interface ConsoleEnv {
   secure: boolean;
   log: Logger;
   now: () => number;
+  /**
+   * Tells people through the configured alert channels (e-mail, webhook), via the daemon's
+   * notifier (alerts/notifier.ts): queued with retries; dropped when no channel is configured.
+   */
+  notify?: (n: Notification) => void;
 }
 
 /** One request on its way through the console. */

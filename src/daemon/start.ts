@@ -175,7 +175,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       const current = runtimes.current.loaded;
       if (tlsError) tls = readTls(current);
       tlsError = null;
-      return ConsoleHost.start(current, tls, log);
+      return ConsoleHost.start(current, tls, log, alerts);
     },
     describe: (c) => `${c.https ? 'https' : 'http'}://${c.address}/`,
     watch: (c, failed) => c.watch(failed),

@@ -303,4 +303,47 @@ test('digest: sent once at its time; a daemon down at that time sends it when it
   late.close();
 });
 
+test('notifier: a notification goes on every channel, its path put under console.public_url, with its own recipients', async () => {
+  const clock = new FakeClock(T0);
+  const sent: AlertMessage[] = [];
+  const ch: AlertChannel = { name: 'email', target: 't', send: async (m) => void sent.push(m), close: () => {} };
+  const settings: AlertSettings = {
+    email: null,
+    webhook: null,
+    immediate: ['high'],
+    grouper: { groupMs: 0, repeatMs: 60_000, maxPerHour: 5 },
+    digest: null,
+    timezone: 'Europe/London',
+    publicUrl: 'https://filter.school.example',
+    host: 'test',
+  };
+  const s = new AlertService(settings, { clock, log: pino({ level: 'silent' }), onResult: () => {}, channels: () => [ch] });
+  assert.is(
+    s.notify({
+      subject: 'Permission request 12',
+      text: 'Mr Jones asks for youtube for 9B',
+      link: '/requests/12',
+      to: ['head@school.example'],
+    }),
+    true,
+  );
+  await clock.advance(0);
+  assert.equal(
+    sent.map((m) => [m.type, m.subject, m.summary, m.link?.url, m.to]),
+    [
+      [
+        'notice',
+        'Permission request 12',
+        'Mr Jones asks for youtube for 9B',
+        'https://filter.school.example/requests/12',
+        ['head@school.example'],
+      ],
+    ],
+  );
+  s.close();
+  const none = new AlertService(settings, { clock, log: pino({ level: 'silent' }), onResult: () => {}, channels: () => [] });
+  assert.is(none.notify({ subject: 'x', text: 'y' }), false, 'no channel: dropped, and the caller is told');
+  none.close();
+});
+
 test.run();
