@@ -82,7 +82,8 @@ const PERMISSION_COLUMNS = {
 export function reportText(r: ReportData): string {
   const parts = [
     `webfilter report: ${formatLocal(r.from)} – ${formatLocal(r.to)}`,
-    `${count(r.totals.blocked, 'blocked attempt')} from ${count(r.totals.devices, 'device')}; circumvention: ${describeSignals(r.totals.signals, r.totals.occurrences)}; ${r.totals.unreviewed} not yet reviewed.`,
+    `${count(r.totals.blocked, 'blocked attempt')} from ${count(r.totals.devices, 'device')}; circumvention: ${describeSignals(r.totals.signals, r.totals.occurrences)}.`,
+    `${r.totals.unreviewed} not yet reviewed (listed first below).`,
     '',
     'Blocked attempts by group and category',
     table(r.byGroupCategory, { GROUP: 'group', CATEGORY: 'category', ATTEMPTS: 'count' }),

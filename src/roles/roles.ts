@@ -17,6 +17,7 @@ export const PERMISSIONS = {
   'requests.make': 'ask for a category for one of their own groups',
   'requests.view': 'see every permission request (others see their own)',
   'requests.decide': 'approve or decline permission requests',
+  'signals.review': 'record what was done about a circumvention signal (a review: changes no policy)',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -40,12 +41,12 @@ export const ROLE_TABLE: Readonly<Record<Role, RoleInfo>> = {
   reviewer: {
     describe: 'the online safety officer: sees the evidence, exceptions and requests; changes nothing',
     home: '/',
-    may: ['evidence', 'exceptions.view', 'requests.view'],
+    may: ['evidence', 'exceptions.view', 'requests.view', 'signals.review'],
   },
   ict: {
     describe: 'ICT: also adds and revokes exceptions and sees the access audit',
     home: '/',
-    may: ['evidence', 'audit', 'exceptions.view', 'exceptions.change', 'requests.view'],
+    may: ['evidence', 'audit', 'exceptions.view', 'exceptions.change', 'requests.view', 'signals.review'],
     mayIf: { 'requests.decide': (c) => c.requests.ict_may_approve },
   },
   teacher: {

@@ -61,5 +61,5 @@ async function postReview(ctx: RequestContext, match: string[]): Promise<void> {
 }
 
 export const signalReviewRoutes: Route[] = [
-  { method: 'POST', path: /^\/signals\/(\d{1,12})\/review$/, access: 'user', handler: postReview },
+  { method: 'POST', path: /^\/signals\/(\d{1,9})\/review$/, access: 'signals.review', handler: postReview },
 ];
