@@ -295,9 +295,14 @@ export function reportHtml(r: ReportData): string {
         d,
       ) => `<section class="device"><h3>${esc(d.device || '(unnamed device)')} <small>${esc(d.client)} · ${esc(d.group)} · ${esc(describeSignals(tallySignals(d.signals).signals, tallySignals(d.signals).occurrences))}</small></h3>
 ${htmlTable(
-  d.signals.map((s) => ({ ...s, review: reviewCell(s), first: when(s.first_seen), last: when(s.last_seen) })),
+  // The review goes in the Detail cell (not a column of its own), so the table fits an A4 page.
+  d.signals.map((s) => ({
+    ...s,
+    detail: `#${s.id} ${s.detail} — review: ${reviewCell(s)}`,
+    first: when(s.first_seen),
+    last: when(s.last_seen),
+  })),
   {
-    '#': 'id',
     First: 'first',
     Last: 'last',
     Kind: 'kind',
@@ -305,7 +310,6 @@ ${htmlTable(
     Count: 'count',
     Domain: 'domain',
     'First name': 'qname',
-    Review: 'review',
     Detail: 'detail',
   },
 )}</section>`,

@@ -139,6 +139,7 @@ test('console: a reviewer records a review in Chromium (audited), the Overview c
     await Promise.all([page.waitForURL(/\/signals/), page.click('.card.attention')]);
     const row = page.locator('tr', { hasText: 'encrypted-dns' });
     assert.match(await row.innerText(), 'not reviewed');
+    await row.locator('summary', { hasText: 'not reviewed' }).click();
     await row.locator('select[name=outcome]').selectOption('spoke-to-student');
     await row.locator('input[name=note]').fill('Talked with the student and form tutor <b>today</b>');
     if (shots) await page.screenshot({ path: path.join(shots, 'signal-review.png'), fullPage: false });

@@ -32,7 +32,12 @@ export function reviewCell(ctx: RequestContext, r: SignalEntry): Html {
       <input name="note" maxlength="1000" placeholder="note (what was done)" aria-label="Note for signal ${r.id}" />
       <button>${label}</button>
     </form>`;
-  if (!r.review) return html`<span class="unreviewed">not reviewed</span> ${form('Record review')}`;
+  // Folded away until opened, so a signal row stays short on a phone.
+  if (!r.review)
+    return html`<details>
+      <summary><span class="unreviewed">not reviewed</span></summary>
+      ${form('Record review')}
+    </details>`;
   return html`<b>${r.review.outcome}</b>${r.review.note ? html` — ${r.review.note}` : ''}
     <span class="muted">(${r.review.by}, ${formatShort(Date.parse(r.review.at))})</span>
     <details>
