@@ -13,8 +13,13 @@ import { normaliseDomain } from '../dns/name.js';
  *   ("Convert the Google Translate URL to the original URL");
  * - the AMP caches registered in the AMP project's caches.json (Google, Bing, Cloudflare — the last
  *   retired), which all use the AMP cache subdomain format — amp.dev "AMP Cache URL format".
- * Proxies that take the site in the URL's path or query (translatetheweb.com, archive.org, web
- * proxies) cannot be decoded from DNS: their own names are in the vpn-proxy list.
+ * - the Google SXG Cache (signed exchanges Google Search prefetches; Cloudflare makes them for any
+ *   of its customers' sites that ticks "Automatic Signed Exchanges"), which uses the AMP cache
+ *   subdomain format under webpkgcache.com — developers.google.com/search/docs/appearance/signed-exchange
+ *   ("Debug the Google SXG cache").
+ * Proxies that take the site in the URL's path or query (translatetheweb.com, Yandex's
+ * translated.turbopages.org, archive.org, web proxies) cannot be decoded from DNS; the web-proxy
+ * sites' own names are in the vpn-proxy list.
  */
 export interface ProxyDecoder {
   /** Names of the form LABEL.suffix are decoded. */
@@ -71,6 +76,7 @@ export const PROXY_DECODERS: readonly ProxyDecoder[] = [
   { suffix: 'cdn.ampproject.org', service: 'the Google AMP Cache', decode: decodeAmpCache },
   { suffix: 'bing-amp.com', service: 'the Bing AMP Cache', decode: decodeAmpCache },
   { suffix: 'amp.cloudflare.com', service: 'the Cloudflare AMP Cache', decode: decodeAmpCache },
+  { suffix: 'webpkgcache.com', service: 'the Google SXG Cache', decode: decodeAmpCache },
 ];
 
 const DOTTED = PROXY_DECODERS.map((d) => `.${d.suffix}`);

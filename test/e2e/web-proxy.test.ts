@@ -1,6 +1,6 @@
 /**
  * End-to-end: web proxies that carry a blocked site's name (issue 24, the decoder half). Knot
- * answers every *.translate.goog and *.cdn.ampproject.org name, unbound resolves them for the
+ * answers every *.translate.goog, *.cdn.ampproject.org and *.webpkgcache.com name, unbound resolves them for the
  * daemon; dig asks as a student (facebook, instagram and X blocked) and as the sixth form (nothing).
  */
 import { suite } from 'uvu';
@@ -40,6 +40,7 @@ const PROXIED: [string, string, string][] = [
   ['www-instagram-com.translate.goog', 'www.instagram.com', 'instagram'],
   ['x-com.translate.goog', 'x.com', 'twitter-x'],
   ['www-facebook-com.cdn.ampproject.org', 'www.facebook.com', 'facebook'],
+  ['www-instagram-com.webpkgcache.com', 'www.instagram.com', 'instagram'],
 ];
 
 const t = suite<{ stack: ResolverStack; d: DaemonProcess }>('web proxies');
@@ -60,7 +61,7 @@ t('a proxy name for a blocked platform is blocked for a group that blocks it, al
     assert.equal([s.status, s.answers], ['NXDOMAIN', []], `${name} for a student`);
     const f = await ask(d, SIXTH_FORM, name);
     assert.is(f.status, 'NOERROR', `${name} for the sixth form`);
-    assert.match(f.answers[0][3], /^192\.0\.2\.7[01]$/);
+    assert.match(f.answers[0][3], /^192\.0\.2\.7[012]$/);
   }
   const bbc = await ask(d, STUDENT, 'www-bbc-co-uk.translate.goog');
   assert.equal([bbc.status, bbc.answers[0]?.[3]], ['NOERROR', '192.0.2.70'], 'an allowed site keeps working through the proxy');

@@ -36,6 +36,7 @@ export const TEST_ZONES: Record<string, string> = {
   // Web proxies that carry the site in their hostname (issue 24): every name answers.
   'translate.goog': [soa('translate.goog.'), '* A 192.0.2.70'].join('\n'),
   'cdn.ampproject.org': [soa('cdn.ampproject.org.'), '* A 192.0.2.71'].join('\n'),
+  'webpkgcache.com': [soa('webpkgcache.com.'), '* A 192.0.2.72'].join('\n'),
   // Platforms' alternative front-ends (issue 24): each answers at its apex and www.
   ...Object.fromEntries(
     ['xcancel.com', 'nitter.net', 'imginn.com', 'picuki.com'].map((apex) => [

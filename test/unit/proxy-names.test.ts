@@ -56,6 +56,12 @@ test('decodeProxyName: the service and the site, outermost first, through a prox
   });
   assert.equal(decodeProxyName('www-facebook-com.cdn.ampproject.org')?.hosts, ['www.facebook.com']);
   assert.equal(decodeProxyName('www-instagram-com.bing-amp.com')?.hosts, ['www.instagram.com']);
+  // Google's own example of its SXG cache (Search Central, "Debug the Google SXG cache").
+  assert.equal(decodeProxyName('signed--exchange--testing-dev.webpkgcache.com'), {
+    services: ['the Google SXG Cache'],
+    hosts: ['signed-exchange-testing.dev'],
+  });
+  assert.equal(decodeProxyName('www-facebook-com.webpkgcache.com')?.hosts, ['www.facebook.com']);
   assert.equal(decodeProxyName('www--facebook--com-translate-goog.translate.goog'), {
     services: ["Google Translate's website proxy", "Google Translate's website proxy"],
     hosts: ['www-facebook-com.translate.goog', 'www.facebook.com'],
