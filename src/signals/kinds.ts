@@ -62,7 +62,8 @@ export const SIGNAL_KINDS = {
     severity: 'medium',
     source: 'decoder',
     configKey: 'web_proxy',
-    description: 'a blocked site opened through a web proxy that carries its name (Google Translate, an AMP cache); blocked',
+    description:
+      'a blocked site opened through a web proxy that carries its name (Google Translate, an AMP or SXG cache); blocked',
   },
   tunnel: {
     severity: 'high',
