@@ -16,6 +16,7 @@ import { listsCommand } from './commands/lists.js';
 import { logsCommand } from './commands/logs.js';
 import { reportCommand } from './commands/report.js';
 import { serve } from './commands/serve.js';
+import { sharedCommands } from './commands/shared.js';
 import { statusCommand } from './commands/status.js';
 import { ExceptionRequestError } from './exceptions/validate-exception.js';
 import { StorageError } from './storage/storage.js';
@@ -92,6 +93,7 @@ try {
     .command(statusCommand)
     .command('lists', 'Blocklists loaded from the config', listsCommand)
     .command('user', 'Review console accounts (add, passwd, disable, groups, list)', userCommands)
+    .command('shared', 'The shared PostgreSQL store of several filters (migrate, status)', sharedCommands)
     .command('alerts', 'Safeguarding alerts (e-mail, webhook): send a test', alertsCommands)
     .command('signal', 'Circumvention signals: record what was done (review)', signalCommands)
     .demandCommand(1, 'Name a command (see --help)')

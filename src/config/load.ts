@@ -54,6 +54,11 @@ export interface LoadedConfig {
   databasePath: string;
   /** `clients.leases.file`, absolute, or null. */
   leasesFile: string | null;
+  /**
+   * `shared.postgres.url_file`, absolute, or null. Only its name is kept here: the URL (with its
+   * password) is read when connecting, so it is never in a saved copy of the config or in a log.
+   */
+  sharedUrlFile: string | null;
 }
 
 export interface LoadOptions {
@@ -143,7 +148,10 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   // Secret files (RADIUS shared secrets, the feed token, alert URLs): checked at start; a reload may run after
   // the privilege drop, when a root-only file is unreadable, and then keeps the secrets it has.
   if (opts.requireLists !== false) {
-    for (const { yamlPath, file } of [...identityFiles(config.identity), ...alertFiles(config.alerts)]) {
+    const sharedFiles = config.shared?.postgres.url_file
+      ? [{ yamlPath: ['shared', 'postgres', 'url_file'], file: config.shared.postgres.url_file }]
+      : [];
+    for (const { yamlPath, file } of [...identityFiles(config.identity), ...alertFiles(config.alerts), ...sharedFiles]) {
       try {
         await access(path.resolve(dir, file), fsConstants.R_OK);
       } catch (e) {
@@ -188,6 +196,8 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
   }));
   const databasePath = path.resolve(dir, config.database.path);
   const leasesFile = config.clients.leases ? path.resolve(dir, config.clients.leases.file) : null;
+  const urlFile = config.shared?.postgres.url_file;
+  const sharedUrlFile = urlFile ? path.resolve(dir, urlFile) : null;
   const listStateDir = path.join(path.dirname(databasePath), 'lists');
   return {
     file: abs,
@@ -199,6 +209,7 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     categoryFiles,
     databasePath,
     leasesFile,
+    sharedUrlFile,
     listStateDir,
     subscriptionCa,
   };

@@ -13,6 +13,7 @@ import { identitySchema } from './identity-schema.js';
 import { alertsSchema } from './alerts-schema.js';
 import { upstreamServer } from './upstream-spec.js';
 import { checkRequests, requestsSchema } from './requests-schema.js';
+import { nodeSchema, sharedSchema, siteSchema } from './shared-schema.js';
 
 /**
  * The one schema of webfilter.yaml: it is the source of the config's types, defaults and validation.
@@ -211,6 +212,12 @@ const scheduleSchema = z.strictObject({
 
 export const configSchema = z
   .strictObject({
+    /** The school this filter serves (e.g. carres-grammar): written into every shared row. Required with `shared`. */
+    site: siteSchema,
+    /** This filter's own name among the site's filters; default: the host name. */
+    node: nodeSchema,
+    /** Several filters sharing one state (exceptions, evidence, accounts) in PostgreSQL; absent: a single box. */
+    shared: sharedSchema,
     server: serverSchema,
     upstream: upstreamSchema,
     cache: cacheSchema,
@@ -288,6 +295,13 @@ export const configSchema = z
           code: 'custom',
           path: ['identity', 'feed', 'enabled'],
           message: 'the feed is served on the metrics listener: it needs metrics.enabled: true',
+        });
+      }
+      if (cfg.shared !== undefined && cfg.site === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['site'],
+          message: "required with shared: the school's name in the trust (e.g. carres-grammar), written into every shared row",
         });
       }
       for (const issue of checkRequests(cfg)) ctx.addIssue({ code: 'custom', ...issue });

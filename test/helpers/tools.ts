@@ -26,6 +26,9 @@ const PACKAGE: Record<string, string> = {
   mount: 'mount',
   '/usr/bin/python3': 'python3',
   faketime: 'faketime',
+  '/usr/lib/postgresql/15/bin/initdb': 'postgresql',
+  '/usr/lib/postgresql/15/bin/postgres': 'postgresql',
+  runuser: 'util-linux',
 };
 
 /** Returns the tool's path; throws naming the Debian package when it is not installed. */

@@ -1,0 +1,75 @@
+import { StorageError } from '../storage.js';
+import type { SharedLocation, SharedStatus, SharedStore } from '../shared.js';
+import { PostgresConnection } from './connection.js';
+import { PostgresExceptions } from './exceptions.js';
+import { migratePostgres, pgSchemaVersion } from './migrate.js';
+import { PG_LATEST } from './schema.js';
+
+/** The shared PostgreSQL store of one filter (its site and node), connected on first use. */
+export class PostgresShared implements SharedStore {
+  readonly conn: PostgresConnection;
+  readonly exceptions: PostgresExceptions;
+
+  constructor(readonly location: SharedLocation) {
+    this.conn = new PostgresConnection(location);
+    this.exceptions = new PostgresExceptions(this.conn, location.site, location.node);
+  }
+
+  get target(): string {
+    return this.conn.target;
+  }
+
+  migrate(): Promise<{ from: number; to: number }> {
+    return migratePostgres(this.conn);
+  }
+
+  async status(): Promise<SharedStatus> {
+    const s: SharedStatus = {
+      target: this.target,
+      connected: false,
+      error: null,
+      serverVersion: null,
+      latencyMs: null,
+      schemaVersion: null,
+      codeSchemaVersion: PG_LATEST,
+      lastChange: null,
+      nodes: [],
+    };
+    try {
+      const t0 = performance.now();
+      const [v] = await this.conn.run('connect', (sql) => sql<{ v: string }[]>`SELECT current_setting('server_version') AS v`);
+      s.latencyMs = Math.round((performance.now() - t0) * 10) / 10;
+      s.connected = true;
+      s.serverVersion = v.v;
+      s.schemaVersion = await this.conn.run('read the schema version', (sql) => pgSchemaVersion(sql));
+      if (s.schemaVersion >= 1) {
+        const site = this.location.site;
+        const [m] = await this.conn.run(
+          'read the last change',
+          (sql) => sql<{ last: string }[]>`SELECT coalesce(max(change_seq), 0) AS last FROM exceptions WHERE site = ${site}`,
+        );
+        s.lastChange = Number(m.last);
+        const nodes = await this.conn.run(
+          'read the filters',
+          (sql) =>
+            sql<{ node: string; last_seen: Date; applied_change: string }[]>`
+            SELECT node, last_seen, applied_change FROM nodes WHERE site = ${site} ORDER BY node`,
+        );
+        s.nodes = nodes.map((n) => ({
+          node: n.node,
+          lastSeen: n.last_seen.getTime(),
+          appliedChange: Number(n.applied_change),
+          lagChanges: Math.max(0, s.lastChange! - Number(n.applied_change)),
+        }));
+      }
+    } catch (e) {
+      if (!(e instanceof StorageError)) throw e;
+      s.error = e.message;
+    }
+    return s;
+  }
+
+  close(): Promise<void> {
+    return this.conn.close();
+  }
+}
