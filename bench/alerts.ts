@@ -4,7 +4,7 @@
  * also a vpn-proxy circumvention list, so every such query is a signal that alerts at once. The
  * config is reloaded (SIGHUP) between **alerts off** and **alerts on** (e-mail to a real SMTP server,
  * aiosmtpd, on loopback), in A B B A order, so both arms run back to back on the same process.
- * Writes bench/alerts.md.   BENCH_SECONDS (6), BENCH_ROUNDS (4), BENCH_LIST (100000)
+ * Writes its section of bench/alerts.md.   BENCH_SECONDS (6), BENCH_ROUNDS (4), BENCH_LIST (100000)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { startSmtpServer } from '../test/helpers/smtp-server.js';
 import { socialDomains, writeLists, writeQueries } from './data.js';
 import { start, stop, unboundConfig } from './servers.js';
 import { dnsperfMax, median } from './dnsperf.js';
+import { writeSection } from './md-section.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -154,7 +155,7 @@ ${fmt(signals)} vpn-proxy signals were found in the runs; ${fmt(sent)} e-mails w
 
 Target: mixed qps with alerts on within 5% of off (≥ 0.95×): **${ratio >= 0.95 ? 'met' : 'not met'}**.
 `;
-writeFileSync(path.join(ROOT, 'bench/alerts.md'), md);
+writeSection(path.join(ROOT, 'bench/alerts.md'), 'cost', md);
 console.log(`\n${md}`);
 rmSync(dir, { recursive: true, force: true });
 process.exit(0);
