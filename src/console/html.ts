@@ -80,7 +80,7 @@ th,td{border:1px solid var(--line);padding:.3rem .5rem;text-align:left;vertical-
 .none{color:var(--muted);font-style:italic}.cards{display:flex;flex-wrap:wrap;gap:.8rem;margin:.5rem 0 1rem}
 .card{border:1px solid var(--line);border-radius:6px;padding:.5rem .9rem;min-width:9rem}.card b{display:block;font-size:1.6rem}
 a.card{color:inherit;text-decoration:none}.card.attention{border-color:var(--warn);background:#fff8c5}.unreviewed{color:var(--warn);font-weight:600}
-form.review{display:flex;flex-wrap:wrap;gap:.3rem;margin:.2rem 0}form.review input{min-width:10rem}
+form.review{display:flex;flex-direction:column;align-items:flex-start;gap:.3rem;margin:.2rem 0}form.review input{width:100%;min-width:0}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:0 1.5rem}
 form.filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:flex-end;background:var(--bg2);padding:.6rem .8rem;border-radius:6px}
 label{display:flex;flex-direction:column;font-size:.85rem;color:var(--muted);gap:.1rem}input,select,textarea{font:inherit;padding:.25rem .4rem;border:1px solid var(--line);border-radius:4px;color:var(--fg)}

@@ -141,8 +141,11 @@ test('console: a reviewer records a review in Chromium (audited), the Overview c
     assert.match(await row.innerText(), 'not reviewed');
     await row.locator('summary', { hasText: 'not reviewed' }).click();
     await row.locator('select[name=outcome]').selectOption('spoke-to-student');
+    if (shots) {
+      await row.locator('input[name=note]').fill('Talked with the student and form tutor today');
+      await page.screenshot({ path: path.join(shots, 'signal-review.png'), fullPage: true });
+    }
     await row.locator('input[name=note]').fill('Talked with the student and form tutor <b>today</b>');
-    if (shots) await page.screenshot({ path: path.join(shots, 'signal-review.png'), fullPage: false });
     await Promise.all([
       page.waitForURL(/\/signals\?since=30d&review=unreviewed$/),
       row.locator('button:has-text("Record review")').click(),
