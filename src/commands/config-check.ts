@@ -1,6 +1,7 @@
 import { formatHostPort } from '../config/host-port.js';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
-import { accountOf, cannotRead, cannotWriteDatabase, currentAccount, type Account } from '../config/service-user.js';
+import { accountOf, cannotRead, cannotWriteDatabase, currentAccount, widerThan, type Account } from '../config/service-user.js';
+import { storageLocation } from '../storage/open.js';
 import { tlsSource, TLS_CREDENTIALS } from '../console/tls-files.js';
 import { compilePolicy, ListLoadError } from '../policy/compile.js';
 import { displayUrl } from '../lists/source.js';
@@ -34,6 +35,7 @@ export async function checkConfig(
       for (const p of access.problems) err.write(`  ${p}\n`);
       return 1;
     }
+    for (const w of access.warnings) err.write(`warning: ${w}\n`);
     let warnings = 0;
     for (const r of compiled.reports) {
       warnings += r.problems.length;
@@ -82,7 +84,7 @@ export async function checkConfig(
  * Checked as `--as USER`, else as `server.user` when run as root, else as whoever runs this (under
  * systemd's ExecStartPre: the service user).
  */
-function checkAccess(loaded: LoadedConfig, as?: string): { as: string; note: string; problems: string[] } {
+function checkAccess(loaded: LoadedConfig, as?: string): { as: string; note: string; problems: string[]; warnings: string[] } {
   const { server, console: consoleConfig } = loaded.config;
   const me = currentAccount();
   let who: Account;
@@ -91,9 +93,15 @@ function checkAccess(loaded: LoadedConfig, as?: string): { as: string; note: str
     else if (me.uid === 0 && server.user) who = accountOf(server.user, server.group);
     else who = me;
   } catch (e) {
-    return { as: 'checking access', note: '', problems: [`${as ? '--as' : 'server.user'}: ${(e as Error).message}`] };
+    return {
+      as: 'checking access',
+      note: '',
+      problems: [`${as ? '--as' : 'server.user'}: ${(e as Error).message}`],
+      warnings: [],
+    };
   }
   const problems: string[] = [];
+  const warnings: string[] = [];
   if (consoleConfig.enabled) {
     for (const part of ['cert', 'key'] as const) {
       const source = tlsSource(loaded, part);
@@ -109,12 +117,19 @@ function checkAccess(loaded: LoadedConfig, as?: string): { as: string; note: str
       }
     }
   }
-  const db = cannotWriteDatabase(loaded.databasePath, who);
+  const { evidencePath, accountsPath } = storageLocation(loaded);
+  const db = cannotWriteDatabase(evidencePath, who) ?? cannotWriteDatabase(accountsPath, who);
   if (db) problems.push(`database.path: ${db}`);
+  const wide = widerThan(accountsPath, 0o600);
+  if (wide)
+    warnings.push(
+      `database.path: ${accountsPath} (the console accounts and the access audit) has mode ${wide}, but only ` +
+        'the service user may read it: webfilter makes it 0600 again when it next opens it',
+    );
   const checked = `checked as ${who.name} (uid ${who.uid})`;
   const note =
     who.uid === 0
       ? 'root reads everything: check as the service user with --as USER (the systemd unit’s ExecStartPre runs as it)'
       : '';
-  return { as: problems.length ? `for ${who.name} (uid ${who.uid})` : checked, note, problems };
+  return { as: problems.length ? `for ${who.name} (uid ${who.uid})` : checked, note, problems, warnings };
 }

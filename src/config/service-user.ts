@@ -125,3 +125,13 @@ export function cannotWriteDatabase(file: string, who: Account): string | null {
   }
   return allowed(file, who, 6) ? null : `${file} is not readable and writable by ${who.name}`;
 }
+
+/** The mode of an existing `file` (e.g. "0640") when it allows more than `mode`, else null. */
+export function widerThan(file: string, mode: number): string | null {
+  try {
+    const actual = statSync(file).mode & 0o777;
+    return actual & ~mode ? actual.toString(8).padStart(4, '0') : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,4 +1,4 @@
-import type { AuditRow } from './accounts.js';
+import type { AuditEntry, AuditFilter, AuditRow } from './accounts.js';
 import type { SignalEntry } from './review.js';
 
 /**
@@ -27,10 +27,13 @@ export interface SignalReviewsRepository {
   /** One signal by its number, or null. */
   signal(id: number): Promise<SignalEntry | null>;
   /**
-   * Records the review on the signal and appends `audit` to the access audit, in one transaction.
-   * Throws ReviewError when there is no such signal (it may have passed its retention).
+   * Records the review on the signal and `audit` beside it, in one transaction (the reviews' own
+   * audit, kept with the evidence; the access audit shows it). Throws ReviewError when there is no
+   * such signal (it may have passed its retention).
    */
   review(id: number, r: NewReview, audit: AuditRow): Promise<SignalEntry>;
+  /** The reviews' audit rows (action signal-review) matching `f`, for the access audit. */
+  auditEntries(f: AuditFilter): Promise<AuditEntry[]>;
   /** Signals not reviewed yet whose last occurrence is in [from, to). */
   unreviewedCount(from: number, to: number): Promise<number>;
 }

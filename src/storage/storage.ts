@@ -40,7 +40,11 @@ export interface Storage {
 export interface StorageLocation {
   /** The evidence database (`database.path`): readable by the review group. */
   evidencePath: string;
-  /** Console accounts and the access audit: readable by the service user only. */
+  /**
+   * Console accounts and the access audit, in a file of their own that only the service user reads
+   * (the review group reads the evidence, never password hashes), so that nothing done to the
+   * evidence (retention, a restored copy) touches the accounts. Never the evidence file itself.
+   */
   accountsPath: string;
   /** `database.max_size_mb` (0 = no cap): past it, writes fail like on a full disk. */
   maxSizeMb?: number;

@@ -57,7 +57,7 @@ const rows = (r: Partial<Rows>): Rows => ({ blocked: [], signals: [], accessHour
 test('the digest at 16:00 (fake clock) holds the day’s counts, unreviewed first; a quiet day says "nothing to report"', async () => {
   const smtp = await startSmtpServer();
   const dir = tempDir();
-  const storage = openStorage({ evidencePath: path.join(dir, 'w.db'), accountsPath: path.join(dir, 'w.db') }, 'write');
+  const storage = openStorage({ evidencePath: path.join(dir, 'w.db'), accountsPath: path.join(dir, 'w-accounts.db') }, 'write');
   await storage.open();
   try {
     // Yesterday (not in today's digest, but still unreviewed) and today's evidence.

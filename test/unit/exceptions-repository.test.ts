@@ -48,7 +48,7 @@ const BACKENDS: { name: string; make(): Promise<{ first: Handle; again(): Handle
     name: 'sqlite',
     async make() {
       const dir = tempDir();
-      const location = { evidencePath: path.join(dir, 'w.db'), accountsPath: path.join(dir, 'w.db') };
+      const location = { evidencePath: path.join(dir, 'w.db'), accountsPath: path.join(dir, 'w-accounts.db') };
       const open = () => openStorage(location, 'write');
       return { first: open(), again: open };
     },

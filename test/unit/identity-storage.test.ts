@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import type { Rows } from '../../src/storage/evidence.js';
 import type { IdentityRecord } from '../../src/storage/identities.js';
-import { openStorage } from '../../src/storage/open.js';
+import { accountsPathFor, openStorage } from '../../src/storage/open.js';
 import { EVIDENCE_MIGRATIONS } from '../../src/storage/sqlite/evidence-schema.js';
 import { lastVersion, migrate } from '../../src/storage/sqlite/migrate.js';
 import { tempDir } from '../helpers/daemon-process.js';
@@ -20,7 +20,7 @@ const all = { since: 0, until: NOW + HOUR };
 
 function store() {
   const dir = tempDir();
-  return openStorage({ evidencePath: path.join(dir, 'e.db'), accountsPath: path.join(dir, 'e.db') }, 'write');
+  return openStorage({ evidencePath: path.join(dir, 'e.db'), accountsPath: path.join(dir, 'e-accounts.db') }, 'write');
 }
 
 const blocked = (user: string, qname: string): Rows['blocked'][number] => ({
@@ -159,7 +159,7 @@ test('migration 6 upgrades a version-5 file in place: rows kept, user NULL, aggr
            INSERT INTO domains (id, name) VALUES (3, 'bbc.co.uk');
            INSERT INTO access_hourly VALUES (${Math.floor(NOW / HOUR)}, 7, 3, 5, ${NOW}, ${NOW});`);
   db.close();
-  const s = openStorage({ evidencePath: file, accountsPath: file }, 'write');
+  const s = openStorage({ evidencePath: file, accountsPath: accountsPathFor(file) }, 'write');
   assert.equal(
     (await s.review.blocked(all)).map((r) => [r.qname, r.device, r.user]),
     [['www.facebook.com', 'PC1', null]],

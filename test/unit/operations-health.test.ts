@@ -154,4 +154,31 @@ test('config check: the TLS key and the database directory, as the service user,
   assert.match(notDir.err, /database\.path: .*blocker is not a directory/);
 });
 
+test('config check: the accounts file beside the database, usable by the service user and by nobody else', async () => {
+  const dir = tempDir(LISTS);
+  chmodSync(dir, 0o755);
+  for (const f of Object.keys(LISTS)) chmodSync(path.join(dir, f), 0o644);
+  const data = path.join(dir, 'data');
+  mkdirSync(data);
+  chmodSync(data, 0o777);
+  const file = path.join(dir, 'webfilter.yaml');
+  writeFileSync(
+    file,
+    testConfig({ upstreams: [53] }).replace('database: { path: webfilter.db', 'database: { path: data/webfilter.db'),
+  );
+  const accounts = path.join(data, 'webfilter-accounts.db');
+  writeFileSync(accounts, '', { mode: 0o600 }); // made by root (this test) and never handed over
+  const notHis = await check(file, 'nobody');
+  assert.is(notHis.code, 1, notHis.err);
+  assert.match(notHis.err, /database\.path: .*webfilter-accounts\.db is not readable and writable by nobody/);
+
+  chmodSync(accounts, 0o666);
+  const open = await check(file, 'nobody');
+  assert.is(open.code, 0, open.err);
+  assert.match(
+    open.err,
+    /warning: database\.path: .*webfilter-accounts\.db \(the console accounts .*\) has mode 0666, but only the service user may read it/,
+  );
+});
+
 test.run();

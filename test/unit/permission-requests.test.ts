@@ -44,7 +44,7 @@ async function setup(requests = ''): Promise<{ loaded: LoadedConfig; storage: St
   const loaded = await loadConfig(path.join(dir, 'c.yaml'));
   return {
     loaded,
-    storage: openStorage({ evidencePath: path.join(dir, 'w.db'), accountsPath: path.join(dir, 'w.db') }, 'write'),
+    storage: openStorage({ evidencePath: path.join(dir, 'w.db'), accountsPath: path.join(dir, 'w-accounts.db') }, 'write'),
   };
 }
 

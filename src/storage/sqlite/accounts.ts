@@ -1,5 +1,6 @@
 import type { AccountsRepository, AuditEntry, AuditFilter, AuditRow, NewUser, Role, User } from '../accounts.js';
 import { isoTime } from '../time-text.js';
+import type { StorageAccess } from '../storage.js';
 import type { DatabaseFile } from './database-file.js';
 
 interface Row {
@@ -32,9 +33,20 @@ const SQL = {
   byId: 'SELECT * FROM users WHERE id = ?',
 };
 
-/** Console accounts and the access audit in SQLite; each change with its audit row in one transaction. */
+/**
+ * Console accounts and the access audit in their own SQLite file; each change with its audit row
+ * in one transaction. Read-only, a file not made yet reads as no accounts and no audit.
+ */
 export class SqliteAccounts implements AccountsRepository {
-  constructor(private readonly file: DatabaseFile) {}
+  constructor(
+    private readonly file: DatabaseFile,
+    private readonly access: StorageAccess,
+  ) {}
+
+  /** Nothing to read: read-only, and the file has not been made yet. */
+  private get none(): boolean {
+    return this.access === 'read-only' && !this.file.exists();
+  }
 
   async addUser(u: NewUser, audit: AuditRow): Promise<User> {
     return this.file.transaction(() => {
@@ -72,16 +84,19 @@ export class SqliteAccounts implements AccountsRepository {
   }
 
   async findUser(name: string): Promise<User | null> {
+    if (this.none) return null;
     const r = this.file.prepare('SELECT * FROM users WHERE name = ?').get(name) as Row | undefined;
     return r ? fromRow(r) : null;
   }
 
   async userById(id: number): Promise<User | null> {
+    if (this.none) return null;
     const r = this.file.prepare(SQL.byId).get(id) as Row | undefined;
     return r ? fromRow(r) : null;
   }
 
   async listUsers(): Promise<User[]> {
+    if (this.none) return [];
     return (this.file.prepare('SELECT * FROM users ORDER BY name').all() as Row[]).map(fromRow);
   }
 
@@ -96,6 +111,7 @@ export class SqliteAccounts implements AccountsRepository {
   }
 
   async auditEntries(f: AuditFilter): Promise<AuditEntry[]> {
+    if (this.none) return [];
     const parts = ['ts >= @since', 'ts < @until'];
     const params: Record<string, unknown> = { since: f.since, until: f.until };
     if (f.actor) {

@@ -1,20 +1,28 @@
 import Database from 'better-sqlite3';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { StorageError, type StorageAccess } from '../storage.js';
 import { lastVersion, migrate, SchemaTooNewError, schemaVersion, type Migration } from './migrate.js';
 
-export interface DatabaseFileOptions {
+export interface DatabaseFileOptions<Context = unknown> {
   file: string;
   access: StorageAccess;
-  migrations: readonly Migration[];
+  migrations: readonly Migration<Context>[];
+  /** What the migrations' steps outside SQL need to know (e.g. where the accounts file is). */
+  context?: Context;
   /** Mode of a new file: 0640 for the evidence (the review group reads it), 0600 for accounts. */
   mode: number;
+  /** Take away, at each open for writing, any permission beyond `mode` someone gave the file since. */
+  keepMode?: boolean;
+  /** Opened (so upgraded) before this file is, for writing: its migrations may fill this one. */
+  opensFirst?: DatabaseFile;
   /** What the file is, for messages: "database", "accounts database". */
   label: string;
   /** Past this size writes fail with SQLITE_FULL, exactly like a full disk (0 = no cap). */
   maxSizeMb?: number;
   busyTimeoutMs?: number;
+  /** Said when the file exists but this user may not read it: why, and so what to do. */
+  deniedHint?: string;
 }
 
 /** Prepared statements kept per connection. */
@@ -36,6 +44,11 @@ export class DatabaseFile {
 
   get path(): string {
     return this.o.file;
+  }
+
+  /** Whether the file is there (a store not yet created reads as empty where that makes sense). */
+  exists(): boolean {
+    return existsSync(this.o.file);
   }
 
   /** The open connection (opening it first). Throws StorageError when it cannot be opened. */
@@ -76,6 +89,7 @@ export class DatabaseFile {
 
   private openForWriting(): Database.Database {
     const { file } = this.o;
+    this.openFirst();
     const fresh = !existsSync(file);
     let db: Database.Database;
     try {
@@ -87,12 +101,22 @@ export class DatabaseFile {
     try {
       if (fresh) {
         chmodSync(file, this.o.mode);
+        // Made by root (ICT's command before the daemon ever ran): it belongs to whoever owns the
+        // directory (the service user), or the daemon could not open it later.
+        if (process.getuid?.() === 0) {
+          const dir = statSync(path.dirname(file));
+          if (dir.uid !== 0) chownSync(file, dir.uid, dir.gid);
+        }
         // Only possible before the first table, and must precede the switch to WAL.
         db.pragma('auto_vacuum = INCREMENTAL');
+      } else if (this.o.keepMode) {
+        const st = statSync(file);
+        if (st.mode & 0o777 & ~this.o.mode && (st.uid === process.getuid?.() || process.getuid?.() === 0))
+          chmodSync(file, st.mode & 0o777 & this.o.mode);
       }
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
-      migrate(db, this.o.migrations);
+      migrate(db, this.o.migrations, this.o.context);
       if (this.o.maxSizeMb) {
         const pageSize = db.pragma('page_size', { simple: true }) as number;
         db.pragma(`max_page_count = ${Math.max(1, Math.floor((this.o.maxSizeMb * 1024 * 1024) / pageSize))}`);
@@ -104,10 +128,29 @@ export class DatabaseFile {
     }
   }
 
+  /**
+   * Opens `opensFirst`. When it cannot be opened, this file is still used if it exists (the
+   * accounts stay usable with a damaged evidence file); if not, its failure is the answer.
+   */
+  private openFirst(): void {
+    try {
+      this.o.opensFirst?.connection();
+    } catch (e) {
+      if (!existsSync(this.o.file)) throw e;
+    }
+  }
+
   private openReadOnly(): Database.Database {
     const { file } = this.o;
     if (!existsSync(file))
       throw new StorageError(`no ${this.o.label} at ${file} yet: the daemon creates it when it first starts`);
+    try {
+      accessSync(file, constants.R_OK);
+    } catch {
+      throw new StorageError(
+        `cannot read the ${this.o.label} ${file}${this.o.deniedHint ? `: ${this.o.deniedHint}` : ''} (run this with sudo)`,
+      );
+    }
     let db: Database.Database;
     try {
       db = new Database(file, { readonly: true, fileMustExist: true });

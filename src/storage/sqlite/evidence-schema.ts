@@ -1,10 +1,16 @@
+import { copyAccountsOut } from './accounts-schema.js';
 import type { Migration } from './migrate.js';
+
+/** What the evidence migrations need beyond the file: where the accounts moved out of it go. */
+export interface EvidenceContext {
+  accountsPath: string;
+}
 
 /**
  * The evidence database's migrations (see migrate.ts): blocked attempts, signals, the access log,
  * the daemon's heartbeat, exceptions and their audit.
  */
-export const EVIDENCE_MIGRATIONS: Migration[] = [
+export const EVIDENCE_MIGRATIONS: Migration<EvidenceContext>[] = [
   {
     version: 1,
     sql: `
@@ -346,6 +352,37 @@ export const EVIDENCE_MIGRATIONS: Migration[] = [
         queued      INTEGER NOT NULL DEFAULT 0,
         updated_at  INTEGER NOT NULL
       );
+    `,
+  },
+  {
+    version: 10,
+    // The rows are copied to the accounts file first (and checked there); the freed pages are
+    // overwritten (secure_delete) and given back, so no password hash stays readable in this file.
+    before: (db, { accountsPath }) => {
+      copyAccountsOut(db, accountsPath);
+      db.pragma('secure_delete = ON');
+    },
+    after: (db) => {
+      db.pragma('secure_delete = OFF');
+      db.pragma('incremental_vacuum');
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    },
+    sql: `
+      -- Console accounts and the access audit now live in the accounts file beside this one
+      -- (readable by the service user only): this file holds evidence the review group may read.
+      DROP TABLE IF EXISTS users;
+      DROP TABLE IF EXISTS access_audit;
+      -- Signal reviews are audited beside the review, in the same transaction (as exceptions and
+      -- requests are), and shown in the access audit.
+      CREATE TABLE review_audit (
+        id        INTEGER PRIMARY KEY,
+        ts        INTEGER NOT NULL,
+        signal_id INTEGER NOT NULL,             -- the signal's number (the row may since have been purged)
+        actor     TEXT NOT NULL,
+        ip        TEXT NOT NULL,                -- console client address, or 'cli'
+        detail    TEXT NOT NULL                 -- the outcome and the note
+      );
+      CREATE INDEX review_audit_ts ON review_audit (ts);
     `,
   },
 ];

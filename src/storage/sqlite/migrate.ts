@@ -6,7 +6,7 @@ import { StorageError } from '../storage.js';
  * reached; an older database is upgraded in place, never wiped; a newer one is refused (this code
  * cannot know what it would be writing into).
  */
-export interface Migration {
+export interface Migration<Context = unknown> {
   version: number;
   sql: string;
   /**
@@ -14,6 +14,13 @@ export interface Migration {
    * foreign keys are off while it runs, and checked before it commits.
    */
   rebuildsParent?: boolean;
+  /**
+   * Runs first, outside the migration's transaction (copying rows to another file: a transaction
+   * of its own, since an attached file cannot join one begun before it was attached).
+   */
+  before?(db: Database.Database, context: Context): void;
+  /** Runs after the migration's transaction (e.g. giving the freed space back). */
+  after?(db: Database.Database, context: Context): void;
 }
 
 /** Thrown for a database written by a newer webfilter. */
@@ -35,12 +42,20 @@ export function lastVersion(migrations: readonly Migration[]): number {
   return migrations[migrations.length - 1].version;
 }
 
-/** Brings the database up to the last of `migrations`, each in its own transaction. */
-export function migrate(db: Database.Database, migrations: readonly Migration[]): { from: number; to: number } {
+/**
+ * Brings the database up to the last of `migrations`, each in its own transaction. `context` is
+ * what their `before`/`after` steps need to know beyond the file (e.g. where the accounts file is).
+ */
+export function migrate<Context>(
+  db: Database.Database,
+  migrations: readonly Migration<Context>[],
+  context?: Context,
+): { from: number; to: number } {
   const latest = lastVersion(migrations);
   const from = schemaVersion(db, latest);
   for (const m of migrations) {
     if (m.version <= from) continue;
+    m.before?.(db, context as Context);
     // IMMEDIATE takes the write lock first and the version is read again under it: two processes
     // (the daemon's threads, a CLI command) starting at once apply each migration exactly once.
     // PRAGMA foreign_keys cannot change inside a transaction: it is set around it.
@@ -56,6 +71,7 @@ export function migrate(db: Database.Database, migrations: readonly Migration[])
     } finally {
       if (m.rebuildsParent) db.pragma('foreign_keys = ON');
     }
+    m.after?.(db, context as Context);
   }
   return { from, to: latest };
 }

@@ -1,7 +1,9 @@
-import type { Storage, StorageAccess, StorageLocation } from '../storage.js';
+import path from 'node:path';
+import { StorageError, type Storage, type StorageAccess, type StorageLocation } from '../storage.js';
 import { SqliteAccounts } from './accounts.js';
-import { DatabaseFile } from './database-file.js';
-import { EVIDENCE_MIGRATIONS } from './evidence-schema.js';
+import { accountsFile } from './accounts-schema.js';
+import { DatabaseFile, type DatabaseFileOptions } from './database-file.js';
+import { EVIDENCE_MIGRATIONS, type EvidenceContext } from './evidence-schema.js';
 import { SqliteEvidenceWriter } from './evidence-writer.js';
 import { SqliteExceptions } from './exceptions.js';
 import { SqliteIdentities } from './identities.js';
@@ -12,7 +14,9 @@ import { SqliteAlertState } from './alert-state.js';
 
 /**
  * The embedded store: one SQLite file for the evidence (blocked attempts, signals, access log,
- * exceptions, the daemon's heartbeat), each file opened on first use.
+ * exceptions and requests, identities, the daemon's heartbeat), readable by the review group, and
+ * one beside it for the console accounts and the access audit, readable by the service user only
+ * (accounts-schema.ts). Each file is opened on first use.
  */
 export class SqliteStorage implements Storage {
   readonly evidence: SqliteEvidenceWriter;
@@ -24,16 +28,21 @@ export class SqliteStorage implements Storage {
   readonly alertState: SqliteAlertState;
   readonly accounts: SqliteAccounts;
   private readonly evidenceFile: DatabaseFile;
+  private readonly accountsFile: DatabaseFile;
 
   constructor(location: StorageLocation, access: StorageAccess) {
-    this.evidenceFile = new DatabaseFile({
+    if (path.resolve(location.accountsPath) === path.resolve(location.evidencePath))
+      throw new StorageError(`the accounts need a file of their own, not the evidence file ${location.evidencePath}`);
+    const evidence: DatabaseFileOptions<EvidenceContext> = {
       file: location.evidencePath,
       access,
       migrations: EVIDENCE_MIGRATIONS,
+      context: { accountsPath: location.accountsPath },
       mode: 0o640,
       label: 'database',
       maxSizeMb: location.maxSizeMb,
-    });
+    };
+    this.evidenceFile = new DatabaseFile(evidence);
     this.evidence = new SqliteEvidenceWriter(this.evidenceFile);
     this.review = new SqliteReview(this.evidenceFile);
     this.exceptions = new SqliteExceptions(this.evidenceFile);
@@ -41,7 +50,8 @@ export class SqliteStorage implements Storage {
     this.requests = new SqliteRequests(this.evidenceFile, this.exceptions);
     this.signalReviews = new SqliteSignalReviews(this.evidenceFile);
     this.alertState = new SqliteAlertState(this.evidenceFile);
-    this.accounts = new SqliteAccounts(this.evidenceFile);
+    this.accountsFile = accountsFile(location.accountsPath, access, this.evidenceFile);
+    this.accounts = new SqliteAccounts(this.accountsFile, access);
   }
 
   async open(): Promise<void> {
@@ -50,5 +60,6 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     this.evidenceFile.close();
+    this.accountsFile.close();
   }
 }
