@@ -9,6 +9,8 @@ export interface ActiveException {
   readonly cidr: Cidr | null;
 }
 
+const NONE: readonly ActiveException[] = Object.freeze([]);
+
 /**
  * The exceptions the daemon knows of (not revoked, not expired when loaded), compiled for lookup.
  * Whether one applies is decided per query against the clock, so an exception starts and stops at
@@ -34,8 +36,8 @@ export class ExceptionSet {
   }
 
   /** Exceptions in force at `now` for a client (by its group, or by its address). Empty when none. */
-  applicable(group: string, address: string, now: number): ActiveException[] {
-    if (this.size === 0) return [];
+  applicable(group: string, address: string, now: number): readonly ActiveException[] {
+    if (this.size === 0) return NONE;
     const live = (e: ActiveException) => e.record.startsAt <= now && now < e.record.expiresAt;
     const out = (this.byGroup.get(group) ?? []).filter(live);
     if (this.byClient.length > 0) {

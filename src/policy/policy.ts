@@ -12,7 +12,8 @@ export interface CompiledGroup {
 export type Decision =
   { readonly action: 'allow' } | { readonly action: 'block'; readonly category: CategoryInfo; readonly entry: string };
 
-const ALLOW: Decision = Object.freeze({ action: 'allow' });
+/** The decision for every allowed name (one shared object). */
+export const ALLOW: Decision = Object.freeze({ action: 'allow' });
 
 /**
  * Category lists compiled into one DomainIndex, plus the groups' masks. `decide` is the per-query

@@ -68,7 +68,17 @@ export class QueryEdge {
       return;
     }
     const at = Date.now();
-    const ctx: QueryContext = { raw, transport, address, q };
+    // Every field present from the start: one object shape for every query (later stages fill them in).
+    const ctx: QueryContext = {
+      raw,
+      transport,
+      address,
+      q,
+      client: undefined,
+      group: undefined,
+      at: undefined,
+      ttlCap: undefined,
+    };
     this.inFlight++;
     let result: Answer | Promise<Answer>;
     try {

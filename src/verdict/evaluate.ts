@@ -1,5 +1,5 @@
 import { underDomain, type ActiveException, type ExceptionSet } from '../exceptions/exception-set.js';
-import type { CompiledGroup, Decision, Policy } from '../policy/policy.js';
+import { ALLOW, type CompiledGroup, type Decision, type Policy } from '../policy/policy.js';
 import type { CategoryInfo } from '../policy/categories.js';
 
 /** The policy's whole answer for one name and client: the block decision and any exception that opens it. */
@@ -10,6 +10,9 @@ export interface Verdict {
   /** The category the exception opened (the block that would otherwise apply). */
   opened: CategoryInfo | null;
 }
+
+/** The verdict of every allowed name: one shared object, so the common case allocates nothing. */
+const ALLOWED: Verdict = Object.freeze({ decision: ALLOW, exception: null, opened: null });
 
 /**
  * Decides a query: the group's block decision, then exceptions. Used by the daemon's policy stage
@@ -28,7 +31,8 @@ export function evaluate(
   now: number,
 ): Verdict {
   const decision = policy.decide(group, qname);
-  if (decision.action === 'allow' || decision.category.locked) return { decision, exception: null, opened: null };
+  if (decision.action === 'allow') return decision === ALLOW ? ALLOWED : { decision, exception: null, opened: null };
+  if (decision.category.locked) return { decision, exception: null, opened: null };
   const applicable = exceptions.applicable(group.name, address, now);
   if (applicable.length === 0) return { decision, exception: null, opened: null };
 

@@ -12,11 +12,11 @@ function setup(limits = { maxEntries: 100, maxTtl: 86400, maxNegativeTtl: 3600 }
   const cache = new AnswerCache(limits, () => now);
   const store = (raw: Buffer, r: Buffer) => {
     const q = parseQuery(raw);
-    cache.set(AnswerCache.key(q), storedAnswer(r, inspectReply(r, q.questionEnd, true)));
+    cache.set(q, storedAnswer(r, inspectReply(r, q.questionEnd, true)));
   };
   const get = (raw: Buffer) => {
     const q = parseQuery(raw);
-    return cache.get(AnswerCache.key(q), raw, q);
+    return cache.get(q, raw);
   };
   return { cache, store, get, advance: (ms: number) => (now += ms) };
 }
@@ -124,6 +124,38 @@ test('bounded: least recently used entries go first', () => {
   assert.is(get(qs[1]), null, 'b was least recently used');
   cache.setLimits({ maxEntries: 1, maxTtl: 86400, maxNegativeTtl: 3600 });
   assert.is(cache.size, 1);
+});
+
+test('variants of a name are counted one by one; an expired one goes alone, an evicted name takes all of its', () => {
+  const { store, get, cache, advance } = setup({ maxEntries: 4, maxTtl: 86400, maxNegativeTtl: 3600 });
+  const a = query('v.example', TYPE.A);
+  const aaaa = query('v.example', TYPE.AAAA);
+  const https = query('v.example', TYPE.HTTPS);
+  store(a, reply(a, { answers: [rr.a('v.example', '192.0.2.1', 10)] }));
+  store(aaaa, reply(aaaa, { answers: [rr.aaaa('v.example', 300)] }));
+  store(https, reply(https, { authority: [rr.soa('v.example', 300, 300)] }));
+  assert.is(cache.size, 3);
+  advance(10_000);
+  assert.is(get(a), null, 'the A record expired');
+  assert.is(cache.size, 2);
+  assert.ok(get(aaaa), 'the other variants stay');
+  assert.ok(get(https));
+  // Two more names: the cache is over its bound. v.example was used, so w.example (never used) goes first.
+  const w = query('w.example');
+  const x = query('x.example');
+  store(w, reply(w, { answers: [rr.a('w.example', '192.0.2.2')] }));
+  store(x, reply(x, { answers: [rr.a('x.example', '192.0.2.3')] }));
+  assert.is(cache.size, 4);
+  const y = query('y.example');
+  store(y, reply(y, { answers: [rr.a('y.example', '192.0.2.4')] }));
+  assert.is(get(w), null, 'the oldest name not used since goes');
+  assert.ok(get(aaaa));
+  assert.is(cache.size, 4);
+  // Now nothing is unused but y and x; two more: v.example (2 variants) is marked used again, x goes, then y.
+  cache.setLimits({ maxEntries: 2, maxTtl: 86400, maxNegativeTtl: 3600 });
+  assert.is(cache.size, 2);
+  assert.ok(get(aaaa) && get(https), 'the used name kept both variants');
+  assert.is(get(x), null);
 });
 
 test.run();
