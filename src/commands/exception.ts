@@ -7,6 +7,8 @@ import { LockedNames } from '../exceptions/locked-names.js';
 import { formatDuration } from '../time/duration.js';
 import { formatLocal, formatShort } from '../time/local-time.js';
 import { CommandError } from './errors.js';
+import { SharedExceptions } from '../storage/shared-exceptions.js';
+import { SharedUnavailableError } from '../storage/shared-errors.js';
 
 interface Common {
   config: string;
@@ -68,6 +70,12 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
           })
           .option('reason', { type: 'string', demandOption: true, describe: 'What it is for (recorded)' })
           .option('approved-by', { type: 'string', demandOption: true, describe: 'Who gave permission (recorded)' })
+          .option('local', {
+            type: 'boolean',
+            default: false,
+            describe:
+              'Filters sharing a store: apply it on this filter only, now (when the shared store cannot be reached); it is pushed there when it can be',
+          })
           .example(
             '$0 exception add --group room-12 --category instagram --until 15:30 --reason "Y9 media project" --approved-by "Mrs Patel (Head)"',
             'Open Instagram for Room 12 until 15:30 today',
@@ -95,15 +103,40 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
           await LockedNames.load(loaded),
         );
         const store = await openStore(loaded);
+        const shared = store.exceptions instanceof SharedExceptions ? store.exceptions : null;
+        const { site, node } = loaded.config;
         const who = actor();
-        const record = await store.exceptions.add(ex, { actor: who, ip: 'cli', at: now, recordedAs: who });
-        await store.close();
+        const by = { actor: who, ip: 'cli', at: now, recordedAs: who };
+        let record: ExceptionRecord;
+        try {
+          if (a.local && !shared)
+            throw new CommandError(
+              '--local is for filters that share a store (shared: in the config); this one keeps its exceptions on this box anyway',
+            );
+          record = a.local ? await shared!.addLocal(ex, by) : await store.exceptions.add(ex, by);
+        } catch (e) {
+          if (e instanceof SharedUnavailableError) {
+            throw new CommandError(
+              `${e.message}\nNothing was added. To open it on this filter (${node}) only until the shared store is back, ` +
+                'run the same command with --local: it is pushed to the shared store, with its approval and audit, ' +
+                'when the connection returns, and the other filters apply it then.',
+            );
+          }
+          throw e;
+        } finally {
+          await store.close();
+        }
         if (a.json) return out(json(exceptionJson(record, now)));
+        const where = a.local
+          ? `Applied on this filter (${node}) only, now. It is pushed to the shared store, with its approval and audit, when the connection returns; the other filters of ${site} apply it then.`
+          : shared
+            ? `Every filter of ${site} applies it within a second and stops applying it at that time.`
+            : 'The running daemon applies it within a second and stops applying it at that time.';
         out(
-          `Exception ${record.id} added: ${opens(record)} for ${record.targetKind} ${record.target}\n` +
+          `Exception ${record.id} added${a.local ? ` on this filter only (${node})` : ''}: ${opens(record)} for ${record.targetKind} ${record.target}\n` +
             `  until ${formatLocal(record.expiresAt)} (${formatDuration(record.expiresAt - now)} from now)\n` +
             `  approved by ${record.approvedBy}; reason: ${record.reason}; recorded as ${who}\n` +
-            `The running daemon applies it within a second and stops applying it at that time.\n`,
+            `${where}\n`,
         );
       },
     )

@@ -1,5 +1,4 @@
 import type { PostgresConfig } from '../config/shared-schema.js';
-import { StorageError } from './storage.js';
 
 /**
  * Where the shared store is (`shared.postgres`) and who this filter is in it. The URL's password is
@@ -13,17 +12,6 @@ export interface SharedLocation {
   postgres: PostgresConfig;
   /** `shared.postgres.url_file`, absolute, or null (then `url`, else the PG* environment). */
   urlFile: string | null;
-}
-
-/**
- * The shared store cannot be reached now (refused, timed out, paused, down). Nothing was changed
- * there; the message names the server (never its password) and what to do.
- */
-export class SharedUnavailableError extends StorageError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SharedUnavailableError';
-  }
 }
 
 /** What `webfilter shared status` shows about the shared store. */

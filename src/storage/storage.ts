@@ -1,3 +1,4 @@
+import type { SharedLocation } from './shared.js';
 import type { AccountsRepository } from './accounts.js';
 import type { EvidenceWriter } from './evidence.js';
 import type { ExceptionsRepository } from './exceptions.js';
@@ -48,6 +49,8 @@ export interface StorageLocation {
   accountsPath: string;
   /** `database.max_size_mb` (0 = no cap): past it, writes fail like on a full disk. */
   maxSizeMb?: number;
+  /** Several filters share exceptions in PostgreSQL (`shared`); absent on a single box. */
+  shared?: SharedLocation;
 }
 
 /**

@@ -132,6 +132,7 @@ export async function startPostgres(): Promise<PgCluster> {
     if (!c || c.exitCode !== null || c.signalCode !== null) return;
     const pid = postmasterPid();
     const exited = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGCONT');
     if (pid) {
       for (const p of processTree(pid)) {
         try {
@@ -151,6 +152,9 @@ export async function startPostgres(): Promise<PgCluster> {
   const signalAll = (sig: NodeJS.Signals) => {
     const pid = postmasterPid();
     if (!pid) throw new Error('PostgreSQL is not running');
+    // runuser stops itself when its child stops (job control), and must be continued too, or it
+    // would never see the postmaster exit.
+    if (sig === 'SIGCONT') child?.kill('SIGCONT');
     // Stop the postmaster first (no new backends), then its children; resume in the reverse order.
     const pids = processTree(pid);
     for (const p of sig === 'SIGSTOP' ? pids : pids.reverse()) {

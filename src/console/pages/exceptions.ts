@@ -12,6 +12,7 @@ import { redirect, sendHtml } from '../http.js';
 import { userOf } from './shared.js';
 import { may } from '../../roles/roles.js';
 import { requestsTable } from './requests.js';
+import { SharedUnavailableError } from '../../storage/shared-errors.js';
 
 /** Form field and its label for each CLI flag named in a validation message (the validation is the CLI's, shared). */
 const FIELDS: Record<string, [field: string, label: string]> = {
@@ -170,11 +171,22 @@ async function add(ctx: RequestContext): Promise<void> {
     const { id } = await ctx.env.storage.exceptions.add(e, changedBy(ctx));
     redirect(ctx.res, `/exceptions?added=${id}`);
   } catch (err) {
+    if (err instanceof SharedUnavailableError) return unreachable(ctx, err, 'added');
     if (!(err instanceof ExceptionRequestError)) throw err;
     const form: Record<string, string | string[]> = Object.fromEntries([...f.keys()].map((k) => [k, f.get(k) ?? '']));
     form.category = f.getAll('category');
     await listPage(ctx, 400, form, problemsByField(err.problems));
   }
+}
+
+/** Filters sharing a store: it cannot be reached, so nothing was changed on any of them (503). */
+function unreachable(ctx: RequestContext, e: SharedUnavailableError, what: 'added' | 'revoked'): Promise<void> | void {
+  return messagePage(
+    ctx,
+    503,
+    'Shared store unreachable',
+    `${e.message}. Nothing was ${what}. Try again when it is back; to open something on one filter only meanwhile, ICT can run webfilter exception add … --local on that filter.`,
+  );
 }
 
 async function revoke(ctx: RequestContext, match: string[]): Promise<void> {
@@ -185,6 +197,7 @@ async function revoke(ctx: RequestContext, match: string[]): Promise<void> {
   try {
     await ctx.env.storage.exceptions.revoke(id, reason, changedBy(ctx));
   } catch (e) {
+    if (e instanceof SharedUnavailableError) return unreachable(ctx, e, 'revoked');
     if (!(e instanceof ExceptionChangeError)) throw e;
     return messagePage(ctx, 404, 'Cannot revoke', e.message);
   }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { StorageError } from '../storage.js';
-import { SharedUnavailableError, type SharedLocation } from '../shared.js';
+import type { SharedLocation } from '../shared.js';
+import { SharedUnavailableError } from '../shared-errors.js';
 
 /** The client (porsager/postgres): tagged-template queries, parameters sent separately, never spliced. */
 export type Sql = postgres.Sql;

@@ -148,6 +148,15 @@ export class SqliteExceptions implements ExceptionsRepository {
     }));
   }
 
+  /** One exception's audit rows, oldest first (pushed with it to the shared store). */
+  async auditOf(
+    id: number,
+  ): Promise<{ ts: number; action: 'added' | 'revoked'; actor: string; ip: string | null; detail: string }[]> {
+    return this.file
+      .prepare('SELECT ts, action, actor, ip, detail FROM exception_audit WHERE exception_id = ? ORDER BY id')
+      .all(id) as { ts: number; action: 'added' | 'revoked'; actor: string; ip: string | null; detail: string }[];
+  }
+
   async auditEntries(f: AuditFilter): Promise<AuditEntry[]> {
     const parts = ['ip IS NOT NULL', 'ts >= @since', 'ts < @until'];
     if (f.actor) parts.push('actor = @actor');
