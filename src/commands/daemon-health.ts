@@ -1,3 +1,4 @@
+import type { ChannelState } from '../storage/alert-state.js';
 import type { HeartbeatRecord, PartHealth } from '../storage/evidence.js';
 
 /** What `webfilter status` concludes, and its exit code (for monitoring scripts). */
@@ -22,6 +23,13 @@ export interface HealthInputs {
   pidAlive: boolean;
   /** /readyz: its answer, why there was none, or null when `metrics.enabled` is off. */
   readyz: { answered: true; body: ReadyzBody } | { answered: false; reason: string } | null;
+  /** The alert channels' delivery state (none when alerts are off). */
+  alertChannels?: ChannelState[];
+}
+
+/** A channel whose last attempt failed (nothing sent since): the DSL is not being told. */
+export function channelFailing(c: Pick<ChannelState, 'lastSent' | 'lastFailed'>): boolean {
+  return c.lastFailed !== null && (c.lastSent === null || c.lastFailed > c.lastSent);
 }
 
 export interface Health {
@@ -34,8 +42,9 @@ export interface Health {
 
 /**
  * Running: a fresh heartbeat from a live process, or an answer from /readyz. Healthy: running,
- * ready (an upstream answers) and every optional part that is on is up. Anything else running is
- * degraded, with a problem named for each thing wrong.
+ * ready (an upstream answers), every optional part that is on is up and no alert channel is failing
+ * (an alert that cannot reach the safeguarding lead is a safeguarding failure, not a detail).
+ * Anything else running is degraded, with a problem named for each thing wrong.
  */
 export function judgeHealth(i: HealthInputs): Health {
   const beat = i.heartbeat;
@@ -57,6 +66,13 @@ export function judgeHealth(i: HealthInputs): Health {
     problems.push(
       `evidence: ${beat ? `no heartbeat written since ${new Date(beat.lastSeen).toISOString()}` : 'no heartbeat written yet'} (can the daemon write its database?)`,
     );
+  }
+  for (const c of i.alertChannels ?? []) {
+    if (channelFailing(c)) {
+      problems.push(
+        `alerts: ${c.channel} failing since ${new Date(c.lastFailed!).toISOString()}${c.lastError ? ` (${c.lastError})` : ''}`,
+      );
+    }
   }
   return { state: problems.length > 0 ? 'degraded' : 'healthy', problems, components };
 }

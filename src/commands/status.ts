@@ -10,7 +10,7 @@ import type { HeartbeatRecord } from '../storage/evidence.js';
 import { formatDuration } from '../time/duration.js';
 import { formatLocal } from '../time/local-time.js';
 import { loadForCli, openStore, out } from './context.js';
-import { judgeHealth, STATUS_EXIT, type HealthInputs, type ReadyzBody } from './daemon-health.js';
+import { channelFailing, judgeHealth, STATUS_EXIT, type HealthInputs, type ReadyzBody } from './daemon-health.js';
 
 /**
  * Asks the daemon's /readyz: where the heartbeat says the metrics listener is (the config may say
@@ -90,7 +90,13 @@ export const statusCommand: CommandModule<{ config: string; json: boolean }, { c
     }
     const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
     const ready = await readyz(loaded, beat);
-    const health = judgeHealth({ now, heartbeat: beat, pidAlive: beat ? pidAlive(beat.pid) : false, readyz: ready });
+    const health = judgeHealth({
+      now,
+      heartbeat: beat,
+      pidAlive: beat ? pidAlive(beat.pid) : false,
+      readyz: ready,
+      alertChannels: channels,
+    });
     process.exitCode = STATUS_EXIT[health.state];
     const result = {
       daemon: health.state === 'not running' ? (beat ? 'not running' : 'never started') : 'running',
@@ -159,7 +165,10 @@ export const statusCommand: CommandModule<{ config: string; json: boolean }, { c
     else {
       if (al.channels.length === 0) lines.push('alerts:      configured; the daemon has not started them yet');
       for (const c of al.channels) {
-        const failing = c.last_failed && (!c.last_sent || c.last_failed > c.last_sent);
+        const failing = channelFailing({
+          lastSent: c.last_sent ? Date.parse(c.last_sent) : null,
+          lastFailed: c.last_failed ? Date.parse(c.last_failed) : null,
+        });
         lines.push(
           `alerts:      ${c.channel}: ${failing ? 'FAILING' : 'ok'} — ${c.sent} sent, ${c.failed} failed, ${c.abandoned} abandoned, ${c.queued} waiting since start` +
             (c.last_sent ? `; last sent ${formatLocal(Date.parse(c.last_sent))}` : '') +

@@ -58,6 +58,13 @@ test('status: healthy, degraded or not running, and its exit codes', () => {
   });
   assert.equal(metricsDown.problems, ['metrics: listen EADDRINUSE'], 'said once, from the heartbeat');
 
+  const channel = { channel: 'email', sent: 3, failed: 2, abandoned: 0, queued: 1, updatedAt: NOW, lastError: 'ECONNREFUSED' };
+  const mailDown = judge({ alertChannels: [{ ...channel, lastSent: NOW - 7200_000, lastFailed: NOW - 60_000 }] });
+  assert.equal(mailDown.state, 'degraded', 'the DSL is not being told');
+  assert.match(mailDown.problems.join(), /alerts: email failing since .*ECONNREFUSED/);
+  const mailBack = judge({ alertChannels: [{ ...channel, lastSent: NOW - 30_000, lastFailed: NOW - 60_000 }] });
+  assert.equal(mailBack.state, 'healthy', 'sent since the last failure');
+
   const noHeartbeat = judge({ heartbeat: null });
   assert.equal(noHeartbeat.state, 'degraded', 'running (readyz answers) but writing no heartbeat');
   assert.match(noHeartbeat.problems.join(), /evidence: no heartbeat written yet/);
