@@ -110,6 +110,35 @@ export function readWireName(buf: Buffer, offset: number): string {
 }
 
 /**
+ * A possibly compressed name anywhere in a message, as uncompressed wire bytes (labels copied as
+ * they are: case and any byte kept), to place in another message. Pointers must point backwards,
+ * as readWireName requires. Throws WireError(FORMERR) when malformed.
+ */
+export function copyWireName(buf: Buffer, offset: number): Buffer {
+  const parts: Buffer[] = [];
+  let pos = offset;
+  let wire = 0;
+  for (;;) {
+    if (pos >= buf.length) throw new WireError('name runs past the end of the packet', RCODE.FORMERR);
+    const len = buf[pos];
+    if (len === 0) return Buffer.concat([...parts, Buffer.from([0])]);
+    if ((len & 0xc0) === 0xc0) {
+      if (pos + 2 > buf.length) throw new WireError('truncated compression pointer', RCODE.FORMERR);
+      const target = ((len & 0x3f) << 8) | buf[pos + 1];
+      if (target >= pos) throw new WireError('compression pointer does not point backwards', RCODE.FORMERR);
+      pos = target;
+      continue;
+    }
+    if (len > 63) throw new WireError('reserved label type', RCODE.FORMERR);
+    if (pos + 1 + len > buf.length) throw new WireError('label runs past the end of the packet', RCODE.FORMERR);
+    wire += 1 + len;
+    if (wire >= MAX_NAME_WIRE) throw new WireError('name longer than 255 bytes', RCODE.FORMERR);
+    parts.push(buf.subarray(pos, pos + 1 + len));
+    pos += 1 + len;
+  }
+}
+
+/**
  * Skips a possibly compressed name (in a reply or an additional record) and returns the offset after it.
  * Pointers are not followed: the name ends at the first pointer. Throws WireError on truncation.
  */

@@ -1,6 +1,6 @@
 import { EDNS_OPTION, FLAG, HEADER_SIZE, RCODE, TYPE } from './constants.js';
 import { WireError } from './errors.js';
-import { readWireName, skipName } from './name.js';
+import { copyWireName, readWireName, skipName } from './name.js';
 
 /** What the cache and forwarder need to know about an upstream reply, read without decoding it. */
 export interface ReplyFacts {
@@ -162,4 +162,43 @@ export function capTtls(wire: Buffer, questionEnd: number, max: number): void {
   for (const off of inspectReply(wire, questionEnd).ttlOffsets) {
     if (wire.readUInt32BE(off) > max) wire.writeUInt32BE(max, off);
   }
+}
+
+/** A record taken out of a message: names uncompressed, so it can be placed in another one. */
+export interface LooseRecord {
+  /** The owner name, uncompressed wire bytes. */
+  owner: Buffer;
+  type: number;
+  /** As sent (unsigned). */
+  ttl: number;
+  /** RDATA; a CNAME's target uncompressed. */
+  rdata: Buffer;
+}
+
+/**
+ * The answer-section records of `types` in a reply whose question ends at `questionEnd`, ready to
+ * put in another message (the safe-search answer carries the endpoint's addresses and CNAMEs). Only
+ * A, AAAA and CNAME carry no name or carry one that is uncompressed here. Throws WireError when malformed.
+ */
+export function answerRecords(reply: Buffer, questionEnd: number, types: readonly number[]): LooseRecord[] {
+  const out: LooseRecord[] = [];
+  let pos = questionEnd;
+  for (let i = 0; i < reply.readUInt16BE(6); i++) {
+    const owner = pos;
+    pos = skipName(reply, pos);
+    if (pos + 10 > reply.length) throw new WireError('record header truncated', RCODE.FORMERR);
+    const type = reply.readUInt16BE(pos);
+    const rdEnd = pos + 10 + reply.readUInt16BE(pos + 8);
+    if (rdEnd > reply.length) throw new WireError('record data truncated', RCODE.FORMERR);
+    if (types.includes(type)) {
+      out.push({
+        owner: copyWireName(reply, owner),
+        type,
+        ttl: reply.readUInt32BE(pos + 4),
+        rdata: type === TYPE.CNAME ? copyWireName(reply, pos + 10) : Buffer.from(reply.subarray(pos + 10, rdEnd)),
+      });
+    }
+    pos = rdEnd;
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
 import { ADVERTISED_UDP_SIZE, CLASS_IN, FLAG, HEADER_SIZE, OPT_FIXED_SIZE, RCODE, TYPE } from './constants.js';
 import { encodeName, skipName } from './name.js';
 import type { ParsedQuery } from './query.js';
+import type { LooseRecord } from './reply.js';
 
 /**
  * Builders for answers the daemon synthesises itself (blocks and errors), and the cut-down forms of
@@ -156,6 +157,43 @@ export function recordsResponse(query: Buffer, q: ParsedQuery, rdatas: readonly 
     p += 12 + r.copy(buf, p + 12);
   }
   return finish(buf, p, q);
+}
+
+/**
+ * The question name as a CNAME to `target`, followed by `records` (another message's answer
+ * records, names uncompressed: see answerRecords), each TTL at most `ttl`: the safe-search answer.
+ * `rcode` is the rcode of the answer the records came from.
+ */
+export function cnameResponse(
+  query: Buffer,
+  q: ParsedQuery,
+  target: string,
+  records: readonly LooseRecord[],
+  ttl: number,
+  rcode: number,
+): Buffer {
+  const cname = encodeName(target);
+  let size = 12 + cname.length;
+  for (const r of records) size += r.owner.length + 10 + r.rdata.length;
+  const { buf, pos } = start(query, q, rcode, size);
+  buf.writeUInt16BE(1 + records.length, 6);
+  let p = pos;
+  buf.writeUInt16BE(0xc00c, p);
+  p = writeRecord(buf, p + 2, TYPE.CNAME, ttl, cname);
+  for (const r of records) {
+    p += r.owner.copy(buf, p);
+    p = writeRecord(buf, p, r.type, Math.min(r.ttl, ttl), r.rdata);
+  }
+  return finish(buf, p, q, rcode);
+}
+
+/** Type, class IN, TTL, RDLENGTH and RDATA at `p` (after the owner name); returns the offset after. */
+function writeRecord(buf: Buffer, p: number, type: number, ttl: number, rdata: Buffer): number {
+  buf.writeUInt16BE(type, p);
+  buf.writeUInt16BE(CLASS_IN, p + 2);
+  buf.writeUInt32BE(ttl, p + 4);
+  buf.writeUInt16BE(rdata.length, p + 8);
+  return p + 10 + rdata.copy(buf, p + 10);
 }
 
 /**

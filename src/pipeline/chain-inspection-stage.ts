@@ -4,7 +4,7 @@ import type { Timetable } from '../policy/timetable.js';
 import { evaluateNames } from '../verdict/evaluate-names.js';
 import { categoryAnswer, type BlockResponse } from './block-answer.js';
 import type { ExceptionsHolder } from './policy-stage.js';
-import type { Answer, QueryContext, Stage } from './types.js';
+import { declareStage, thenAnswer, type Answer, type QueryContext, type Stage } from './types.js';
 
 /**
  * CNAME inspection: a forwarded or cached answer is checked name by name along its chain — the
@@ -25,11 +25,11 @@ export function chainInspectionStage(
   ttl: number,
   exceptions: ExceptionsHolder,
 ): Stage {
-  const inspect = (ctx: QueryContext, a: Answer): Answer => {
+  const inspect = (a: Answer, ctx: QueryContext): Answer => {
     if (!a.chain || (a.kind !== 'forwarded' && a.kind !== 'cached')) return a;
     const t = ctx.at ?? Date.now();
     const names = a.chain.split(' ');
-    const v = evaluateNames(policy, exceptions.current, ctx.group ?? ctx.client!.group, ctx.address, names, t, () =>
+    const v = evaluateNames(policy, exceptions.current, ctx.group!, ctx.address, names, t, () =>
       timetable.upcoming(ctx.client!.group, t),
     );
     if (v.blocked) {
@@ -48,8 +48,7 @@ export function chainInspectionStage(
     if (v.validMs < Infinity) capTtls(a.wire, ctx.q.questionEnd, Math.max(1, Math.floor(v.validMs / 1000)));
     return a;
   };
-  return (ctx, next) => {
-    const result = next(ctx);
-    return result instanceof Promise ? result.then((a) => inspect(ctx, a)) : inspect(ctx, result);
-  };
+  return declareStage({ name: 'chain inspection', needs: ['client', 'group'] }, (ctx, next) =>
+    thenAnswer(next(ctx), inspect, ctx),
+  );
 }

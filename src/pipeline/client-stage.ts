@@ -2,7 +2,7 @@ import { RCODE } from '../dns/constants.js';
 import { errorResponse } from '../dns/response.js';
 import type { IdentityIndex } from '../identity/identity-index.js';
 import type { ClientDirectory } from '../policy/clients.js';
-import type { Stage } from './types.js';
+import { declareStage, type Stage } from './types.js';
 
 /**
  * Identifies the client: REFUSED outside `server.allowed_clients` (no open resolver; the answer is
@@ -12,7 +12,7 @@ import type { Stage } from './types.js';
  * identities are known; the access control stays with the address, whoever is signed in.
  */
 export function clientStage(directory: ClientDirectory, identities: IdentityIndex, now: () => number): Stage {
-  return (ctx, next) => {
+  return declareStage({ name: 'client', gives: ['client'] }, (ctx, next) => {
     const client = directory.resolve(ctx.address);
     if (!client.allowed) {
       return { wire: errorResponse(ctx.raw, ctx.q, RCODE.REFUSED), kind: 'refused', reason: 'acl' };
@@ -20,5 +20,5 @@ export function clientStage(directory: ClientDirectory, identities: IdentityInde
     const id = identities.size === 0 ? undefined : identities.lookup(ctx.address, now());
     ctx.client = id === undefined ? client : directory.withIdentity(client, id);
     return next(ctx);
-  };
+  });
 }

@@ -1,11 +1,11 @@
 import type { ExceptionSet } from '../exceptions/exception-set.js';
-import { evaluate } from '../verdict/evaluate.js';
+import { evaluate, type Verdict } from '../verdict/evaluate.js';
 import { evaluateNames } from '../verdict/evaluate-names.js';
 import { decodeProxyName } from '../verdict/proxy-names.js';
 import type { Policy } from '../policy/policy.js';
 import type { Timetable } from '../policy/timetable.js';
 import { categoryAnswer, type BlockResponse } from './block-answer.js';
-import type { Answer, QueryContext, Stage } from './types.js';
+import { declareStage, thenAnswer, type Answer, type QueryContext, type Stage } from './types.js';
 
 /** Where the policy stage finds the exceptions in force; replaced whenever the database changes. */
 export interface ExceptionsHolder {
@@ -36,7 +36,7 @@ export function policyStage(
   now: () => number = Date.now,
   webProxy = true,
 ): Stage {
-  return (ctx, next) => {
+  return declareStage({ name: 'policy', needs: ['client'], gives: ['group'] }, (ctx, next) => {
     const t = now();
     const group = timetable.effective(ctx.client!.group, t);
     ctx.group = group;
@@ -84,13 +84,14 @@ export function policyStage(
       };
     }
     capTtl(ctx, v.exception.record.expiresAt - t);
-    const mark = (a: Answer): Answer => {
-      if (a.kind !== 'forwarded' && a.kind !== 'cached') return a;
-      return { ...a, kind: 'exception', reason: v.opened!.name, entry: `exception ${v.exception!.record.id}` };
-    };
-    const result = next(ctx);
-    return result instanceof Promise ? result.then(mark) : mark(result);
-  };
+    return thenAnswer(next(ctx), markException, v);
+  });
+}
+
+/** A forwarded or cached answer let through by an exception is recorded as the exception's. */
+function markException(a: Answer, v: Verdict): Answer {
+  if (a.kind !== 'forwarded' && a.kind !== 'cached') return a;
+  return { ...a, kind: 'exception', reason: v.opened!.name, entry: `exception ${v.exception!.record.id}` };
 }
 
 /** Lowers the answer's TTL cap to the whole seconds left of `ms` (at least 1). */

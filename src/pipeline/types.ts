@@ -43,9 +43,9 @@ export interface QueryContext {
   /** Client address as text ("10.20.3.4", "fd00::5"), IPv4-mapped IPv6 already unwrapped. */
   readonly address: string;
   readonly q: ParsedQuery;
-  /** Set by the client stage. */
+  /** Set by the client stage (a stage that `needs: ['client']` may read it with `!`: compose() checked). */
   client?: ClientInfo;
-  /** Set by the policy stage: the client's group as the timetable makes it now, and that time. */
+  /** Set by the policy stage (fact `group`): the client's group as the timetable makes it now, and that time. */
   group?: CompiledGroup;
   at?: number;
   /**
@@ -58,14 +58,56 @@ export interface QueryContext {
 /** The rest of the chain after a stage. */
 export type Next = (ctx: QueryContext) => Answer | Promise<Answer>;
 
+/** What a stage leaves on the context for later stages: `client` (client stage), `group` and `at` (policy stage). */
+export type ContextFact = 'client' | 'group';
+
+/** A stage's name and the facts it reads from the context and leaves on it, checked by compose(). */
+export interface StageFacts {
+  readonly name: string;
+  readonly needs: readonly ContextFact[];
+  readonly gives: readonly ContextFact[];
+}
+
 /**
  * A stage does one job and either answers or hands on to `next`. It returns synchronously when it
  * can (a cache hit allocates no promise) and throws to fail: the server edge maps errors to rcodes.
+ * A stage that reads or leaves context facts says so (`facts`, see declareStage).
  */
-export type Stage = (ctx: QueryContext, next: Next) => Answer | Promise<Answer>;
+export type Stage = ((ctx: QueryContext, next: Next) => Answer | Promise<Answer>) & { readonly facts?: StageFacts };
 
-/** Builds the chain once: each stage's `next` is fixed at build time, so no closure is made per query. */
+/** A stage with the context facts it needs from earlier stages and gives to later ones. */
+export function declareStage(
+  facts: { name: string; needs?: readonly ContextFact[]; gives?: readonly ContextFact[] },
+  run: (ctx: QueryContext, next: Next) => Answer | Promise<Answer>,
+): Stage {
+  return Object.assign(run, { facts: { name: facts.name, needs: facts.needs ?? [], gives: facts.gives ?? [] } });
+}
+
+/**
+ * `f(answer, arg)` for an answer that may still be on its way: at once when it is there (no promise
+ * made on the synchronous path), else when it arrives. `arg` spares the caller a closure per query.
+ */
+export function thenAnswer<A>(
+  result: Answer | Promise<Answer>,
+  f: (a: Answer, arg: A) => Answer,
+  arg: A,
+): Answer | Promise<Answer> {
+  return result instanceof Promise ? result.then((a) => f(a, arg)) : f(result, arg);
+}
+
+/**
+ * Builds the chain once: each stage's `next` is fixed at build time, so no closure is made per query.
+ * The order is checked here, once: a stage that needs a context fact (e.g. the client) must come
+ * after one that gives it, so stages may read `ctx.client!` without checking per query.
+ */
 export function compose(stages: readonly Stage[]): Next {
+  const known = new Set<ContextFact>();
+  for (const s of stages) {
+    for (const need of s.facts?.needs ?? []) {
+      if (!known.has(need)) throw new Error(`pipeline stage ${s.facts!.name} needs the ${need}, which no stage before it gives`);
+    }
+    for (const give of s.facts?.gives ?? []) known.add(give);
+  }
   let next: Next = () => {
     throw new Error('query fell off the end of the chain');
   };
