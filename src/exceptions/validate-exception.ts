@@ -7,7 +7,7 @@ import { formatShort, parseLocalTime } from '../time/local-time.js';
 import type { NewException } from '../storage/exceptions.js';
 import type { LockedNames } from './locked-names.js';
 
-/** What someone asked for (CLI flags or, later, a web form), before validation. */
+/** What someone asked for (CLI flags, the console's form, or a permission request's lesson), before validation. */
 export interface ExceptionRequest {
   group?: string;
   client?: string;
