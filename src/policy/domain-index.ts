@@ -7,10 +7,9 @@
  *
  * Everything lives in typed arrays, outside the JavaScript heap: an open-addressing table of entry
  * numbers, and per entry its hash, its name's bytes in one shared pool, and 2×W 32-bit mask words
- * (W words of "block in category i" bits, then W words of "allow in category i" bits). A million
- * domains take ~40 MB and add nothing for the garbage collector to trace; a Map of a million strings
- * (with the per-file string arrays) took ~80 MB of heap, which V8 then multiplied when sizing the old
- * generation under load.
+ * (W words of "block in category i" bits, then W words of "allow in category i" bits). A large
+ * list then adds nothing for the garbage collector to trace (the sizes measured against a Map of
+ * strings are in bench/PROFILE.md, "Domain index").
  */
 export class DomainIndex {
   /** Words per mask: one bit per category. */
