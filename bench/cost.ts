@@ -15,7 +15,8 @@
  * Writes bench/cost.md.
  *   BENCH_COST_MODE cpu | callgrind; BENCH_COST_CLI (dist/cli.js); BENCH_LIST (1,000,000 cpu /
  *   100,000 callgrind); BENCH_QUERIES per run (60,000 / 3,000); BENCH_RATE qps (8,000 / 300);
- *   BENCH_ROUNDS (3 / 1); BENCH_WORKERS (server.workers, unset = the config default); BENCH_ECHO=0 (no echo row)
+ *   BENCH_ROUNDS (3 / 1); BENCH_WORKERS (server.workers, unset = the config default; a list such as 1,2 gives each build its own, so
+ *   BENCH_COST_CLI=dist/cli.js,dist/cli.js BENCH_WORKERS=1,2 compares one process with two workers); BENCH_ECHO=0 (no echo row)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +37,8 @@ const QUERIES = Number(process.env.BENCH_QUERIES ?? (CG ? 3_000 : 60_000));
 const RATE = Number(process.env.BENCH_RATE ?? (CG ? 300 : 8_000));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (CG ? 1 : 3));
 const WORKERS = process.env.BENCH_WORKERS;
+/** server.workers of the i-th build (the last one given repeats). */
+const workersOf = (i: number) => WORKERS?.split(',')[Math.min(i, WORKERS.split(',').length - 1)];
 const PATHS = ['hot', 'blocked', 'cold', 'mixed'] as const;
 type PathName = (typeof PATHS)[number];
 
@@ -124,12 +127,12 @@ const upPort = (port += 3);
 unboundConfig(path.join(dir, 'upstream.conf'), upPort, { threads: 1, catchAll: true, cnames: hotCnames() });
 const upstream = await start('upstream', upPort, 'unbound', ['-d', '-c', path.join(dir, 'upstream.conf')]);
 
-async function startWebfilter(cli: string, tag: string): Promise<Running> {
+async function startWebfilter(cli: string, tag: string, workers: string | undefined): Promise<Running> {
   const p = (port += 3);
   const cfg = path.join(dir, `webfilter-${tag}.yaml`);
   writeFileSync(
     cfg,
-    `server: { listen: ["127.0.0.1:${p}"], allowed_clients: [127.0.0.0/8]${WORKERS ? `, workers: ${WORKERS}` : ''} }
+    `server: { listen: ["127.0.0.1:${p}"], allowed_clients: [127.0.0.0/8]${workers ? `, workers: ${workers}` : ''} }
 upstream: { servers: ["127.0.0.1:${upPort}"], timeout_ms: 2000 }
 cache: { max_entries: 100000 }
 categories: { bench: [${lists.list}] }
@@ -151,7 +154,7 @@ async function startEcho(): Promise<Running> {
 
 const servers: Running[] = [];
 for (const [i, cli] of CLIS.entries())
-  servers.push(await startWebfilter(cli, CLIS.length > 1 ? ('AB'[i] ?? `S${i}`) : 'webfilter'));
+  servers.push(await startWebfilter(cli, CLIS.length > 1 ? ('AB'[i] ?? `S${i}`) : 'webfilter', workersOf(i)));
 // BENCH_ECHO=0 leaves the echo server out (under valgrind, tsx's esbuild child can fail to start).
 const echo = process.env.BENCH_ECHO === '0' ? null : await startEcho();
 for (const s of [...servers, ...(echo ? [echo] : [])]) console.log(`${s.name}: first answer after ${s.startupMs} ms`);

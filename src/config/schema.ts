@@ -77,6 +77,12 @@ export const serverSchema = z
      */
     user: z.string().min(1).optional(),
     group: z.string().min(1).optional(),
+    /**
+     * DNS processes sharing the listening sockets: 1 (one process does everything), a number, or
+     * "auto" (one per CPU core). With more than one, a primary process keeps the evidence writer,
+     * console, metrics and identity listeners and forks that many DNS workers.
+     */
+    workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default(1),
   })
   .prefault({});
 

@@ -17,9 +17,10 @@ import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
 import type { QueryEdge } from '../server/query-edge.js';
 import type { RateLimiter } from '../server/rate-limiter.js';
 import { consoleChanged, listenChanged, upstreamsChanged } from './changes.js';
-import type { Listeners } from './listeners.js';
+import type { DnsListeners } from './listeners.js';
 import type { OptionalPart } from './optional-part.js';
 import { keepLastGood, reportLists, seriesLabels } from './policy-report.js';
+import type { WorkerPool } from './worker-pool.js';
 import type { Runtime, Shared } from './runtime.js';
 import type { RuntimeSwitch } from './runtime-switch.js';
 
@@ -59,7 +60,9 @@ export interface DaemonParts {
   console: OptionalPart<ConsoleHost>;
   /** The /metrics /healthz /readyz listener: likewise. */
   metricsListener: OptionalPart<string>;
-  listeners: Listeners;
+  listeners: DnsListeners;
+  /** The DNS worker processes (server.workers > 1), which are then the listeners; null in one process. */
+  pool: WorkerPool | null;
 }
 
 /** How long a stop waits for in-flight queries, then for the evidence queue (all under 5 s). */
@@ -137,6 +140,12 @@ export class Daemon {
       // Cached answers came from the old upstream sets: a name now routed elsewhere must not keep them.
       if (upstreamsChanged(old.loaded, loaded)) p.shared.cache.clear();
       p.runtimes.swap(loaded, compiled);
+      // DNS workers re-read the same files; one that cannot keeps its previous config and says why in the log.
+      if (p.pool && !(await p.pool.reload())) {
+        log.error('reload: a DNS worker kept the previous config (see its log lines)');
+        p.monitoring.metrics.onReload(false);
+        return false;
+      }
       keepLastGood(loaded, log);
       p.limiter.configure(loaded.config.server.rate_limit);
       p.recorder.reconfigure(writerInit(loaded, p.startedAt), loaded.config.retention);
@@ -167,6 +176,8 @@ export class Daemon {
     p.listeners.stopAccepting();
     const deadline = Date.now() + DRAIN_MS;
     while (p.edge.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    // DNS workers drain by the same deadline, then hand over their last events and exit.
+    await p.pool?.stopped(deadline + 500);
     await p.console.close();
     await p.identity.close();
     const unwritten = await p.recorder.close(Date.now() + FLUSH_MS);

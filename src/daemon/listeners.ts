@@ -4,9 +4,36 @@ import { formatHostPort, type HostPort } from '../config/host-port.js';
 import { startTcpServer, type TcpHooks, type TcpLimits, type TcpServer } from '../server/tcp-server.js';
 import { startUdpServer } from '../server/udp-server.js';
 import type { QueryEdge } from '../server/query-edge.js';
+import type { Config } from '../config/schema.js';
+
+/** The TCP limits of the `server` section in force (read at each connection, so a reload applies). */
+export function tcpLimitsOf(server: () => Config['server']): () => TcpLimits {
+  return () => {
+    const s = server();
+    return {
+      idleTimeoutMs: s.tcp.idle_timeout_ms,
+      maxConnections: s.tcp.max_connections,
+      maxQueriesPerConnection: s.tcp.max_queries_per_connection,
+      maxConnectionsPerClient: s.tcp.max_connections_per_client,
+      readTimeoutMs: s.tcp.read_timeout_ms,
+      maxUnsentBytes: s.tcp.max_unsent_bytes,
+      ipv4Prefix: s.rate_limit.ipv4_prefix,
+      ipv6Prefix: s.rate_limit.ipv6_prefix,
+    };
+  };
+}
+
+/** Where queries are taken in: this process's listeners, or (server.workers > 1) the DNS workers'. */
+export interface DnsListeners {
+  /** Bound addresses, e.g. "127.0.0.1:5353". */
+  readonly addresses: string[];
+  /** Stops taking new queries (those in flight are answered). */
+  stopAccepting(): void;
+  close(): void;
+}
 
 /** The DNS listeners: UDP and TCP on the same port for every `server.listen` address. */
-export class Listeners {
+export class Listeners implements DnsListeners {
   private accepting = true;
 
   private constructor(

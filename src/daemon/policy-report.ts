@@ -9,7 +9,7 @@ import { SIGNAL_KIND_NAMES } from '../signals/kinds.js';
 import { formatDuration } from '../time/duration.js';
 
 /** Logs what each category's lists gave (entries, unreadable files, skipped lines) and sets the list metrics. */
-export function reportLists(compiled: CompiledPolicy, log: Logger, metrics: DaemonMetrics): void {
+export function reportLists(compiled: CompiledPolicy, log: Logger, metrics: Pick<DaemonMetrics, 'onLists'>): void {
   metrics.onLists(compiled.reports);
   for (const r of compiled.reports) {
     for (const u of r.unreadable) {

@@ -19,7 +19,7 @@ export class RuntimeSwitch {
     private runtime: Runtime,
     private readonly shared: Shared,
     private readonly edge: QueryEdge,
-    private readonly metrics: DaemonMetrics,
+    private readonly metrics: Pick<DaemonMetrics, 'onLists'>,
     private readonly log: Logger,
   ) {}
 

@@ -25,9 +25,11 @@ import { UpstreamTransports } from '../upstream/transports.js';
 import { UpstreamMetrics } from '../metrics/upstream-metrics.js';
 import { VERSION } from '../version.js';
 import { Daemon, type DaemonOptions } from './daemon.js';
-import { Listeners } from './listeners.js';
+import { Listeners, tcpLimitsOf, type DnsListeners } from './listeners.js';
 import { OptionalPart } from './optional-part.js';
 import { keepLastGood, reportLists, seriesLabels } from './policy-report.js';
+import { WorkerPool, workerCount } from './worker-pool.js';
+import type { ExceptionRecord } from '../storage/exceptions.js';
 import { buildRuntime, type Shared } from './runtime.js';
 import { RuntimeSwitch } from './runtime-switch.js';
 
@@ -63,6 +65,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const upstreamStats = new UpstreamStats();
   const limiter = new RateLimiter(loaded.config.server.rate_limit);
   const exceptions = { current: ExceptionSet.EMPTY };
+  // With server.workers > 1 the DNS workers answer queries; this process keeps everything else.
+  const workers = workerCount(loaded.config.server.workers);
+  let pool: WorkerPool | null = null;
+  let exceptionRecords: ExceptionRecord[] | null = null;
   const recorder = new EvidenceRecorder({
     init: writerInit(loaded, startedAt),
     queueSize: database.queue_size,
@@ -75,17 +81,28 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   });
   const monitoring = new Monitoring(
     {
-      live: () => ({
-        queries: queryStats,
-        upstreams: upstreamStats,
-        cacheEntries: cache.size,
-        cacheHits: cache.hits,
-        cacheMisses: cache.misses,
-        queueDepth: recorder.depth,
-        dropped: recorder.dropped,
-        writeErrors: recorder.writeErrors,
-        rateLimited: limiter.limited,
-      }),
+      live: () => {
+        const own = {
+          queries: queryStats,
+          upstreams: upstreamStats,
+          cacheEntries: cache.size,
+          cacheHits: cache.hits,
+          cacheMisses: cache.misses,
+          queueDepth: recorder.depth,
+          dropped: recorder.dropped,
+          writeErrors: recorder.writeErrors,
+          rateLimited: limiter.limited,
+        };
+        if (!pool) return own;
+        return pool.counts().then((c) => {
+          // This process's own series first: those the config declares, and its readiness probes.
+          const queries = new QueryStats();
+          queries.add(queryStats.snapshot());
+          queries.add(c.queries.snapshot());
+          c.upstreams.add(upstreamStats.snapshot());
+          return { ...own, ...c, queries, dropped: recorder.dropped + c.dropped };
+        });
+      },
       exceptionsActive: () => exceptions.current.activeCounts(Date.now()),
     },
     VERSION,
@@ -95,10 +112,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   identity.registerMetrics(monitoring.metrics.registry);
   // Identity mappings survive a restart: a copy of every change goes to the store, and what was
   // kept comes back once the writer thread has read it.
-  identity.service.onChange = (changes) => recorder.saveIdentities(changes);
+  identity.service.onChange = (changes) => {
+    recorder.saveIdentities(changes);
+    pool?.broadcast({ t: 'identity-changes', changes });
+  };
   recorder.onIdentities = (records) => {
     const n = identity.service.restore(records);
     if (n > 0) log.info({ mappings: n }, 'identity mappings restored from the store');
+    if (n > 0) pool?.broadcast({ t: 'identities', all: [...identity.index.entries()] });
   };
   // Safeguarding alerts run in their own thread, fed by the evidence writer thread directly.
   const alerts = new AlertsHost(log, monitoring.metrics.registry);
@@ -130,10 +151,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const first = buildRuntime(loaded, compiled, shared);
   const edge = new QueryEdge(first.chain, queryStats, recorder, log, limiter);
   const runtimes = new RuntimeSwitch(first, shared, edge, monitoring.metrics, log);
-  const stats = new StatsLog(log, opts.summaryIntervalMs ?? 300_000, () => queryStats.totals());
+  const stats = new StatsLog(log, opts.summaryIntervalMs ?? 300_000, () =>
+    pool ? pool.counts().then((c) => c.queries.totals()) : queryStats.totals(),
+  );
   recorder.exceptions.subscribe(
     (records) => {
       exceptions.current = new ExceptionSet(records);
+      exceptionRecords = records;
+      pool?.broadcast({ t: 'exceptions', records });
       log.info({ exceptions: records.map((r) => `${r.id}:${r.targetKind} ${r.target}`) }, 'exceptions updated');
     },
     (e) => log.error({ error: e.message }, 'cannot read exceptions from the database: keeping the ones in force'),
@@ -141,7 +166,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const listMetrics: ListMetrics = new ListMetrics(monitoring.metrics.registry, () => subscriptions.categoryStatus());
   const subscriptions: Subscriptions = new Subscriptions({
     log,
-    onCopyChanged: (urls) => void runtimes.recompileLists(urls),
+    onCopyChanged: (urls) => {
+      void runtimes.recompileLists(urls);
+      void pool?.recompileLists(urls);
+    },
     onFetch: listMetrics.countFetch,
   });
   // Metrics cannot say which device is over its rate (no address labels): the log does, once a minute.
@@ -184,29 +212,27 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   if (!loaded.config.console.enabled) monitoring.health.report('console', 'off');
   if (!loaded.config.metrics.enabled) monitoring.health.report('metrics', 'off');
 
-  let listeners: Listeners | null = null;
+  let listeners: DnsListeners | null = null;
   try {
-    const server = () => runtimes.current.loaded.config.server;
-    listeners = await Listeners.bind(
-      loaded.listen,
-      edge,
-      () => ({
-        idleTimeoutMs: server().tcp.idle_timeout_ms,
-        maxConnections: server().tcp.max_connections,
-        maxQueriesPerConnection: server().tcp.max_queries_per_connection,
-        maxConnectionsPerClient: server().tcp.max_connections_per_client,
-        readTimeoutMs: server().tcp.read_timeout_ms,
-        maxUnsentBytes: server().tcp.max_unsent_bytes,
-        ipv4Prefix: server().rate_limit.ipv4_prefix,
-        ipv6Prefix: server().rate_limit.ipv6_prefix,
-      }),
-      {
-        // Outsiders are closed at accept: they would only be REFUSED, and must not hold a slot.
-        admit: (address) => runtimes.current.directory.resolve(address).allowed,
-        rejected: queryStats.onTcpRejected,
-      },
-      log,
-    );
+    if (workers > 1) {
+      pool = await WorkerPool.start(workers, log, {
+        onEvents: (batch) => recorder.addBatch(batch),
+        state: () => ({ exceptions: exceptionRecords, identities: [...identity.index.entries()] }),
+      });
+      listeners = pool;
+    } else {
+      listeners = await Listeners.bind(
+        loaded.listen,
+        edge,
+        tcpLimitsOf(() => runtimes.current.loaded.config.server),
+        {
+          // Outsiders are closed at accept: they would only be REFUSED, and must not hold a slot.
+          admit: (address) => runtimes.current.directory.resolve(address).allowed,
+          rejected: queryStats.onTcpRejected,
+        },
+        log,
+      );
+    }
     await identity.start(loaded);
     monitoring.startProbe(loaded.config.metrics, () => runtimes.current.forwarder);
     // Bound before root is given up, like the DNS listeners (its port may be privileged).
@@ -239,6 +265,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   log.info(
     {
       listen: listeners.addresses,
+      workers: pool ? pool.size : 1,
       metrics: metricsListener.current,
       radius: identity.radiusAddresses,
       console: consolePart.current ? `${consolePart.current.https ? 'https' : 'http'}://${consolePart.current.address}/` : null,
@@ -267,5 +294,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     console: consolePart,
     metricsListener,
     listeners,
+    pool,
   });
 }

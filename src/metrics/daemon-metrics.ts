@@ -30,6 +30,8 @@ export interface LiveCounts {
   /** Events dropped because a queue on their way to the store was full. */
   dropped: number;
   writeErrors: number;
+  /** With `server.workers` > 1: answers sent by each DNS worker (index → count); absent in one process. */
+  workerAnswers?: number[];
 }
 
 /** Where the metrics read their values. */
@@ -100,6 +102,13 @@ export class DaemonMetrics {
       'Time each upstream took to answer (or fail)',
       UPSTREAM_BUCKETS,
       async () => upstreamDurationSeries((await live()).upstreams),
+    );
+    registerComputedCounter(
+      registry,
+      'webfilter_worker_answers_total',
+      'Answers sent by each DNS worker process (server.workers > 1 only): how evenly the kernel spreads queries',
+      async () =>
+        ((await live()).workerAnswers ?? []).map((n, i): [Record<string, string>, number] => [{ worker: String(i) }, n]),
     );
     gaugeFrom(registers, 'webfilter_cache_entries', 'Answers in the cache', async () => (await live()).cacheEntries);
     counterFrom(registers, 'webfilter_cache_hits_total', 'Queries answered from the cache', async () => (await live()).cacheHits);

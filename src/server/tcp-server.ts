@@ -81,7 +81,8 @@ export function startTcpServer(
   };
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: addr.host, port: addr.port, ipv6Only, exclusive: true }, () => {
+    // Not exclusive: DNS workers (server.workers > 1) share the one listening socket the cluster primary binds.
+    server.listen({ host: addr.host, port: addr.port, ipv6Only, exclusive: false }, () => {
       server.off('error', reject);
       server.on('error', onError);
       resolve({ server, close });

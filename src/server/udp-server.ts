@@ -47,7 +47,8 @@ export function startUdpServer(
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind({ address: addr.host, port: addr.port, exclusive: true }, () => {
+    // Not exclusive: DNS workers (server.workers > 1) share the one socket the cluster primary binds.
+    socket.bind({ address: addr.host, port: addr.port, exclusive: false }, () => {
       socket.off('error', reject);
       socket.on('error', onError);
       resolve(socket);
