@@ -23,6 +23,14 @@ test.after(async () => {
   await pg?.destroy();
 });
 
+test('the console started', () => {
+  assert.match(
+    c.base,
+    /^http:\/\/127\.0\.0\.1:\d+$/,
+    JSON.stringify(c.d.logs.filter((l) => l.component === 'console' || /console/.test(String(l.msg)))),
+  );
+});
+
 test('console add and revoke go to the shared store with their audit rows; with it stopped: a clear 503, nothing changed', async () => {
   const ict = await signIn(c.base, 'ict.admin', PASSWORDS.ict);
   assert.ok(ict.cookie, `signed in: ${ict.response.status} ${ict.response.body.slice(0, 300)}`);
