@@ -1,0 +1,230 @@
+/**
+ * The evidence store at a school's scale: `npm run bench:evidence`.
+ *
+ * Generates a school's query events (bench/evidence-model.ts: phones retrying blocked apps every
+ * TTL, laptops browsing, circumvention episodes, exceptions) with historic timestamps and writes them
+ * through the daemon's own evidence path: encoded by EventEncoder, queued by the EvidenceRecorder and
+ * written by the real writer thread (decode, processor, detectors, SQLite writer). Then reports the
+ * disk size, rows, write throughput, the console's page times (its route handlers, in this process,
+ * on a read-only connection as the console thread has) and `webfilter report` (the CLI, a process).
+ *
+ *   DEVICES=2000 DAYS=7 npm run bench:evidence          (defaults: 2,000 devices, 7 days from Mon 7 Sep 2026)
+ *   KEEP=1 ...                                           keeps the database (its path is printed)
+ *   REPS=10 ...                                          page loads per page (p50, p95)
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config/load.js';
+import { EventEncoder } from '../src/evidence/event-codec.js';
+import { EvidenceRecorder } from '../src/evidence/recorder.js';
+import { writerInit } from '../src/evidence/settings.js';
+import { ROUTES } from '../src/console/routes.js';
+import type { ConsoleEnv, RequestContext } from '../src/console/context.js';
+import { openStorage } from '../src/storage/open.js';
+import { storageLocation } from '../src/storage/open.js';
+import { devices, schoolEvents } from './evidence-model.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DEVICES = Number(process.env.DEVICES ?? 2000);
+const DAYS = Number(process.env.DAYS ?? 7);
+const REPS = Number(process.env.REPS ?? 10);
+const START = Date.parse(process.env.START ?? '2026-09-07T00:00:00Z');
+const DAY = 86_400_000;
+
+const dir = mkdtempSync(path.join(tmpdir(), 'webfilter-evidence-'));
+const dbPath = path.join(dir, 'evidence.db');
+const bl = (f: string) => JSON.stringify(path.join(ROOT, 'blocklists', f));
+const names = Object.fromEntries(devices(DEVICES).map((d) => [d.client, d.name]));
+const configPath = path.join(dir, 'webfilter.yaml');
+writeFileSync(
+  configPath,
+  `server: { listen: ["127.0.0.1:5300"], allowed_clients: [10.0.0.0/8] }
+categories:
+  tiktok: [${bl('social-media/tiktok.txt')}]
+  instagram: [${bl('social-media/instagram.txt')}]
+  snapchat: [${bl('social-media/snapchat.txt')}]
+  facebook: [${bl('social-media/facebook.txt')}]
+  twitter-x: [${bl('social-media/twitter-x.txt')}]
+  youtube: [${bl('social-media/youtube.txt')}]
+groups:
+  staff: { clients: [10.200.0.0/16], block: [] }
+  students: { clients: [10.0.0.0/8], block: [tiktok, instagram, snapchat, facebook, twitter-x, youtube] }
+  default: { block: [tiktok] }
+database: { path: ${JSON.stringify(dbPath)} }
+log: { level: warn, access: aggregate }
+timezone: UTC
+clients:
+  names: ${JSON.stringify(names)}
+`,
+);
+const loaded = await loadConfig(configPath);
+const log = pino({ level: 'warn' });
+
+// ---- write ----
+const database = loaded.config.database;
+const recorder = new EvidenceRecorder({
+  init: writerInit(loaded, Date.now()),
+  queueSize: database.queue_size,
+  batchRows: database.batch_rows,
+  flushMs: database.flush_ms,
+  retention: { ...loaded.config.retention, schedule: '0 0 1 1 *' },
+  log,
+  onSignals: () => {},
+  onStoreState: (ok, error) => {
+    if (!ok) console.error(`store: ${error}`);
+  },
+});
+recorder.open();
+const wait = () => new Promise((r) => setTimeout(r, 2));
+let events = 0;
+let blockedEvents = 0;
+const t0 = performance.now();
+let encoder = new EventEncoder();
+const flush = async () => {
+  if (encoder.count === 0) return;
+  // Flow control: the bench must not outrun the writer (the daemon would drop and count).
+  while (recorder.depth > database.queue_size / 4) await wait();
+  recorder.addBatch(encoder.take());
+};
+for (const minute of schoolEvents({ devices: DEVICES, days: DAYS, start: START }, (day) => {
+  if (day > 0)
+    process.stderr.write(
+      `day ${day}: ${events.toLocaleString('en-GB')} events, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
+    );
+})) {
+  for (const e of minute) {
+    encoder.add(e);
+    events++;
+    if (e.kind === 'blocked') blockedEvents++;
+    if (encoder.count >= database.batch_rows) await flush();
+  }
+}
+await flush();
+const unwritten = await recorder.close(Date.now() + 600_000);
+const writeSeconds = (performance.now() - t0) / 1000;
+if (recorder.dropped > 0 || unwritten > 0) console.error(`dropped ${recorder.dropped}, unwritten ${unwritten}`);
+
+// ---- size and rows ----
+const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
+const bytes = size(dbPath) + size(`${dbPath}-wal`);
+const db = new Database(dbPath, { readonly: true });
+const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+const rows: Record<string, number> = {};
+for (const t of ['blocked', 'signals', 'access_hourly', 'blocked_hourly', 'blocked_device_daily'])
+  if (tables.includes(t)) rows[t] = (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+const hasCount =
+  (db.prepare("SELECT count(*) AS n FROM pragma_table_info('blocked') WHERE name = 'count'").get() as { n: number }).n > 0;
+const storedAttempts = (db.prepare(`SELECT ${hasCount ? 'sum(count)' : 'count(*)'} AS n FROM blocked`).get() as { n: number }).n;
+db.close();
+
+// ---- page times ----
+const storage = openStorage(storageLocation(loaded), 'write');
+const now = START + DAYS * DAY - 1;
+const env = { storage, loaded, log, now: () => now, proxies: [], secure: false } as unknown as ConsoleEnv;
+const someDevice = devices(DEVICES)[5].name;
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const pages = [
+  '/',
+  '/signals?since=7d',
+  '/blocked?since=7d',
+  '/blocked?since=7d&q=tiktok',
+  `/device?name=${someDevice}&since=30d`,
+  '/devices?q=PH-00',
+  '/reports?since=7d',
+  '/reports/download?format=html&since=7d',
+];
+const pageTimes: Record<string, { p50: number; p95: number; status: number }> = {};
+for (const url of pages) {
+  const u = new URL(url, 'http://console.invalid');
+  const route = ROUTES.find((r) => r.method === 'GET' && r.path === u.pathname)!;
+  const times: number[] = [];
+  let status = 0;
+  for (let i = 0; i < REPS; i++) {
+    const res = {
+      headersSent: false,
+      setHeader() {},
+      writeHead(s: number) {
+        status = s;
+      },
+      end() {
+        this.headersSent = true;
+      },
+    };
+    const ctx = {
+      url: u,
+      res,
+      req: { headers: {}, method: 'GET' },
+      ip: '127.0.0.1',
+      now,
+      env,
+      session: { user: 'bench', role: 'reviewer', csrf: 'x', userId: 1, createdAt: 0 },
+    } as unknown as RequestContext;
+    const s = performance.now();
+    await route.handler(ctx, []);
+    times.push(performance.now() - s);
+  }
+  times.sort((a, b) => a - b);
+  pageTimes[url] = {
+    p50: times[Math.floor(times.length / 2)],
+    p95: times[Math.min(times.length - 1, Math.ceil(times.length * 0.95) - 1)],
+    status,
+  };
+}
+await storage.close();
+
+// `webfilter report` for the last 7 days of the data (a process of its own, as ICT runs it).
+const reportTimes: number[] = [];
+for (let i = 0; i < Math.min(REPS, 5); i++) {
+  const s = performance.now();
+  const r = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'dist/cli.js'), 'report', '--config', configPath, '--since', day(now - 6 * DAY), '--until', day(now + 1)],
+    {
+      encoding: 'utf8',
+    },
+  );
+  reportTimes.push(performance.now() - s);
+  if (r.status !== 0) console.error(`webfilter report: exit ${r.status}: ${r.stderr}`);
+}
+reportTimes.sort((a, b) => a - b);
+
+const f = (x: number) => Math.round(x).toLocaleString('en-GB');
+console.log(
+  `\nEvidence bench: ${DEVICES} devices, ${DAYS} days from ${day(START)} (${f(events)} events, ${f(blockedEvents)} blocked attempts)`,
+);
+console.log(`write: ${writeSeconds.toFixed(1)} s, ${f(events / writeSeconds)} events/s (dropped ${recorder.dropped})`);
+console.log(
+  `disk: ${(bytes / 1e6).toFixed(1)} MB (${(bytes / Math.max(1, blockedEvents)).toFixed(1)} bytes per blocked attempt)`,
+);
+console.log(
+  `rows: ${Object.entries(rows)
+    .map(([t, n]) => `${t} ${f(n)}`)
+    .join(', ')}; blocked attempts stored ${f(storedAttempts)}`,
+);
+console.log('page times (ms):');
+for (const [url, t] of Object.entries(pageTimes))
+  console.log(`  ${url.padEnd(45)} p50 ${t.p50.toFixed(0).padStart(6)}  p95 ${t.p95.toFixed(0).padStart(6)}  (HTTP ${t.status})`);
+console.log(
+  `  webfilter report (7 days, process)            p50 ${reportTimes[Math.floor(reportTimes.length / 2)].toFixed(0).padStart(6)}  max ${reportTimes[reportTimes.length - 1].toFixed(0).padStart(6)}`,
+);
+console.log(
+  JSON.stringify({
+    devices: DEVICES,
+    days: DAYS,
+    events,
+    blockedEvents,
+    storedAttempts,
+    writeSeconds,
+    bytes,
+    rows,
+    pageTimes,
+    reportMs: reportTimes,
+  }),
+);
+if (process.env.KEEP) console.log(`kept: ${dbPath} (config ${configPath})`);
+else rmSync(dir, { recursive: true, force: true });
