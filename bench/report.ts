@@ -1,5 +1,5 @@
 /** The bench's table (printed and written to bench/README.md) and its scaling plot (bench/scaling.svg). */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface Results {
@@ -95,6 +95,9 @@ ${pts.map((p, i) => `<circle cx="${x(xs[i])}" cy="${yq(p.qps)}" r="3.5" fill="#0
 `;
 }
 
+/** Where bench/README.md's own part ends; what follows is other benches' and is kept. */
+export const KEPT_MARK = '\n<!-- Sections below are written by hand from other benches; npm run bench keeps them. -->\n';
+
 /** Writes bench/README.md's results and bench/scaling.svg; returns the text printed to the terminal. */
 export function writeReport(r: Results, benchDir: string): string {
   const t = tables(r);
@@ -127,6 +130,9 @@ ${t.scaling}
 
 ![qps and RSS vs list size](scaling.svg)
 `;
-  writeFileSync(path.join(benchDir, 'README.md'), md);
+  // Sections below the mark come from other benches (e.g. bench:evidence): kept as they are.
+  const file = path.join(benchDir, 'README.md');
+  const kept = existsSync(file) ? readFileSync(file, 'utf8').split(KEPT_MARK)[1] : undefined;
+  writeFileSync(file, kept === undefined ? md : `${md}${KEPT_MARK}${kept}`);
   return `\n${t.main}\n\n${t.targets}\n\n${t.scaling}\n`;
 }

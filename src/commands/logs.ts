@@ -32,6 +32,8 @@ const COLUMNS: Record<string, Record<string, string>> = {
     ENTRY: 'entry',
     ANSWER: 'response',
     VIA: 'via',
+    TIMES: 'count',
+    'LAST TIME': 'last_time',
   },
   signals: {
     ID: 'id',

@@ -27,6 +27,13 @@ export const databaseSchema = z
      * are dropped and counted like on a full disk, DNS carries on, and retention frees room.
      */
     max_size_mb: z.number().min(0).max(10_000_000).default(0),
+    /**
+     * A blocked attempt repeated by the same device (same name, type, category and answer) within
+     * this many seconds after the last one's block answer expired (blocking.ttl) is counted on that
+     * row rather than stored again (a phone's app retries its names every TTL, all day); 0 = a row
+     * per attempt.
+     */
+    collapse_seconds: int(60, 0, 3600),
   })
   .prefault({});
 

@@ -5,10 +5,15 @@ import { signalKind } from '../signals/kinds.js';
 import { DeviceNames } from './devices.js';
 import type { Detector, EventFacts } from './detectors/detector.js';
 import { buildDetectors, type CircumventionSettings } from './detectors/index.js';
-import type { AccessAggregate, Rows } from '../storage/evidence.js';
+import { blockedKey, type AccessAggregate, type BlockedRow, type Rows } from '../storage/evidence.js';
 
 export interface ProcessorConfig {
   access: 'aggregate' | 'full' | 'off';
+  /**
+   * Repeats of a blocked attempt this long after the last one (ms: the collapse window plus the
+   * block answer's TTL, when a device asks again) are counted on one row; 0: a row per attempt.
+   */
+  collapseMs: number;
   /** The `circumvention:` section: which detectors run, with their thresholds. */
   circumvention: CircumventionSettings;
 }
@@ -66,11 +71,15 @@ export class EvidenceProcessor {
   process(events: readonly QueryEvent[]): Rows {
     const rows: Rows = { blocked: [], signals: [], accessHourly: [], access: [] };
     const hourly = new Map<string, AccessAggregate>();
+    const open = new Map<string, BlockedRow>();
     for (const e of events) {
       const facts = this.facts.reset(e);
       if (e.kind === 'blocked' && e.recordBlocked) {
-        rows.blocked.push({
+        const row: BlockedRow = {
           ts: e.at,
+          lastTs: e.at,
+          count: 1,
+          joinMs: this.cfg.collapseMs,
           client: e.client,
           device: facts.device,
           grp: e.group,
@@ -82,7 +91,17 @@ export class EvidenceProcessor {
           transport: e.transport,
           via: e.via,
           user: e.user,
-        });
+        };
+        // Repeats within the batch are counted here; the writer joins them to rows already stored.
+        const key = blockedKey(row);
+        const prev = open.get(key);
+        if (prev && row.joinMs > 0 && row.ts >= prev.ts && row.ts - prev.lastTs <= row.joinMs) {
+          prev.count++;
+          prev.lastTs = Math.max(prev.lastTs, row.ts);
+        } else {
+          open.set(key, row);
+          rows.blocked.push(row);
+        }
       }
       for (const d of this.detectors) {
         const s = d.observe(e, facts);

@@ -8,7 +8,11 @@ export function writerInit(loaded: LoadedConfig, startedAt: number): WriterInit 
   const { config } = loaded;
   return {
     storage: { ...storageLocation(loaded), maxSizeMb: config.database.max_size_mb },
-    processor: { access: config.log.access, circumvention: config.circumvention },
+    processor: {
+      access: config.log.access,
+      circumvention: config.circumvention,
+      collapseMs: config.database.collapse_seconds > 0 ? (config.database.collapse_seconds + config.blocking.ttl) * 1000 : 0,
+    },
     devices: {
       names: config.clients.names,
       leases:

@@ -127,6 +127,32 @@ function summarise(rows: Rows): { grp: string; kind: string; count: number }[] {
   return [...by.values()];
 }
 
+let purging: Promise<void> | null = null;
+/** Batches handled so far: a purge step waits while they keep coming. */
+let batchesHandled = 0;
+/** Idle time the purge waits for between its steps. */
+const PURGE_PAUSE_MS = 2;
+let stopPurge = false;
+class PurgeStopped extends Error {}
+
+async function purge(now: number, retention: Retention): Promise<void> {
+  // Between steps the thread writes the batches waiting first: the purge goes on only once a short
+  // pause (long enough for the DNS thread to hand over its next batch) has passed with none.
+  const pause = async () => {
+    for (;;) {
+      const seen = batchesHandled;
+      await new Promise((r) => setTimeout(r, PURGE_PAUSE_MS));
+      if (stopPurge) throw new PurgeStopped();
+      if (batchesHandled === seen) return;
+    }
+  };
+  try {
+    send({ type: 'purged', result: { ...(await storage.evidence.purge(now, retention, pause)) } });
+  } catch (e) {
+    if (!(e instanceof PurgeStopped)) send({ type: 'purge-failed', error: (e as Error).message });
+  }
+}
+
 async function heartbeat(): Promise<void> {
   try {
     await storage.evidence.heartbeat({
@@ -165,6 +191,7 @@ port.on('message', (m: ToWriter) => {
 
 async function handle(m: ToWriter): Promise<void> {
   if (m.type === 'batch') {
+    batchesHandled++;
     counters = { dropped: m.dropped, writeErrors: m.writeErrors };
     const events = decodeEvents(m.buffer, m.count);
     // names_from_ptr: clients with no name are looked up first, so their rows carry it. Only this
@@ -201,12 +228,13 @@ async function handle(m: ToWriter): Promise<void> {
   } else if (m.type === 'requests-announced') {
     await housekeeping?.announced(m.ids, m.at).catch((e: Error) => send({ type: 'requests-failed', error: e.message }));
   } else if (m.type === 'purge') {
-    try {
-      send({ type: 'purged', result: { ...(await storage.evidence.purge(m.now, m.retention)) } });
-    } catch (e) {
-      send({ type: 'purge-failed', error: (e as Error).message });
-    }
+    // Not awaited: the purge deletes a bounded batch at a time and yields between them, so the
+    // batches that arrive meanwhile are written in between (a purge of millions of rows does not
+    // hold them up). One purge at a time; a second asked for meanwhile is not needed.
+    purging ??= purge(m.now, m.retention).finally(() => (purging = null));
   } else if (m.type === 'close') {
+    stopPurge = true;
+    await purging;
     clearInterval(beat);
     unsubscribe();
     housekeeping?.stop();

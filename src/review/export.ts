@@ -42,8 +42,8 @@ export function exportCsv(data: ExportData): string {
       name: r.qname,
       type: r.qtype,
       category: r.category,
-      detail: `${r.entry} → ${r.response}${r.via ? ` (via ${r.via})` : ''}`,
-      count: 1,
+      detail: `${r.entry} → ${r.response}${r.via ? ` (via ${r.via})` : ''}${r.count > 1 ? ` (last ${r.last_time})` : ''}`,
+      count: r.count,
     })),
     ...data.signals.map((r) => ({
       record: 'signal',

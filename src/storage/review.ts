@@ -23,11 +23,16 @@ export interface ReviewFilter {
   user?: string;
   /** Signals only: just the ones not reviewed yet. */
   unreviewed?: boolean;
+  /** Blocked attempts whose name contains this text (lower case): the console's name search. */
+  name?: string;
   limit?: number;
 }
 
+/** A blocked attempt, or a run of repeats of it: `count` attempts from `time` (the first) to `last_time`. */
 export interface BlockedEntry {
   time: string;
+  last_time: string;
+  count: number;
   client: string;
   device: string;
   group: string;
@@ -132,8 +137,13 @@ export interface DeviceSummary {
 export type DeviceSubject = { device: string } | { client: string };
 
 export interface ReviewRepository {
-  /** Blocked attempts in the period, newest first. */
+  /** Blocked attempts in the period (rows of repeats, each with its count), newest first. */
   blocked(f: ReviewFilter): Promise<BlockedEntry[]>;
+  /**
+   * How many blocked attempts match (the sum of the rows' counts): from the roll-ups when the filter
+   * is a period with a group and category, or with a device or address; else from the rows.
+   */
+  blockedCount(f: ReviewFilter): Promise<number>;
   /** Circumvention signals overlapping the period, newest first. */
   signals(f: ReviewFilter): Promise<SignalEntry[]>;
   /** Hourly access aggregates overlapping the period, newest first. */

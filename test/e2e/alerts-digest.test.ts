@@ -38,6 +38,9 @@ function signal(ts: number, client: string, device: string, kind: string, count 
 function blocked(ts: number, grp: string, category: string): BlockedRow {
   return {
     ts,
+    lastTs: ts,
+    count: 1,
+    joinMs: 0,
     client: '10.0.0.9',
     device: '',
     grp,

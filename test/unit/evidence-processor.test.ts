@@ -40,7 +40,7 @@ function ev(over: Partial<QueryEvent>): QueryEvent {
 
 function processor(over: Partial<ProcessorConfig> = {}) {
   return new EvidenceProcessor(
-    { access: 'aggregate', circumvention: defaults, ...over },
+    { access: 'aggregate', circumvention: defaults, collapseMs: 0, ...over },
     new DeviceNames({ names: { '10.20.1.5': 'LT-5' }, leases: null }),
   );
 }

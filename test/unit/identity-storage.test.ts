@@ -25,6 +25,9 @@ function store() {
 
 const blocked = (user: string, qname: string): Rows['blocked'][number] => ({
   ts: NOW,
+  lastTs: NOW,
+  count: 1,
+  joinMs: 0,
   client: '10.20.3.4',
   device: '',
   grp: 'staff',

@@ -50,7 +50,7 @@ test('the policy has a locked, everyone category for each rule kind, with the re
 
 test('a rule signal gets the registry’s severity and description', () => {
   const p = new EvidenceProcessor(
-    { access: 'off', circumvention: config.circumvention },
+    { access: 'off', circumvention: config.circumvention, collapseMs: 0 },
     new DeviceNames({ names: {}, leases: null }),
   );
   for (const k of [...kindsFoundBy('list'), ...kindsFoundBy('answer'), ...kindsFoundBy('decoder')] as SignalKind[]) {

@@ -20,8 +20,15 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const empty = (): Rows => ({ blocked: [], signals: [], accessHourly: [], access: [] });
-const blocked = (ts: number, qname = 'www.facebook.com', over: Partial<Rows['blocked'][number]> = {}) => ({
+const blocked = (
+  ts: number,
+  qname = 'www.facebook.com',
+  over: Partial<Rows['blocked'][number]> = {},
+): Rows['blocked'][number] => ({
   ts,
+  lastTs: over.ts ?? ts,
+  count: 1,
+  joinMs: 0,
   client: '10.20.1.5',
   device: 'LT-1',
   grp: 'students',

@@ -43,6 +43,7 @@ async function device(ctx: RequestContext): Promise<void> {
   const { review } = ctx.env.storage;
   const sig = await review.signals(filter);
   const blk = await review.blocked(filter);
+  const blockedTotal = await review.blockedCount({ since: filter.since, until: filter.until, [s.key]: s.value });
   const access = await review.accessHourly({ ...filter, limit: 100_000 });
   const byDomain = new Map<string, number>();
   for (const a of access) byDomain.set(a.domain, (byDomain.get(a.domain) ?? 0) + a.count);
@@ -78,7 +79,7 @@ async function device(ctx: RequestContext): Promise<void> {
           )}</b
         >circumvention
       </div>
-      <div class="card"><b>${blk.length}${blk.length === 1000 ? '+' : ''}</b>blocked attempts</div>
+      <div class="card"><b>${blockedTotal}</b>blocked attempts</div>
       <div class="card"><b>${byDomain.size}</b>sites used</div>
     </div>
     <h2>Circumvention signals</h2>
@@ -98,6 +99,7 @@ async function device(ctx: RequestContext): Promise<void> {
       blk,
       {
         Time: (r) => when(r.time),
+        Times: (r) => (r.count > 1 ? `${r.count} (to ${when(r.last_time)})` : '1'),
         Name: (r) => r.qname,
         Type: (r) => r.qtype,
         Category: (r) => r.category,

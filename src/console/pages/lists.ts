@@ -45,19 +45,24 @@ async function signals(ctx: RequestContext): Promise<void> {
 
 async function blocked(ctx: RequestContext): Promise<void> {
   const f = readFilter(ctx, ['since', 'until', 'q', 'group', 'category', 'device', 'client', 'user']);
-  let rows = await ctx.env.storage.review.blocked({ ...f.filter, limit: f.values.q ? 100_000 : 500 });
-  const q = f.values.q.toLowerCase();
-  if (q) rows = rows.filter((r) => r.qname.includes(q)).slice(0, 500);
+  // The name search runs in the store (newest first, stopping at 500 rows); the total comes from the
+  // roll-ups where the filter allows (period, group, category, device), else from the rows.
+  const filter = { ...f.filter, name: f.values.q.toLowerCase() || undefined };
+  const rows = await ctx.env.storage.review.blocked({ ...filter, limit: 500 });
+  const total = await ctx.env.storage.review.blockedCount({ ...filter, limit: undefined });
   const categories = ['', ...Object.keys(ctx.env.loaded.config.categories)];
   const body = html`<h1>Blocked attempts</h1>
     ${filterForm('/blocked', [...TIME_FIELDS, { name: 'q', label: 'Name contains', placeholder: 'instagram' }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'category', label: 'Category', choices: categories }, { name: 'device', label: 'Device', placeholder: 'name' }, { name: 'client', label: 'Address', placeholder: '10.20.3.4' }, USER_FIELD], f)}
     <p class="muted">
-      ${rows.length}${rows.length === 500 ? '+' : ''} ${rows.length === 1 ? 'attempt' : 'attempts'}, newest first.
+      ${total}
+      ${total === 1 ? 'attempt' : 'attempts'}${rows.length === 500 ? ' (the newest 500 rows shown; narrow the filter for all)' : ''},
+      newest first; repeats within a minute of each other are one row with their count.
     </p>
     ${dataTable(
       rows,
       {
         Time: (r) => when(r.time),
+        Times: (r) => (r.count > 1 ? `${r.count} (to ${when(r.last_time)})` : '1'),
         Device: (r) => deviceLink(r.device, r.client),
         Address: (r) => r.client,
         Group: (r) => r.group,

@@ -40,6 +40,23 @@ export const ACCOUNTS_MIGRATIONS: Migration[] = [
       CREATE INDEX access_audit_ts ON access_audit (ts);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- Issue 25: a change counter (seq) for shipping the access audit to a central store: this
+      -- file's own counter; a row takes its next value as it is written (a trigger, so every writer
+      -- is covered; audit rows are never changed). Rows from before are numbered now.
+      CREATE TABLE accounts_seq (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+      ALTER TABLE access_audit ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+      UPDATE access_audit SET seq = id;
+      INSERT INTO accounts_seq (id, value) VALUES (1, coalesce((SELECT max(id) FROM access_audit), 0));
+      CREATE TRIGGER access_audit_seq AFTER INSERT ON access_audit BEGIN
+        UPDATE accounts_seq SET value = value + 1 WHERE id = 1;
+        UPDATE access_audit SET seq = (SELECT value FROM accounts_seq WHERE id = 1) WHERE id = NEW.id;
+      END;
+      CREATE INDEX access_audit_seq ON access_audit (seq);
+    `,
+  },
 ];
 
 const USER_COLUMNS =

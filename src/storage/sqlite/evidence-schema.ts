@@ -385,4 +385,98 @@ export const EVIDENCE_MIGRATIONS: Migration<EvidenceContext>[] = [
       CREATE INDEX review_audit_ts ON review_audit (ts);
     `,
   },
+  {
+    version: 11,
+    sql: `
+      -- Issue 25: evidence at a school's scale.
+      -- A change counter (seq) on every row a central store ships: the next value of the database's
+      -- counter, set when the row is written and again whenever it changes (a repeat counted on it).
+      CREATE TABLE evidence_seq (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+      INSERT INTO evidence_seq (id, value) VALUES (1, 0);
+
+      -- Repeats collapsed: one row stands for \`count\` attempts from ts (first) to last_ts.
+      ALTER TABLE blocked ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE blocked ADD COLUMN last_ts INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE blocked ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+      UPDATE blocked SET last_ts = ts;
+      ALTER TABLE signals ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE access_hourly ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+
+      -- Roll-ups for reading, kept by the writer as it writes: blocked attempts per hour by group and
+      -- category, and per day (UTC) by device.
+      CREATE TABLE blocked_hourly (
+        hour     INTEGER NOT NULL,            -- hours since the Unix epoch (UTC)
+        grp      TEXT NOT NULL,
+        category TEXT NOT NULL,
+        count    INTEGER NOT NULL,
+        seq      INTEGER NOT NULL,
+        PRIMARY KEY (hour, grp, category)
+      ) WITHOUT ROWID;
+      CREATE TABLE blocked_device_daily (
+        day      INTEGER NOT NULL,            -- days since the Unix epoch (UTC)
+        client   TEXT NOT NULL,
+        device   TEXT NOT NULL,
+        grp      TEXT NOT NULL,
+        count    INTEGER NOT NULL,
+        first_ts INTEGER NOT NULL,
+        last_ts  INTEGER NOT NULL,
+        seq      INTEGER NOT NULL,
+        PRIMARY KEY (day, client, device, grp)
+      ) WITHOUT ROWID;
+      INSERT INTO blocked_hourly (hour, grp, category, count, seq)
+        SELECT ts / 3600000, grp, category, count(*), 0 FROM blocked GROUP BY 1, 2, 3;
+      INSERT INTO blocked_device_daily (day, client, device, grp, count, first_ts, last_ts, seq)
+        SELECT ts / 86400000, client, device, grp, count(*), min(ts), max(ts), 0 FROM blocked GROUP BY 1, 2, 3, 4;
+
+      -- Rows from before the counter are numbered now, table after table.
+      UPDATE blocked SET seq = id;
+      UPDATE evidence_seq SET value = coalesce((SELECT max(seq) FROM blocked), 0);
+      UPDATE signals SET seq = id + (SELECT value FROM evidence_seq);
+      UPDATE evidence_seq SET value = coalesce((SELECT max(seq) FROM signals), value);
+      UPDATE access_hourly SET seq = n.seq FROM (
+        SELECT hour AS h, client_id AS c, domain_id AS d, (SELECT value FROM evidence_seq) + row_number() OVER () AS seq
+        FROM access_hourly) AS n
+        WHERE n.h = access_hourly.hour AND n.c = access_hourly.client_id AND n.d = access_hourly.domain_id;
+      UPDATE evidence_seq SET value = coalesce((SELECT max(seq) FROM access_hourly), value);
+      UPDATE blocked_hourly SET seq = n.seq FROM (
+        SELECT hour AS h, grp AS g, category AS c, (SELECT value FROM evidence_seq) + row_number() OVER () AS seq
+        FROM blocked_hourly) AS n
+        WHERE n.h = blocked_hourly.hour AND n.g = blocked_hourly.grp AND n.c = blocked_hourly.category;
+      UPDATE evidence_seq SET value = coalesce((SELECT max(seq) FROM blocked_hourly), value);
+      UPDATE blocked_device_daily SET seq = n.seq FROM (
+        SELECT day AS d, client AS c, device AS v, grp AS g, (SELECT value FROM evidence_seq) + row_number() OVER () AS seq
+        FROM blocked_device_daily) AS n
+        WHERE n.d = blocked_device_daily.day AND n.c = blocked_device_daily.client AND n.v = blocked_device_daily.device
+          AND n.g = blocked_device_daily.grp;
+      UPDATE evidence_seq SET value = coalesce((SELECT max(seq) FROM blocked_device_daily), value);
+
+      -- The reviews' audit is only ever inserted into: its rows take the counter's next value as they
+      -- are written (a trigger, so every writer is covered). The access audit lives in the accounts
+      -- file, with a counter of its own (accounts-schema.ts).
+      ALTER TABLE review_audit ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+      UPDATE review_audit SET seq = id + (SELECT value FROM evidence_seq);
+      UPDATE evidence_seq SET value = coalesce((SELECT max(seq) FROM review_audit), value);
+      CREATE TRIGGER review_audit_seq AFTER INSERT ON review_audit BEGIN
+        UPDATE evidence_seq SET value = value + 1 WHERE id = 1;
+        UPDATE review_audit SET seq = (SELECT value FROM evidence_seq WHERE id = 1) WHERE id = NEW.id;
+      END;
+      CREATE INDEX review_audit_seq ON review_audit (seq);
+
+      CREATE INDEX blocked_seq ON blocked (seq);
+      CREATE INDEX signals_seq ON signals (seq);
+      CREATE INDEX access_hourly_seq ON access_hourly (seq);
+      CREATE INDEX blocked_hourly_seq ON blocked_hourly (seq);
+      CREATE INDEX blocked_device_daily_seq ON blocked_device_daily (seq);
+      -- The console's drill-down filters: device, group (and category), newest first.
+      CREATE INDEX blocked_device_ts ON blocked (device, ts);
+      CREATE INDEX blocked_grp_ts ON blocked (grp, category, ts);
+
+      DROP VIEW v_blocked;
+      CREATE VIEW v_blocked AS
+        SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ts / 1000.0, 'unixepoch') AS time,
+               strftime('%Y-%m-%dT%H:%M:%fZ', last_ts / 1000.0, 'unixepoch') AS last_time, count,
+               client, device, grp AS "group", user, qname, qtype, category, entry, response, transport, via
+        FROM blocked;
+    `,
+  },
 ];

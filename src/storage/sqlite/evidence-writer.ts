@@ -1,5 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import {
+  blockedKey,
+  joinRepeat,
   SIGNAL_DEDUP_MS,
   type EvidenceWriter,
   type Heartbeat,
@@ -13,21 +15,37 @@ const DAY_MS = 86_400_000;
 /** Cap on remembered client/domain ids (a cache; misses just cost a statement). */
 const ID_CACHE_LIMIT = 200_000;
 
+/** Rows deleted per purge step (one short transaction each). */
+const PURGE_STEP_ROWS = 1000;
+/** Pages given back to the file system per step after a purge. */
+const VACUUM_STEP_PAGES = 1000;
+/** Cap on remembered open blocked rows (repeats of a forgotten one just start a new row). */
+const OPEN_LIMIT = 500_000;
+
 const SQL = {
-  blocked: `INSERT INTO blocked (ts, client, device, grp, qname, qtype, category, entry, response, transport, via, user)
-            VALUES (@ts, @client, @device, @grp, @qname, @qtype, @category, @entry, @response, @transport, @via, NULLIF(@user, ''))`,
+  seq: 'SELECT value FROM evidence_seq WHERE id = 1',
+  setSeq: 'UPDATE evidence_seq SET value = ? WHERE id = 1',
+  blocked: `INSERT INTO blocked (ts, last_ts, count, client, device, grp, qname, qtype, category, entry, response, transport, via, user, seq)
+            VALUES (@ts, @lastTs, @count, @client, @device, @grp, @qname, @qtype, @category, @entry, @response, @transport, @via,
+                    NULLIF(@user, ''), @seq)`,
+  bumpBlocked: 'UPDATE blocked SET count = count + ?, last_ts = max(last_ts, ?), seq = ? WHERE id = ?',
+  blockedHourly: `INSERT INTO blocked_hourly (hour, grp, category, count, seq) VALUES (?, ?, ?, ?, ?)
+                  ON CONFLICT (hour, grp, category) DO UPDATE SET count = count + excluded.count, seq = excluded.seq`,
+  blockedDaily: `INSERT INTO blocked_device_daily (day, client, device, grp, count, first_ts, last_ts, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (day, client, device, grp) DO UPDATE SET count = count + excluded.count,
+                   first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts), seq = excluded.seq`,
   findSignal:
     'SELECT id FROM signals WHERE client = ? AND kind = ? AND domain = ? AND last_ts >= ? AND review_at IS NULL ORDER BY last_ts DESC LIMIT 1',
   bumpSignal: `UPDATE signals SET count = count + ?, last_ts = max(last_ts, ?),
-                 device = CASE WHEN device = '' THEN ? ELSE device END, user = COALESCE(user, NULLIF(?, '')) WHERE id = ?`,
-  insertSignal: `INSERT INTO signals (first_ts, last_ts, client, device, grp, kind, severity, qname, domain, detail, count, user)
-                 VALUES (@ts, @ts, @client, @device, @grp, @kind, @severity, @qname, @domain, @detail, @count, NULLIF(@user, ''))`,
+                 device = CASE WHEN device = '' THEN ? ELSE device END, user = COALESCE(user, NULLIF(?, '')), seq = ? WHERE id = ?`,
+  insertSignal: `INSERT INTO signals (first_ts, last_ts, client, device, grp, kind, severity, qname, domain, detail, count, user, seq)
+                 VALUES (@ts, @ts, @client, @device, @grp, @kind, @severity, @qname, @domain, @detail, @count, NULLIF(@user, ''), @seq)`,
   clientId: `INSERT INTO clients (address, device, grp, user) VALUES (?, ?, ?, ?)
              ON CONFLICT (address, device, grp, user) DO UPDATE SET grp = excluded.grp RETURNING id`,
   domainId: 'INSERT INTO domains (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id',
-  accessHourly: `INSERT INTO access_hourly (hour, client_id, domain_id, count, first_ts, last_ts) VALUES (?, ?, ?, ?, ?, ?)
+  accessHourly: `INSERT INTO access_hourly (hour, client_id, domain_id, count, first_ts, last_ts, seq) VALUES (?, ?, ?, ?, ?, ?, ?)
                  ON CONFLICT (hour, client_id, domain_id) DO UPDATE SET count = count + excluded.count,
-                   first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts)`,
+                   first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts), seq = excluded.seq`,
   access: `INSERT INTO access (ts, client, device, grp, qname, qtype, result, user)
            VALUES (@ts, @client, @device, @grp, @qname, @qtype, @result, NULLIF(@user, ''))`,
   heartbeat: `INSERT INTO daemon (id, pid, version, started_at, last_seen, last_write, dropped, write_errors, components)
@@ -46,6 +64,9 @@ const SQL = {
 export class SqliteEvidenceWriter implements EvidenceWriter {
   private readonly clientIds = new Map<string, number>();
   private readonly domainIds = new Map<string, number>();
+  /** Blocked rows that a repeat may still be counted on: key → row id and last attempt. */
+  private readonly open = new Map<string, { id: number; lastTs: number }>();
+  private lastPrune = 0;
 
   constructor(private readonly file: DatabaseFile) {}
 
@@ -53,12 +74,13 @@ export class SqliteEvidenceWriter implements EvidenceWriter {
     const f = this.file;
     try {
       f.transaction(() => {
-        for (const r of rows.blocked) f.prepare(SQL.blocked).run(r);
+        let seq = (f.prepare(SQL.seq).get() as { value: number }).value;
+        this.writeBlocked(rows, () => ++seq);
         for (const s of rows.signals) {
           const hit = f.prepare(SQL.findSignal).get(s.client, s.kind, s.domain, s.ts - SIGNAL_DEDUP_MS) as
             { id: number } | undefined;
-          if (hit) f.prepare(SQL.bumpSignal).run(s.count, s.ts, s.device, s.user, hit.id);
-          else f.prepare(SQL.insertSignal).run(s);
+          if (hit) f.prepare(SQL.bumpSignal).run(s.count, s.ts, s.device, s.user, ++seq, hit.id);
+          else f.prepare(SQL.insertSignal).run({ ...s, seq: ++seq });
         }
         for (const a of rows.accessHourly) {
           f.prepare(SQL.accessHourly).run(
@@ -68,9 +90,11 @@ export class SqliteEvidenceWriter implements EvidenceWriter {
             a.count,
             a.firstTs,
             a.lastTs,
+            ++seq,
           );
         }
         for (const r of rows.access) f.prepare(SQL.access).run(r);
+        f.prepare(SQL.setSeq).run(seq);
         f.prepare(SQL.wrote).run(now);
       });
     } catch (e) {
@@ -81,24 +105,125 @@ export class SqliteEvidenceWriter implements EvidenceWriter {
     }
   }
 
+  /**
+   * Blocked rows: a repeat of a row still open (see joinRepeat) is counted on it, anything else is a
+   * new row; the roll-ups are counted up by the batch's totals.
+   */
+  private writeBlocked(rows: Rows, next: () => number): void {
+    const f = this.file;
+    const hourly = new Map<string, { hour: number; grp: string; category: string; n: number }>();
+    const daily = new Map<
+      string,
+      { day: number; client: string; device: string; grp: string; n: number; first: number; last: number }
+    >();
+    for (const r of rows.blocked) {
+      const key = blockedKey(r);
+      const open = this.open.get(key);
+      if (open && joinRepeat(open, r) && f.prepare(SQL.bumpBlocked).run(r.count, r.lastTs, next(), open.id).changes > 0) {
+        open.lastTs = Math.max(open.lastTs, r.lastTs);
+      } else {
+        const id = Number(f.prepare(SQL.blocked).run({ ...r, seq: next() }).lastInsertRowid);
+        if (r.joinMs > 0) {
+          if (this.open.size >= OPEN_LIMIT) this.pruneOpen(r.ts - r.joinMs);
+          this.open.set(key, { id, lastTs: r.lastTs });
+        }
+      }
+      const hour = Math.floor(r.ts / 3_600_000);
+      const hk = `${hour}\u0000${r.grp}\u0000${r.category}`;
+      const h = hourly.get(hk);
+      if (h) h.n += r.count;
+      else hourly.set(hk, { hour, grp: r.grp, category: r.category, n: r.count });
+      const day = Math.floor(r.ts / 86_400_000);
+      const dk = `${day}\u0000${r.client}\u0000${r.device}\u0000${r.grp}`;
+      const d = daily.get(dk);
+      if (d) {
+        d.n += r.count;
+        d.first = Math.min(d.first, r.ts);
+        d.last = Math.max(d.last, r.lastTs);
+      } else daily.set(dk, { day, client: r.client, device: r.device, grp: r.grp, n: r.count, first: r.ts, last: r.lastTs });
+    }
+    for (const h of hourly.values()) f.prepare(SQL.blockedHourly).run(h.hour, h.grp, h.category, h.n, next());
+    for (const d of daily.values())
+      f.prepare(SQL.blockedDaily).run(d.day, d.client, d.device, d.grp, d.n, d.first, d.last, next());
+    if (rows.blocked.length > 0)
+      this.pruneOpen(rows.blocked[rows.blocked.length - 1].ts - 2 * rows.blocked[0].joinMs - 3_600_000);
+  }
+
+  /** Forgets open rows whose last attempt is before `before` (now and then: not every batch). */
+  private pruneOpen(before: number): void {
+    if (this.open.size < OPEN_LIMIT && before - this.lastPrune < 60_000) return;
+    this.lastPrune = before;
+    for (const [k, o] of this.open) if (o.lastTs < before) this.open.delete(k);
+    if (this.open.size >= OPEN_LIMIT) this.open.clear();
+  }
+
   async heartbeat(h: Heartbeat): Promise<void> {
     this.file.prepare(SQL.heartbeat).run({ ...h, components: JSON.stringify(h.components) });
   }
 
-  async purge(now: number, r: Retention): Promise<PurgeResult> {
-    const result = this.file.transaction((db: Database) => {
-      const blocked = db.prepare('DELETE FROM blocked WHERE ts < ?').run(now - r.blocked_days * DAY_MS).changes;
-      const signals = db.prepare('DELETE FROM signals WHERE last_ts < ?').run(now - r.signals_days * DAY_MS).changes;
-      const accessCut = now - r.access_days * DAY_MS;
-      const accessHourly = db.prepare('DELETE FROM access_hourly WHERE hour < ?').run(Math.floor(accessCut / 3_600_000)).changes;
-      const access = db.prepare('DELETE FROM access WHERE ts < ?').run(accessCut).changes;
-      db.exec(`DELETE FROM clients WHERE id NOT IN (SELECT client_id FROM access_hourly);
-               DELETE FROM domains WHERE id NOT IN (SELECT domain_id FROM access_hourly);`);
-      return { blocked, signals, accessHourly, access };
-    });
-    this.forgetIds();
+  async purge(now: number, r: Retention, pause: () => Promise<void> = async () => {}): Promise<PurgeResult> {
+    const blockedCut = now - r.blocked_days * DAY_MS;
+    const accessCut = now - r.access_days * DAY_MS;
+    const result: PurgeResult = { blocked: 0, signals: 0, accessHourly: 0, access: 0 };
+    // Oldest first, a bounded batch per statement: each step is a short transaction of its own.
+    const steps: [keyof PurgeResult | null, string, number][] = [
+      [
+        'blocked',
+        'DELETE FROM blocked WHERE id IN (SELECT id FROM blocked WHERE ts < ? ORDER BY ts LIMIT ' + PURGE_STEP_ROWS + ')',
+        blockedCut,
+      ],
+      [
+        'signals',
+        'DELETE FROM signals WHERE id IN (SELECT id FROM signals WHERE last_ts < ? ORDER BY last_ts LIMIT ' +
+          PURGE_STEP_ROWS +
+          ')',
+        now - r.signals_days * DAY_MS,
+      ],
+      [
+        'access',
+        'DELETE FROM access WHERE id IN (SELECT id FROM access WHERE ts < ? ORDER BY ts LIMIT ' + PURGE_STEP_ROWS + ')',
+        accessCut,
+      ],
+      [
+        'accessHourly',
+        `DELETE FROM access_hourly WHERE (hour, client_id, domain_id) IN
+           (SELECT hour, client_id, domain_id FROM access_hourly WHERE hour < ? ORDER BY hour LIMIT ${PURGE_STEP_ROWS})`,
+        Math.floor(accessCut / 3_600_000),
+      ],
+      [null, 'DELETE FROM blocked_hourly WHERE hour < ?', Math.floor(blockedCut / 3_600_000)],
+      [null, 'DELETE FROM blocked_device_daily WHERE day < ?', Math.floor(blockedCut / DAY_MS)],
+    ];
+    try {
+      for (const [table, sql, cut] of steps) {
+        for (;;) {
+          const n = this.file.transaction((db: Database) => db.prepare(sql).run(cut).changes);
+          if (table) result[table] += n;
+          if (n < PURGE_STEP_ROWS) break;
+          await pause();
+        }
+        await pause();
+      }
+      if (result.accessHourly > 0) {
+        this.file.transaction((db: Database) =>
+          db.exec(`DELETE FROM clients WHERE id NOT IN (SELECT client_id FROM access_hourly);
+                   DELETE FROM domains WHERE id NOT IN (SELECT domain_id FROM access_hourly);`),
+        );
+      }
+    } finally {
+      // Client and domain rows may be gone; open blocked rows are minutes old, far inside retention
+      // (and a repeat of one that is gone starts a new row: see writeBlocked).
+      this.clientIds.clear();
+      this.domainIds.clear();
+    }
     const db = this.file.connection();
-    db.pragma('incremental_vacuum');
+    // A file made before auto_vacuum was set cannot give pages back this way (the loop ends at once).
+    for (let free = Infinity; ;) {
+      const left = db.pragma('freelist_count', { simple: true }) as number;
+      if (left === 0 || left >= free || db.pragma('auto_vacuum', { simple: true }) !== 2) break;
+      free = left;
+      db.pragma(`incremental_vacuum(${VACUUM_STEP_PAGES})`);
+      await pause();
+    }
     db.pragma('wal_checkpoint(TRUNCATE)');
     return result;
   }
@@ -106,6 +231,7 @@ export class SqliteEvidenceWriter implements EvidenceWriter {
   private forgetIds(): void {
     this.clientIds.clear();
     this.domainIds.clear();
+    this.open.clear();
   }
 
   private clientId(address: string, device: string, grp: string, user: string): number {

@@ -13,6 +13,7 @@ import type {
   SignalEntry,
 } from '../review.js';
 import { isoHour, isoTime } from '../time-text.js';
+import { BlockedRollups } from './blocked-rollups.js';
 import type { DatabaseFile } from './database-file.js';
 
 interface Columns {
@@ -26,6 +27,8 @@ interface Columns {
   category?: string;
   kind?: string;
   user?: string;
+  /** The DNS name, for the name search. */
+  name?: string;
 }
 
 /** The WHERE clause of a review filter over a table's columns, with its named parameters. */
@@ -47,6 +50,10 @@ function where(f: ReviewFilter, c: Columns): { sql: string; params: Record<strin
   add(c.category, 'category');
   add(c.kind, 'kind');
   add(c.user, 'user');
+  if (c.name !== undefined && f.name) {
+    parts.push(`instr(${c.name}, @name) > 0`);
+    params.name = f.name.toLowerCase();
+  }
   return { sql: parts.join(' AND '), params };
 }
 
@@ -93,17 +100,44 @@ const limit = (f: ReviewFilter) => Math.max(1, f.limit ?? 1_000_000);
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** Reads of the evidence, from the SQLite file. */
+const BLOCKED_COLUMNS: Columns = {
+  ts: 'ts',
+  client: 'client',
+  device: 'device',
+  group: 'grp',
+  category: 'category',
+  user: 'user',
+  name: 'qname',
+};
+
 export class SqliteReview implements ReviewRepository {
-  constructor(private readonly file: DatabaseFile) {}
+  private readonly rollups: BlockedRollups;
+
+  constructor(private readonly file: DatabaseFile) {
+    this.rollups = new BlockedRollups(file);
+  }
 
   async blocked(f: ReviewFilter): Promise<BlockedEntry[]> {
-    const w = where(f, { ts: 'ts', client: 'client', device: 'device', group: 'grp', category: 'category', user: 'user' });
-    const rows = this.all<Omit<BlockedEntry, 'time'> & { ts: number }>(
-      `SELECT ts, client, device, grp AS "group", qname, qtype, category, entry, response, transport, via, user
+    const w = where(f, BLOCKED_COLUMNS);
+    const rows = this.all<Omit<BlockedEntry, 'time' | 'last_time'> & { ts: number; last_ts: number }>(
+      `SELECT ts, last_ts, count, client, device, grp AS "group", qname, qtype, category, entry, response, transport, via, user
        FROM blocked WHERE ${w.sql} ORDER BY ts DESC LIMIT ${limit(f)}`,
       w.params,
     );
-    return rows.map(({ ts, ...r }) => ({ time: isoTime(ts), ...r }));
+    return rows.map(({ ts, last_ts, ...r }) => ({ time: isoTime(ts), last_time: isoTime(last_ts), ...r }));
+  }
+
+  async blockedCount(f: ReviewFilter): Promise<number> {
+    const set = (Object.keys(f) as (keyof ReviewFilter)[]).filter(
+      (k) => f[k] !== undefined && f[k] !== '' && k !== 'since' && k !== 'until' && k !== 'limit',
+    );
+    const sum = (rows: { count?: number; blocked?: number }[]) => rows.reduce((n, r) => n + (r.count ?? r.blocked ?? 0), 0);
+    if (set.every((k) => k === 'group' || k === 'category'))
+      return sum(this.rollups.byGroupCategory(f.since, f.until, { group: f.group, category: f.category }));
+    if (set.length === 1 && (set[0] === 'device' || set[0] === 'client'))
+      return sum(this.rollups.byDevice(f.since, f.until, { [set[0]]: f[set[0]] }));
+    const w = where(f, BLOCKED_COLUMNS);
+    return this.all<{ n: number | null }>(`SELECT sum(count) AS n FROM blocked WHERE ${w.sql}`, w.params)[0].n ?? 0;
   }
 
   async signals(f: ReviewFilter): Promise<SignalEntry[]> {
@@ -176,33 +210,19 @@ export class SqliteReview implements ReviewRepository {
   }
 
   async blockedByGroupCategory(from: number, to: number): Promise<GroupCategoryCount[]> {
-    return this.all(
-      `SELECT grp AS "group", category, count(*) AS count FROM blocked WHERE ts >= @from AND ts < @to
-       GROUP BY grp, category ORDER BY count DESC`,
-      { from, to },
-    );
+    return this.rollups.byGroupCategory(from, to);
   }
 
   async topBlockedDevices(from: number, to: number, n: number): Promise<DeviceCount[]> {
-    return this.all(
-      `SELECT client, device, grp AS "group", count(*) AS blocked FROM blocked WHERE ts >= @from AND ts < @to
-       GROUP BY client, device, grp ORDER BY blocked DESC LIMIT ${Math.max(1, Math.floor(n))}`,
-      { from, to },
-    );
+    return this.rollups.byDevice(from, to).slice(0, Math.max(1, Math.floor(n)));
   }
 
   async blockedDeviceCount(from: number, to: number): Promise<number> {
-    return this.all<{ n: number }>('SELECT count(DISTINCT client) AS n FROM blocked WHERE ts >= @from AND ts < @to', {
-      from,
-      to,
-    })[0].n;
+    return new Set(this.rollups.byDevice(from, to).map((d) => d.client)).size;
   }
 
   async blockedPerHour(from: number, to: number): Promise<{ hour: number; count: number }[]> {
-    return this.all(
-      'SELECT ts / 3600000 AS hour, count(*) AS count FROM blocked WHERE ts >= @from AND ts < @to GROUP BY hour ORDER BY hour',
-      { from, to },
-    );
+    return this.rollups.perHour(from, to);
   }
 
   async signalsByKind(since: number): Promise<KindCount[]> {
@@ -214,15 +234,10 @@ export class SqliteReview implements ReviewRepository {
   }
 
   async activity(start: number, size: number, n: number): Promise<{ blocked: number[]; signals: number[] }> {
-    const blocked = new Array<number>(n).fill(0);
+    const blocked = this.rollups.buckets(start, size, n);
     const signals = new Array<number>(n).fill(0);
     // SQL does the bucketing: no row is loaded. JS numbers bind as REAL, hence the CAST.
     const p = { start, size };
-    for (const r of this.all<{ b: number; n: number }>(
-      'SELECT CAST((ts - @start) / @size AS INTEGER) AS b, count(*) AS n FROM blocked WHERE ts >= @start GROUP BY b',
-      p,
-    ))
-      if (r.b < n) blocked[r.b] = r.n;
     for (const r of this.all<{ b: number; n: number }>(
       'SELECT CAST((first_ts - @start) / @size AS INTEGER) AS b, sum(count) AS n FROM signals WHERE first_ts >= @start GROUP BY b',
       p,
@@ -235,7 +250,8 @@ export class SqliteReview implements ReviewRepository {
     const rows = this.all<Omit<DeviceSummary, 'last_seen'> & { last: number | null }>(
       `SELECT device, client, max(grp) AS "group", max(last) AS last, sum(blocked) AS blocked, sum(signals) AS signals
        FROM (
-         SELECT device, client, grp, max(ts) AS last, count(*) AS blocked, 0 AS signals FROM blocked GROUP BY device, client
+         SELECT device, client, grp, max(last_ts) AS last, sum(count) AS blocked, 0 AS signals FROM blocked_device_daily
+         GROUP BY device, client
          UNION ALL
          SELECT device, client, grp, max(last_ts), 0, count(*) FROM signals GROUP BY device, client
          UNION ALL

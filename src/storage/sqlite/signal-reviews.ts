@@ -7,7 +7,10 @@ import { SIGNAL_COLUMNS, signalEntry, type SignalRowRead } from './review.js';
 
 const SQL = {
   one: `SELECT ${SIGNAL_COLUMNS} FROM signals WHERE id = ?`,
-  review: 'UPDATE signals SET review_outcome = @outcome, review_note = @note, review_by = @by, review_at = @at WHERE id = @id',
+  // A review changes the row: it takes the next change number (seq), as every change does (see EvidenceWriter).
+  review: `UPDATE signals SET review_outcome = @outcome, review_note = @note, review_by = @by, review_at = @at,
+             seq = (SELECT value + 1 FROM evidence_seq WHERE id = 1) WHERE id = @id`,
+  seq: 'UPDATE evidence_seq SET value = value + 1 WHERE id = 1',
   audit: 'INSERT INTO review_audit (ts, signal_id, actor, ip, detail) VALUES (@ts, @signalId, @actor, @ip, @detail)',
   unreviewed: 'SELECT count(*) AS n FROM signals WHERE review_at IS NULL AND last_ts >= ? AND last_ts < ?',
 };
@@ -28,6 +31,7 @@ export class SqliteSignalReviews implements SignalReviewsRepository {
     return this.file.transaction(() => {
       const changed = this.file.prepare(SQL.review).run({ id, ...r }).changes;
       if (changed === 0) throw new ReviewError(`no signal ${id} (it may never have existed, or passed its retention period)`);
+      this.file.prepare(SQL.seq).run();
       this.file.prepare(SQL.audit).run({ ts: audit.ts, signalId: id, actor: audit.actor, ip: audit.ip, detail: audit.detail });
       return signalEntry(this.file.prepare(SQL.one).get(id) as SignalRowRead);
     });

@@ -1,0 +1,391 @@
+/**
+ * Evidence at a school's scale (issue 25): repeats of a blocked attempt collapsed into one row with
+ * an exact count that every reader shows; roll-ups equal to a full scan of the rows and of the
+ * events; a purge of a large day that does not hold up the writer (measured as queue depth).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { pino } from 'pino';
+import { configSchema } from '../../src/config/schema.js';
+import { loadConfig } from '../../src/config/load.js';
+import { ROUTES } from '../../src/console/routes.js';
+import type { ConsoleEnv, RequestContext } from '../../src/console/context.js';
+import { DeviceNames } from '../../src/evidence/devices.js';
+import { decodeEvents, EventEncoder } from '../../src/evidence/event-codec.js';
+import { EvidenceProcessor } from '../../src/evidence/processor.js';
+import { EvidenceRecorder } from '../../src/evidence/recorder.js';
+import type { WriterInit } from '../../src/evidence/writer-worker.js';
+import type { QueryEvent } from '../../src/observe/query-event.js';
+import { exportCsv, exportData } from '../../src/review/export.js';
+import { buildReport } from '../../src/review/report.js';
+import { reportText } from '../../src/review/report-render.js';
+import type { Rows } from '../../src/storage/evidence.js';
+import { openStorage } from '../../src/storage/open.js';
+import type { Storage } from '../../src/storage/storage.js';
+import { schoolEvents } from '../../bench/evidence-model.js';
+import { ROOT, tempDir } from '../helpers/daemon-process.js';
+import { until } from '../helpers/wait.js';
+
+const circumvention = configSchema.parse({ groups: { default: {} } }).circumvention;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+/** The default window (60 s) plus the default block TTL (60 s). */
+const JOIN_MS = 120_000;
+const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);
+
+const ev = (at: number, over: Partial<QueryEvent> = {}): QueryEvent => ({
+  at,
+  transport: 'udp',
+  client: '10.20.1.5',
+  group: 'students',
+  qname: 'i.instagram.com',
+  qtype: 1,
+  kind: 'blocked',
+  reason: 'instagram',
+  entry: 'instagram.com',
+  rcode: 3,
+  duration: 0,
+  upstream: '',
+  response: 'NXDOMAIN',
+  signal: '',
+  recordBlocked: true,
+  via: '',
+  user: '',
+  ...over,
+});
+
+const names = { '10.20.1.5': 'PH-5' };
+
+function init(file: string, collapseMs = JOIN_MS): WriterInit {
+  return {
+    storage: { evidencePath: file, accountsPath: file.replace(/\.db$/, '-accounts.db') },
+    processor: { access: 'aggregate', circumvention, collapseMs },
+    devices: { names, leases: null, ptr: null },
+    version: 'test',
+    pid: process.pid,
+    startedAt: Date.now(),
+  };
+}
+
+/** The writer's path in this thread: encoded, decoded, processed, written (batches of `batch`). */
+async function writeThrough(store: Storage, processor: EvidenceProcessor, events: QueryEvent[], batch = 1000): Promise<void> {
+  for (let i = 0; i < events.length; i += batch) {
+    const enc = new EventEncoder();
+    for (const e of events.slice(i, i + batch)) enc.add(e);
+    const { buffer, count } = enc.take();
+    await store.evidence.write(processor.process(decodeEvents(buffer, count)));
+  }
+}
+
+function processor(collapseMs = JOIN_MS): EvidenceProcessor {
+  return new EvidenceProcessor({ access: 'aggregate', circumvention, collapseMs }, new DeviceNames({ names, leases: null }));
+}
+
+function logCapture() {
+  const lines: string[] = [];
+  const log = {
+    info: (_o: unknown, m: string) => lines.push(m),
+    warn: () => {},
+    error: (_o: unknown, m: string) => lines.push(m),
+  };
+  return { lines, log: log as unknown as pino.Logger };
+}
+
+function recorder(file: string, batchRows: number, log: pino.Logger, collapseMs = JOIN_MS): EvidenceRecorder {
+  return new EvidenceRecorder({
+    init: init(file, collapseMs),
+    queueSize: 1_000_000,
+    batchRows,
+    flushMs: 20,
+    retention: { blocked_days: 30, signals_days: 30, access_days: 30, schedule: '0 0 1 1 *' },
+    log,
+    onSignals: () => {},
+    onStoreState: () => {},
+  });
+}
+
+/** A console page through the route table (its handler, as the console thread runs it). */
+async function page(env: ConsoleEnv, url: string, now: number): Promise<{ status: number; body: string }> {
+  const u = new URL(url, 'http://console.invalid');
+  const route = ROUTES.find((r) => r.method === 'GET' && r.path === u.pathname)!;
+  const out = { status: 0, body: '' };
+  const res = {
+    headersSent: false,
+    setHeader() {},
+    writeHead: (s: number) => (out.status = s),
+    end: (b?: string) => (out.body = String(b ?? '')),
+  };
+  const ctx = {
+    url: u,
+    res,
+    req: { headers: {}, method: 'GET' },
+    ip: '127.0.0.1',
+    now,
+    env,
+    session: { user: 'oso', role: 'reviewer', csrf: 'x', userId: 1, createdAt: 0 },
+  } as unknown as RequestContext;
+  await route.handler(ctx, []);
+  return out;
+}
+
+test('a burst of 10,000 repeats is one row with count 10,000, and the report, console, logs and export say 10,000', async () => {
+  const file = path.join(tempDir(), 'e.db');
+  const { log } = logCapture();
+  const rec = recorder(file, 1000, log);
+  rec.open();
+  // Through the daemon's own path: encoded, queued, handed to the writer thread in batches.
+  const enc = new EventEncoder();
+  for (let i = 0; i < 10_000; i++) {
+    enc.add(ev(T0 + i * 5));
+    if (enc.count === 1000) rec.addBatch(enc.take());
+  }
+  await until(() => rec.written >= 1 && rec.depth === 0, 'the burst written', 60_000);
+  assert.is(await rec.close(Date.now() + 30_000), 0);
+
+  const store = openStorage({ evidencePath: file, accountsPath: file.replace(/\.db$/, '-accounts.db') }, 'write');
+  const f = { since: T0 - HOUR, until: T0 + HOUR };
+  const rows = await store.review.blocked(f);
+  assert.is(rows.length, 1, 'one row');
+  assert.is(rows[0].count, 10_000);
+  assert.is(rows[0].time, new Date(T0).toISOString());
+  assert.is(rows[0].last_time, new Date(T0 + 9_999 * 5).toISOString());
+  assert.is(await store.review.blockedCount(f), 10_000);
+  assert.is(await store.review.blockedCount({ ...f, device: 'PH-5' }), 10_000);
+  assert.is(await store.review.blockedCount({ ...f, name: 'instagram' }), 10_000);
+
+  const report = await buildReport(store.review, store.exceptions, store.requests, T0 - HOUR, T0 + HOUR, T0 + HOUR);
+  assert.is(report.totals.blocked, 10_000);
+  assert.equal(report.topDevices, [{ client: '10.20.1.5', device: 'PH-5', group: 'students', blocked: 10_000 }]);
+  assert.is(
+    report.days.reduce((n, d) => n + d.blocked, 0),
+    10_000,
+  );
+  assert.match(reportText(report), /10,?000 blocked attempts/);
+
+  const loaded = await loadConfig(path.join(ROOT, 'config/example.yaml'));
+  const env = { storage: store, loaded, log: pino({ level: 'silent' }), now: () => T0 + HOUR } as unknown as ConsoleEnv;
+  const now = T0 + 30 * 60_000;
+  const blockedPage = await page(env, '/blocked?since=24h', now);
+  assert.is(blockedPage.status, 200);
+  assert.match(blockedPage.body, /10000\s+attempts/);
+  assert.match(blockedPage.body, /10000 \(to /);
+  assert.match((await page(env, '/blocked?since=24h&q=instagram', now)).body, /10000\s+attempts/);
+  const overview = await page(env, '/', now);
+  assert.match(overview.body, /<b>10000<\/b>blocked attempts/);
+  const device = await page(env, '/device?name=PH-5&since=24h', now);
+  assert.match(device.body, /<b>10000<\/b>blocked attempts/);
+  const reports = await page(env, '/reports?since=24h', now);
+  assert.match(reports.body, /<b>10000<\/b>blocked attempts/);
+
+  const exported = await exportData(store.review, { ...f, device: 'PH-5' }, now);
+  assert.is(exported.blocked[0].count, 10_000);
+  assert.match(exportCsv(exported), /,10000\r?\n|,10000$/m);
+  await store.close();
+});
+
+test('a repeat after the window (or in the next hour) starts a second row; counts stay exact', async () => {
+  const store = openStorage({ evidencePath: path.join(tempDir(), 'e.db'), accountsPath: path.join(tempDir(), 'a.db') }, 'write');
+  const p = processor();
+  // Within one batch: joined while each repeat is at most JOIN_MS after the last.
+  await writeThrough(store, p, [ev(T0), ev(T0 + JOIN_MS), ev(T0 + 2 * JOIN_MS + 1)]);
+  // Across batches (the writer joins them to the stored row), then past the window again.
+  await writeThrough(store, p, [ev(T0 + 3 * JOIN_MS + 1)]);
+  await writeThrough(store, p, [ev(T0 + 4 * JOIN_MS + 1)]);
+  // The next hour starts a row of its own, however close.
+  const h = T0 + HOUR;
+  await writeThrough(store, p, [ev(h - 1000), ev(h)]);
+  const rows = (await store.review.blocked({ since: T0 - HOUR, until: T0 + 2 * HOUR })).reverse();
+  assert.equal(
+    rows.map((r) => [r.time, r.count, r.last_time]),
+    [
+      [new Date(T0).toISOString(), 2, new Date(T0 + JOIN_MS).toISOString()],
+      [new Date(T0 + 2 * JOIN_MS + 1).toISOString(), 3, new Date(T0 + 4 * JOIN_MS + 1).toISOString()],
+      [new Date(h - 1000).toISOString(), 1, new Date(h - 1000).toISOString()],
+      [new Date(h).toISOString(), 1, new Date(h).toISOString()],
+    ],
+  );
+  // Another name, type or device is another row.
+  await writeThrough(store, p, [
+    ev(h + 1),
+    ev(h + 2, { qtype: 28 }),
+    ev(h + 3, { client: '10.20.1.6' }),
+    ev(h + 4, { qname: 'graph.instagram.com' }),
+  ]);
+  assert.is((await store.review.blocked({ since: h, until: h + HOUR })).length, 4);
+  assert.is(await store.review.blockedCount({ since: T0 - HOUR, until: T0 + 2 * HOUR }), 11);
+  await store.close();
+});
+
+test('roll-ups equal a full scan of the rows and a tally of the generated events', async () => {
+  const store = openStorage({ evidencePath: path.join(tempDir(), 'e.db'), accountsPath: path.join(tempDir(), 'a.db') }, 'write');
+  const start = Date.UTC(2026, 8, 7);
+  const events = [...schoolEvents({ devices: 40, days: 2, start })].flat();
+  await writeThrough(store, processor(), events);
+  const blockedEvents = events.filter((e) => e.kind === 'blocked');
+  assert.ok(blockedEvents.length > 50_000, `${blockedEvents.length} blocked events`);
+  const rows = await store.review.blocked({ since: 0, until: start + 3 * DAY });
+  assert.ok(rows.length < blockedEvents.length / 10, `${rows.length} rows for ${blockedEvents.length} attempts`);
+
+  const tally = <K>(items: { key: K; n: number }[]) => {
+    const m = new Map<string, number>();
+    for (const { key, n } of items) m.set(JSON.stringify(key), (m.get(JSON.stringify(key)) ?? 0) + n);
+    return [...m].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  };
+  // Per hour by group and category: roll-up vs rows vs events.
+  const rollupHours = tally(
+    (await store.review.blockedPerHour(start, start + 2 * DAY)).map((h) => ({ key: h.hour, n: h.count })),
+  );
+  const rowHours = tally(rows.map((r) => ({ key: Math.floor(Date.parse(r.time) / HOUR), n: r.count })));
+  const eventHours = tally(blockedEvents.map((e) => ({ key: Math.floor(e.at / HOUR), n: 1 })));
+  assert.equal(rollupHours, rowHours);
+  assert.equal(rollupHours, eventHours);
+  const byGc = tally(
+    (await store.review.blockedByGroupCategory(start, start + 2 * DAY)).map((r) => ({ key: [r.group, r.category], n: r.count })),
+  );
+  assert.equal(byGc, tally(blockedEvents.map((e) => ({ key: [e.group, e.reason], n: 1 }))));
+  // Per device: whole days from the daily roll-up, ragged ends (not whole hours) from the rows.
+  for (const [from, to] of [
+    [start, start + 2 * DAY],
+    [start + 9 * HOUR + 17 * 60_000, start + DAY + 11 * HOUR + 5_000],
+  ]) {
+    const dev = tally((await store.review.topBlockedDevices(from, to, 10_000)).map((d) => ({ key: d.client, n: d.blocked })));
+    const scan = tally(
+      rows.filter((r) => Date.parse(r.time) >= from && Date.parse(r.time) < to).map((r) => ({ key: r.client, n: r.count })),
+    );
+    assert.equal(dev, scan, `devices in [${new Date(from).toISOString()}, ${new Date(to).toISOString()})`);
+    const total = scan.reduce((n, [, c]) => n + c, 0);
+    assert.is(await store.review.blockedCount({ since: from, until: to }), total);
+    assert.is(
+      (await store.review.blockedByGroupCategory(from, to)).reduce((n, r) => n + r.count, 0),
+      total,
+    );
+  }
+  // The overview's buckets (hours of a day, then the whole day) agree with the events.
+  const act = await store.review.activity(start + DAY, HOUR, 24);
+  for (let i = 0; i < 24; i++)
+    assert.is(act.blocked[i], blockedEvents.filter((e) => Math.floor((e.at - start - DAY) / HOUR) === i).length, `hour ${i}`);
+  const day = await store.review.activity(start + DAY, DAY, 1);
+  assert.is(day.blocked[0], blockedEvents.filter((e) => e.at >= start + DAY && e.at < start + 2 * DAY).length);
+  await store.close();
+});
+
+test('a purge of a large day while writing keeps the queue within the usual batch (queue depth)', async () => {
+  const file = path.join(tempDir(), 'e.db');
+  // A large old day: 300,000 rows (no repeats), 40 days back.
+  const old = Date.now() - 40 * DAY;
+  const seed = openStorage({ evidencePath: file, accountsPath: file.replace(/\.db$/, '-accounts.db') }, 'write');
+  for (let i = 0; i < 300_000; i += 10_000) {
+    const rows: Rows = { blocked: [], signals: [], accessHourly: [], access: [] };
+    for (let k = i; k < i + 10_000; k++)
+      rows.blocked.push({
+        ts: old + k,
+        lastTs: old + k,
+        count: 1,
+        joinMs: 0,
+        client: `10.20.${(k >> 8) & 255}.${k & 255}`,
+        device: '',
+        grp: 'students',
+        qname: `n${k}.tiktokv.com`,
+        qtype: 'A',
+        category: 'tiktok',
+        entry: 'tiktokv.com',
+        response: 'NXDOMAIN',
+        transport: 'udp',
+        via: '',
+        user: '',
+      });
+    await seed.evidence.write(rows);
+  }
+  await seed.close();
+
+  const batchRows = 500;
+  const { lines, log } = logCapture();
+  const rec = recorder(file, batchRows, log);
+  rec.open();
+  let fed = 0;
+  // The writer thread is up (its start is not what is measured).
+  const first = new EventEncoder();
+  first.add(ev(Date.now(), { qname: `live${fed++}.tiktokv.com` }));
+  rec.addBatch(first.take());
+  await until(() => rec.written > 0, 'the writer started', 60_000);
+  let maxDepth = 0;
+  rec.purge(Date.now());
+  // Events keep coming (a steady 25 every 10 ms) until the purge is done; the queue is sampled as they arrive.
+  while (!lines.includes('retention purge done')) {
+    const enc = new EventEncoder();
+    for (let k = 0; k < 25; k++) enc.add(ev(Date.now(), { qname: `live${fed++ % 1000}.tiktokv.com` }));
+    rec.addBatch(enc.take());
+    maxDepth = Math.max(maxDepth, rec.depth);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await until(() => rec.depth === 0, 'the queue emptied', 60_000);
+  assert.is(await rec.close(Date.now() + 30_000), 0);
+  assert.ok(fed > 100, `${fed} events written during the purge`);
+  // Done in one transaction, this purge held the writer for seconds and the queue grew past 10,000
+  // here; a step at a time, the queue holds the batch being filled and what arrives during one step.
+  assert.ok(maxDepth <= 3 * batchRows, `queue depth reached ${maxDepth} during the purge (batch ${batchRows})`);
+  const store = openStorage({ evidencePath: file, accountsPath: file.replace(/\.db$/, '-accounts.db') }, 'read-only');
+  assert.is(await store.review.blockedCount({ since: 0, until: Date.now() - 30 * DAY }), 0, 'the old day is gone');
+  assert.is(
+    await store.review.blockedCount({ since: Date.now() - DAY, until: Date.now() + 1 }),
+    fed,
+    'every live event is counted',
+  );
+  await store.close();
+});
+
+test('seq: every shipped row takes the next change number when written and again when changed', async () => {
+  const file = path.join(tempDir(), 'e.db');
+  const store = openStorage({ evidencePath: file, accountsPath: file.replace(/\.db$/, '-accounts.db') }, 'write');
+  const p = processor();
+  const seqs = () => {
+    const db = new Database(file, { readonly: true });
+    const q = (sql: string) => (db.prepare(sql).all() as { seq: number }[]).map((r) => r.seq);
+    const out = {
+      blocked: q('SELECT seq FROM blocked ORDER BY id'),
+      hourly: q('SELECT seq FROM blocked_hourly'),
+      daily: q('SELECT seq FROM blocked_device_daily'),
+      signals: q('SELECT seq FROM signals ORDER BY id'),
+      access: q('SELECT seq FROM access_hourly'),
+      counter: (db.prepare('SELECT value FROM evidence_seq').get() as { value: number }).value,
+    };
+    db.close();
+    return out;
+  };
+  const signal = { signal: 'vpn-proxy', qname: 'nordvpn.com', reason: 'vpn-proxy', entry: 'nordvpn.com' };
+  await writeThrough(store, p, [
+    ev(T0),
+    ev(T0 + 1, signal),
+    ev(T0 + 2, { kind: 'forwarded', recordBlocked: false, qname: 'www.bbc.co.uk' }),
+  ]);
+  const a = seqs();
+  assert.is(a.blocked.length, 2);
+  const all = [...a.blocked, ...a.hourly, ...a.daily, ...a.signals, ...a.access];
+  assert.is(new Set(all).size, all.length, 'each write a number of its own');
+  assert.is(Math.max(...all), a.counter);
+  // A repeat counted on the blocked row, the signal and the aggregate: each changed row is renumbered.
+  await writeThrough(store, p, [
+    ev(T0 + 1000),
+    ev(T0 + 1001, signal),
+    ev(T0 + 1002, { kind: 'forwarded', recordBlocked: false, qname: 'www.bbc.co.uk' }),
+  ]);
+  const b = seqs();
+  assert.is(b.blocked.length, 2, 'repeats collapsed');
+  assert.ok(b.blocked[0] > a.counter, 'the blocked row changed');
+  assert.ok(b.signals[0] > a.counter && b.access[0] > a.counter && b.hourly.every((s) => s > a.counter));
+  assert.ok(b.blocked[1] > a.counter, "the signal attempt's blocked row changed too");
+  // The access audit (in the accounts file) takes its file's next number as each row is written.
+  await store.accounts.audit({ ts: T0, actor: 'oso', ip: '127.0.0.1', action: 'view-device', target: 'PH-5', detail: '' });
+  await store.accounts.audit({ ts: T0, actor: 'oso', ip: '127.0.0.1', action: 'export', target: 'PH-5', detail: '' });
+  const accounts = new Database(file.replace(/\.db$/, '-accounts.db'), { readonly: true });
+  assert.equal(
+    (accounts.prepare('SELECT seq FROM access_audit ORDER BY id').all() as { seq: number }[]).map((r) => r.seq),
+    [1, 2],
+  );
+  accounts.close();
+  await store.close();
+});
+
+test.run();
