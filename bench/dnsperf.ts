@@ -23,13 +23,13 @@ export function dnsperfMax(port: number, file: string, seconds: number): { qps: 
   };
 }
 
-/** Latency at a fixed rate: per-query lines from `-v`, p50 and p99 in ms. */
+/** Latency at a fixed rate: per-query lines from `-v`, p50, p99 and p99.9 in ms. */
 export function dnsperfLatency(
   port: number,
   file: string,
   rate: number,
   seconds: number,
-): { p50: number; p99: number; lost: number } {
+): { p50: number; p99: number; p999: number; lost: number } {
   const r = spawnSync(
     'dnsperf',
     ['-s', '127.0.0.1', '-p', String(port), '-d', file, '-l', String(seconds), '-Q', String(rate), '-q', '100', '-t', '2', '-v'],
@@ -41,5 +41,5 @@ export function dnsperfLatency(
   );
   const lat = [...r.stdout.matchAll(/^> \S+ \S+ \S+ ([\d.]+)$/gm)].map((m) => Number(m[1]) * 1000).sort((a, b) => a - b);
   const at = (p: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * p))];
-  return { p50: at(0.5), p99: at(0.99), lost: Number(/Queries lost:\s+(\d+)/.exec(r.stdout)?.[1] ?? NaN) };
+  return { p50: at(0.5), p99: at(0.99), p999: at(0.999), lost: Number(/Queries lost:\s+(\d+)/.exec(r.stdout)?.[1] ?? NaN) };
 }

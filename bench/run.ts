@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hotCnames, socialDomains, writeLists, writeQueries } from './data.js';
-import { peakRssMb, start, stop, unboundConfig, type Running } from './servers.js';
+import { start, stop, unboundConfig, type Running } from './servers.js';
+import { peakRssTreeMb } from './proc.js';
 import { dnsperfLatency, dnsperfMax, median } from './dnsperf.js';
 import { writeReport } from './report.js';
 import { runEncryptedBench } from './encrypted.js';
@@ -120,10 +121,11 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 console.log('');
-const latency: Record<string, { p50: number; p99: number; lost: number }> = {};
+const latency: Record<string, { p50: number; p99: number; p999: number; lost: number }> = {};
 for (const s of servers.filter((x) => x.name !== 'echo')) latency[s.name] = dnsperfLatency(s.port, queries.mixed, 5000, 5);
 const rss: Record<string, number> = {};
-for (const s of servers) rss[s.name] = peakRssMb(s.child.pid!);
+// Every process of a server (webfilter's DNS workers with server.workers), each at its own peak.
+for (const s of servers) rss[s.name] = peakRssTreeMb(s.child.pid!).total;
 for (const s of servers) await stop(s);
 
 const results = {
@@ -145,14 +147,20 @@ if (SCALING) {
     const l = size === LIST ? lists : writeLists(dir, size, social);
     const w = await startWebfilter(l.list, 100_000, `-${size}`);
     const q = median([dnsperfMax(w.port, queries.mixed, 4).qps, dnsperfMax(w.port, queries.mixed, 4).qps]);
-    results.scaling.push({ list: size, cache: 100_000, qps: q, rssMb: peakRssMb(w.child.pid!), startupMs: w.startupMs });
+    results.scaling.push({
+      list: size,
+      cache: 100_000,
+      qps: q,
+      rssMb: peakRssTreeMb(w.child.pid!).total,
+      startupMs: w.startupMs,
+    });
     await stop(w);
     process.stdout.write('*');
   }
   for (const cache of [1000, 10_000]) {
     const w = await startWebfilter(lists.list, cache, `-c${cache}`);
     const q = median([dnsperfMax(w.port, queries.mixed, 4).qps, dnsperfMax(w.port, queries.mixed, 4).qps]);
-    results.scaling.push({ list: LIST, cache, qps: q, rssMb: peakRssMb(w.child.pid!), startupMs: w.startupMs });
+    results.scaling.push({ list: LIST, cache, qps: q, rssMb: peakRssTreeMb(w.child.pid!).total, startupMs: w.startupMs });
     await stop(w);
     process.stdout.write('*');
   }

@@ -100,7 +100,9 @@ export function decodeProxyName(qname: string): ProxyPath | null {
   let path: ProxyPath | null = null;
   let name = qname;
   for (let depth = 0; depth < MAX_DEPTH; depth++) {
-    const i = DOTTED.findIndex((s) => name.endsWith(s));
+    // A plain loop: findIndex's callback would be a closure made for every query.
+    let i = DOTTED.length - 1;
+    while (i >= 0 && !name.endsWith(DOTTED[i])) i--;
     if (i < 0) break;
     const label = name.slice(0, name.length - DOTTED[i].length);
     if (label.includes('.')) break;
