@@ -194,7 +194,11 @@ export const checkCommand: CommandModule<{ config: string; json: boolean }, Chec
     } else {
       const c = v.decision.category;
       const source = await entrySource(loaded, c.name, v.decision.entry);
-      const signal = proxy?.blocked ? 'web-proxy' : c.signal;
+      const frontEnd =
+        !v.exception && loaded.config.circumvention.web_proxy.enabled && c.signal === null && c.frontEnds?.has(v.decision.entry);
+      const signal = proxy?.blocked || frontEnd ? 'web-proxy' : c.signal;
+      if (frontEnd)
+        lines.push(`  front-end: "${v.decision.entry}" is marked as an alternative front-end of ${c.name} in its list`);
       Object.assign(result, { category: c.name, entry: v.decision.entry, source, locked: c.locked, signal });
       lines.push(`  list:      ${c.name}${c.locked ? ' (locked)' : ''} — entry "${v.decision.entry}" at ${source}`);
       if (signal) lines.push(`  rule:      circumvention (${signal}): recorded as a signal for the online safety officer`);

@@ -8,6 +8,8 @@ export interface ListEntry {
   allow: boolean;
   /** 1-based line number in the file. */
   line: number;
+  /** The line's comment starts `# front-end`: a platform's alternative front-end (see FRONT_END). */
+  frontEnd: boolean;
 }
 
 /** A line that was skipped, with where and why. */
@@ -38,6 +40,11 @@ const HOSTS_SELF = new Set([
   'ip6-allhosts',
   '0.0.0.0',
 ]);
+/**
+ * The comment that marks an entry as a platform's alternative front-end (`xcancel.com  # front-end:
+ * Nitter`): a lookup of one is the platform's blocked attempt and a web-proxy signal.
+ */
+const FRONT_END = /\s#\s*front-end\b/;
 const HOSTS_IP = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
 
 /**
@@ -51,7 +58,7 @@ export function parseList(text: string, file: string): ParsedList {
   forEachListEntry(
     text,
     file,
-    (domain, allow, line) => entries.push({ domain, allow, line }),
+    (domain, allow, line, frontEnd) => entries.push({ domain, allow, line, frontEnd }),
     (p) => problems.push(p),
   );
   return { entries, problems };
@@ -64,7 +71,7 @@ export function parseList(text: string, file: string): ParsedList {
 export function forEachListEntry(
   text: string,
   file: string,
-  onEntry: (domain: string, allow: boolean, line: number) => void,
+  onEntry: (domain: string, allow: boolean, line: number, frontEnd: boolean) => void,
   onProblem: (p: ListProblem) => void,
 ): void {
   for (let start = 0, i = 0; start < text.length; i++) {
@@ -88,14 +95,15 @@ export function forEachListEntry(
         fail(`adblock modifier "$${m[2]}" is not supported by a DNS filter`);
         continue;
       }
-      addDomain(m[1], allow);
+      addDomain(m[1], allow, false);
       continue;
     }
 
+    const frontEnd = line.includes('#') && FRONT_END.test(line);
     const tokens = line.replace(/\s+#.*$/, '').split(/\s+/);
     if (HOSTS_IP.test(tokens[0]) && tokens.length >= 2) {
       for (const name of tokens.slice(1)) {
-        if (!HOSTS_SELF.has(name.toLowerCase())) addDomain(name, false);
+        if (!HOSTS_SELF.has(name.toLowerCase())) addDomain(name, false, frontEnd);
       }
       continue;
     }
@@ -103,11 +111,11 @@ export function forEachListEntry(
       fail('expected one domain per line (or a hosts-file line "0.0.0.0 domain")');
       continue;
     }
-    addDomain(tokens[0].startsWith('*.') ? tokens[0].slice(2) : tokens[0], false);
+    addDomain(tokens[0].startsWith('*.') ? tokens[0].slice(2) : tokens[0], false, frontEnd);
 
-    function addDomain(name: string, allow: boolean): void {
+    function addDomain(name: string, allow: boolean, frontEnd: boolean): void {
       const domain = normaliseDomain(name);
-      if (typeof domain === 'string') onEntry(domain, allow, lineNo);
+      if (typeof domain === 'string') onEntry(domain, allow, lineNo, frontEnd);
       else fail(domain.error);
     }
   }

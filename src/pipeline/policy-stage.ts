@@ -25,7 +25,9 @@ export interface ExceptionsHolder {
  * A name let through that is a web proxy's name for another site (`www-facebook-com.translate.goog`,
  * see verdict/proxy-names.ts) is decided again by the site it shows, with the same policy: blocked
  * there, it gets the block answer for the site's category, recorded with `via` and a `web-proxy`
- * signal (`webProxy`: circumvention.web_proxy.enabled).
+ * signal (`webProxy`: circumvention.web_proxy.enabled). A name blocked by a list entry marked
+ * `# front-end` (xcancel.com for X) is recorded as the platform's blocked attempt and, with
+ * `webProxy`, as a `web-proxy` signal too.
  */
 export function policyStage(
   policy: Policy,
@@ -73,15 +75,12 @@ export function policyStage(
       return next(ctx);
     }
     if (!v.exception) {
-      const { wire, response: said } = categoryAnswer(ctx.raw, ctx.q, decision.category, response, ttl);
-      return {
-        wire,
-        kind: 'blocked',
-        reason: decision.category.name,
-        entry: decision.entry,
-        response: said,
-        category: decision.category,
-      };
+      const { category, entry } = decision;
+      const { wire, response: said } = categoryAnswer(ctx.raw, ctx.q, category, response, ttl);
+      const blocked: Answer = { wire, kind: 'blocked', reason: category.name, entry, response: said, category };
+      // A platform's alternative front-end (its list marks the entry) is a way round the block too.
+      if (webProxy && category.signal === null && category.frontEnds?.has(entry)) blocked.signal = 'web-proxy';
+      return blocked;
     }
     capTtl(ctx, v.exception.record.expiresAt - t);
     return thenAnswer(next(ctx), markException, v);

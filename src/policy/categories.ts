@@ -18,6 +18,11 @@ export interface CategoryInfo {
   recordBlocked: boolean;
   /** No exception, schedule or group may open it: `locked: true` in config, and every circumvention rule. */
   locked: boolean;
+  /**
+   * Entries of its lists marked `# front-end` (a platform's alternative front-ends: Nitter, Invidious…),
+   * filled when the lists are compiled: a block by one is also a web-proxy signal.
+   */
+  frontEnds?: Set<string>;
 }
 
 /** Answer rules with built-in names (not lists): they steer devices back to the network's DNS. */

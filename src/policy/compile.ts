@@ -103,9 +103,10 @@ export async function compilePolicy(loaded: LoadedConfig, previous?: Map<string,
       forEachListEntry(
         snap.text,
         file,
-        (domain, isAllow) => {
+        (domain, isAllow, _line, frontEnd) => {
           index.add(domain, ci, isAllow);
           report.entries++;
+          if (frontEnd && !isAllow) (infos[ci].frontEnds ??= new Set()).add(domain);
         },
         (p) => problems.push(p),
       );

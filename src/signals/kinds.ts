@@ -63,7 +63,7 @@ export const SIGNAL_KINDS = {
     source: 'decoder',
     configKey: 'web_proxy',
     description:
-      'a blocked site opened through a web proxy that carries its name (Google Translate, an AMP or SXG cache); blocked',
+      "a blocked site opened through a web proxy that carries its name (Google Translate, an AMP or SXG cache) or a platform's alternative front-end (Nitter, Invidious...); blocked",
   },
   tunnel: {
     severity: 'high',

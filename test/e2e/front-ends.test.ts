@@ -77,7 +77,7 @@ t('a front-end is blocked for a group without its platform and allowed for a gro
   }
 });
 
-t('a front-end hit is recorded as that platform’s blocked attempt', async ({ d }) => {
+t('a front-end hit is recorded as that platform’s blocked attempt and as a web-proxy signal', async ({ d }) => {
   const rows = await until(
     async () => {
       const all = JSON.parse(
@@ -95,8 +95,30 @@ t('a front-end hit is recorded as that platform’s blocked attempt', async ({ d
       `${name}: ${JSON.stringify(mine)}`,
     );
   }
+  const signals = await until(
+    async () => {
+      const out = await cli(['--config', d.configFile, 'logs', 'signals', '--json', '--since', '1h', '--kind', 'web-proxy']);
+      const all = JSON.parse(out.stdout || '[]') as Record<string, string | number>[];
+      const entry = (name: string) => `list entry ${name.replace(/^www\./, '')}`;
+      return FRONT_ENDS.every(([name]) => all.some((s) => s.client === STUDENT && String(s.detail).includes(entry(name))))
+        ? all
+        : null;
+    },
+    5000,
+    'web-proxy signals for the front-ends',
+  );
+  assert.ok(signals.every((s) => s.severity === 'medium'));
+  // The sixth form is given X: its lookups of X's front-ends were answered, so no signal.
+  assert.not.ok(
+    signals.some((s) => s.client === SIXTH_FORM && /^(xcancel\.com|nitter\.net)$/.test(String(s.domain))),
+    'no signal where the platform is allowed',
+  );
   const explained = await cli(['--config', d.configFile, 'check', 'xcancel.com', '--group', 'students', '--no-resolve']);
   assert.match(explained.stdout, /list: +twitter-x — entry "xcancel\.com"/);
+  assert.match(explained.stdout, /front-end: "xcancel\.com" is marked as an alternative front-end of twitter-x/);
+  assert.match(explained.stdout, /rule: +circumvention \(web-proxy\)/);
+  const plain = await cli(['--config', d.configFile, 'check', 'x.com', '--group', 'students', '--no-resolve']);
+  assert.not.match(plain.stdout, /front-end|circumvention/, 'the platform itself is not a front-end');
 });
 
 t('a front-end behind a translation proxy is its platform too', async ({ d }) => {

@@ -46,6 +46,23 @@ test('accepts every documented format', () => {
   );
 });
 
+test('an entry whose comment starts "front-end" is marked as a front-end; other comments are not', () => {
+  const text = [
+    'xcancel.com                  # front-end: Nitter',
+    '0.0.0.0 nitter.example\t#front-end',
+    'x.com',
+    'twimg.com                    # CDN, not a front-end',
+    '# front-end: a comment line, not an entry',
+    '||adblock.example^',
+  ].join('\n');
+  const { entries, problems } = parseList(text, 'x.txt');
+  assert.equal(problems, []);
+  assert.equal(
+    entries.map((e) => `${e.domain}:${e.frontEnd}`),
+    ['xcancel.com:true', 'nitter.example:true', 'x.com:false', 'twimg.com:false', 'adblock.example:false'],
+  );
+});
+
 test('reports bad lines with file, line and reason, and keeps the good ones', () => {
   const text =
     'good.example\nnot a domain\n||x.example^$third-party\n-bad-.example\n||broken\n10.0.0.1\ngood2.example\n' +
