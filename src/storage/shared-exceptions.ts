@@ -113,8 +113,14 @@ export class SharedExceptions implements ExceptionsRepository {
   subscribe(listener: ExceptionsListener, onError: (e: Error) => void = () => {}): () => void {
     const { remote, local, copy } = this.p;
     let migrated = false;
-    const deliver = async () =>
-      listener([...copy.current(Date.now()), ...(await this.pending()).filter((e) => e.revokedAt === null)]);
+    // Deliveries run one after another, each reading the copy and this box's own exceptions at its
+    // turn: a delivery started before a change can never land after one started after it.
+    let chain: Promise<void> = Promise.resolve();
+    const deliver = (): Promise<void> =>
+      (chain = chain.then(async () => {
+        const pending = (await this.pending()).filter((e) => e.revokedAt === null);
+        listener([...copy.current(Date.now()), ...pending]);
+      }));
     const feed = remote.feed(
       async () => {
         if (!migrated) {
@@ -122,9 +128,15 @@ export class SharedExceptions implements ExceptionsRepository {
           migrated = true;
         }
         const pushedAny = await this.pushLocal();
-        const changes = await remote.changesSince(copy.lastChange());
-        const changed = changes.changed.length > 0 || changes.last !== copy.lastChange();
-        if (changed) copy.apply(changes.changed, changes.last);
+        // A store created anew (not restored from a dump) numbers its changes from 1 again: the copy
+        // of another store is replaced whole, never merged by number.
+        const epoch = await remote.storeEpoch();
+        const same = copy.storeEpoch() === epoch;
+        const since = same ? copy.lastChange() : 0;
+        const changes = await remote.changesSince(since);
+        const changed = !same || changes.changed.length > 0 || changes.last !== since;
+        if (!same) copy.replace(changes.changed, changes.last, epoch);
+        else if (changed) copy.apply(changes.changed, changes.last);
         await remote.reportApplied(changes.last, this.p.version);
         if (changed || pushedAny) await deliver();
       },

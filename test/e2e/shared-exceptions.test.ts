@@ -168,6 +168,7 @@ for (const outage of ['paused', 'stopped'] as const) {
     assert.is(known.code, 0, known.stderr);
     const expiresAt = Date.parse(JSON.parse(known.stdout).expires_at);
     const applied = await answers(b, 'www.instagram.com', RCODE.NOERROR, Date.now(), 5000);
+    await answers(a, 'www.instagram.com', RCODE.NOERROR, Date.now(), 5000);
     const t0 = Date.now();
     if (outage === 'paused') pg.pause();
     else await pg.stop();

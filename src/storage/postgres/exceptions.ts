@@ -208,6 +208,21 @@ export class PostgresExceptions implements ExceptionsRepository {
     }));
   }
 
+  /**
+   * Which store this is: when its schema was first created (ms). A restored dump keeps it; a store
+   * created anew gets another, so a node's copy of the old one is not mistaken for it.
+   */
+  async storeEpoch(): Promise<number> {
+    const [r] = await this.conn.run(
+      'identify the store',
+      (sql) =>
+        sql<
+          { e: string }[]
+        >`SELECT floor(extract(epoch FROM applied_at) * 1000)::bigint AS e FROM webfilter_schema WHERE version = 1`,
+    );
+    return Number(r?.e ?? 0);
+  }
+
   /** Records that this node has applied changes up to `applied` (status shows each node's lag). */
   async reportApplied(applied: number, version: string): Promise<void> {
     await this.conn.run(

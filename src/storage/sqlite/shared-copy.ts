@@ -60,6 +60,21 @@ export class SqliteExceptionCopy {
     });
   }
 
+  /** Which shared store the copy is of (when its schema was first created, ms), 0 for none yet. */
+  storeEpoch(): number {
+    const r = this.file.prepare("SELECT value FROM copy_state WHERE key = 'store_epoch'").get() as { value: number } | undefined;
+    return r?.value ?? 0;
+  }
+
+  /** Replaces the whole copy with a store's exceptions (a first copy, or of a store created anew). */
+  replace(all: ExceptionRecord[], last: number, storeEpoch: number): void {
+    this.file.transaction(() => {
+      this.file.prepare('DELETE FROM shared_exceptions').run();
+      this.apply(all, last);
+      this.file.prepare("INSERT OR REPLACE INTO copy_state (key, value) VALUES ('store_epoch', ?)").run(storeEpoch);
+    });
+  }
+
   all(): ExceptionRecord[] {
     return this.records('SELECT record FROM shared_exceptions ORDER BY id DESC');
   }
