@@ -36,14 +36,17 @@ const REPS = Number(process.env.REPS ?? 10);
 const START = Date.parse(process.env.START ?? '2026-09-07T00:00:00Z');
 const DAY = 86_400_000;
 
-const dir = mkdtempSync(path.join(tmpdir(), 'webfilter-evidence-'));
+// REUSE=DIR times the pages of a database kept by an earlier run (KEEP=1) without writing again.
+const REUSE = process.env.REUSE;
+const dir = REUSE ?? mkdtempSync(path.join(tmpdir(), 'webfilter-evidence-'));
 const dbPath = path.join(dir, 'evidence.db');
 const bl = (f: string) => JSON.stringify(path.join(ROOT, 'blocklists', f));
 const names = Object.fromEntries(devices(DEVICES).map((d) => [d.client, d.name]));
 const configPath = path.join(dir, 'webfilter.yaml');
-writeFileSync(
-  configPath,
-  `server: { listen: ["127.0.0.1:5300"], allowed_clients: [10.0.0.0/8] }
+if (!REUSE)
+  writeFileSync(
+    configPath,
+    `server: { listen: ["127.0.0.1:5300"], allowed_clients: [10.0.0.0/8] }
 categories:
   tiktok: [${bl('social-media/tiktok.txt')}]
   instagram: [${bl('social-media/instagram.txt')}]
@@ -61,53 +64,58 @@ timezone: UTC
 clients:
   names: ${JSON.stringify(names)}
 `,
-);
+  );
 const loaded = await loadConfig(configPath);
 const log = pino({ level: 'warn' });
 
 // ---- write ----
 const database = loaded.config.database;
-const recorder = new EvidenceRecorder({
-  init: writerInit(loaded, Date.now()),
-  queueSize: database.queue_size,
-  batchRows: database.batch_rows,
-  flushMs: database.flush_ms,
-  retention: { ...loaded.config.retention, schedule: '0 0 1 1 *' },
-  log,
-  onSignals: () => {},
-  onStoreState: (ok, error) => {
-    if (!ok) console.error(`store: ${error}`);
-  },
-});
-recorder.open();
-const wait = () => new Promise((r) => setTimeout(r, 2));
 let events = 0;
 let blockedEvents = 0;
-const t0 = performance.now();
-let encoder = new EventEncoder();
-const flush = async () => {
-  if (encoder.count === 0) return;
-  // Flow control: the bench must not outrun the writer (the daemon would drop and count).
-  while (recorder.depth > database.queue_size / 4) await wait();
-  recorder.addBatch(encoder.take());
-};
-for (const minute of schoolEvents({ devices: DEVICES, days: DAYS, start: START }, (day) => {
-  if (day > 0)
-    process.stderr.write(
-      `day ${day}: ${events.toLocaleString('en-GB')} events, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
-    );
-})) {
-  for (const e of minute) {
-    encoder.add(e);
-    events++;
-    if (e.kind === 'blocked') blockedEvents++;
-    if (encoder.count >= database.batch_rows) await flush();
+let writeSeconds = 0;
+let dropped = 0;
+if (!REUSE) {
+  const recorder = new EvidenceRecorder({
+    init: writerInit(loaded, Date.now()),
+    queueSize: database.queue_size,
+    batchRows: database.batch_rows,
+    flushMs: database.flush_ms,
+    retention: { ...loaded.config.retention, schedule: '0 0 1 1 *' },
+    log,
+    onSignals: () => {},
+    onStoreState: (ok, error) => {
+      if (!ok) console.error(`store: ${error}`);
+    },
+  });
+  recorder.open();
+  const wait = () => new Promise((r) => setTimeout(r, 2));
+  const t0 = performance.now();
+  let encoder = new EventEncoder();
+  const flush = async () => {
+    if (encoder.count === 0) return;
+    // Flow control: the bench must not outrun the writer (the daemon would drop and count).
+    while (recorder.depth > database.queue_size / 4) await wait();
+    recorder.addBatch(encoder.take());
+  };
+  for (const minute of schoolEvents({ devices: DEVICES, days: DAYS, start: START }, (day) => {
+    if (day > 0)
+      process.stderr.write(
+        `day ${day}: ${events.toLocaleString('en-GB')} events, ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
+      );
+  })) {
+    for (const e of minute) {
+      encoder.add(e);
+      events++;
+      if (e.kind === 'blocked') blockedEvents++;
+      if (encoder.count >= database.batch_rows) await flush();
+    }
   }
+  await flush();
+  const unwritten = await recorder.close(Date.now() + 600_000);
+  writeSeconds = (performance.now() - t0) / 1000;
+  dropped = recorder.dropped;
+  if (recorder.dropped > 0 || unwritten > 0) console.error(`dropped ${recorder.dropped}, unwritten ${unwritten}`);
 }
-await flush();
-const unwritten = await recorder.close(Date.now() + 600_000);
-const writeSeconds = (performance.now() - t0) / 1000;
-if (recorder.dropped > 0 || unwritten > 0) console.error(`dropped ${recorder.dropped}, unwritten ${unwritten}`);
 
 // ---- size and rows ----
 const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
@@ -186,6 +194,7 @@ for (let i = 0; i < Math.min(REPS, 5); i++) {
     [path.join(ROOT, 'dist/cli.js'), 'report', '--config', configPath, '--since', day(now - 6 * DAY), '--until', day(now + 1)],
     {
       encoding: 'utf8',
+      maxBuffer: 1 << 30,
     },
   );
   reportTimes.push(performance.now() - s);
@@ -197,9 +206,9 @@ const f = (x: number) => Math.round(x).toLocaleString('en-GB');
 console.log(
   `\nEvidence bench: ${DEVICES} devices, ${DAYS} days from ${day(START)} (${f(events)} events, ${f(blockedEvents)} blocked attempts)`,
 );
-console.log(`write: ${writeSeconds.toFixed(1)} s, ${f(events / writeSeconds)} events/s (dropped ${recorder.dropped})`);
+console.log(`write: ${writeSeconds.toFixed(1)} s, ${f(events / writeSeconds)} events/s (dropped ${dropped})`);
 console.log(
-  `disk: ${(bytes / 1e6).toFixed(1)} MB (${(bytes / Math.max(1, blockedEvents)).toFixed(1)} bytes per blocked attempt)`,
+  `disk: ${(bytes / 1e6).toFixed(1)} MB (${(bytes / Math.max(1, storedAttempts)).toFixed(1)} bytes per blocked attempt)`,
 );
 console.log(
   `rows: ${Object.entries(rows)
@@ -227,4 +236,4 @@ console.log(
   }),
 );
 if (process.env.KEEP) console.log(`kept: ${dbPath} (config ${configPath})`);
-else rmSync(dir, { recursive: true, force: true });
+else if (!REUSE) rmSync(dir, { recursive: true, force: true });

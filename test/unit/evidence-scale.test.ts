@@ -273,10 +273,10 @@ test('roll-ups equal a full scan of the rows and a tally of the generated events
 
 test('a purge of a large day while writing keeps the queue within the usual batch (queue depth)', async () => {
   const file = path.join(tempDir(), 'e.db');
-  // A large old day: 300,000 rows (no repeats), 40 days back.
+  // A large old day: 800,000 rows (no repeats), 40 days back.
   const old = Date.now() - 40 * DAY;
   const seed = openStorage({ evidencePath: file, accountsPath: file.replace(/\.db$/, '-accounts.db') }, 'write');
-  for (let i = 0; i < 300_000; i += 10_000) {
+  for (let i = 0; i < 800_000; i += 10_000) {
     const rows: Rows = { blocked: [], signals: [], accessHourly: [], access: [] };
     for (let k = i; k < i + 10_000; k++)
       rows.blocked.push({
@@ -312,10 +312,10 @@ test('a purge of a large day while writing keeps the queue within the usual batc
   await until(() => rec.written > 0, 'the writer started', 60_000);
   let maxDepth = 0;
   rec.purge(Date.now());
-  // Events keep coming (a steady 25 every 10 ms) until the purge is done; the queue is sampled as they arrive.
+  // Events keep coming (a steady 10 every 10 ms) until the purge is done; the queue is sampled as they arrive.
   while (!lines.includes('retention purge done')) {
     const enc = new EventEncoder();
-    for (let k = 0; k < 25; k++) enc.add(ev(Date.now(), { qname: `live${fed++ % 1000}.tiktokv.com` }));
+    for (let k = 0; k < 10; k++) enc.add(ev(Date.now(), { qname: `live${fed++ % 1000}.tiktokv.com` }));
     rec.addBatch(enc.take());
     maxDepth = Math.max(maxDepth, rec.depth);
     await new Promise((r) => setTimeout(r, 10));
@@ -323,7 +323,7 @@ test('a purge of a large day while writing keeps the queue within the usual batc
   await until(() => rec.depth === 0, 'the queue emptied', 60_000);
   assert.is(await rec.close(Date.now() + 30_000), 0);
   assert.ok(fed > 100, `${fed} events written during the purge`);
-  // Done in one transaction, this purge held the writer for seconds and the queue grew past 10,000
+  // Done in one transaction, this purge held the writer for seconds and the queue grew past 8,000
   // here; a step at a time, the queue holds the batch being filled and what arrives during one step.
   assert.ok(maxDepth <= 3 * batchRows, `queue depth reached ${maxDepth} during the purge (batch ${batchRows})`);
   const store = openStorage({ evidencePath: file, accountsPath: file.replace(/\.db$/, '-accounts.db') }, 'read-only');

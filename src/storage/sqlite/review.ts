@@ -236,10 +236,12 @@ export class SqliteReview implements ReviewRepository {
   async activity(start: number, size: number, n: number): Promise<{ blocked: number[]; signals: number[] }> {
     const blocked = this.rollups.buckets(start, size, n);
     const signals = new Array<number>(n).fill(0);
-    // SQL does the bucketing: no row is loaded. JS numbers bind as REAL, hence the CAST.
-    const p = { start, size };
+    // SQL does the bucketing: no row is loaded. JS numbers bind as REAL, hence the CAST. (A signal
+    // first seen after start was last seen after it too: last_ts, indexed, bounds the scan.)
+    const p = { start, size, end: start + size * n };
     for (const r of this.all<{ b: number; n: number }>(
-      'SELECT CAST((first_ts - @start) / @size AS INTEGER) AS b, sum(count) AS n FROM signals WHERE first_ts >= @start GROUP BY b',
+      `SELECT CAST((first_ts - @start) / @size AS INTEGER) AS b, sum(count) AS n FROM signals
+       WHERE last_ts >= @start AND first_ts >= @start AND first_ts < @end GROUP BY b`,
       p,
     ))
       if (r.b < n) signals[r.b] = r.n;
