@@ -7,6 +7,23 @@ import { SIGNAL_KIND_NAMES } from '../signals/kinds.js';
 import { AUDIT_ACTIONS } from '../storage/accounts.js';
 import { auditTrail } from '../review/audit-trail.js';
 import { reviewCell } from '../review/report-render.js';
+import { formatSeconds } from '../time/local-time.js';
+
+/** Columns that hold an ISO-8601 UTC time: JSON and CSV keep it; a table shows the school's local time. */
+const TIME_KEYS = ['time', 'last_time', 'first_seen', 'last_seen', 'hour'];
+
+/** The table's copy of the rows with each time as local time naming its zone ("… 15:30:07 BST"). */
+export function localTimes(rows: Record<string, Cell>[]): Record<string, Cell>[] {
+  return rows.map((r) => {
+    const o = { ...r };
+    for (const k of TIME_KEYS) {
+      const v = o[k];
+      const ms = typeof v === 'string' ? Date.parse(v) : typeof v === 'number' ? v : NaN;
+      if (!Number.isNaN(ms)) o[k] = formatSeconds(ms);
+    }
+    return o;
+  });
+}
 
 interface LogsArgs extends FilterFlags {
   actor?: string;
@@ -123,6 +140,6 @@ export const logsCommand: CommandModule<{ config: string; json: boolean }, LogsA
     await store.close();
     if (a.json) return out(json(rows));
     if (a.csv) return out(csv(rows));
-    out(table(rows, cols));
+    out(table(localTimes(rows), cols));
   },
 };

@@ -49,6 +49,13 @@ export function formatShort(ms: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())} ${zoneName(ms)}`;
 }
 
+/** "2026-11-24 15:30:07 GMT" in local time: a table cell where the second matters (evidence, audit). */
+export function formatSeconds(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${formatShort(ms).slice(0, 16)}:${p(d.getSeconds())} ${zoneName(ms)}`;
+}
+
 /**
  * A point in local time: "15:30" (today), "2026-12-01T15:30", "2026-12-01 15:30", "2026-12-01"
  * (midnight), with optional seconds; or an ISO time with a zone ("…Z", "…+01:00").
