@@ -1,7 +1,6 @@
 import type { ExceptionRecord, ExceptionsRepository } from '../storage/exceptions.js';
 import type { PermissionRequest, RequestsRepository } from '../storage/requests.js';
 import type { ReviewRepository, SignalEntry } from '../storage/review.js';
-import { formatShort } from '../time/local-time.js';
 import { tallySignals } from './signal-count.js';
 
 /** The weekly summary for the online safety officer / DSL. */
@@ -23,8 +22,11 @@ export interface ReportData {
 /** A day is unusual when it has more than twice the period's median and at least this many. */
 const UNUSUAL_MIN = 20;
 
-/** The local date ("2026-11-24") of a time, as the report's days are counted. */
-const dayOf = (ms: number) => formatShort(ms).slice(0, 10);
+/** The local date ("2026-11-24") of a time, as the report's days are counted (formatShort's date). */
+function dayOf(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
 
 /** Gathers the report for [from, to) from the review, exceptions and requests repositories. */
 export async function buildReport(
