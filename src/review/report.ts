@@ -1,7 +1,6 @@
 import type { ExceptionRecord, ExceptionsRepository } from '../storage/exceptions.js';
 import type { PermissionRequest, RequestsRepository } from '../storage/requests.js';
-import type { ReviewRepository, SignalEntry } from '../storage/review.js';
-import { tallySignals } from './signal-count.js';
+import type { ReviewRepository, SignalEntry, SignalTally } from '../storage/review.js';
 
 /** The weekly summary for the online safety officer / DSL. */
 export interface ReportData {
@@ -12,7 +11,8 @@ export interface ReportData {
   totals: { blocked: number; signals: number; occurrences: number; devices: number; unreviewed: number };
   byGroupCategory: { group: string; category: string; count: number }[];
   topDevices: { client: string; device: string; group: string; blocked: number }[];
-  signalsByDevice: { client: string; device: string; group: string; signals: SignalEntry[] }[];
+  /** Per device, counted in the database; `signals`: the rows themselves, unreviewed first (empty when not asked for). */
+  signalsByDevice: (Omit<SignalTally['devices'][number], 'signals'> & { signalCount: number; signals: SignalEntry[] })[];
   exceptions: ExceptionRecord[];
   /** Permission requests made or decided in the period (granted, declined, expired, still waiting). */
   permissions: PermissionRequest[];
@@ -36,24 +36,28 @@ export async function buildReport(
   from: number,
   to: number,
   now = Date.now(),
+  /** signalRows: false leaves out the signal rows (the console's page shows only the per-device counts). */
+  opts: { signalRows?: boolean } = {},
 ): Promise<ReportData> {
   const byGroupCategory = await review.blockedByGroupCategory(from, to);
   const topDevices = await review.topBlockedDevices(from, to, 10);
-  const signals = await review.signals({ since: from, until: to });
-  const byDevice = new Map<string, ReportData['signalsByDevice'][number]>();
-  for (const s of [...signals].reverse()) {
+  // Counted in the database; the rows themselves are read only for a report that lists them.
+  const tally = await review.signalTally(from, to);
+  const rows = opts.signalRows === false ? [] : await review.signals({ since: from, until: to });
+  const rowsOf = new Map<string, SignalEntry[]>();
+  for (const s of [...rows].reverse()) {
     const key = `${s.client}\u0000${s.device}`;
-    const d = byDevice.get(key) ?? { client: s.client, device: s.device, group: s.group, signals: [] };
-    d.signals.push(s);
-    byDevice.set(key, d);
+    rowsOf.set(key, [...(rowsOf.get(key) ?? []), s]);
   }
   // Unreviewed first: devices with a signal nobody has dealt with yet, and within a device its
-  // unreviewed signals, come before the rest (then the most signals first).
-  const open = (d: { signals: SignalEntry[] }) => d.signals.filter((s) => !s.review).length;
-  for (const d of byDevice.values()) d.signals.sort((a, b) => Number(!!a.review) - Number(!!b.review));
-  const signalsByDevice = [...byDevice.values()].sort(
-    (a, b) => Number(open(b) > 0) - Number(open(a) > 0) || sum(b.signals) - sum(a.signals),
-  );
+  // unreviewed signals, come before the rest (then the most occurrences first, then the earliest).
+  const signalsByDevice = [...tally.devices]
+    .sort((a, b) => Number(b.unreviewed > 0) - Number(a.unreviewed > 0) || b.occurrences - a.occurrences || a.first - b.first)
+    .map(({ signals: signalCount, ...d }) => ({
+      ...d,
+      signalCount,
+      signals: (rowsOf.get(`${d.client}\u0000${d.device}`) ?? []).sort((a, b) => Number(!!a.review) - Number(!!b.review)),
+    }));
 
   // Days in local time: blocked attempts by the hour they fell in, signals by when last seen.
   const bMap = new Map<string, number>();
@@ -63,10 +67,10 @@ export async function buildReport(
   }
   const sMap = new Map<string, number>();
   const rowsByDay = new Map<string, number>();
-  for (const s of signals) {
-    const day = dayOf(Date.parse(s.last_seen));
-    sMap.set(day, (sMap.get(day) ?? 0) + s.count);
-    rowsByDay.set(day, (rowsByDay.get(day) ?? 0) + 1);
+  for (const q of tally.quarters) {
+    const day = dayOf(q.quarter);
+    sMap.set(day, (sMap.get(day) ?? 0) + q.occurrences);
+    rowsByDay.set(day, (rowsByDay.get(day) ?? 0) + q.signals);
   }
   const dayNames = [...new Set([...bMap.keys(), ...sMap.keys()])].sort();
   const mb = median(dayNames.map((d) => bMap.get(d) ?? 0));
@@ -86,8 +90,9 @@ export async function buildReport(
     generatedAt: now,
     totals: {
       blocked: byGroupCategory.reduce((n, r) => n + r.count, 0),
-      ...tallySignals(signals),
-      unreviewed: signals.filter((s) => !s.review).length,
+      signals: tally.devices.reduce((n, d) => n + d.signals, 0),
+      occurrences: tally.devices.reduce((n, d) => n + d.occurrences, 0),
+      unreviewed: tally.devices.reduce((n, d) => n + d.unreviewed, 0),
       devices: await review.blockedDeviceCount(from, to),
     },
     byGroupCategory,
@@ -99,10 +104,6 @@ export async function buildReport(
       .reverse(),
     days,
   };
-}
-
-function sum(signals: SignalEntry[]): number {
-  return signals.reduce((n, s) => n + s.count, 0);
 }
 
 function median(xs: number[]): number {

@@ -27,6 +27,7 @@ import type { Storage } from '../../src/storage/storage.js';
 import { schoolEvents } from '../../bench/evidence-model.js';
 import { ROOT, tempDir } from '../helpers/daemon-process.js';
 import { until } from '../helpers/wait.js';
+import { useTimezone } from '../../src/time/zone.js';
 
 const circumvention = configSchema.parse({ groups: { default: {} } }).circumvention;
 const HOUR = 3_600_000;
@@ -269,6 +270,86 @@ test('roll-ups equal a full scan of the rows and a tally of the generated events
   const day = await store.review.activity(start + DAY, DAY, 1);
   assert.is(day.blocked[0], blockedEvents.filter((e) => e.at >= start + DAY && e.at < start + 2 * DAY).length);
   await store.close();
+});
+
+test('the report counts signals in the database exactly as listing every row would (devices, order, kinds, days, totals)', async () => {
+  const before = process.env.TZ;
+  useTimezone('Europe/London');
+  const store = openStorage({ evidencePath: path.join(tempDir(), 'e.db'), accountsPath: path.join(tempDir(), 'a.db') }, 'write');
+  try {
+    const start = Date.UTC(2026, 8, 7);
+    await writeThrough(store, processor(), [...schoolEvents({ devices: 40, days: 2, start })].flat());
+    const from = start + 7 * HOUR + 23 * 60_000;
+    const to = start + DAY + 19 * HOUR;
+    let rows = await store.review.signals({ since: from, until: to });
+    assert.ok(rows.length > 100, `${rows.length} signals`);
+    // Review every seventh (so some devices are fully reviewed, some partly, some not at all).
+    for (const s of rows.filter((_, i) => i % 7 === 0)) {
+      const audit = { ts: to, actor: 'oso', ip: 'cli', action: 'signal-review', target: `signal ${s.id}`, detail: '' };
+      await store.signalReviews.review(s.id, { outcome: 'false-positive', note: '', by: 'oso', at: to }, audit);
+    }
+    rows = await store.review.signals({ since: from, until: to });
+    // The oracle: every row, grouped and ordered in JS as the report did before it counted in SQL.
+    const byDevice = new Map<string, typeof rows>();
+    for (const s of [...rows].reverse())
+      byDevice.set(`${s.client} ${s.device}`, [...(byDevice.get(`${s.client} ${s.device}`) ?? []), s]);
+    for (const list of byDevice.values()) list.sort((a, b) => Number(!!a.review) - Number(!!b.review));
+    const occ = (l: typeof rows) => l.reduce((n, s) => n + s.count, 0);
+    const open = (l: typeof rows) => l.filter((s) => !s.review).length;
+    const expected = [...byDevice.values()]
+      .sort((a, b) => Number(open(b) > 0) - Number(open(a) > 0) || occ(b) - occ(a))
+      .map((l) => ({
+        client: l[0].client,
+        device: l[0].device,
+        group: [...l].sort((a, b) => Date.parse(a.last_seen) - Date.parse(b.last_seen))[0].group,
+        signals: l.length,
+        occurrences: occ(l),
+        unreviewed: open(l),
+        kinds: [...new Set(l.map((s) => s.kind))],
+        ids: l.map((s) => s.id),
+      }));
+    const dayOf = (iso: string) => new Date(iso).toLocaleDateString('en-CA');
+    const days = new Map<string, { signals: number; occurrences: number }>();
+    for (const s of rows) {
+      const d = days.get(dayOf(s.last_seen)) ?? { signals: 0, occurrences: 0 };
+      days.set(dayOf(s.last_seen), { signals: d.signals + 1, occurrences: d.occurrences + s.count });
+    }
+
+    const full = await buildReport(store.review, store.exceptions, store.requests, from, to, to);
+    const light = await buildReport(store.review, store.exceptions, store.requests, from, to, to, { signalRows: false });
+    for (const r of [full, light]) {
+      const got = r.signalsByDevice.map((d) => ({ ...d, signals: d.signalCount }));
+      assert.equal(
+        got.map(({ client, device, group, signals, occurrences, unreviewed, kinds }) => ({
+          client,
+          device,
+          group,
+          signals,
+          occurrences,
+          unreviewed,
+          kinds,
+        })),
+        expected.map(({ ids: _, ...e }) => e),
+      );
+      assert.equal(r.totals.signals, rows.length);
+      assert.equal(r.totals.occurrences, occ(rows));
+      assert.equal(r.totals.unreviewed, open(rows));
+      assert.equal(
+        r.days.filter((d) => d.signals > 0).map((d) => [d.day, d.signals, d.occurrences]),
+        [...days].sort().map(([d, t]) => [d, t.signals, t.occurrences]),
+      );
+    }
+    assert.equal(
+      full.signalsByDevice.map((d) => d.signals.map((s) => s.id)),
+      expected.map((e) => e.ids),
+    );
+    assert.ok(light.signalsByDevice.every((d) => d.signals.length === 0));
+    assert.equal({ ...light, signalsByDevice: [] }, { ...full, signalsByDevice: [] });
+  } finally {
+    await store.close();
+    if (before === undefined) delete process.env.TZ;
+    else process.env.TZ = before;
+  }
 });
 
 test('a purge of a large day while writing keeps the queue within the usual batch (queue depth)', async () => {

@@ -15,7 +15,9 @@ import { deviceLink, filterForm, TIME_FIELDS, sendFilteredPage } from './shared.
 async function reports(ctx: RequestContext): Promise<void> {
   const f = readFilter(ctx, ['since', 'until'], '7d');
   const { review, exceptions, requests } = ctx.env.storage;
-  const r = await buildReport(review, exceptions, requests, f.filter.since, f.filter.until, ctx.now);
+  const r = await buildReport(review, exceptions, requests, f.filter.since, f.filter.until, ctx.now, {
+    signalRows: false,
+  });
   const q = `since=${encodeURIComponent(f.values.since || '7d')}${f.values.until ? `&until=${encodeURIComponent(f.values.until)}` : ''}`;
   const body = html`<h1>Reports</h1>
     ${filterForm('/reports', TIME_FIELDS, f)}
@@ -36,9 +38,9 @@ async function reports(ctx: RequestContext): Promise<void> {
       {
         Device: (d) => deviceLink(d.device, d.client),
         Group: (d) => d.group,
-        Signals: (d) => d.signals.length,
-        Occurrences: (d) => d.signals.reduce((a, s) => a + s.count, 0),
-        Kinds: (d) => [...new Set(d.signals.map((s) => s.kind))].join(', '),
+        Signals: (d) => d.signalCount,
+        Occurrences: (d) => d.occurrences,
+        Kinds: (d) => d.kinds.join(', '),
       },
       'No circumvention signals in this period.',
     )}

@@ -8,6 +8,7 @@ import type {
   FullAccessEntry,
   GroupCategoryCount,
   KindCount,
+  SignalTally,
   ReviewFilter,
   ReviewRepository,
   SignalEntry,
@@ -231,6 +232,34 @@ export class SqliteReview implements ReviewRepository {
        GROUP BY kind ORDER BY n DESC`,
       { since },
     );
+  }
+
+  async signalTally(from: number, to: number): Promise<SignalTally> {
+    const span = 'last_ts >= @from AND first_ts < @to';
+    // The group is the one of the device's earliest signal (bare column beside min()).
+    const devices = this.all<Omit<SignalTally['devices'][number], 'kinds'>>(
+      `SELECT client, device, grp AS "group", min(last_ts) AS first, count(*) AS signals, sum(count) AS occurrences,
+         sum(review_at IS NULL) AS unreviewed FROM signals WHERE ${span} GROUP BY client, device`,
+      { from, to },
+    );
+    const kinds = new Map<string, string[]>();
+    for (const k of this.all<{ client: string; device: string; kind: string }>(
+      `SELECT client, device, kind, min(CASE WHEN review_at IS NULL THEN last_ts END) AS open_first,
+         min(last_ts) AS any_first FROM signals WHERE ${span} GROUP BY client, device, kind
+       ORDER BY client, device, open_first IS NULL, coalesce(open_first, any_first)`,
+      { from, to },
+    )) {
+      const key = `${k.client}\u0000${k.device}`;
+      const list = kinds.get(key) ?? [];
+      list.push(k.kind);
+      kinds.set(key, list);
+    }
+    const quarters = this.all<SignalTally['quarters'][number]>(
+      `SELECT CAST(last_ts / 900000 AS INTEGER) * 900000 AS quarter, count(*) AS signals, sum(count) AS occurrences
+       FROM signals WHERE ${span} GROUP BY 1`,
+      { from, to },
+    );
+    return { devices: devices.map((d) => ({ ...d, kinds: kinds.get(`${d.client}\u0000${d.device}`) ?? [] })), quarters };
   }
 
   async activity(start: number, size: number, n: number): Promise<{ blocked: number[]; signals: number[] }> {
