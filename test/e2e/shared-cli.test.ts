@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { PG_LATEST } from '../../src/storage/postgres/schema.js';
 import { cli } from '../helpers/cli.js';
 import { LISTS, tempDir, testConfig } from '../helpers/daemon-process.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';
@@ -35,14 +36,14 @@ test('migrate creates the schema once; status shows the connection and version; 
   assert.is(first.code, 0, first.stderr);
   assert.match(
     first.stdout,
-    new RegExp(`Shared store at postgres@127.0.0.1:${pg.port}/cli: schema upgraded from version 0 to 1`),
+    new RegExp(`Shared store at postgres@127.0.0.1:${pg.port}/cli: schema upgraded from version 0 to ${PG_LATEST}`),
   );
   const again = await W('shared', 'migrate', '--json');
-  assert.equal(JSON.parse(again.stdout), { target: `postgres@127.0.0.1:${pg.port}/cli`, from: 1, to: 1 });
+  assert.equal(JSON.parse(again.stdout), { target: `postgres@127.0.0.1:${pg.port}/cli`, from: PG_LATEST, to: PG_LATEST });
   const status = await W('shared', 'status');
   assert.is(status.code, 0, status.stderr + status.stdout);
   assert.match(status.stdout, /connection: ok, server 15\./);
-  assert.match(status.stdout, /schema version: 1 \(current\)/);
+  assert.match(status.stdout, new RegExp(`schema version: ${PG_LATEST} \\(current\\)`));
   assert.match(status.stdout, /filters of this site: none has reported yet/);
 
   await pg.stop();

@@ -13,6 +13,7 @@ import {
 } from '../../src/storage/exceptions.js';
 import { openStorage } from '../../src/storage/open.js';
 import { PostgresShared } from '../../src/storage/postgres/postgres-shared.js';
+import { PG_LATEST, PG_MIGRATIONS } from '../../src/storage/postgres/schema.js';
 import { postgresSchema } from '../../src/config/shared-schema.js';
 import { tempDir } from '../helpers/daemon-process.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';
@@ -214,7 +215,7 @@ test('postgres: each site sees only its own exceptions; a pushed exception keeps
       [[new Date(NOW - 5000).toISOString(), 'ict.jones']],
     );
     const status = await a.status();
-    assert.equal([status.connected, status.schemaVersion, status.codeSchemaVersion], [true, 1, 1]);
+    assert.equal([status.connected, status.schemaVersion, status.codeSchemaVersion], [true, PG_LATEST, PG_LATEST]);
   } finally {
     await a.close();
     await b.close();
@@ -231,16 +232,22 @@ test('postgres: migrations apply once from several filters at once, and a newer 
     const results = await Promise.all(stores.map((s) => s.migrate()));
     assert.equal(
       results.map((r) => r.to),
-      [1, 1, 1],
+      [PG_LATEST, PG_LATEST, PG_LATEST],
     );
     assert.equal(
-      [...(await pg.query('SELECT version FROM webfilter_schema', 'migrations'))].map((r) => r.version),
-      [1],
+      [...(await pg.query('SELECT version FROM webfilter_schema', 'migrations'))]
+        .map((r) => Number(r.version))
+        .sort((x, y) => x - y),
+      PG_MIGRATIONS.map((m) => m.version),
     );
     await pg.query('INSERT INTO webfilter_schema (version) VALUES (99)', 'migrations');
     await stores[0].migrate().then(
       () => assert.unreachable('migrated a newer store'),
-      (e: Error) => assert.match(e.message, /schema version 99, newer than this webfilter understands \(1\): upgrade webfilter/),
+      (e: Error) =>
+        assert.match(
+          e.message,
+          new RegExp(`schema version 99, newer than this webfilter understands \\(${PG_LATEST}\\): upgrade webfilter`),
+        ),
     );
   } finally {
     for (const s of stores) await s.close();

@@ -63,6 +63,178 @@ CREATE TABLE nodes (
 );
 `,
   },
+  {
+    version: 2,
+    // Issue 17: the evidence every filter ships (src/storage/sqlite/evidence-schema.ts, accounts-schema.ts).
+    // Columns mirror the SQLite ones (times stay bigint ms since the Unix epoch, hour/day as numbers
+    // since the epoch) so a review query translates 1:1; "user" is user_name here (user is a
+    // reserved word in PostgreSQL: an unquoted user reads the session's role). Every row carries
+    // site, node and its key on that node; a row whose key is a local rowid also keeps its first
+    // time in the unique key, so a rowid SQLite reuses after its table was emptied is a new row.
+    sql: `
+CREATE TABLE blocked (
+  id        bigserial PRIMARY KEY,
+  site      text NOT NULL,
+  node      text NOT NULL,
+  local_id  bigint NOT NULL,
+  ts        bigint NOT NULL,
+  last_ts   bigint NOT NULL,
+  count     bigint NOT NULL,
+  client    text NOT NULL,
+  device    text NOT NULL,
+  grp       text NOT NULL,
+  user_name text,
+  qname     text NOT NULL,
+  qtype     text NOT NULL,
+  category  text NOT NULL,
+  entry     text NOT NULL,
+  response  text NOT NULL,
+  transport text NOT NULL,
+  via       text NOT NULL,
+  UNIQUE (site, node, local_id, ts)
+);
+CREATE INDEX blocked_site_ts ON blocked (site, ts);
+CREATE INDEX blocked_site_last_ts ON blocked (site, last_ts);
+CREATE INDEX blocked_site_client_ts ON blocked (site, client, ts);
+CREATE INDEX blocked_site_device_ts ON blocked (site, device, ts);
+CREATE INDEX blocked_site_grp_ts ON blocked (site, grp, category, ts);
+CREATE INDEX blocked_site_user_ts ON blocked (site, user_name, ts) WHERE user_name IS NOT NULL;
+
+CREATE TABLE signals (
+  id             bigserial PRIMARY KEY,
+  site           text NOT NULL,
+  node           text NOT NULL,
+  local_id       bigint NOT NULL,
+  first_ts       bigint NOT NULL,
+  last_ts        bigint NOT NULL,
+  count          bigint NOT NULL,
+  client         text NOT NULL,
+  device         text NOT NULL,
+  grp            text NOT NULL,
+  user_name      text,
+  kind           text NOT NULL,
+  severity       text NOT NULL,
+  qname          text NOT NULL,
+  domain         text NOT NULL,
+  detail         text NOT NULL,
+  -- The review: written here by the console when shared is set; shipping fills them only while empty.
+  review_outcome text,
+  review_note    text,
+  review_by      text,
+  review_at      bigint,
+  UNIQUE (site, node, local_id, first_ts)
+);
+CREATE INDEX signals_site_last_ts ON signals (site, last_ts);
+CREATE INDEX signals_site_first_ts ON signals (site, first_ts);
+CREATE INDEX signals_site_client ON signals (site, client, kind, last_ts);
+CREATE INDEX signals_site_device ON signals (site, device, last_ts);
+CREATE INDEX signals_site_user ON signals (site, user_name, last_ts) WHERE user_name IS NOT NULL;
+CREATE INDEX signals_site_unreviewed ON signals (site, last_ts) WHERE review_at IS NULL;
+
+-- The access aggregates, one row per hour, client (address, device, group, user) and domain: the
+-- local clients and domains tables are folded in (their ids are per node).
+CREATE TABLE access_hourly (
+  site      text NOT NULL,
+  node      text NOT NULL,
+  hour      bigint NOT NULL,
+  client    text NOT NULL,
+  device    text NOT NULL,
+  grp       text NOT NULL,
+  user_name text NOT NULL DEFAULT '',
+  domain    text NOT NULL,
+  count     bigint NOT NULL,
+  first_ts  bigint NOT NULL,
+  last_ts   bigint NOT NULL,
+  PRIMARY KEY (site, node, hour, client, device, grp, user_name, domain)
+);
+CREATE INDEX access_hourly_site_hour ON access_hourly (site, hour);
+CREATE INDEX access_hourly_site_client ON access_hourly (site, client, hour);
+CREATE INDEX access_hourly_site_device ON access_hourly (site, device, hour);
+
+-- The per-query access log (log.access: full).
+CREATE TABLE access (
+  id        bigserial PRIMARY KEY,
+  site      text NOT NULL,
+  node      text NOT NULL,
+  local_id  bigint NOT NULL,
+  ts        bigint NOT NULL,
+  client    text NOT NULL,
+  device    text NOT NULL,
+  grp       text NOT NULL,
+  user_name text,
+  qname     text NOT NULL,
+  qtype     text NOT NULL,
+  result    text NOT NULL,
+  UNIQUE (site, node, local_id, ts)
+);
+CREATE INDEX access_site_ts ON access (site, ts);
+
+CREATE TABLE blocked_hourly (
+  site     text NOT NULL,
+  node     text NOT NULL,
+  hour     bigint NOT NULL,
+  grp      text NOT NULL,
+  category text NOT NULL,
+  count    bigint NOT NULL,
+  PRIMARY KEY (site, node, hour, grp, category)
+);
+CREATE INDEX blocked_hourly_site_hour ON blocked_hourly (site, hour);
+
+CREATE TABLE blocked_device_daily (
+  site     text NOT NULL,
+  node     text NOT NULL,
+  day      bigint NOT NULL,
+  client   text NOT NULL,
+  device   text NOT NULL,
+  grp      text NOT NULL,
+  count    bigint NOT NULL,
+  first_ts bigint NOT NULL,
+  last_ts  bigint NOT NULL,
+  PRIMARY KEY (site, node, day, client, device, grp)
+);
+CREATE INDEX blocked_device_daily_site_day ON blocked_device_daily (site, day);
+
+-- A signal review's audit. Shipped rows have local_id and signal_local_id (the signal's local id on
+-- that node); rows the console writes here directly have local_id NULL. signal_id is the signal's
+-- id in this store (looked up when shipped; NULL if the signal is not here).
+CREATE TABLE review_audit (
+  id              bigserial PRIMARY KEY,
+  site            text NOT NULL,
+  node            text NOT NULL,
+  local_id        bigint,
+  ts              bigint NOT NULL,
+  signal_id       bigint,
+  signal_local_id bigint,
+  actor           text NOT NULL,
+  ip              text NOT NULL,
+  detail          text NOT NULL,
+  UNIQUE (site, node, local_id, ts)
+);
+CREATE INDEX review_audit_site_ts ON review_audit (site, ts);
+
+-- Who looked at or changed what (the accounts file's access audit). Shipped rows have local_id;
+-- rows written here directly (shared accounts) have it NULL.
+CREATE TABLE access_audit (
+  id       bigserial PRIMARY KEY,
+  site     text NOT NULL,
+  node     text NOT NULL,
+  local_id bigint,
+  ts       bigint NOT NULL,
+  actor    text NOT NULL,
+  ip       text NOT NULL,
+  action   text NOT NULL,
+  target   text NOT NULL,
+  detail   text NOT NULL,
+  UNIQUE (site, node, local_id, ts)
+);
+CREATE INDEX access_audit_site_ts ON access_audit (site, ts);
+
+-- Each filter's shipping, as it last reported (webfilter shared status).
+ALTER TABLE nodes ADD COLUMN shipped_at timestamptz;
+ALTER TABLE nodes ADD COLUMN backlog_rows bigint NOT NULL DEFAULT 0;
+ALTER TABLE nodes ADD COLUMN lag_seconds double precision NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 /** The version this code brings. */
