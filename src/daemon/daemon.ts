@@ -65,9 +65,13 @@ export interface DaemonParts {
   pool: WorkerPool | null;
 }
 
-/** How long a stop waits for in-flight queries, then for the evidence queue (all under 5 s). */
+/**
+ * How long a stop waits for in-flight queries, then for the evidence queue: all under 7 s, inside
+ * systemd's `TimeoutStopSec=10s` and docker's 10 s. The evidence budget covers a writer thread
+ * still starting on a busy machine (its first batch waits for the database to open).
+ */
 const DRAIN_MS = 2500;
-const FLUSH_MS = 1500;
+const FLUSH_MS = 4000;
 
 /**
  * The running filter's lifecycle: `reload` swaps in a new config atomically, `stop` drains and

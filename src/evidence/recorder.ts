@@ -44,6 +44,8 @@ export class EvidenceRecorder implements QueryLog {
   private queued = 0;
   private worker: Worker | undefined;
   private busy = false;
+  /** Events in the batch handed to the writer and not yet acknowledged (0 when not busy). */
+  private inFlight = 0;
   private timer: NodeJS.Timeout | null = null;
   private closing: ((unwritten: number) => void) | null = null;
   private purgeTask: ScheduledTask;
@@ -186,7 +188,7 @@ export class EvidenceRecorder implements QueryLog {
       await new Promise((r) => setTimeout(r, 5));
     }
     const left = this.depth;
-    if (!this.worker) return left;
+    if (!this.worker) return left + this.inFlight;
     const unwritten = await new Promise<number>((resolve) => {
       const t = setTimeout(() => resolve(-1), Math.max(100, deadline - Date.now()));
       this.closing = (n) => {
@@ -195,9 +197,12 @@ export class EvidenceRecorder implements QueryLog {
       };
       this.post({ type: 'close' });
     });
+    // Timed out (-1): the writer is stopped with the batch it was handed still unacknowledged, so
+    // those events count as unwritten too (they may have been committed; never say fewer were lost).
+    const lost = unwritten < 0 ? this.inFlight : unwritten;
     await this.worker.terminate();
     this.logDrops(true);
-    return left + Math.max(0, unwritten);
+    return left + lost;
   }
 
   /** Hands the writer a new port to the alerting thread (alerts turned on, off, or changed). */
@@ -230,6 +235,7 @@ export class EvidenceRecorder implements QueryLog {
       this.opts.log.error({ code }, 'evidence writer stopped: restarting it');
       this.opts.onStoreState(false, `the evidence writer's thread stopped (exit code ${code}): restarting it`);
       this.busy = false;
+      this.inFlight = 0;
       setTimeout(() => this.start(), 1000).unref();
     });
   }
@@ -243,6 +249,7 @@ export class EvidenceRecorder implements QueryLog {
     const batch = this.ready.shift() ?? this.filling.take();
     this.queued -= batch.count;
     this.busy = true;
+    this.inFlight = batch.count;
     this.post({ type: 'batch', ...batch, dropped: this.dropped, writeErrors: this.writeErrors }, [batch.buffer]);
   }
 
@@ -254,6 +261,7 @@ export class EvidenceRecorder implements QueryLog {
     switch (m.type) {
       case 'written':
         this.busy = false;
+        this.inFlight = 0;
         this.written += m.rows;
         if (this.depth > 0) {
           if (this.depth >= this.opts.batchRows || this.closing) this.pump();

@@ -1,0 +1,80 @@
+/** The evidence recorder's stop: what it could not hand over or get written is counted, never hidden. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { pino } from 'pino';
+import { configSchema } from '../../src/config/schema.js';
+import { EventEncoder } from '../../src/evidence/event-codec.js';
+import { EvidenceRecorder } from '../../src/evidence/recorder.js';
+import type { QueryEvent } from '../../src/observe/query-event.js';
+import { openStorage } from '../../src/storage/open.js';
+import { tempDir } from '../helpers/daemon-process.js';
+import { until } from '../helpers/wait.js';
+
+const event = (at: number, qname: string): QueryEvent => ({
+  at,
+  transport: 'udp',
+  client: '10.20.1.5',
+  group: 'students',
+  qname,
+  qtype: 1,
+  kind: 'blocked',
+  reason: 'instagram',
+  entry: 'instagram.com',
+  rcode: 3,
+  duration: 0,
+  upstream: '',
+  response: 'NXDOMAIN',
+  signal: '',
+  recordBlocked: true,
+  via: '',
+  user: '',
+});
+
+test('a stop whose deadline passes while the writer holds a batch counts that batch as unwritten', async () => {
+  const file = path.join(tempDir(), 'e.db');
+  const accountsPath = file.replace(/\.db$/, '-accounts.db');
+  const store = openStorage({ evidencePath: file, accountsPath }, 'write');
+  await store.open();
+  await store.close();
+  // Another connection holds the database: the writer's first write waits (busy timeout 5 s),
+  // synchronously, so it cannot answer the stop before the deadline.
+  const holder = new Database(file);
+  holder.exec('BEGIN EXCLUSIVE');
+  const rec = new EvidenceRecorder({
+    init: {
+      storage: { evidencePath: file, accountsPath },
+      processor: {
+        access: 'aggregate',
+        circumvention: configSchema.parse({ groups: { default: {} } }).circumvention,
+        collapseMs: 60_000,
+      },
+      devices: { names: {}, leases: null, ptr: null },
+      version: 'test',
+      pid: process.pid,
+      startedAt: Date.now(),
+    },
+    queueSize: 1000,
+    batchRows: 10,
+    flushMs: 20,
+    retention: { blocked_days: 30, signals_days: 30, access_days: 30, schedule: '0 0 1 1 *' },
+    log: pino({ level: 'silent' }),
+    onSignals: () => {},
+    onStoreState: () => {},
+  });
+  try {
+    const enc = new EventEncoder();
+    for (let i = 0; i < 10; i++) enc.add(event(Date.now(), `n${i}.instagram.com`));
+    rec.addBatch(enc.take());
+    rec.open();
+    await until(() => rec.depth === 0, 'the batch handed to the writer');
+    const unwritten = await rec.close(Date.now() + 300);
+    assert.is(unwritten, 10, 'the ten events the writer never acknowledged');
+  } finally {
+    holder.exec('ROLLBACK');
+    holder.close();
+  }
+});
+
+test.run();
