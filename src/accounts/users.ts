@@ -1,5 +1,6 @@
 import { isRole, ROLE_TABLE, ROLES } from '../roles/roles.js';
 import type { AccountsRepository, AuditRow, User } from '../storage/accounts.js';
+import { describeScope, TRUST_SCOPE, type SiteScope } from '../storage/scope.js';
 import { hashPassword, passwordProblem } from './passwords.js';
 
 /** Thrown for a request the account rules refuse; the message says which rule. */
@@ -36,6 +37,7 @@ export async function addUser(
   password: string,
   by: AccountChangeBy,
   groups: string[] = [],
+  scope: SiteScope = TRUST_SCOPE,
 ): Promise<User> {
   if (!NAME_RE.test(name)) throw new UserError(`"${name}" is not a user name (2-64 of letters, digits, . _ @ -)`);
   if (!isRole(role)) throw new UserError(`--role "${role}": no such role (roles: ${ROLES.join(', ')})`);
@@ -46,8 +48,13 @@ export async function addUser(
   const passwordHash = await hashPassword(password);
   const unique = [...new Set(groups)];
   return accounts.addUser(
-    { name, role, groups: unique, passwordHash, createdAt: by.at, createdBy: by.actor },
-    auditRow(by, 'user-add', name, `role ${role}${unique.length ? `, groups ${unique.join(', ')}` : ''}`),
+    { name, role, groups: unique, scope, passwordHash, createdAt: by.at, createdBy: by.actor },
+    auditRow(
+      by,
+      'user-add',
+      name,
+      `role ${role}${unique.length ? `, groups ${unique.join(', ')}` : ''}${scope.kind === 'sites' ? `, ${describeScope(scope)}` : ''}`,
+    ),
   );
 }
 

@@ -73,6 +73,7 @@ export function createHandler(routes: Route[], env: ConsoleEnv) {
         ctx.session = session;
         // The account as it is now (a teacher's groups may have changed since sign-in).
         ctx.account = account;
+        ctx.scope = account.scope;
       }
       let match: string[] = [];
       const candidates = routes.filter((r) => {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
 import type { Cidr } from '../net/cidr.js';
 import type { User } from '../storage/accounts.js';
+import type { SiteScope } from '../storage/scope.js';
 import type { Storage } from '../storage/storage.js';
 import type { Notification } from '../alerts/notifier.js';
 import type { LoginLimiter } from './login-limiter.js';
@@ -42,6 +43,14 @@ export interface RequestContext {
   session: Session;
   /** The signed-in account as stored now (role, a teacher's groups), read at every request. */
   account: User;
+  /**
+   * Whose records this request may see and change: the signed-in account's scope (its sites, or
+   * the whole trust), as stored now, read at every request (a `user scope` change applies at the
+   * next request). Every route handler passes it to the repositories it reads (they put it in
+   * their queries' WHERE clause) and checks it before changing a site's record; never widen it
+   * from a query parameter. On a single box it is the whole trust: the store holds only this box.
+   */
+  scope: SiteScope;
   /** The parsed body of a POST. */
   form: URLSearchParams;
 }

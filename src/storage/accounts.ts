@@ -1,5 +1,6 @@
 /** Console accounts and the access audit, as stored. Times are ms since the Unix epoch. */
 import type { Role } from '../roles/roles.js';
+import type { SiteScope } from './scope.js';
 
 export type { Role };
 
@@ -10,6 +11,13 @@ export interface User {
   role: Role;
   /** The groups a teacher acts for (their scope); empty for other roles. */
   groups: string[];
+  /**
+   * Whose records this account may see and act on (issue 17): the sites it is scoped to, or the
+   * whole trust. Pass it to every repository read and check it before every change of a site's
+   * record. On a single box (no `shared`) it is always the whole trust: that store holds only this
+   * box's records.
+   */
+  scope: SiteScope;
   createdAt: number;
   createdBy: string;
   passwordChangedAt: number;
@@ -22,6 +30,8 @@ export interface NewUser {
   name: string;
   role: Role;
   groups: string[];
+  /** The sites it may see (absent: the whole trust); a single box's store keeps none (every account there sees that box's records). */
+  scope?: SiteScope;
   passwordHash: string;
   createdAt: number;
   createdBy: string;

@@ -8,7 +8,9 @@ import * as assert from 'uvu/assert';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { addUser } from '../../src/accounts/users.js';
-import { createHandler } from '../../src/console/app.js';
+import { createHandler, type Route } from '../../src/console/app.js';
+import type { Html } from '../../src/console/html.js';
+import { sendHtml } from '../../src/console/http.js';
 import type { ConsoleEnv } from '../../src/console/context.js';
 import { LoginLimiter } from '../../src/console/login-limiter.js';
 import { ROUTES } from '../../src/console/routes.js';
@@ -45,7 +47,14 @@ async function consoleEnv() {
     log: createLogger('silent'),
     now: () => NOW,
   };
-  const handler = createHandler(ROUTES, env);
+  /** Echoes the scope a route handler is given (the review routes pass it to their queries). */
+  const probe: Route = {
+    method: 'GET',
+    path: '/scope-probe',
+    access: 'user',
+    handler: (ctx) => sendHtml(ctx.res, 200, { text: JSON.stringify(ctx.scope) } as Html),
+  };
+  const handler = createHandler([...ROUTES, probe], env);
   /** A signed-in session of a role: its cookie header and CSRF token. */
   const as = (role: Role & keyof typeof users) => {
     const u = users[role];
@@ -137,6 +146,15 @@ test('a form without its session’s CSRF token changes nothing (403)', async ()
   assert.is(forged.status, 403);
   assert.match(forged.body, /Form expired/);
   assert.equal(await storage.exceptions.all(), []);
+  await storage.close();
+});
+
+test('every request carries the signed-in account’s scope to its handler (a single box: the whole store)', async () => {
+  const { handler, as, storage } = await consoleEnv();
+  for (const role of ['reviewer', 'ict', 'teacher'] as const) {
+    const res = await inject(handler, { url: '/scope-probe', headers: { cookie: as(role).cookie } });
+    assert.equal([res.status, JSON.parse(res.body)], [200, { kind: 'trust' }], role);
+  }
   await storage.close();
 });
 

@@ -1,5 +1,6 @@
 import type { AccountsRepository, AuditEntry, AuditFilter, AuditRow, NewUser, Role, User } from '../accounts.js';
 import { isoTime } from '../time-text.js';
+import { TRUST_SCOPE } from '../scope.js';
 import type { StorageAccess } from '../storage.js';
 import type { DatabaseFile } from './database-file.js';
 
@@ -21,6 +22,8 @@ const fromRow = (r: Row): User => ({
   name: r.name,
   role: r.role,
   groups: JSON.parse(r.scope_groups) as string[],
+  // A single box's store holds only its own records: every account sees all of them.
+  scope: TRUST_SCOPE,
   createdAt: r.created_at,
   createdBy: r.created_by,
   passwordChangedAt: r.password_changed_at,
