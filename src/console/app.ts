@@ -7,6 +7,7 @@ import { BodyTooLarge, parseCookies, readForm, redirect, sendHtml } from './http
 import { tokensMatch } from './sessions.js';
 import { homeOf, may, type Permission, type Role } from '../roles/roles.js';
 import type { Config } from '../config/schema.js';
+import { SharedUnavailableError } from '../storage/shared-errors.js';
 
 /**
  * Who may use a route: anyone (sign-in), any signed-in user (sign-out), or the users whose role has
@@ -62,15 +63,17 @@ export function createHandler(routes: Route[], env: ConsoleEnv) {
     if (env.secure) res.setHeader('strict-transport-security', 'max-age=31536000');
     try {
       const cookies = parseCookies(req.headers.cookie);
-      let session = env.sessions.get(cookies[SESSION_COOKIE], ctx.now);
+      let session = await env.sessions.get(cookies[SESSION_COOKIE], ctx.now);
       // An account disabled, or a password changed, by ICT's CLI ends its sessions at their next request.
       const account = session ? await accountStillValid(env, session.userId, session.createdAt) : null;
       if (session && !account) {
-        env.sessions.endUser(session.userId);
+        await env.sessions.endUser(session.userId);
         session = null;
       }
       if (session && account) {
-        ctx.session = session;
+        // The role as it is now, too.
+        ctx.session = { ...session, user: account.name, role: account.role };
+        session = ctx.session;
         // The account as it is now (a teacher's groups may have changed since sign-in).
         ctx.account = account;
         ctx.scope = account.scope;
@@ -116,11 +119,38 @@ export function createHandler(routes: Route[], env: ConsoleEnv) {
         res.setHeader('connection', 'close');
         return messagePage(ctx, 413, 'Too large', 'The form was larger than 64 KB.');
       }
+      if (e instanceof SharedUnavailableError) return sharedUnreachable(ctx, e);
       env.log.error({ err: e, path: ctx.url.pathname }, 'console request failed');
       if (!res.headersSent) messagePage(ctx, 500, 'Something went wrong', 'The error was logged. Try again, or ask ICT.');
       else res.end();
     }
   };
+}
+
+/**
+ * Filters sharing a store keep their accounts and sessions there: while it cannot be reached nobody
+ * can sign in or be recognised (503), but DNS filtering, which never waits on it, goes on.
+ */
+function sharedUnreachable(ctx: RequestContext, e: SharedUnavailableError): void {
+  ctx.env.log.warn({ err: e.message, path: ctx.url.pathname }, 'console: shared store unreachable');
+  if (ctx.res.headersSent) return void ctx.res.end();
+  sendHtml(
+    ctx.res,
+    503,
+    page(
+      'Shared store unreachable',
+      html`<h1>The trust's shared store is unreachable</h1>
+        <p>
+          The console accounts and sessions of every filter are kept in the trust's shared PostgreSQL store, which cannot be
+          reached now, so nobody can sign in here. DNS filtering is unaffected: every filter goes on answering and enforcing its
+          policy and the exceptions it knows.
+        </p>
+        <p class="muted">${e.message}</p>
+        <p>Try again in a minute; if it persists, ask ICT to check the shared store (<code>webfilter shared status</code>).</p>`,
+      null,
+    ),
+    { 'retry-after': '60' },
+  );
 }
 
 /** Whether a signed-in role may use a route: `user` routes anyone, else any one of the route's permissions. */

@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const env: ConsoleEnv = {
     storage,
     loaded: init.loaded,
-    sessions: new SessionStore(limitsOf(init.loaded)),
+    sessions: new SessionStore(limitsOf(init.loaded), storage.sessions),
     logins: new LoginLimiter({
       perAccount: attempts.per_account,
       perIp: attempts.per_address,

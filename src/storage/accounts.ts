@@ -66,6 +66,7 @@ export const AUDIT_ACTIONS = [
   'user-passwd',
   'user-disable',
   'user-groups',
+  'user-scope',
   'signal-review',
 ] as const;
 
@@ -75,6 +76,8 @@ export interface AuditFilter {
   actor?: string;
   action?: string;
   limit?: number;
+  /** Only rows of these sites (the shared store); a single box's store holds only its own. */
+  scope?: SiteScope;
 }
 
 /** An audit row as shown: its time as ISO-8601 UTC. */
@@ -91,6 +94,11 @@ export interface AccountsRepository {
   disableUser(userId: number, by: string, at: number, audit: AuditRow): Promise<void>;
   /** Replaces a teacher's groups. */
   setGroups(userId: number, groups: string[], audit: AuditRow): Promise<void>;
+  /**
+   * Replaces the sites an account may see (the shared store only: a single box's store refuses,
+   * since every account there sees that box's records).
+   */
+  setScope(userId: number, scope: SiteScope, audit: AuditRow): Promise<void>;
   /** By name, case-insensitively; null when there is none. */
   findUser(name: string): Promise<User | null>;
   userById(id: number): Promise<User | null>;

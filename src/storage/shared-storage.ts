@@ -1,5 +1,8 @@
 import path from 'node:path';
+import { PostgresAccounts } from './postgres/accounts.js';
+import { requireCurrentSchema } from './postgres/migrate.js';
 import { PostgresShared } from './postgres/postgres-shared.js';
+import { PostgresSessions } from './postgres/sessions.js';
 import type { SharedLocation, SharedStore } from './shared.js';
 import { SharedExceptions } from './shared-exceptions.js';
 import { SqliteExceptionCopy } from './sqlite/shared-copy.js';
@@ -15,9 +18,22 @@ export function sharedCopyPath(evidencePath: string): string {
 /** A store whose exceptions are shared, and the shared store itself (status, migrations). */
 export type SharedStorage = Storage & { readonly exceptions: SharedExceptions; readonly shared: SharedStore };
 
+/** Runs `fn` once it has succeeded (a failure, e.g. an unreachable store, is tried again next time). */
+function once(fn: () => Promise<unknown>): () => Promise<void> {
+  let done: Promise<void> | null = null;
+  return () =>
+    (done ??= fn().then(
+      () => undefined,
+      (e: unknown) => {
+        done = null;
+        throw e;
+      },
+    ));
+}
+
 /**
- * The store of a filter that shares its state (`shared`): exceptions in PostgreSQL (with this box's
- * copy); every other repository is the embedded SQLite store's, as on a single box (reached through
+ * The store of a filter that shares its state (`shared`): exceptions (with this box's copy), console
+ * accounts, sessions and the access audit in PostgreSQL; every other repository is the embedded SQLite store's, as on a single box (reached through
  * the prototype, so a repository added to SqliteStorage is there too).
  */
 export function withSharedExceptions(
@@ -37,9 +53,13 @@ export function withSharedExceptions(
     node: location.node,
     version,
   });
+  // Write access brings the schema up to date (as the daemon's start does); a read checks it is current.
+  const ready = once(() => (access === 'write' ? shared.migrate() : requireCurrentSchema(shared.conn)));
   const storage = Object.create(local) as Storage;
   return Object.assign(storage, {
     exceptions,
+    accounts: new PostgresAccounts(shared.conn, location.site, location.node, ready),
+    sessions: new PostgresSessions(shared.conn, location.site, location.node, ready),
     shared,
     open: () => local.open(),
     close: async () => {

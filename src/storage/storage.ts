@@ -7,6 +7,7 @@ import type { RequestsRepository } from './requests.js';
 import type { ReviewRepository } from './review.js';
 import type { SignalReviewsRepository } from './signal-reviews.js';
 import type { AlertStateRepository } from './alert-state.js';
+import type { SessionsRepository } from './sessions.js';
 
 /**
  * Everything webfilter stores, behind one repository per concern. All access is asynchronous: a
@@ -27,8 +28,13 @@ export interface Storage {
   readonly identities: IdentitiesRepository;
   /** Permission requests (a teacher asks, an approver decides), beside the exceptions they become. */
   readonly requests: RequestsRepository;
-  /** Console accounts and the access audit (readable by the service user only). */
+  /**
+   * Console accounts and the access audit (readable by the service user only): the box's own file,
+   * or the shared store's (the whole trust's accounts) when `shared` is set.
+   */
   readonly accounts: AccountsRepository;
+  /** Console sessions in the shared store (`shared`); absent on a single box, whose console keeps them in memory. */
+  readonly sessions?: SessionsRepository;
   /**
    * Opens the evidence store now (for `write`: creating and upgrading it), so that a command can
    * say at once why it cannot; otherwise each repository opens what it needs on first use.

@@ -31,21 +31,21 @@ test('passwords: scrypt hash with salt; the right password verifies, others and 
   assert.is(passwordProblem('twelve chars'), null);
 });
 
-test('sessions: idle and absolute expiry; ending a user ends all their sessions', () => {
+test('sessions: idle and absolute expiry; ending a user ends all their sessions', async () => {
   const s = new SessionStore({ idleMs: 1000, absoluteMs: 5000 });
-  const a = s.create(1, 'jo', 'reviewer', 0);
-  assert.ok(s.get(a.token, 900));
-  assert.ok(s.get(a.token, 1800), 'each request refreshes the idle timer');
-  assert.is(s.get(a.token, 2900), null, 'idle too long');
-  const b = s.create(1, 'jo', 'reviewer', 10_000);
-  for (let t = 10_500; t < 15_000; t += 500) assert.ok(s.get(b.token, t));
-  assert.is(s.get(b.token, 15_001), null, 'absolute limit, however active');
-  const c = s.create(2, 'al', 'ict', 20_000);
-  const d = s.create(2, 'al', 'ict', 20_000);
-  s.endUser(2);
-  assert.is(s.get(c.token, 20_001), null);
-  assert.is(s.get(d.token, 20_001), null);
-  assert.is(s.get('forged', 20_001), null);
+  const a = await s.create(1, 'jo', 'reviewer', 0);
+  assert.ok(await s.get(a.token, 900));
+  assert.ok(await s.get(a.token, 1800), 'each request refreshes the idle timer');
+  assert.is(await s.get(a.token, 2900), null, 'idle too long');
+  const b = await s.create(1, 'jo', 'reviewer', 10_000);
+  for (let t = 10_500; t < 15_000; t += 500) assert.ok(await s.get(b.token, t));
+  assert.is(await s.get(b.token, 15_001), null, 'absolute limit, however active');
+  const c = await s.create(2, 'al', 'ict', 20_000);
+  const d = await s.create(2, 'al', 'ict', 20_000);
+  await s.endUser(2);
+  assert.is(await s.get(c.token, 20_001), null);
+  assert.is(await s.get(d.token, 20_001), null);
+  assert.is(await s.get('forged', 20_001), null);
   assert.ok(tokensMatch(c.session.csrf, c.session.csrf));
   assert.not.ok(tokensMatch('x', c.session.csrf));
   assert.not.ok(tokensMatch(undefined, c.session.csrf));

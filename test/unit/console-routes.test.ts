@@ -56,9 +56,9 @@ async function consoleEnv() {
   };
   const handler = createHandler([...ROUTES, probe], env);
   /** A signed-in session of a role: its cookie header and CSRF token. */
-  const as = (role: Role & keyof typeof users) => {
+  const as = async (role: Role & keyof typeof users) => {
     const u = users[role];
-    const { token, session } = env.sessions.create(u.id, u.name, u.role, NOW);
+    const { token, session } = await env.sessions.create(u.id, u.name, u.role, NOW);
     return { cookie: `wf_session=${encodeURIComponent(token)}`, csrf: session.csrf };
   };
   return { env, handler, as, storage };
@@ -110,10 +110,10 @@ test('sign-in: the form’s token, a session cookie, the audit row; a wrong pass
 
 test('roles are checked by the server: the audit page is ICT’s, the evidence is not a teacher’s', async () => {
   const { handler, as, storage } = await consoleEnv();
-  const get = (url: string, who: ReturnType<typeof as>) => inject(handler, { url, headers: { cookie: who.cookie } });
-  const reviewer = as('reviewer');
-  const ict = as('ict');
-  const teacher = as('teacher');
+  const get = (url: string, who: Awaited<ReturnType<typeof as>>) => inject(handler, { url, headers: { cookie: who.cookie } });
+  const reviewer = await as('reviewer');
+  const ict = await as('ict');
+  const teacher = await as('teacher');
   assert.is((await get('/', reviewer)).status, 200);
   assert.is((await get('/audit', reviewer)).status, 403);
   assert.is((await get('/audit', ict)).status, 200);
@@ -127,7 +127,7 @@ test('roles are checked by the server: the audit page is ICT’s, the evidence i
 
 test('a form without its session’s CSRF token changes nothing (403)', async () => {
   const { handler, as, storage } = await consoleEnv();
-  const ict = as('ict');
+  const ict = await as('ict');
   const body = (csrf: string) =>
     new URLSearchParams({
       _csrf: csrf,
@@ -152,7 +152,7 @@ test('a form without its session’s CSRF token changes nothing (403)', async ()
 test('every request carries the signed-in account’s scope to its handler (a single box: the whole store)', async () => {
   const { handler, as, storage } = await consoleEnv();
   for (const role of ['reviewer', 'ict', 'teacher'] as const) {
-    const res = await inject(handler, { url: '/scope-probe', headers: { cookie: as(role).cookie } });
+    const res = await inject(handler, { url: '/scope-probe', headers: { cookie: (await as(role)).cookie } });
     assert.equal([res.status, JSON.parse(res.body)], [200, { kind: 'trust' }], role);
   }
   await storage.close();

@@ -92,7 +92,7 @@ async function signIn(ctx: RequestContext): Promise<void> {
     return loginPage(ctx, 401, 'That user name and password do not match an active account.', user ? name : '');
   }
   env.logins.succeed(name, from);
-  const { token } = env.sessions.create(user.id, user.name, user.role, ctx.now);
+  const { token } = await env.sessions.create(user.id, user.name, user.role, ctx.now);
   await audit(ctx, 'sign-in', user.name, `role ${user.role}`, user.name);
   redirect(ctx.res, safeNext(ctx.form.get('next') ?? '/'), {
     'set-cookie': [
@@ -111,7 +111,7 @@ export const loginRoutes: Route[] = [
     access: 'user',
     handler: async (ctx) => {
       await audit(ctx, 'sign-out', ctx.session.user);
-      ctx.env.sessions.end(parseCookies(ctx.req.headers.cookie)[SESSION_COOKIE]);
+      await ctx.env.sessions.end(parseCookies(ctx.req.headers.cookie)[SESSION_COOKIE]);
       redirect(ctx.res, '/login', { 'set-cookie': cookie(SESSION_COOKIE, '', { secure: ctx.env.secure, maxAgeS: 0 }) });
     },
   },

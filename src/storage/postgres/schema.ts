@@ -1,3 +1,5 @@
+import { ACCOUNTS_PG_SQL } from './accounts-schema.js';
+
 /**
  * The shared store's schema, as versioned migrations applied in order (like the SQLite ones): the
  * version reached is in `webfilter_schema`; an older store is upgraded in place, never wiped; a
@@ -235,6 +237,8 @@ ALTER TABLE nodes ADD COLUMN backlog_rows bigint NOT NULL DEFAULT 0;
 ALTER TABLE nodes ADD COLUMN lag_seconds double precision NOT NULL DEFAULT 0;
 `,
   },
+  // Issue 17: the console accounts and sessions of the whole trust (accounts-schema.ts).
+  { version: 3, sql: ACCOUNTS_PG_SQL },
 ];
 
 /** The version this code brings. */

@@ -1,7 +1,7 @@
 import type { AccountsRepository, AuditEntry, AuditFilter, AuditRow, NewUser, Role, User } from '../accounts.js';
 import { isoTime } from '../time-text.js';
 import { TRUST_SCOPE } from '../scope.js';
-import type { StorageAccess } from '../storage.js';
+import { StorageError, type StorageAccess } from '../storage.js';
 import type { DatabaseFile } from './database-file.js';
 
 interface Row {
@@ -84,6 +84,12 @@ export class SqliteAccounts implements AccountsRepository {
       this.file.prepare('UPDATE users SET scope_groups = ? WHERE id = ?').run(JSON.stringify(groups), userId);
       this.file.prepare(SQL.audit).run(audit);
     });
+  }
+
+  async setScope(): Promise<void> {
+    throw new StorageError(
+      "a single filter's accounts see that filter's records and have no site scope: sites are for filters that share a store (set shared)",
+    );
   }
 
   async findUser(name: string): Promise<User | null> {

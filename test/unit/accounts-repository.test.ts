@@ -1,0 +1,233 @@
+/**
+ * The accounts repository (accounts, their scope, the access audit) run against both backends: a
+ * single box's SQLite accounts file and the shared PostgreSQL store of filters that share one (a
+ * real, throwaway PostgreSQL 15 cluster: test/helpers/postgres.ts), through openStorage as the
+ * daemon and the CLI open them.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import path from 'node:path';
+import { postgresSchema } from '../../src/config/shared-schema.js';
+import { SessionStore } from '../../src/console/sessions.js';
+import type { AuditRow, NewUser } from '../../src/storage/accounts.js';
+import { openStorage } from '../../src/storage/open.js';
+import { sitesScope, TRUST_SCOPE } from '../../src/storage/scope.js';
+import { StorageError, type Storage } from '../../src/storage/storage.js';
+import { tempDir } from '../helpers/daemon-process.js';
+import { startPostgres, type PgCluster } from '../helpers/postgres.js';
+
+const NOW = Date.UTC(2026, 11, 1, 9, 0, 0);
+const all = { since: 0, until: NOW + 86_400_000 };
+const row = (action: string, target: string, ts = NOW, detail = ''): AuditRow => ({
+  ts,
+  actor: 'root',
+  ip: 'cli',
+  action,
+  target,
+  detail,
+});
+const user = (over: Partial<NewUser> = {}): NewUser => ({
+  name: 'Oso.Jones',
+  role: 'reviewer',
+  groups: [],
+  passwordHash: 'h1',
+  createdAt: NOW,
+  createdBy: 'root',
+  ...over,
+});
+
+let pg: PgCluster | null = null;
+let dbs = 0;
+
+/** Each backend makes a fresh store; `other` is a second filter's handle on the same one (another site on PostgreSQL). */
+const BACKENDS: { name: string; make(): Promise<{ s: Storage; other(): Storage }> }[] = [
+  {
+    name: 'sqlite',
+    async make() {
+      const dir = tempDir();
+      const location = { evidencePath: path.join(dir, 'w.db'), accountsPath: path.join(dir, 'w-accounts.db') };
+      return { s: openStorage(location, 'write'), other: () => openStorage(location, 'write') };
+    },
+  },
+  {
+    name: 'postgres',
+    async make() {
+      pg ??= await startPostgres();
+      const url = await pg.createDatabase(`acc${++dbs}`);
+      const dir = tempDir();
+      const open = (site: string, node: string) =>
+        openStorage(
+          {
+            evidencePath: path.join(dir, `${node}.db`),
+            accountsPath: path.join(dir, `${node}-accounts.db`),
+            shared: { site, node, postgres: postgresSchema.parse({ url }), urlFile: null },
+          },
+          'write',
+        );
+      return { s: open('carres-grammar', 'dns1'), other: () => open('kshs', 'dns1') };
+    },
+  },
+];
+
+test.after(async () => {
+  await pg?.destroy();
+});
+
+for (const backend of BACKENDS) {
+  const t = (name: string, fn: (s: Storage, other: () => Storage) => Promise<void>) =>
+    test(`${backend.name}: ${name}`, async () => {
+      const { s, other } = await backend.make();
+      try {
+        await fn(s, other);
+      } finally {
+        await s.close();
+      }
+    });
+
+  t('add, find (any case), password, disable, list: each change with its audit row; a name is taken once', async (s) => {
+    const u = await s.accounts.addUser(user(), row('user-add', 'Oso.Jones'));
+    assert.equal(
+      [u.name, u.role, u.groups, u.createdAt, u.passwordChangedAt, u.disabledAt],
+      ['Oso.Jones', 'reviewer', [], NOW, NOW, null],
+    );
+    assert.equal((await s.accounts.findUser('oso.jones'))?.id, u.id);
+    assert.equal(await s.accounts.userById(u.id), u);
+    assert.is(await s.accounts.findUser('nobody'), null);
+    assert.is(await s.accounts.passwordHash(u.id), 'h1');
+    await s.accounts.addUser(user({ name: 'oso.JONES', role: 'ict' }), row('user-add', 'oso.JONES')).then(
+      () => assert.unreachable('duplicate name'),
+      (e: unknown) => assert.ok(e instanceof Error),
+    );
+    await s.accounts.setPasswordHash(u.id, 'h3', NOW + 1, row('user-passwd', u.name, NOW + 1));
+    await s.accounts.disableUser(u.id, 'root', NOW + 2, row('user-disable', u.name, NOW + 2));
+    const after = await s.accounts.userById(u.id);
+    assert.equal([after?.passwordChangedAt, after?.disabledAt, after?.disabledBy], [NOW + 1, NOW + 2, 'root']);
+    assert.is(await s.accounts.passwordHash(u.id), 'h3');
+    await s.accounts.addUser(user({ name: 'ict.adams', role: 'ict' }), row('user-add', 'ict.adams', NOW + 3));
+    assert.equal(
+      (await s.accounts.listUsers()).map((x) => x.name),
+      ['ict.adams', 'Oso.Jones'],
+    );
+    assert.equal(
+      (await s.accounts.auditEntries(all)).map((a) => [a.action, a.target]),
+      [
+        ['user-add', 'ict.adams'],
+        ['user-disable', 'Oso.Jones'],
+        ['user-passwd', 'Oso.Jones'],
+        ['user-add', 'Oso.Jones'],
+      ],
+    );
+  });
+
+  t('a teacher keeps their groups; a change of them is audited with it', async (s) => {
+    const u = await s.accounts.addUser(
+      user({ name: 't.smith', role: 'teacher', groups: ['room-12', 'y9-media'] }),
+      row('user-add', 't.smith'),
+    );
+    assert.equal(u.groups, ['room-12', 'y9-media']);
+    await s.accounts.setGroups(u.id, ['room-14'], row('user-groups', 't.smith', NOW + 1, 'groups room-14'));
+    assert.equal((await s.accounts.findUser('t.smith'))?.groups, ['room-14']);
+    assert.equal(
+      (await s.accounts.auditEntries({ ...all, action: 'user-groups' })).map((a) => a.detail),
+      ['groups room-14'],
+    );
+  });
+
+  t('the access audit: filtered by period, actor and action, newest first, limited', async (s) => {
+    for (let i = 0; i < 5; i++)
+      await s.accounts.audit({ ...row(i % 2 ? 'view-device' : 'sign-in', `d${i}`, NOW + i), actor: `u${i % 2}` });
+    assert.equal(
+      (await s.accounts.auditEntries(all)).map((a) => a.target),
+      ['d4', 'd3', 'd2', 'd1', 'd0'],
+    );
+    assert.equal(
+      (await s.accounts.auditEntries({ ...all, actor: 'u1' })).map((a) => a.target),
+      ['d3', 'd1'],
+    );
+    assert.equal(
+      (await s.accounts.auditEntries({ ...all, action: 'sign-in', limit: 2 })).map((a) => a.target),
+      ['d4', 'd2'],
+    );
+    assert.equal(
+      (await s.accounts.auditEntries({ since: NOW + 1, until: NOW + 3 })).map((a) => a.target),
+      ['d2', 'd1'],
+    );
+    assert.is((await s.accounts.auditEntries(all))[0].time, new Date(NOW + 4).toISOString());
+  });
+
+  if (backend.name === 'sqlite')
+    t('scope: a single box’s accounts all see its whole store; a site scope is refused, saying why', async (s) => {
+      const u = await s.accounts.addUser(user(), row('user-add', 'Oso.Jones'));
+      assert.equal(u.scope, TRUST_SCOPE);
+      await s.accounts.setScope(u.id, sitesScope(['kshs']), row('user-scope', u.name)).then(
+        () => assert.unreachable('scoped on a single box'),
+        (e: unknown) => assert.ok(e instanceof StorageError && /share a store \(set shared\)/.test(e.message), String(e)),
+      );
+      assert.equal((await s.accounts.findUser('oso.jones'))?.scope, TRUST_SCOPE);
+    });
+  else {
+    t('scope: stored with the account, seen by every site’s filter, changed with its audit row', async (s, other) => {
+      const b = other();
+      try {
+        const u = await s.accounts.addUser(user({ scope: sitesScope(['kshs', 'carres-grammar']) }), row('user-add', 'Oso.Jones'));
+        assert.equal(u.scope, { kind: 'sites', sites: ['carres-grammar', 'kshs'] });
+        await s.accounts.addUser(user({ name: 'trust.dsl', scope: TRUST_SCOPE }), row('user-add', 'trust.dsl'));
+        assert.equal((await b.accounts.findUser('OSO.JONES'))?.scope, u.scope, 'the other site’s filter sees the same account');
+        assert.equal((await b.accounts.findUser('trust.dsl'))?.scope, TRUST_SCOPE);
+        await b.accounts.setScope(u.id, sitesScope(['kshs']), row('user-scope', u.name, NOW + 1, 'site kshs'));
+        assert.equal((await s.accounts.userById(u.id))?.scope, sitesScope(['kshs']));
+        await s.accounts.setScope(u.id, TRUST_SCOPE, row('user-scope', u.name, NOW + 2, 'the whole trust'));
+        assert.equal((await b.accounts.userById(u.id))?.scope, TRUST_SCOPE);
+        assert.equal(
+          (await s.accounts.auditEntries({ ...all, action: 'user-scope' })).map((a) => a.detail),
+          ['the whole trust', 'site kshs'],
+        );
+        // Each filter's audit rows carry its site: a scoped read sees only its sites'.
+        assert.equal(
+          (await s.accounts.auditEntries({ ...all, action: 'user-scope', scope: sitesScope(['kshs']) })).map((a) => a.detail),
+          ['site kshs'],
+        );
+        assert.equal((await b.accounts.auditEntries({ ...all, scope: sitesScope(['nowhere']) })).length, 0);
+      } finally {
+        await b.close();
+      }
+    });
+
+    t(
+      'sessions: made at one filter, valid at another; sign-out, a disabled account or a new password ends them everywhere',
+      async (s, other) => {
+        const b = other();
+        const limits = { idleMs: 3_600_000, absoluteMs: 8 * 3_600_000 };
+        const atA = new SessionStore(limits, s.sessions);
+        const atB = new SessionStore(limits, b.sessions);
+        try {
+          assert.ok(s.sessions && b.sessions, 'shared filters keep sessions in the store');
+          const u = await s.accounts.addUser(user(), row('user-add', 'Oso.Jones'));
+          const one = await atA.create(u.id, u.name, u.role, NOW);
+          const seen = await atB.get(one.token, NOW + 1000);
+          assert.equal([seen?.userId, seen?.user, seen?.csrf], [u.id, 'Oso.Jones', one.session.csrf]);
+          assert.is(await atB.get('forged', NOW + 1000), null);
+          await atA.end(one.token);
+          assert.is(await atB.get(one.token, NOW + 2000), null, 'signed out at A: gone at B');
+          const two = await atA.create(u.id, u.name, u.role, NOW);
+          await b.accounts.setPasswordHash(u.id, 'h2', NOW + 10, row('user-passwd', u.name, NOW + 10));
+          assert.is(await atA.get(two.token, NOW + 20), null, 'a new password ends its sessions');
+          const three = await atB.create(u.id, u.name, u.role, NOW + 30);
+          await s.accounts.disableUser(u.id, 'root', NOW + 40, row('user-disable', u.name, NOW + 40));
+          assert.is(await atA.get(three.token, NOW + 50), null, 'a disabled account’s sessions end');
+          const four = await atA.create(u.id, u.name, u.role, NOW + 60);
+          assert.is(await atB.get(four.token, NOW + 60 + limits.idleMs + 1), null, 'idle too long, at any filter');
+          const rows = await pg!.query<{ token_hash: string }>('SELECT token_hash FROM console_sessions', `acc${dbs}`);
+          assert.not.ok(
+            rows.some((r) => [one, two, three, four].some((x) => r.token_hash === x.token)),
+            'only hashes of tokens are stored',
+          );
+        } finally {
+          await b.close();
+        }
+      },
+    );
+  }
+}
+
+test.run();
