@@ -1,10 +1,11 @@
 import { csv, table } from '../format/output.js';
 import { count } from '../text/plural.js';
-import { describeSignals, tallySignals } from './signal-count.js';
+import { describeSignals } from './signal-count.js';
+import { groupNames, groupReviews, groupWhen, signalListCommand } from './signal-groups.js';
 import { formatDuration } from '../time/duration.js';
 import { formatLocal, formatShort } from '../time/local-time.js';
 import type { ReportData } from './report.js';
-import type { SignalEntry } from '../storage/review.js';
+import type { SignalEntry, SignalGroup } from '../storage/review.js';
 
 const when = (iso: string) => formatShort(Date.parse(iso));
 
@@ -12,6 +13,21 @@ const when = (iso: string) => formatShort(Date.parse(iso));
 export function reviewCell(s: SignalEntry): string {
   return s.review ? `${s.review.outcome} (${s.review.by})${s.review.note ? `: ${s.review.note}` : ''}` : 'NOT REVIEWED';
 }
+/** A group's line in the text and HTML reports: the signal itself (id, detail, review) when it is one. */
+function groupRow(g: SignalGroup) {
+  return {
+    when: groupWhen(g),
+    kind: g.kind,
+    severity: g.severity,
+    signals: g.only ? `1 (#${g.only.id})` : g.signals,
+    occurrences: g.occurrences,
+    domain: g.domains.join(', '),
+    qname: groupNames(g),
+    review: g.only ? reviewCell(g.only) : groupReviews(g),
+    detail: g.only ? g.only.detail : '',
+  };
+}
+
 const opens = (e: ReportData['exceptions'][number]) => [...e.categories, ...e.domains].join(', ');
 
 /** When an exception stopped applying: its revocation if that came first, else its planned end. */
@@ -93,24 +109,23 @@ export function reportText(r: ReportData): string {
   ];
   if (r.signalsByDevice.length === 0) parts.push('(none)\n');
   for (const d of r.signalsByDevice) {
-    const t = tallySignals(d.signals);
-    parts.push(`${d.device || '(unnamed device)'} ${d.client} [${d.group}]: ${describeSignals(t.signals, t.occurrences)}`);
+    parts.push(`${d.device || '(unnamed device)'} ${d.client} [${d.group}]: ${describeSignals(d.signalCount, d.occurrences)}`);
     parts.push(
-      table(
-        d.signals.map((s) => ({ ...s, review: reviewCell(s), first: when(s.first_seen), last: when(s.last_seen) })),
-        {
-          ID: 'id',
-          FIRST: 'first',
-          LAST: 'last',
-          KIND: 'kind',
-          SEVERITY: 'severity',
-          COUNT: 'count',
-          DOMAIN: 'domain',
-          REVIEW: 'review',
-          DETAIL: 'detail',
-        },
-      ).replace(/^/gm, '  '),
+      table(d.groups.map(groupRow), {
+        WHEN: 'when',
+        KIND: 'kind',
+        SEVERITY: 'severity',
+        SIGNALS: 'signals',
+        OCCURRENCES: 'occurrences',
+        DOMAIN: 'domain',
+        NAMES: 'qname',
+        REVIEW: 'review',
+        DETAIL: 'detail',
+      })
+        .trimEnd()
+        .replace(/^/gm, '  '),
     );
+    parts.push(`  Each signal: ${signalListCommand(d.client, d.signalCount, r.from, r.to)}\n`);
   }
   parts.push('Permissions granted in the period (teachers’ requests)');
   parts.push(table(granted(r).map(permissionRow), PERMISSION_COLUMNS));
@@ -136,28 +151,45 @@ export function reportText(r: ReportData): string {
   return parts.join('\n');
 }
 
+/** A local day's date ("2026-09-07") from its midnight. */
+function dayText(ms: number): string {
+  return formatShort(ms).slice(0, 10);
+}
+
+/** A group's reviews for CSV: "unreviewed 12", "no-action 3; unreviewed 2". */
+function csvReviews(g: SignalGroup): string {
+  const parts = Object.entries(g.outcomes).map(([o, n]) => `${o || 'reviewed'} ${n}`);
+  if (g.unreviewed > 0) parts.push(`unreviewed ${g.unreviewed}`);
+  return parts.sort().join('; ');
+}
+
 /** CSV: one table, one row per fact, with a `section` column. */
 export function reportCsv(r: ReportData): string {
   const rows: Record<string, string | number>[] = [];
   for (const x of r.byGroupCategory) rows.push({ section: 'blocked', group: x.group, category: x.category, count: x.count });
   for (const x of r.topDevices)
     rows.push({ section: 'top-device', device: x.device, client: x.client, group: x.group, count: x.blocked });
+  // One row per device, kind and local day (the report's grouping); each signal: `logs signals --csv`.
   for (const d of r.signalsByDevice) {
-    for (const s of d.signals) {
+    for (const g of d.groups) {
       rows.push({
         section: 'signal',
-        device: s.device,
-        client: s.client,
-        group: s.group,
-        kind: s.kind,
-        severity: s.severity,
-        count: s.count,
-        first_seen: s.first_seen,
-        last_seen: s.last_seen,
-        domain: s.domain,
-        detail: s.detail,
-        id: s.id,
-        review: s.review ? s.review.outcome : 'unreviewed',
+        day: dayText(g.day),
+        device: g.device,
+        client: g.client,
+        group: d.group,
+        kind: g.kind,
+        severity: g.severity,
+        count: g.occurrences,
+        signals: g.signals,
+        unreviewed: g.unreviewed,
+        first_seen: new Date(g.first).toISOString(),
+        last_seen: new Date(g.last).toISOString(),
+        domain: g.domains.join(' '),
+        names: g.names.join(' '),
+        id: g.only ? g.only.id : '',
+        review: g.only ? (g.only.review ? g.only.review.outcome : 'unreviewed') : csvReviews(g),
+        detail: g.only ? g.only.detail : '',
       });
     }
   }
@@ -216,9 +248,11 @@ export function reportCsv(r: ReportData): string {
     'count',
     'signals',
     'occurrences',
+    'unreviewed',
     'first_seen',
     'last_seen',
     'domain',
+    'names',
     'id',
     'starts_at',
     'ends_at',
@@ -293,26 +327,24 @@ export function reportHtml(r: ReportData): string {
     .map(
       (
         d,
-      ) => `<section class="device"><h3>${esc(d.device || '(unnamed device)')} <small>${esc(d.client)} · ${esc(d.group)} · ${esc(describeSignals(tallySignals(d.signals).signals, tallySignals(d.signals).occurrences))}</small></h3>
+      ) => `<section class="device"><h3>${esc(d.device || '(unnamed device)')} <small>${esc(d.client)} · ${esc(d.group)} · ${esc(describeSignals(d.signalCount, d.occurrences))}</small></h3>
 ${htmlTable(
   // The review goes in the Detail cell (not a column of its own), so the table fits an A4 page.
-  d.signals.map((s) => ({
-    ...s,
-    detail: `#${s.id} ${s.detail} — review: ${reviewCell(s)}`,
-    first: when(s.first_seen),
-    last: when(s.last_seen),
-  })),
+  d.groups.map((g) => {
+    const row = groupRow(g);
+    return { ...row, detail: `${row.detail ? `${row.detail} — ` : ''}review: ${row.review}` };
+  }),
   {
-    First: 'first',
-    Last: 'last',
+    When: 'when',
     Kind: 'kind',
     Severity: 'severity',
-    Count: 'count',
+    Signals: 'signals',
+    Occurrences: 'occurrences',
     Domain: 'domain',
-    'First name': 'qname',
+    Names: 'qname',
     Detail: 'detail',
   },
-)}</section>`,
+)}<p class="each">Each signal: <code>${keepDates(esc(signalListCommand(d.client, d.signalCount, r.from, r.to)))}</code></p></section>`,
     )
     .join('\n');
   const ex = r.exceptions.map(exceptionRow);
@@ -327,7 +359,7 @@ h3{font-size:1rem;margin:1rem 0 .3rem}small{color:#57606a;font-weight:normal}
 .summary{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}.card{border:1px solid #d0d7de;border-radius:6px;padding:.6rem 1rem;min-width:10rem}
 .card b{display:block;font-size:1.6rem}table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem}th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}td{overflow-wrap:normal;hyphens:none}td.dns{overflow-wrap:anywhere}.keep{white-space:nowrap}.chart{max-width:100%;height:auto}.none{color:#57606a;font-style:italic}.bar{fill:#0969da}.hot{fill:#cf222e}.chart text{font-size:10px;fill:#57606a}
-.unusual{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.5rem 1rem}
+.each{margin:-.6rem 0 1rem;color:#57606a;font-size:.9em}.unusual{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.5rem 1rem}
 @page{size:A4;margin:12mm}
 @media print{body{margin:0;max-width:none;font-size:10px}th,td{padding:.15rem .3rem}h2{break-after:avoid}table,section.device{break-inside:avoid}a{color:inherit}}
 </style></head><body>
@@ -349,7 +381,7 @@ ${htmlTable(ex, { ID: 'id', For: 'target', Opens: 'opens', From: 'from', Until: 
 <h2>Day by day</h2>
 ${dayChart(r.days)}
 ${htmlTable(r.days, { Day: 'day', Blocked: 'blocked', Signals: 'signals', Occurrences: 'occurrences', Unusual: 'unusual' })}
-<p><small>A day is marked unusual when it has more than twice the period's typical (median) day and at least ${20} blocked attempts (or 5 signal occurrences). A signal is one device, kind and domain within 10 minutes; its count is how often it happened.</small></p>
+<p><small>A day is marked unusual when it has more than twice the period's typical (median) day and at least ${20} blocked attempts (or 5 signal occurrences). A signal is one device, kind and domain within 10 minutes; its count is how often it happened. Signals are listed per device, kind and day (the day each was last seen), with every count exact; a day's line holding one signal shows it (#id, detail, review), and each device's signals are one command away (Each signal), or on the console's Signals page.</small></p>
 </body></html>
 `;
 }

@@ -92,7 +92,8 @@ test('report: text and CSV list signals by device, exceptions and totals', async
   assert.match(text, /Mrs Patel/);
   const csvOut = (await W('report', '--format', 'csv')).stdout;
   assert.match(csvOut, /^section,day,group,category/);
-  assert.match(csvOut, /\r\nsignal,,students,,Y9-LT-07,127\.0\.0\.10,doh-canary,low,1,/);
+  // A signal line per device, kind and day: day, …, count (occurrences), signals, unreviewed.
+  assert.match(csvOut, /\r\nsignal,\d{4}-\d\d-\d\d,students,,Y9-LT-07,127\.0\.0\.10,doh-canary,low,1,1,,1,/);
   assert.match(csvOut, /\r\nexception,.*Mrs Patel/);
 });
 

@@ -21,6 +21,7 @@ import type { QueryEvent } from '../../src/observe/query-event.js';
 import { exportCsv, exportData } from '../../src/review/export.js';
 import { buildReport } from '../../src/review/report.js';
 import { reportText } from '../../src/review/report-render.js';
+import { groupWhen } from '../../src/review/signal-groups.js';
 import type { Rows } from '../../src/storage/evidence.js';
 import { openStorage } from '../../src/storage/open.js';
 import type { Storage } from '../../src/storage/storage.js';
@@ -278,7 +279,11 @@ test('the report counts signals in the database exactly as listing every row wou
   const store = openStorage({ evidencePath: path.join(tempDir(), 'e.db'), accountsPath: path.join(tempDir(), 'a.db') }, 'write');
   try {
     const start = Date.UTC(2026, 8, 7);
-    await writeThrough(store, processor(), [...schoolEvents({ devices: 40, days: 2, start })].flat());
+    const events = [...schoolEvents({ devices: 40, days: 2, start })].flat();
+    // One VPN lookup on its own on the second day: a day's line holding one signal (shown itself).
+    const vpn = events.find((e) => e.reason === 'vpn-proxy')!;
+    events.push({ ...vpn, at: start + DAY + 12 * HOUR });
+    await writeThrough(store, processor(), events);
     const from = start + 7 * HOUR + 23 * 60_000;
     const to = start + DAY + 19 * HOUR;
     let rows = await store.review.signals({ since: from, until: to });
@@ -296,8 +301,9 @@ test('the report counts signals in the database exactly as listing every row wou
     for (const list of byDevice.values()) list.sort((a, b) => Number(!!a.review) - Number(!!b.review));
     const occ = (l: typeof rows) => l.reduce((n, s) => n + s.count, 0);
     const open = (l: typeof rows) => l.filter((s) => !s.review).length;
+    const rank = (l: typeof rows) => Math.min(...l.map((s) => ({ high: 0, medium: 1, low: 2 })[s.severity] ?? 3));
     const expected = [...byDevice.values()]
-      .sort((a, b) => Number(open(b) > 0) - Number(open(a) > 0) || occ(b) - occ(a))
+      .sort((a, b) => Number(open(b) > 0) - Number(open(a) > 0) || rank(a) - rank(b) || occ(b) - occ(a))
       .map((l) => ({
         client: l[0].client,
         device: l[0].device,
@@ -316,7 +322,7 @@ test('the report counts signals in the database exactly as listing every row wou
     }
 
     const full = await buildReport(store.review, store.exceptions, store.requests, from, to, to);
-    const light = await buildReport(store.review, store.exceptions, store.requests, from, to, to, { signalRows: false });
+    const light = await buildReport(store.review, store.exceptions, store.requests, from, to, to, { signalGroups: false });
     for (const r of [full, light]) {
       const got = r.signalsByDevice.map((d) => ({ ...d, signals: d.signalCount }));
       assert.equal(
@@ -339,11 +345,73 @@ test('the report counts signals in the database exactly as listing every row wou
         [...days].sort().map(([d, t]) => [d, t.signals, t.occurrences]),
       );
     }
-    assert.equal(
-      full.signalsByDevice.map((d) => d.signals.map((s) => s.id)),
-      expected.map((e) => e.ids),
+    // Each device's signals per kind and local day: every count as a grouping of the rows says.
+    const groupsOf = new Map<string, typeof rows>();
+    for (const s of rows) {
+      const key = `${s.client} ${s.device}\u0000${s.kind}\u0000${dayOf(s.last_seen)}`;
+      groupsOf.set(key, [...(groupsOf.get(key) ?? []), s]);
+    }
+    const expectedGroups = expected.map((e) =>
+      [...groupsOf.entries()]
+        .filter(([k]) => k.startsWith(`${e.client} ${e.device}\u0000`))
+        .map(([k, l]) => {
+          const outcomes: Record<string, number> = {};
+          for (const s of l) if (s.review) outcomes[s.review.outcome] = (outcomes[s.review.outcome] ?? 0) + 1;
+          return {
+            kind: l[0].kind,
+            day: k.split('\u0000')[2],
+            signals: l.length,
+            occurrences: occ(l),
+            unreviewed: open(l),
+            outcomes,
+            first: Math.min(...l.map((s) => Date.parse(s.first_seen))),
+            last: Math.max(...l.map((s) => Date.parse(s.last_seen))),
+            domains: [...new Set(l.map((s) => s.domain))].sort(),
+            names: [...new Set(l.map((s) => s.qname))].sort(),
+            only: l.length === 1 ? l[0].id : null,
+            rank: rank(l),
+          };
+        })
+        .sort(
+          (a, b) =>
+            Number(b.unreviewed > 0) - Number(a.unreviewed > 0) ||
+            a.rank - b.rank ||
+            a.day.localeCompare(b.day) ||
+            a.first - b.first,
+        )
+        .map(({ rank: _, ...g }) => g),
     );
-    assert.ok(light.signalsByDevice.every((d) => d.signals.length === 0));
+    const gotGroups = full.signalsByDevice.map((d) =>
+      d.groups.map(({ client: _c, device: _d, severity: _s, day, only, ...g }) => ({
+        ...g,
+        day: new Date(day).toLocaleDateString('en-CA'),
+        only: only?.id ?? null,
+      })),
+    );
+    assert.equal(
+      gotGroups,
+      expectedGroups.map((l) => l.map(({ kind, day, ...g }) => ({ kind, day, ...g }))),
+    );
+    // Both kinds of line are exercised: a day with one signal (shown itself) and days with many.
+    const flat = full.signalsByDevice.flatMap((d) => d.groups);
+    const sizes = flat.map((g) => g.signals).join(' ');
+    assert.ok(flat.some((g) => g.only) && flat.some((g) => g.signals > 3), `groups of one and of many: ${sizes}`);
+    assert.ok(
+      flat.some((g) => g.unreviewed > 0 && Object.keys(g.outcomes).length > 0),
+      'a partly reviewed group',
+    );
+    assert.ok(flat.length < rows.length / 3, `${flat.length} lines for ${rows.length} signals`);
+    // What the OSO reads: the largest day's line says its signals and occurrences exactly, and names
+    // the command that lists each of them.
+    const owner = full.signalsByDevice.find((d) => d.groups.some((g) => g.signals === Math.max(...flat.map((x) => x.signals))))!;
+    const big = owner.groups.find((g) => g.signals === Math.max(...flat.map((x) => x.signals)))!;
+    const text = reportText(full);
+    const section = text.slice(text.indexOf(`${owner.device} ${owner.client} [`));
+    const line = section.split('\n').find((l) => l.includes(groupWhen(big)))!;
+    assert.match(line, new RegExp(`${big.kind}\\s+\\S+\\s+${big.signals}\\s+${big.occurrences}\\s`));
+    assert.match(line, big.unreviewed > 0 ? `${big.unreviewed} NOT REVIEWED` : 'reviewed:');
+    assert.match(section, `Each signal: webfilter logs signals --client ${owner.client} --since `);
+    assert.ok(light.signalsByDevice.every((d) => d.groups.length === 0));
     assert.equal({ ...light, signalsByDevice: [] }, { ...full, signalsByDevice: [] });
   } finally {
     await store.close();

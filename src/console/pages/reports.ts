@@ -16,7 +16,7 @@ async function reports(ctx: RequestContext): Promise<void> {
   const f = readFilter(ctx, ['since', 'until'], '7d');
   const { review, exceptions, requests } = ctx.env.storage;
   const r = await buildReport(review, exceptions, requests, f.filter.since, f.filter.until, ctx.now, {
-    signalRows: false,
+    signalGroups: false,
   });
   const q = `since=${encodeURIComponent(f.values.since || '7d')}${f.values.until ? `&until=${encodeURIComponent(f.values.until)}` : ''}`;
   const body = html`<h1>Reports</h1>

@@ -8,6 +8,7 @@ import type {
   FullAccessEntry,
   GroupCategoryCount,
   KindCount,
+  SignalGroup,
   SignalTally,
   ReviewFilter,
   ReviewRepository,
@@ -260,6 +261,48 @@ export class SqliteReview implements ReviewRepository {
       { from, to },
     );
     return { devices: devices.map((d) => ({ ...d, kinds: kinds.get(`${d.client}\u0000${d.device}`) ?? [] })), quarters };
+  }
+
+  async signalGroups(from: number, to: number, dayStarts: number[]): Promise<SignalGroup[]> {
+    // Each signal joins the day it was last seen in: [start, next start), the last day open-ended.
+    const groups = this.all<
+      Omit<SignalGroup, 'domains' | 'names' | 'outcomes' | 'only'> & {
+        domains: string;
+        names: string;
+        outcomes: string;
+        only: number | null;
+      }
+    >(
+      `WITH d(start, next) AS (
+         SELECT value, coalesce(lead(value) OVER (ORDER BY value), 9e15) FROM json_each(@days)
+       )
+       SELECT s.client, s.device, s.kind, group_concat(DISTINCT s.severity) AS severity, d.start AS day,
+         count(*) AS signals, sum(s.count) AS occurrences, sum(s.review_at IS NULL) AS unreviewed,
+         json_group_array(CASE WHEN s.review_at IS NOT NULL THEN coalesce(s.review_outcome, '') END) AS outcomes, min(s.first_ts) AS first, max(s.last_ts) AS last,
+         json_group_array(DISTINCT s.domain) AS domains, json_group_array(DISTINCT s.qname) AS names,
+         CASE WHEN count(*) = 1 THEN max(s.id) END AS only
+       FROM signals s JOIN d ON s.last_ts >= d.start AND s.last_ts < d.next
+       WHERE s.last_ts >= @from AND s.first_ts < @to
+       GROUP BY s.client, s.device, s.kind, d.start`,
+      { from, to, days: JSON.stringify(dayStarts) },
+    );
+    const ids = groups.flatMap((g) => (g.only === null ? [] : [g.only]));
+    const only = new Map(
+      this.all<SignalRowRead>(`SELECT ${SIGNAL_COLUMNS} FROM signals WHERE id IN (SELECT value FROM json_each(@ids))`, {
+        ids: JSON.stringify(ids),
+      }).map((r) => [r.id, signalEntry(r)]),
+    );
+    return groups.map((g) => {
+      const outcomes: Record<string, number> = {};
+      for (const o of JSON.parse(g.outcomes) as (string | null)[]) if (o !== null) outcomes[o] = (outcomes[o] ?? 0) + 1;
+      return {
+        ...g,
+        outcomes,
+        domains: (JSON.parse(g.domains) as string[]).sort(),
+        names: (JSON.parse(g.names) as string[]).sort(),
+        only: g.only === null ? null : (only.get(g.only) ?? null),
+      };
+    });
   }
 
   async activity(start: number, size: number, n: number): Promise<{ blocked: number[]; signals: number[] }> {
