@@ -2,7 +2,10 @@ import type { Argv } from 'yargs';
 import { json } from '../format/output.js';
 import { openShared, sharedLocation } from '../storage/open-shared.js';
 import type { SharedStatus } from '../storage/shared.js';
-import { loadForCli, out } from './context.js';
+import { shippingBacklog, type ShippingStores } from '../storage/shipping.js';
+import { formatDuration } from '../time/duration.js';
+import { loadForCli, openStore, out } from './context.js';
+import { existsSync } from 'node:fs';
 import { CommandError } from './errors.js';
 
 interface Common {
@@ -16,8 +19,35 @@ function needShared(loaded: Awaited<ReturnType<typeof loadForCli>>) {
   return location;
 }
 
-function statusText(s: SharedStatus, site: string, node: string): string {
+/** This filter's evidence waiting to be shipped, read from its own files (known while the store is down too). */
+async function localBacklog(
+  loaded: Awaited<ReturnType<typeof loadForCli>>,
+): Promise<{ rows: number; lagSeconds: number } | { error: string } | null> {
+  if (!existsSync(loaded.databasePath)) return null;
+  try {
+    const store = await openStore(loaded, { readOnly: true });
+    try {
+      const ship = (store as { shipping?: ShippingStores }).shipping;
+      return ship ? shippingBacklog(ship, Date.now()) : null;
+    } finally {
+      await store.close();
+    }
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+type Backlog = Awaited<ReturnType<typeof localBacklog>>;
+
+function backlogText(b: Backlog): string {
+  if (b === null) return 'no evidence here yet';
+  if ('error' in b) return `unknown (${b.error})`;
+  return b.rows === 0 ? 'all shipped' : `${b.rows} rows waiting, oldest change ${formatDuration(b.lagSeconds * 1000)} ago`;
+}
+
+function statusText(s: SharedStatus, site: string, node: string, backlog: Backlog): string {
   const lines = [`Shared store: PostgreSQL at ${s.target} (site ${site}, this node ${node})`];
+  lines.push(`  evidence of this filter: ${backlogText(backlog)}`);
   if (!s.connected) {
     lines.push(`  connection: FAILED: ${s.error}`);
     return `${lines.join('\n')}\n`;
@@ -35,7 +65,10 @@ function statusText(s: SharedStatus, site: string, node: string): string {
     if (s.nodes.length === 0) lines.push('  filters of this site: none has reported yet');
     for (const n of s.nodes) {
       lines.push(
-        `  filter ${n.node}: applied change ${n.appliedChange} (${n.lagChanges === 0 ? 'up to date' : `${n.lagChanges} behind`}), last seen ${new Date(n.lastSeen).toISOString()}`,
+        `  filter ${n.node}: applied change ${n.appliedChange} (${n.lagChanges === 0 ? 'up to date' : `${n.lagChanges} behind`}), last seen ${new Date(n.lastSeen).toISOString()}` +
+          (n.shipping
+            ? `; evidence: ${n.shipping.backlogRows} rows waiting, lag ${Math.round(n.shipping.lagSeconds)} s (reported ${new Date(n.shipping.at).toISOString()})`
+            : ''),
       );
     }
   }
@@ -79,6 +112,7 @@ export function sharedCommands(y: Argv<Common>): Argv<Common> {
         } finally {
           await store.close();
         }
+        const backlog = await localBacklog(loaded);
         if (a.json) {
           out(
             json({
@@ -92,15 +126,24 @@ export function sharedCommands(y: Argv<Common>): Argv<Common> {
               schema_version: s.schemaVersion,
               code_schema_version: s.codeSchemaVersion,
               last_change: s.lastChange,
+              shipping:
+                backlog === null || 'error' in backlog
+                  ? backlog
+                  : { backlog_rows: backlog.rows, lag_seconds: Math.round(backlog.lagSeconds) },
               nodes: s.nodes.map((n) => ({
                 node: n.node,
                 last_seen: new Date(n.lastSeen).toISOString(),
                 applied_change: n.appliedChange,
                 lag_changes: n.lagChanges,
+                shipping: n.shipping && {
+                  reported_at: new Date(n.shipping.at).toISOString(),
+                  backlog_rows: n.shipping.backlogRows,
+                  lag_seconds: Math.round(n.shipping.lagSeconds),
+                },
               })),
             }),
           );
-        } else out(statusText(s, location.site, location.node));
+        } else out(statusText(s, location.site, location.node, backlog));
         if (!s.connected || s.schemaVersion !== s.codeSchemaVersion) process.exitCode = 1;
       },
     )

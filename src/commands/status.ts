@@ -8,6 +8,7 @@ import type { ChannelState } from '../storage/alert-state.js';
 import type { ExceptionRecord } from '../storage/exceptions.js';
 import type { HeartbeatRecord } from '../storage/evidence.js';
 import { formatDuration } from '../time/duration.js';
+import { shippingBacklog, type ShippingStores } from '../storage/shipping.js';
 import { formatLocal } from '../time/local-time.js';
 import { loadForCli, openStore, out } from './context.js';
 import { channelFailing, judgeHealth, STATUS_EXIT, type HealthInputs, type ReadyzBody } from './daemon-health.js';
@@ -80,8 +81,18 @@ export const statusCommand: CommandModule<{ config: string; json: boolean }, { c
     let exceptions: ExceptionRecord[] = [];
     let channels: ChannelState[] = [];
     let digestDay: number | null = null;
+    let shipping: { backlog_rows: number; lag_seconds: number } | { error: string } | null = null;
     if (existsSync(loaded.databasePath)) {
       const store = await openStore(loaded, { readOnly: true });
+      const ship = (store as { shipping?: ShippingStores }).shipping;
+      if (ship) {
+        try {
+          const b = shippingBacklog(ship, now);
+          shipping = { backlog_rows: b.rows, lag_seconds: Math.round(b.lagSeconds) };
+        } catch (e) {
+          shipping = { error: (e as Error).message };
+        }
+      }
       beat = await store.review.heartbeat();
       exceptions = (await store.exceptions.current(now)).filter((e) => e.startsAt <= now);
       if (loaded.config.alerts) channels = await store.alertState.channels();
@@ -112,6 +123,7 @@ export const statusCommand: CommandModule<{ config: string; json: boolean }, { c
       last_write: beat ? new Date(beat.lastWrite).toISOString() : null,
       queue_dropped: beat?.dropped ?? 0,
       write_errors: beat?.writeErrors ?? 0,
+      shipping,
       active_exceptions: exceptions.map((e) => ({
         id: e.id,
         target: `${e.targetKind} ${e.target}`,
@@ -157,6 +169,13 @@ export const statusCommand: CommandModule<{ config: string; json: boolean }, { c
         `last write:  ${formatLocal(beat.lastWrite)}; ${count(beat.dropped, 'event')} dropped, ${count(beat.writeErrors, 'write error')}`,
       );
     }
+    if (shipping)
+      lines.push(
+        'error' in shipping
+          ? `shipping:    unknown — ${shipping.error}`
+          : `shipping:    ${count(shipping.backlog_rows, 'evidence row')} waiting for the shared store` +
+              (shipping.backlog_rows > 0 ? `, oldest change ${formatDuration(shipping.lag_seconds * 1000)} ago` : ''),
+      );
     lines.push(`exceptions:  ${exceptions.length} active`);
     for (const e of result.active_exceptions)
       lines.push(`  ${e.id}: ${e.opens.join(', ')} for ${e.target}, ${formatDuration(Date.parse(e.expires_at) - now)} left`);

@@ -104,6 +104,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         });
       },
       exceptionsActive: () => exceptions.current.activeCounts(Date.now()),
+      shipping: () => recorder.shipping,
     },
     VERSION,
     log,

@@ -10,6 +10,7 @@ import type { ExceptionRecord, ExceptionsListener, ExceptionsRepository } from '
 import type { IdentityRecord, IdentityWrite } from '../storage/identities.js';
 import { workerUrl } from '../worker-url.js';
 import { EventEncoder } from './event-codec.js';
+import type { ShippingState } from './shipper.js';
 
 export interface RecorderOptions {
   init: WriterInit;
@@ -58,6 +59,9 @@ export class EvidenceRecorder implements QueryLog {
   writeErrors = 0;
   /** Rows stored so far. */
   written = 0;
+  /** With `shared`: the evidence not shipped yet and how old its oldest change is (0 until known). */
+  shipping: Pick<ShippingState, 'backlogRows' | 'lagSeconds'> = { backlogRows: 0, lagSeconds: 0 };
+  private shippingError: string | null = null;
   /** Called once the writer has read the identity mappings kept from before a restart. */
   onIdentities: (records: IdentityRecord[]) => void = () => {};
   /**
@@ -310,6 +314,24 @@ export class EvidenceRecorder implements QueryLog {
             'evidence store write failed: retrying',
           );
         }
+        break;
+      case 'shipping':
+        this.shipping = { backlogRows: m.state.backlogRows, lagSeconds: m.state.lagSeconds };
+        // Once per failure streak, and once when it works again.
+        if (m.state.error !== null && this.shippingError === null)
+          this.opts.log.warn(
+            { error: m.state.error, backlog: m.state.backlogRows },
+            'shipping evidence to the shared store failed: the rows wait here and go when it answers',
+          );
+        else if (m.state.error === null && this.shippingError !== null)
+          this.opts.log.info({ backlog: m.state.backlogRows }, 'shipping evidence to the shared store works again');
+        this.shippingError = m.state.error;
+        break;
+      case 'shipping-lost':
+        this.opts.log.error(
+          { rows: m.rows },
+          'retention purge deletes evidence rows that never reached the shared store (it was unreachable for longer than the retention)',
+        );
         break;
       case 'purged':
         this.opts.log.info({ deleted: m.result }, 'retention purge done');

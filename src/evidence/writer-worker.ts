@@ -17,6 +17,8 @@ import { openStorage } from '../storage/open.js';
 import type { StorageLocation } from '../storage/storage.js';
 import { startRequestHousekeeping } from '../requests/housekeeping.js';
 import type { PermissionRequest } from '../storage/requests.js';
+import type { ShippingStores } from '../storage/shipping.js';
+import { EvidenceShipper, type ShippingState } from './shipper.js';
 
 export interface WriterInit {
   /** Where the store is, with `database.max_size_mb` (0 = no cap) as `maxSizeMb`. */
@@ -63,11 +65,19 @@ export type FromWriter =
   | { type: 'requests-failed'; error: string }
   /** Whether the store takes writes, sent when that changes (after a write or a heartbeat). */
   | { type: 'store'; ok: boolean; error: string }
+  /** With `shared`: how shipping the evidence stands (after each pass). */
+  | { type: 'shipping'; state: ShippingState }
+  /** Rows never shipped that a retention purge is deleting now. */
+  | { type: 'shipping-lost'; rows: number }
   | { type: 'closed'; unwritten: number };
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
 const HEARTBEAT_MS = 10_000;
+/** Shipping: rows per PostgreSQL transaction, a pass at least this often, the backlog reported this often. */
+const SHIP_BATCH_ROWS = 1000;
+const SHIP_INTERVAL_MS = 2000;
+const SHIP_REPORT_MS = 10_000;
 
 const init = workerData as WriterInit;
 const port = parentPort!;
@@ -80,6 +90,7 @@ let retryTimer: NodeJS.Timeout | null = null;
 let counters = { dropped: 0, writeErrors: 0 };
 let alerts: { port: MessagePort; filter: ImmediateFilter } | null = null;
 let components: Record<string, PartHealth> = {};
+let shipper: EvidenceShipper | null = null;
 
 const send = (m: FromWriter) => port.postMessage(m);
 
@@ -113,6 +124,7 @@ async function flushHeld(): Promise<boolean> {
   retryMs = RETRY_MIN_MS;
   storeState(true);
   send({ type: 'written', rows: count(rows) });
+  shipper?.kick();
   return true;
 }
 
@@ -146,6 +158,11 @@ async function purge(now: number, retention: Retention): Promise<void> {
       if (batchesHandled === seen) return;
     }
   };
+  try {
+    shipper?.beforePurge(now, retention);
+  } catch {
+    // Counting is only for the log: the purge goes on.
+  }
   try {
     send({ type: 'purged', result: { ...(await storage.evidence.purge(now, retention, pause)) } });
   } catch (e) {
@@ -235,6 +252,7 @@ async function handle(m: ToWriter): Promise<void> {
   } else if (m.type === 'close') {
     stopPurge = true;
     await purging;
+    await shipper?.close();
     clearInterval(beat);
     unsubscribe();
     housekeeping?.stop();
@@ -252,6 +270,20 @@ async function handle(m: ToWriter): Promise<void> {
 }
 
 await heartbeat();
+// With `shared`, the evidence written here is shipped to PostgreSQL from this thread.
+const shipping = (storage as { shipping?: ShippingStores }).shipping;
+if (shipping) {
+  shipper = new EvidenceShipper({
+    stores: shipping,
+    version: init.version,
+    batchRows: SHIP_BATCH_ROWS,
+    intervalMs: SHIP_INTERVAL_MS,
+    reportMs: SHIP_REPORT_MS,
+    onState: (state) => send({ type: 'shipping', state }),
+    onLost: (rows) => send({ type: 'shipping-lost', rows }),
+  });
+  shipper.start();
+}
 // Identity mappings survive a restart: the ones that have not lapsed go back to the DNS thread.
 try {
   await storage.identities.purge(Date.now());

@@ -39,6 +39,8 @@ export interface MetricSources {
   live(): LiveCounts | Promise<LiveCounts>;
   /** Exceptions in force now, by group ("client" for address exceptions). */
   exceptionsActive(): Map<string, number>;
+  /** With `shared`: evidence rows not shipped yet and the age of the oldest (0 without `shared`). */
+  shipping?(): { backlogRows: number; lagSeconds: number };
 }
 
 /**
@@ -146,6 +148,18 @@ export class DaemonMetrics {
       'webfilter_log_queue_depth',
       'Events waiting for the evidence store',
       async () => (await live()).queueDepth,
+    );
+    gaugeFrom(
+      registers,
+      'webfilter_shipping_backlog_rows',
+      'Evidence rows written here and not yet in the shared store (0 without shared)',
+      async () => this.sources.shipping?.().backlogRows ?? 0,
+    );
+    gaugeFrom(
+      registers,
+      'webfilter_shipping_lag_seconds',
+      'Age of the oldest evidence change not yet in the shared store (0 when all is shipped or without shared)',
+      async () => this.sources.shipping?.().lagSeconds ?? 0,
     );
     counterFrom(
       registers,

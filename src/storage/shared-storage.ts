@@ -6,6 +6,8 @@ import { PostgresSessions } from './postgres/sessions.js';
 import type { SharedLocation, SharedStore } from './shared.js';
 import { SharedExceptions } from './shared-exceptions.js';
 import { SqliteExceptionCopy } from './sqlite/shared-copy.js';
+import { SqliteShipCursors } from './sqlite/ship-cursors.js';
+import type { ShippingStores } from './shipping.js';
 import type { SqliteStorage } from './sqlite/sqlite-storage.js';
 import type { Storage, StorageAccess } from './storage.js';
 
@@ -16,7 +18,12 @@ export function sharedCopyPath(evidencePath: string): string {
 }
 
 /** A store whose exceptions are shared, and the shared store itself (status, migrations). */
-export type SharedStorage = Storage & { readonly exceptions: SharedExceptions; readonly shared: SharedStore };
+export type SharedStorage = Storage & {
+  readonly exceptions: SharedExceptions;
+  readonly shared: SharedStore;
+  /** The evidence's way to the shared store (the writer thread ships; status reads the backlog). */
+  readonly shipping: ShippingStores;
+};
 
 /** Runs `fn` once it has succeeded (a failure, e.g. an unreachable store, is tried again next time). */
 function once(fn: () => Promise<unknown>): () => Promise<void> {
@@ -55,14 +62,17 @@ export function withSharedExceptions(
   });
   // Write access brings the schema up to date (as the daemon's start does); a read checks it is current.
   const ready = once(() => (access === 'write' ? shared.migrate() : requireCurrentSchema(shared.conn)));
+  const cursors = new SqliteShipCursors(sharedCopyPath(evidencePath), access);
   const storage = Object.create(local) as Storage;
   return Object.assign(storage, {
     exceptions,
     accounts: new PostgresAccounts(shared.conn, location.site, location.node, ready),
     sessions: new PostgresSessions(shared.conn, location.site, location.node, ready),
     shared,
+    shipping: { outbox: local.outbox, cursors, inbox: shared.evidence },
     open: () => local.open(),
     close: async () => {
+      cursors.close();
       copy.close();
       await shared.close();
       await local.close();

@@ -30,7 +30,14 @@ export interface SharedStatus {
   /** The last exception change in the shared store for this site. */
   lastChange: number | null;
   /** Each filter of this site as it last reported: how far its applied exception changes lag. */
-  nodes: { node: string; lastSeen: number; appliedChange: number; lagChanges: number }[];
+  nodes: {
+    node: string;
+    lastSeen: number;
+    appliedChange: number;
+    lagChanges: number;
+    /** Its evidence shipping as it last reported (null: it has not shipped yet). */
+    shipping: { at: number; backlogRows: number; lagSeconds: number } | null;
+  }[];
 }
 
 /** The shared store as commands and the daemon use it (one implementation: storage/postgres/). */

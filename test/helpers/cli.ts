@@ -17,6 +17,7 @@ export function cli(args: string[], env: Record<string, string> = {}, input?: st
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': the output pipes may still hold data when the process has exited.
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }

@@ -78,18 +78,22 @@ test('every metric in the Grafana dashboard is exported by the daemon', async ()
     'webfilter_log_dropped_total',
     'webfilter_blocklist_entries',
     'webfilter_config_reload_total',
+    'webfilter_shipping_backlog_rows',
+    'webfilter_shipping_lag_seconds',
   ]) {
     assert.ok(used.includes(required), `dashboard has no panel using ${required}`);
   }
 });
 
-test('the dashboard imports with a datasource input and a group variable', () => {
+test('the dashboard imports with a datasource input, a site, filter and group variable', () => {
   const dash = JSON.parse(readFileSync(path.join(ROOT, 'config/grafana/webfilter.json'), 'utf8'));
   assert.is(dash.__inputs[0].name, 'DS_PROMETHEUS');
   assert.equal(
     dash.templating.list.map((v: { name: string }) => v.name),
-    ['instance', 'group'],
+    ['site', 'instance', 'group'],
   );
+  // Metrics carry no site label: the site is the scrape config's target label, and picks the filters.
+  assert.match(dash.templating.list[1].query.query, /\{site=~"\$site"\}/);
   const ids = dash.panels.map((p: { id: number }) => p.id);
   assert.is(new Set(ids).size, ids.length, 'panel ids are unique');
 });
@@ -167,6 +171,7 @@ test('every metric in the alert rules is exported by the daemon', async () => {
     'WebfilterListStale',
     'WebfilterListHeldBack',
     'WebfilterAlertsFailing',
+    'WebfilterShippingLag',
   ]) {
     assert.ok(alerts.includes(a), `missing alert ${a}`);
   }
@@ -176,7 +181,7 @@ test('promtool check rules / check config', () => {
   needTool('promtool');
   const rules = spawnSync('promtool', ['check', 'rules', path.join(ROOT, 'config/prometheus/alerts.yml')], { encoding: 'utf8' });
   assert.is(rules.status, 0, rules.stdout + rules.stderr);
-  assert.match(rules.stdout, /SUCCESS: 13 rules found/);
+  assert.match(rules.stdout, /SUCCESS: 14 rules found/);
   const config = spawnSync('promtool', ['check', 'config', path.join(ROOT, 'config/prometheus/scrape.yml')], {
     encoding: 'utf8',
   });

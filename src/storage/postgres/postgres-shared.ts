@@ -1,6 +1,7 @@
 import { StorageError } from '../storage.js';
 import type { SharedLocation, SharedStatus, SharedStore } from '../shared.js';
 import { PostgresConnection } from './connection.js';
+import { PostgresEvidenceInbox } from './evidence-inbox.js';
 import { PostgresExceptions } from './exceptions.js';
 import { migratePostgres, pgSchemaVersion } from './migrate.js';
 import { PG_LATEST } from './schema.js';
@@ -9,10 +10,12 @@ import { PG_LATEST } from './schema.js';
 export class PostgresShared implements SharedStore {
   readonly conn: PostgresConnection;
   readonly exceptions: PostgresExceptions;
+  readonly evidence: PostgresEvidenceInbox;
 
   constructor(readonly location: SharedLocation) {
     this.conn = new PostgresConnection(location);
     this.exceptions = new PostgresExceptions(this.conn, location.site, location.node);
+    this.evidence = new PostgresEvidenceInbox(this.conn, location.site, location.node);
   }
 
   get target(): string {
@@ -52,14 +55,27 @@ export class PostgresShared implements SharedStore {
         const nodes = await this.conn.run(
           'read the filters',
           (sql) =>
-            sql<{ node: string; last_seen: Date; applied_change: string }[]>`
-            SELECT node, last_seen, applied_change FROM nodes WHERE site = ${site} ORDER BY node`,
+            sql<
+              {
+                node: string;
+                last_seen: Date;
+                applied_change: string;
+                shipped_at: Date | null;
+                backlog_rows: string | null;
+                lag_seconds: number | null;
+              }[]
+            >`
+            SELECT node, last_seen, applied_change, ${s.schemaVersion! >= 2 ? sql`shipped_at, backlog_rows, lag_seconds` : sql`NULL AS shipped_at`}
+            FROM nodes WHERE site = ${site} ORDER BY node`,
         );
         s.nodes = nodes.map((n) => ({
           node: n.node,
           lastSeen: n.last_seen.getTime(),
           appliedChange: Number(n.applied_change),
           lagChanges: Math.max(0, s.lastChange! - Number(n.applied_change)),
+          shipping: n.shipped_at
+            ? { at: n.shipped_at.getTime(), backlogRows: Number(n.backlog_rows), lagSeconds: Number(n.lag_seconds) }
+            : null,
         }));
       }
     } catch (e) {

@@ -28,19 +28,35 @@ const COPY_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- How far this filter's evidence has been shipped to the shared store: per table, the last
+      -- change counter (seq; the row id for the access log) PostgreSQL has committed.
+      CREATE TABLE ship_cursor (
+        tbl   TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+      );
+    `,
+  },
 ];
+
+/** The copy's file (its migrations), for the classes that keep their state in it. */
+export function sharedCopyFile(path: string, access: StorageAccess): DatabaseFile {
+  return new DatabaseFile({
+    file: path,
+    access,
+    migrations: COPY_MIGRATIONS,
+    mode: 0o640,
+    label: 'copy of the shared exceptions',
+  });
+}
 
 export class SqliteExceptionCopy {
   private readonly file: DatabaseFile;
 
   constructor(path: string, access: StorageAccess) {
-    this.file = new DatabaseFile({
-      file: path,
-      access,
-      migrations: COPY_MIGRATIONS,
-      mode: 0o640,
-      label: 'copy of the shared exceptions',
-    });
+    this.file = sharedCopyFile(path, access);
   }
 
   /** The last shared change applied (0: none yet). */
@@ -66,10 +82,14 @@ export class SqliteExceptionCopy {
     return r?.value ?? 0;
   }
 
-  /** Replaces the whole copy with a store's exceptions (a first copy, or of a store created anew). */
+  /**
+   * Replaces the whole copy with a store's exceptions (a first copy, or of a store created anew);
+   * the evidence is shipped to that store from the start again (its cursors reset).
+   */
   replace(all: ExceptionRecord[], last: number, storeEpoch: number): void {
     this.file.transaction(() => {
       this.file.prepare('DELETE FROM shared_exceptions').run();
+      this.file.prepare('DELETE FROM ship_cursor').run();
       this.apply(all, last);
       this.file.prepare("INSERT OR REPLACE INTO copy_state (key, value) VALUES ('store_epoch', ?)").run(storeEpoch);
     });

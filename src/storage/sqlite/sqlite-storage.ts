@@ -5,6 +5,7 @@ import { accountsFile } from './accounts-schema.js';
 import { DatabaseFile, type DatabaseFileOptions } from './database-file.js';
 import { EVIDENCE_MIGRATIONS, type EvidenceContext } from './evidence-schema.js';
 import { SqliteEvidenceWriter } from './evidence-writer.js';
+import { SqliteEvidenceOutbox } from './evidence-outbox.js';
 import { SqliteExceptions } from './exceptions.js';
 import { SqliteIdentities } from './identities.js';
 import { SqliteRequests } from './requests.js';
@@ -27,6 +28,8 @@ export class SqliteStorage implements Storage {
   readonly signalReviews: SqliteSignalReviews;
   readonly alertState: SqliteAlertState;
   readonly accounts: SqliteAccounts;
+  /** The rows to ship to a shared store (read only when `shared` is set). */
+  readonly outbox: SqliteEvidenceOutbox;
   private readonly evidenceFile: DatabaseFile;
   private readonly accountsFile: DatabaseFile;
 
@@ -52,6 +55,7 @@ export class SqliteStorage implements Storage {
     this.alertState = new SqliteAlertState(this.evidenceFile);
     this.accountsFile = accountsFile(location.accountsPath, access, this.evidenceFile);
     this.accounts = new SqliteAccounts(this.accountsFile, access);
+    this.outbox = new SqliteEvidenceOutbox({ evidence: this.evidenceFile, accounts: this.accountsFile });
   }
 
   async open(): Promise<void> {

@@ -1,0 +1,139 @@
+/**
+ * Ships this box's evidence to the shared store, on the evidence writer thread (never the DNS
+ * thread): after batches are written and on a timer, the rows changed after each table's cursor go
+ * to PostgreSQL in batches, one transaction each, and the cursor moves only once PostgreSQL has
+ * committed. While the shared store is unreachable nothing is dropped: the rows wait in SQLite
+ * (bounded by retention and the disk cap) and go when it answers again.
+ */
+import type { Retention } from '../storage/evidence.js';
+import { SHIP_TABLES, shippingBacklog, type ShippingStores } from '../storage/shipping.js';
+
+const DAY_MS = 86_400_000;
+
+/** How shipping stands (for metrics, `webfilter status` and the log). */
+export interface ShippingState {
+  backlogRows: number;
+  lagSeconds: number;
+  /** Rows shipped since the thread started. */
+  shippedRows: number;
+  /** Why the last attempt failed, null while shipping works. */
+  error: string | null;
+}
+
+export interface ShipperOptions {
+  stores: ShippingStores;
+  version: string;
+  /** Rows per PostgreSQL transaction. */
+  batchRows: number;
+  /** A pass at least this often (and a retry after a failure). */
+  intervalMs: number;
+  /** How often this filter's backlog is recorded in the shared store (its `nodes` row). */
+  reportMs: number;
+  onState(s: ShippingState): void;
+  /** Unshipped rows a retention purge is about to delete (logged: they never reach the centre). */
+  onLost(rows: number): void;
+  now?: () => number;
+}
+
+export class EvidenceShipper {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private failing: string | null = null;
+  private shipped = 0;
+  private lastReport = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly o: ShipperOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(true), this.o.intervalMs);
+    this.kick(true);
+  }
+
+  /**
+   * Asks for a pass (after a batch was written): one runs now, or again after the one under way.
+   * While the shared store fails only the timer retries (`timer`), so a dead server is not asked
+   * after every batch.
+   */
+  kick(timer = false): void {
+    if (this.closed || (this.failing !== null && !timer)) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.pass().finally(() => {
+      this.running = null;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      }
+    });
+  }
+
+  /** A pass now (after the one under way), resolved when it is done: for tools and tests. */
+  async flush(): Promise<void> {
+    await this.running;
+    this.kick(true);
+    await this.running;
+  }
+
+  /** Counts (and reports) the rows not shipped yet that a purge at `now` with `retention` deletes. */
+  beforePurge(now: number, retention: Retention): void {
+    const n = this.o.stores.outbox.unshippedBefore(this.o.stores.cursors.values(), {
+      blocked: now - retention.blocked_days * DAY_MS,
+      signals: now - retention.signals_days * DAY_MS,
+      access: now - retention.access_days * DAY_MS,
+    });
+    if (n > 0) this.o.onLost(n);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  private async pass(): Promise<void> {
+    const { stores, batchRows } = this.o;
+    try {
+      const cursors = stores.cursors.values();
+      for (const table of SHIP_TABLES) {
+        for (;;) {
+          if (this.closed) return;
+          const batch = stores.outbox.after(table, cursors[table], batchRows);
+          if (batch.rows.length === 0) break;
+          await stores.inbox.upsert(batch);
+          stores.cursors.advance(table, batch.last);
+          cursors[table] = batch.last;
+          this.shipped += batch.rows.length;
+          if (batch.rows.length < batchRows) break;
+        }
+      }
+      this.failing = null;
+    } catch (e) {
+      this.failing = (e as Error).message;
+    }
+    const state = this.state();
+    this.o.onState(state);
+    if (this.failing === null && this.now() - this.lastReport >= this.o.reportMs) {
+      this.lastReport = this.now();
+      await stores.inbox
+        .report({ backlogRows: state.backlogRows, lagSeconds: state.lagSeconds, version: this.o.version })
+        .catch(() => {});
+    }
+  }
+
+  private state(): ShippingState {
+    let backlog = { rows: 0, lagSeconds: 0 };
+    try {
+      backlog = shippingBacklog(this.o.stores, this.now());
+    } catch (e) {
+      this.failing ??= (e as Error).message;
+    }
+    return { backlogRows: backlog.rows, lagSeconds: backlog.lagSeconds, shippedRows: this.shipped, error: this.failing };
+  }
+}
