@@ -28,6 +28,9 @@ export interface RecorderOptions {
 /** Identity changes held until the writer thread starts. */
 const MAX_PENDING_IDENTITIES = 100_000;
 
+/** The writer thread's old-generation limit (see start()). */
+const WRITER_OLD_GENERATION_MB = 512;
+
 /** How often a growing drop count is logged. */
 const DROP_LOG_MS = 10_000;
 
@@ -224,9 +227,13 @@ export class EvidenceRecorder implements QueryLog {
 
   private start(): void {
     // A small young generation: the writer's garbage is per batch, and each MB here is resident.
+    // An old-generation limit, far above what the writer holds (its id and open-row maps are bounded):
+    // with none, V8 sizes a worker's heap from the machine's memory, and a busy writer's promoted
+    // garbage grew its heap to 80 MB (15 MB live) before a full collection; with this limit V8
+    // collects sooner and the heap stayed under 45 MB (bench/PROFILE.md, "Issue 21": peak RSS).
     this.worker = new Worker(workerUrl(import.meta.url, './writer-worker.js'), {
       workerData: this.opts.init,
-      resourceLimits: { maxYoungGenerationSizeMb: 6 },
+      resourceLimits: { maxYoungGenerationSizeMb: 6, maxOldGenerationSizeMb: WRITER_OLD_GENERATION_MB },
     });
     this.worker.on('message', (m: FromWriter) => this.onMessage(m));
     if (this.pendingIdentities.length > 0) this.post({ type: 'identities', changes: this.pendingIdentities });

@@ -31,6 +31,27 @@ export async function readListSource(source: string, stateDir: string): Promise<
   );
 }
 
+/** What reading one list source gave, as bytes (UTF-8): for the daemon's load (see forEachListEntryBytes). */
+export interface SourceBytes {
+  bytes: Buffer;
+  /** null when read; an errno code or a sentence otherwise. */
+  error: string | null;
+  /** For a URL: the state of its stored copy (null when it was never fetched). */
+  state?: SubscriptionState | null;
+}
+
+/** `readListSource` as bytes: a file is read without decoding it to one large string. */
+export async function readListSourceBytes(source: string, stateDir: string): Promise<SourceBytes> {
+  if (isListUrl(source)) {
+    const { text, error, state } = await readListSource(source, stateDir);
+    return { bytes: Buffer.from(text, 'utf8'), error, state };
+  }
+  return readFile(source).then(
+    (bytes) => ({ bytes, error: null }),
+    (e: NodeJS.ErrnoException) => ({ bytes: Buffer.alloc(0), error: e.code ?? e.message }),
+  );
+}
+
 /** One subscribed URL, the categories that list it and how often it is fetched. */
 export interface SubscriptionSource {
   url: string;

@@ -1,20 +1,17 @@
 import type { LoadedConfig } from '../config/load.js';
-import { isListUrl, readListSource } from '../lists/source.js';
+import { isListUrl, readListSourceBytes } from '../lists/source.js';
 import type { SubscriptionState } from '../lists/state-store.js';
 import { DomainIndex } from './domain-index.js';
-import { forEachListEntry, type ListProblem } from '../lists/list-parser.js';
+import { forEachListEntryBytes, type ListProblem } from '../lists/list-parser.js';
 import { Policy, type CompiledGroup } from './policy.js';
 import { ANSWER_RULES, categoryInfos } from './categories.js';
 import { compileSchedule } from '../time/schedule.js';
 import { Timetable, type GroupTimeRules } from './timetable.js';
+import { ListSnapshot } from './list-snapshot.js';
 
-/**
- * What one list file held at the last good load, kept so a reload can fall back to it if the file
- * becomes unreadable. The text itself (one flat string, ~15 bytes a domain), not a string per domain.
- */
-export interface ListSnapshot {
-  text: string;
-}
+export { ListSnapshot };
+
+const NL = 0x0a;
 
 /** Per-category load report: entry counts and problems. */
 export interface CategoryReport {
@@ -56,17 +53,21 @@ export async function compilePolicy(loaded: LoadedConfig, previous?: Map<string,
   const texts = await Promise.all(
     categories.map((c) =>
       Promise.all(
-        (loaded.categoryFiles.get(c) ?? []).map((f) => readListSource(f, loaded.listStateDir).then((r) => ({ file: f, ...r }))),
+        (loaded.categoryFiles.get(c) ?? []).map((f) =>
+          readListSourceBytes(f, loaded.listStateDir).then((r) => ({ file: f, ...r })),
+        ),
       ),
     ),
   );
   // Size the index for every line of every list (an upper bound on its domains and their bytes).
   const expect = { domains: 64, bytes: 1024 };
   for (const files of texts) {
-    for (const { file, text } of files) {
-      const t = text || (previous?.get(file)?.text ?? '');
-      expect.bytes += t.length;
-      for (let i = t.indexOf('\n'); i >= 0; i = t.indexOf('\n', i + 1)) expect.domains++;
+    for (const f of files) {
+      // An unreadable file's previous copy is read here once and parsed below.
+      if (f.error !== null) f.bytes = previous?.get(f.file)?.bytes ?? f.bytes;
+      const b = f.bytes;
+      expect.bytes += b.length;
+      for (let i = b.indexOf(NL); i >= 0; i = b.indexOf(NL, i + 1)) expect.domains++;
       expect.domains++;
     }
   }
@@ -85,7 +86,7 @@ export async function compilePolicy(loaded: LoadedConfig, previous?: Map<string,
     const builtin = (ANSWER_RULES as Record<string, { domains: readonly string[] }>)[category];
     for (const d of builtin?.domains ?? []) index.add(d, ci, false);
     report.entries += builtin?.domains.length ?? 0;
-    for (const { file, text, error, state } of texts[ci]) {
+    for (const { file, bytes, error, state } of texts[ci]) {
       let snap: ListSnapshot;
       let problems = report.problems;
       if (isListUrl(file)) report.subscriptions.set(file, state ?? null);
@@ -93,21 +94,26 @@ export async function compilePolicy(loaded: LoadedConfig, previous?: Map<string,
         const old = previous?.get(file);
         report.unreadable.push({ file, error, keptPrevious: old !== undefined });
         if (!old && !isListUrl(file)) throw new ListLoadError(`categories.${category}: cannot read list "${file}" (${error})`);
-        snap = old ?? { text: '' };
+        snap = old ?? new ListSnapshot(Buffer.alloc(0));
         problems = []; // reported when that copy was loaded
       } else {
-        snap = { text };
+        snap = new ListSnapshot(bytes);
       }
       snapshots.set(file, snap);
       const before = report.entries;
-      forEachListEntry(
-        snap.text,
+      const add = (domain: string, isAllow: boolean, _line: number, frontEnd: boolean) => {
+        index.add(domain, ci, isAllow);
+        report.entries++;
+        if (frontEnd && !isAllow) (infos[ci].frontEnds ??= new Set()).add(domain);
+      };
+      forEachListEntryBytes(
+        bytes,
         file,
-        (domain, isAllow, _line, frontEnd) => {
-          index.add(domain, ci, isAllow);
+        (b, start, end) => {
+          index.addBytes(b, start, end, ci, false);
           report.entries++;
-          if (frontEnd && !isAllow) (infos[ci].frontEnds ??= new Set()).add(domain);
         },
+        add,
         (p) => problems.push(p),
       );
       report.fileEntries.push(report.entries - before);
@@ -128,5 +134,7 @@ export async function compilePolicy(loaded: LoadedConfig, previous?: Map<string,
   }
   const schedules = Object.entries(loaded.config.schedules).map(([name, s]) => compileSchedule(name, s));
   const timetable = new Timetable(schedules, loaded.config.timezone, rules);
+  // The texts are only for a fallback at a later reload: deflated in the background from now on.
+  for (const s of snapshots.values()) void s.pack();
   return { policy: new Policy(infos, index, groups), timetable, reports, snapshots };
 }

@@ -61,6 +61,19 @@ export class DomainIndex {
   }
 
   /**
+   * `add` for a domain given as bytes[start, end) (lower-case ASCII, as the list parser's byte path
+   * hands them over): no string is made.
+   */
+  addBytes(bytes: Uint8Array, start: number, end: number, category: number, allow: boolean): void {
+    let h = FNV_OFFSET;
+    for (let i = end - 1; i >= start; i--) h = Math.imul(h ^ bytes[i], FNV_PRIME);
+    let entry = this.findBytes(bytes, start, end, h);
+    if (entry < 0) entry = this.insertBytes(bytes, start, end, h);
+    const word = (entry * 2 + (allow ? 1 : 0)) * this.words + (category >>> 5);
+    this.masks[word] |= 1 << (category & 31);
+  }
+
+  /**
    * ORs the block bits of every suffix of `qname` into out[0..W) and the allow bits into out[W..2W).
    * `out` must have 2×W words; it is cleared first. `qname` is lower-case without a trailing dot.
    */
@@ -109,19 +122,48 @@ export class DomainIndex {
     }
   }
 
+  /** The entry holding bytes[start, end) (whose hash is h), or -1. */
+  private findBytes(bytes: Uint8Array, start: number, end: number, h: number): number {
+    const len = end - start;
+    const mask = this.table.length - 1;
+    for (let slot = mix(h) & mask; ; slot = (slot + 1) & mask) {
+      const e = this.table[slot] - 1;
+      if (e < 0) return -1;
+      if (this.hashes[e] !== h || this.lengths[e] !== len) continue;
+      const at = this.starts[e];
+      let k = 0;
+      while (k < len && this.pool[at + k] === bytes[start + k]) k++;
+      if (k === len) return e;
+    }
+  }
+
   private insert(domain: string, h: number): number {
-    if (domain.length > 255) throw new RangeError(`domain longer than 255 characters: ${domain.slice(0, 40)}…`);
+    const e = this.newEntry(domain.length, h);
+    const at = this.starts[e];
+    for (let k = 0; k < domain.length; k++) this.pool[at + k] = domain.charCodeAt(k);
+    return e;
+  }
+
+  private insertBytes(bytes: Uint8Array, start: number, end: number, h: number): number {
+    const e = this.newEntry(end - start, h);
+    const at = this.starts[e];
+    for (let k = 0; k < end - start; k++) this.pool[at + k] = bytes[start + k];
+    return e;
+  }
+
+  /** A new entry of `length` bytes (its pool bytes still to be written), placed in the table. */
+  private newEntry(length: number, h: number): number {
+    if (length > 255) throw new RangeError(`domain longer than 255 characters`);
     const e = this.count;
     if (e === this.hashes.length) this.growEntries();
     if ((e + 1) * 2 > this.table.length) this.rehash(this.table.length * 2);
-    if (this.poolUsed + domain.length > this.pool.length) {
-      this.pool = grow(this.pool, Math.max(this.pool.length * 2, this.poolUsed + domain.length));
+    if (this.poolUsed + length > this.pool.length) {
+      this.pool = grow(this.pool, Math.max(this.pool.length * 2, this.poolUsed + length));
     }
-    for (let k = 0; k < domain.length; k++) this.pool[this.poolUsed + k] = domain.charCodeAt(k);
     this.starts[e] = this.poolUsed;
-    this.lengths[e] = domain.length;
+    this.lengths[e] = length;
     this.hashes[e] = h;
-    this.poolUsed += domain.length;
+    this.poolUsed += length;
     this.count++;
     this.place(e);
     return e;

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseList } from '../../src/lists/list-parser.js';
+import { forEachListEntry, forEachListEntryBytes, parseList } from '../../src/lists/list-parser.js';
 import { normaliseDomain } from '../../src/dns/name.js';
 
 test('accepts every documented format', () => {
@@ -90,6 +90,76 @@ test('normaliseDomain lower-cases, strips the root dot and converts IDN', () => 
   assert.is(normaliseDomain('münchen.de'), 'xn--mnchen-3ya.de');
   assert.type(normaliseDomain('a..b'), 'object');
   assert.type(normaliseDomain('x'.repeat(254)), 'object');
+});
+
+test('the byte path (daemon load) gives exactly the entries and problems of the string path', () => {
+  const tricky = [
+    '\uFEFFfirst.example',
+    'plain.example',
+    'trailing.dot.example.',
+    'two.dots.example..',
+    'windows.example\r',
+    'dot-cr.example.\r',
+    '',
+    '\r',
+    '.',
+    'UPPER.example',
+    'a..b.example',
+    '-lead.example',
+    'trail-.example',
+    '_under.example',
+    'x_y.example',
+    '1.2.3.4',
+    'a.123',
+    '123.a1',
+    'com',
+    'a'.repeat(63) + '.example',
+    'a'.repeat(64) + '.example',
+    Array.from({ length: 50 }, () => 'abcd').join('.') + '.example',
+    Array.from({ length: 51 }, () => 'abcd').join('.') + '.example',
+    'bücher.de',
+    '0.0.0.0 hosts.example',
+    '||adblock.example^',
+    '@@||allowed.example^',
+    '*.wild.example',
+    '# comment',
+    'spaced.example ',
+    'front.example # front-end: X',
+    'a/b.example',
+  ];
+  const alphabet = ['a', 'b', '0', '9', '.', '-', '_', 'A', ' ', '#', '\r', 'é', '*', '|', '^', '@'];
+  let seed = 7;
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+  for (let i = 0; i < 3000; i++)
+    tricky.push(Array.from({ length: 1 + rand(12) }, () => alphabet[rand(alphabet.length)]).join(''));
+  const text = tricky.join('\n');
+
+  const viaString: string[] = [];
+  const problemsString: string[] = [];
+  forEachListEntry(
+    text,
+    'l.txt',
+    (d, allow, line) => viaString.push(`${allow ? '@' : ''}${d}:${line}`),
+    (p) => problemsString.push(`${p.line}:${p.reason}:${p.text.replace('\uFEFF', '')}`),
+  );
+  const viaBytes: string[] = [];
+  const problemsBytes: string[] = [];
+  const bytes = Buffer.from(text, 'utf8');
+  const lineAt = (offset: number) => bytes.subarray(0, offset).filter((c) => c === 0x0a).length + 1;
+  let plain = 0;
+  forEachListEntryBytes(
+    bytes,
+    'l.txt',
+    (b, start, end) => {
+      plain++;
+      viaBytes.push(`${Buffer.from(b.subarray(start, end)).toString('latin1')}:${lineAt(start)}`);
+    },
+    (d, allow, line) => viaBytes.push(`${allow ? '@' : ''}${d}:${line}`),
+    (p) => problemsBytes.push(`${p.line}:${p.reason}:${p.text}`),
+  );
+  assert.ok(plain > 10, `${plain} lines took the byte path`);
+  assert.equal(viaBytes, viaString);
+  assert.equal(problemsBytes, problemsString);
 });
 
 test.run();
