@@ -15,7 +15,9 @@
  * Writes bench/cost.md.
  *   BENCH_COST_MODE cpu | callgrind; BENCH_COST_CLI (dist/cli.js); BENCH_LIST (1,000,000 cpu /
  *   100,000 callgrind); BENCH_QUERIES per run (60,000 / 3,000); BENCH_RATE qps (8,000 / 300);
- *   BENCH_ROUNDS (3 / 1); BENCH_WORKERS (server.workers, unset = the config default; a list such as 1,2 gives each build its own, so
+ *   BENCH_ROUNDS (3 / 1); BENCH_SHARED (a list such as 0,1: the i-th build ships its evidence to a
+ *   throwaway local PostgreSQL 15 with 1, e.g. BENCH_COST_CLI=dist/cli.js,dist/cli.js BENCH_SHARED=0,1
+ *   compares local-only with shipping on; the table then goes to bench/shared.md); BENCH_WORKERS (server.workers, unset = the config default; a list such as 1,2 gives each build its own, so
  *   BENCH_COST_CLI=dist/cli.js,dist/cli.js BENCH_WORKERS=1,2 compares one process with two workers); BENCH_ECHO=0 (no echo row)
  */
 import { spawnSync } from 'node:child_process';
@@ -27,6 +29,8 @@ import { hotCnames, listedDomain, socialDomains, writeLists } from './data.js';
 import { median } from './dnsperf.js';
 import { cpuTicks, processTree, TICK_US } from './proc.js';
 import { start, stop, unboundConfig, type Running } from './servers.js';
+import { writeSection } from './md-section.js';
+import { startPostgres } from '../test/helpers/postgres.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODE = process.env.BENCH_COST_MODE === 'callgrind' ? 'callgrind' : 'cpu';
@@ -39,6 +43,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (CG ? 1 : 3));
 const WORKERS = process.env.BENCH_WORKERS;
 /** server.workers of the i-th build (the last one given repeats). */
 const workersOf = (i: number) => WORKERS?.split(',')[Math.min(i, WORKERS.split(',').length - 1)];
+const SHARED = process.env.BENCH_SHARED?.split(',').map((x) => x === '1');
+/** Whether the i-th build ships to PostgreSQL (the last one given repeats). */
+const sharedOf = (i: number) => SHARED?.[Math.min(i, SHARED.length - 1)] ?? false;
 const PATHS = ['hot', 'blocked', 'cold', 'mixed'] as const;
 type PathName = (typeof PATHS)[number];
 
@@ -127,7 +134,10 @@ const upPort = (port += 3);
 unboundConfig(path.join(dir, 'upstream.conf'), upPort, { threads: 1, catchAll: true, cnames: hotCnames() });
 const upstream = await start('upstream', upPort, 'unbound', ['-d', '-c', path.join(dir, 'upstream.conf')]);
 
-async function startWebfilter(cli: string, tag: string, workers: string | undefined): Promise<Running> {
+const pg = SHARED?.some(Boolean) ? await startPostgres() : null;
+const pgUrl = pg ? await pg.createDatabase('cost') : null;
+
+async function startWebfilter(cli: string, tag: string, workers: string | undefined, shared: boolean): Promise<Running> {
   const p = (port += 3);
   const cfg = path.join(dir, `webfilter-${tag}.yaml`);
   writeFileSync(
@@ -140,7 +150,7 @@ groups: { default: { block: [bench] } }
 database: { path: ${path.join(dir, `cost-${tag}.db`)} }
 metrics: { listen: "127.0.0.1:0" }
 log: { level: warn }
-`,
+${shared ? `site: bench\nnode: node-${tag.toLowerCase()}\nshared: { postgres: { url: "${pgUrl}" } }\n` : ''}`,
   );
   const [cmd, args] = wrap(process.execPath, [cli, 'serve', '--config', cfg]);
   return start(tag, p, cmd, args, CG ? 1_800_000 : 60_000);
@@ -154,7 +164,7 @@ async function startEcho(): Promise<Running> {
 
 const servers: Running[] = [];
 for (const [i, cli] of CLIS.entries())
-  servers.push(await startWebfilter(cli, CLIS.length > 1 ? ('AB'[i] ?? `S${i}`) : 'webfilter', workersOf(i)));
+  servers.push(await startWebfilter(cli, CLIS.length > 1 ? ('AB'[i] ?? `S${i}`) : 'webfilter', workersOf(i), sharedOf(i)));
 // BENCH_ECHO=0 leaves the echo server out (under valgrind, tsx's esbuild child can fail to start).
 const echo = process.env.BENCH_ECHO === '0' ? null : await startEcho();
 for (const s of [...servers, ...(echo ? [echo] : [])]) console.log(`${s.name}: first answer after ${s.startupMs} ms`);
@@ -193,6 +203,12 @@ for (let round = 0; round < ROUNDS; round++) {
 const load1 = os.loadavg()[0];
 for (const s of [...servers, ...(echo ? [echo] : [])]) await stop(s);
 await stop(upstream);
+const shipped = pg
+  ? (
+      await pg.query<{ n: string }>('SELECT (SELECT count(*) FROM blocked) + (SELECT count(*) FROM access_hourly) AS n', 'cost')
+    )[0].n
+  : null;
+await pg?.destroy();
 
 const unit = CG ? 'instructions/query' : 'CPU µs/query';
 const fmt = (x: number) => (CG ? Math.round(x).toLocaleString('en-GB') : x.toFixed(1));
@@ -219,6 +235,13 @@ ${header}
 |---|${names_.map(() => '---|').join('')}${servers.length === 2 ? '---|' : ''}
 ${rows.join('\n')}
 `;
-writeFileSync(path.join(ROOT, `bench/cost${CG ? '-callgrind' : ''}.md`), md);
+if (SHARED) {
+  const shippedLine = `Shipping on: ${SHARED.map((x, i) => `${servers[i]?.name ?? i} ${x ? 'ships to PostgreSQL' : 'local only'}`).join(', ')}; ${Number(shipped).toLocaleString('en-GB')} blocked and access rows reached PostgreSQL. The PostgreSQL server's own CPU is not counted (it is the centre's, not the filter's).`;
+  writeSection(
+    path.join(ROOT, 'bench/shared.md'),
+    'shipping-cost',
+    `${md.replace(/^# Cost per query/, '## Cost per query with shipping on and off (issue 17)')}\n${shippedLine}\n`,
+  );
+} else writeFileSync(path.join(ROOT, `bench/cost${CG ? '-callgrind' : ''}.md`), md);
 console.log(`\n${md}`);
 process.exit(0);

@@ -103,9 +103,8 @@ for (let i = 2; i <= SITES; i++) {
   rest.push(r.seconds);
   process.stderr.write(`site ${i}: ${r.rows} rows in ${r.seconds.toFixed(1)} s\n`);
 }
-const tables = await q(
-  `SELECT relname AS t, n_live_tup AS n, pg_total_relation_size(relid) AS bytes FROM pg_stat_user_tables ORDER BY relname`,
-);
+const tables = await q(`SELECT relname AS t, pg_total_relation_size(relid) AS bytes FROM pg_stat_user_tables ORDER BY relname`);
+for (const r of tables) r.n = (await q(`SELECT count(*) AS n FROM ${r.t}`))[0].n;
 const [{ size }] = await q(`SELECT pg_database_size('trust') AS size`);
 await local.close();
 await pg.destroy();
