@@ -21,7 +21,6 @@ function groupRow(g: SignalGroup) {
     severity: g.severity,
     signals: g.only ? `1 (#${g.only.id})` : g.signals,
     occurrences: g.occurrences,
-    domain: g.domains.join(', '),
     qname: groupNames(g),
     review: g.only ? reviewCell(g.only) : groupReviews(g),
     detail: g.only ? g.only.detail : '',
@@ -117,7 +116,6 @@ export function reportText(r: ReportData): string {
         SEVERITY: 'severity',
         SIGNALS: 'signals',
         OCCURRENCES: 'occurrences',
-        DOMAIN: 'domain',
         NAMES: 'qname',
         REVIEW: 'review',
         DETAIL: 'detail',
@@ -340,7 +338,6 @@ ${htmlTable(
     Severity: 'severity',
     Signals: 'signals',
     Occurrences: 'occurrences',
-    Domain: 'domain',
     Names: 'qname',
     Detail: 'detail',
   },
@@ -359,7 +356,7 @@ h3{font-size:1rem;margin:1rem 0 .3rem}small{color:#57606a;font-weight:normal}
 .summary{display:flex;gap:1rem;flex-wrap:wrap;margin:1rem 0}.card{border:1px solid #d0d7de;border-radius:6px;padding:.6rem 1rem;min-width:10rem}
 .card b{display:block;font-size:1.6rem}table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem}th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}td{overflow-wrap:normal;hyphens:none}td.dns{overflow-wrap:anywhere}.keep{white-space:nowrap}.chart{max-width:100%;height:auto}.none{color:#57606a;font-style:italic}.bar{fill:#0969da}.hot{fill:#cf222e}.chart text{font-size:10px;fill:#57606a}
-.each{margin:-.6rem 0 1rem;color:#57606a;font-size:.9em}.unusual{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.5rem 1rem}
+.device td.dns{min-width:12em}.each{margin:-.6rem 0 1rem;color:#57606a;font-size:.9em}.unusual{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.5rem 1rem}
 @page{size:A4;margin:12mm}
 @media print{body{margin:0;max-width:none;font-size:10px}th,td{padding:.15rem .3rem}h2{break-after:avoid}table,section.device{break-inside:avoid}a{color:inherit}}
 </style></head><body>

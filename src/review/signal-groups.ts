@@ -20,10 +20,15 @@ export function groupWhen(g: SignalGroup): string {
     : `${first} – ${last.slice(11)} (${last.slice(0, 10)})`;
 }
 
-/** The first names seen: "v16m.tiktokcdn.com, log.tiktokv.com and 4 more". */
+/**
+ * The first names seen: "log.tiktokv.com, v16m.tiktokcdn.com and 4 more", after the domains that are
+ * not the names' own (persistent-attempts keeps its category there): "tiktok: log.tiktokv.com, …".
+ */
 export function groupNames(g: SignalGroup): string {
   const shown = g.names.slice(0, NAMES_SHOWN).join(', ');
-  return g.names.length > NAMES_SHOWN ? `${shown} and ${g.names.length - NAMES_SHOWN} more` : shown;
+  const names = g.names.length > NAMES_SHOWN ? `${shown} and ${g.names.length - NAMES_SHOWN} more` : shown;
+  const other = g.domains.filter((d) => !g.names.some((n) => n === d || n.endsWith(`.${d}`)));
+  return other.length ? `${other.join(', ')}: ${names}` : names;
 }
 
 /** The reviews of a group: "12 NOT REVIEWED", "2 NOT REVIEWED; reviewed: no-action 3, sanction 1". */
