@@ -1,6 +1,6 @@
 import { isRole, ROLE_TABLE, ROLES } from '../roles/roles.js';
 import type { AccountsRepository, AuditRow, User } from '../storage/accounts.js';
-import { describeScope, TRUST_SCOPE, type SiteScope } from '../storage/scope.js';
+import { describeScope, type SiteScope } from '../storage/scope.js';
 import { hashPassword, passwordProblem } from './passwords.js';
 
 /** Thrown for a request the account rules refuse; the message says which rule. */
@@ -37,11 +37,12 @@ export async function addUser(
   password: string,
   by: AccountChangeBy,
   groups: string[] = [],
-  scope: SiteScope = TRUST_SCOPE,
+  scope?: SiteScope,
 ): Promise<User> {
   if (!NAME_RE.test(name)) throw new UserError(`"${name}" is not a user name (2-64 of letters, digits, . _ @ -)`);
   if (!isRole(role)) throw new UserError(`--role "${role}": no such role (roles: ${ROLES.join(', ')})`);
   groupsProblem(role, groups);
+  if (scope) scopeProblem(role, scope);
   const problem = passwordProblem(password);
   if (problem) throw new UserError(problem);
   if (await accounts.findUser(name)) throw new UserError(`a user named "${name}" already exists (see: webfilter user list)`);
@@ -53,7 +54,7 @@ export async function addUser(
       by,
       'user-add',
       name,
-      `role ${role}${unique.length ? `, groups ${unique.join(', ')}` : ''}${scope.kind === 'sites' ? `, ${describeScope(scope)}` : ''}`,
+      `role ${role}${unique.length ? `, groups ${unique.join(', ')}` : ''}${scope ? `, ${describeScope(scope)}` : ''}`,
     ),
   );
 }
@@ -70,6 +71,23 @@ export async function setGroups(
   const unique = [...new Set(groups)];
   await accounts.setGroups(user.id, unique, auditRow(by, 'user-groups', user.name, `groups ${unique.join(', ')}`));
   return { ...user, groups: unique };
+}
+
+/**
+ * Sets the sites an account sees (audited as user-scope; filters sharing a store only). Its open
+ * sessions use the new scope at their next request.
+ */
+export async function setScope(accounts: AccountsRepository, name: string, scope: SiteScope, by: AccountChangeBy): Promise<User> {
+  const user = await requireUser(accounts, name);
+  scopeProblem(user.role, scope);
+  await accounts.setScope(user.id, scope, auditRow(by, 'user-scope', user.name, describeScope(scope)));
+  return { ...user, scope };
+}
+
+/** A teacher's groups are one site's: their scope is that one site. */
+function scopeProblem(role: keyof typeof ROLE_TABLE, scope: SiteScope): void {
+  if (ROLE_TABLE[role].needsGroups === true && !(scope.kind === 'sites' && scope.sites.length === 1))
+    throw new UserError(`role ${role} acts for groups of one site: give one site with --sites (default: this filter's)`);
 }
 
 function groupsProblem(role: keyof typeof ROLE_TABLE, groups: string[]): void {

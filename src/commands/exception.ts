@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { actor, loadForCli, openStore, out } from './context.js';
+import { cliAccountScope } from './cli-scope.js';
 import { json, table } from '../format/output.js';
 import type { ExceptionRecord } from '../storage/exceptions.js';
 import { validateException } from '../exceptions/validate-exception.js';
@@ -106,9 +107,15 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
         const shared = store.exceptions instanceof SharedExceptions ? store.exceptions : null;
         const { site, node } = loaded.config;
         const who = actor();
-        const by = { actor: who, ip: 'cli', at: now, recordedAs: who };
         let record: ExceptionRecord;
         try {
+          const by = {
+            actor: who,
+            ip: 'cli',
+            at: now,
+            recordedAs: who,
+            scope: await cliAccountScope(store, loaded, who, a.local),
+          };
           if (a.local && !shared)
             throw new CommandError(
               '--local is for filters that share a store (shared: in the config); this one keeps its exceptions on this box anyway',
@@ -217,6 +224,7 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
             ip: 'cli',
             at: Date.now(),
             recordedAs: who,
+            scope: await cliAccountScope(store, loaded, who),
           });
         } catch (e) {
           throw new CommandError((e as Error).message);

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { actor, loadForCli, openStore, out } from './context.js';
+import { cliAccountScope } from './cli-scope.js';
 import { CommandError } from './errors.js';
 import { json, table } from '../format/output.js';
 import { decideRequest, makeRequest, RequestRefused, stateAt, type Acting } from '../requests/permission-requests.js';
@@ -184,7 +185,12 @@ async function decide(a: Common & { id: number; note: string }, decision: 'appro
   const loaded = await loadForCli(a.config);
   const store = await openStore(loaded);
   try {
-    const { request, exception } = await decideRequest(store, loaded, a.id, decision, a.note, cliActing());
+    const who = cliActing();
+    const { request, exception } = await decideRequest(store, loaded, a.id, decision, a.note, {
+      ...who,
+      // A request approved while the shared store is away is applied on this box and pushed later.
+      scope: await cliAccountScope(store, loaded, who.name, true),
+    });
     if (a.json) return out(json(requestJson(request, Date.now())));
     out(
       exception

@@ -1,8 +1,11 @@
 import type { Argv } from 'yargs';
 import { actor, loadForCli, openStore, out } from './context.js';
 import { CommandError } from './errors.js';
+import { readPassword } from './password-prompt.js';
+import { SCOPE_OPTIONS, scopeOption, scopeText } from './user-scope.js';
+import { SharedUnavailableError } from '../storage/shared-errors.js';
 import { json, table } from '../format/output.js';
-import { addUser, disableUser, setGroups, setPassword, UserError, type AccountChangeBy } from '../accounts/users.js';
+import { addUser, disableUser, setGroups, setPassword, setScope, UserError, type AccountChangeBy } from '../accounts/users.js';
 import type { LoadedConfig } from '../config/load.js';
 import { ROLE_TABLE, ROLES } from '../roles/roles.js';
 import type { AccountsRepository, User } from '../storage/accounts.js';
@@ -13,53 +16,11 @@ interface Common {
   json: boolean;
 }
 
-/**
- * The new password: the first line of stdin with --password-stdin (for scripts), else asked twice
- * on the terminal without echo.
- */
-async function readPassword(fromStdin: boolean): Promise<string> {
-  if (fromStdin) {
-    const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
-    return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0];
-  }
-  if (!process.stdin.isTTY) throw new CommandError('no terminal to ask for the password: give --password-stdin and pipe it in');
-  const first = await ask('New password: ');
-  const second = await ask('Again: ');
-  if (first !== second) throw new CommandError('the two passwords differ; nothing was changed');
-  return first;
-}
-
-/** Reads a line from the terminal without echoing it. */
-function ask(prompt: string): Promise<string> {
-  return new Promise((resolve) => {
-    const stdin = process.stdin;
-    process.stderr.write(prompt);
-    stdin.setRawMode(true);
-    stdin.resume();
-    let text = '';
-    const onData = (b: Buffer) => {
-      for (const ch of b.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') {
-          stdin.setRawMode(false);
-          stdin.pause();
-          stdin.off('data', onData);
-          process.stderr.write('\n');
-          return resolve(text);
-        }
-        if (ch === '\u0003') process.exit(130);
-        if (ch === '\u007f') text = text.slice(0, -1);
-        else text += ch;
-      }
-    };
-    stdin.on('data', onData);
-  });
-}
-
 const userJson = (u: User) => ({
   name: u.name,
   role: u.role,
   groups: u.groups,
+  scope: u.scope.kind === 'trust' ? 'trust' : u.scope.sites,
   created_at: new Date(u.createdAt).toISOString(),
   created_by: u.createdBy,
   password_changed_at: new Date(u.passwordChangedAt).toISOString(),
@@ -75,7 +36,7 @@ const userJson = (u: User) => ({
 async function accountChange(
   a: Common,
   fn: (accounts: AccountsRepository, by: AccountChangeBy, loaded: LoadedConfig) => Promise<User>,
-  message: (u: User) => string,
+  message: (u: User, loaded: LoadedConfig) => string,
 ): Promise<void> {
   const loaded = await loadForCli(a.config);
   const store = await openStore(loaded);
@@ -85,12 +46,21 @@ async function accountChange(
       u = await fn(store.accounts, { actor: actor(), ip: 'cli', at: Date.now() }, loaded);
     } catch (e) {
       if (e instanceof UserError) throw new CommandError(e.message);
+      if (e instanceof SharedUnavailableError) throw unreachable(e);
       throw e;
     }
-    out(a.json ? json(userJson(u)) : message(u));
+    out(a.json ? json(userJson(u)) : message(u, loaded));
   } finally {
     await store.close();
   }
+}
+
+/** The shared store is down: the accounts of every filter are there, so nothing was changed. */
+function unreachable(e: SharedUnavailableError): CommandError {
+  return new CommandError(
+    `${e.message}\nThe console accounts of every filter are kept in the trust's shared store: nothing was changed. ` +
+      'DNS filtering is unaffected. Try again when it is back (webfilter shared status).',
+  );
 }
 
 /** The groups of `--groups a,b` (or repeated), each checked against the config's groups. */
@@ -108,7 +78,7 @@ function groupsOption(value: string[] | undefined, loaded: LoadedConfig): string
 
 const ROLE_HELP = ROLES.map((r) => `${r}: ${ROLE_TABLE[r].describe}`).join('; ');
 
-/** `webfilter user add|passwd|disable|groups|list`: review console accounts (ICT, on the appliance). */
+/** `webfilter user add|passwd|disable|groups|scope|list`: review console accounts (ICT, on the appliance). */
 export function userCommands(y: Argv<Common>): Argv<Common> {
   return y
     .command(
@@ -128,6 +98,7 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
             array: true,
             describe: 'For a teacher: the groups they may ask permission for (comma-separated or repeated)',
           })
+          .options(SCOPE_OPTIONS)
           .option('password-stdin', {
             type: 'boolean',
             default: false,
@@ -136,14 +107,31 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
           .example('$0 user add oso.jones --role reviewer', 'The online safety officer (asks for a password)')
           .example('$0 user add t.smith --role teacher --groups room-12,y9-media', 'A teacher who may ask for those groups')
           .example('$0 user add head.patel --role approver', 'The Headteacher, who approves requests')
-          .example('printf "%s\\n" "$PW" | $0 user add ict.admin --role ict --password-stdin', 'From a script'),
+          .example('printf "%s\\n" "$PW" | $0 user add ict.admin --role ict --password-stdin', 'From a script')
+          .example(
+            '$0 user add dsl.khan --role reviewer --sites carres-grammar,kshs',
+            'Filters sharing a store: sees two schools',
+          )
+          .example('$0 user add trust.dsl --role reviewer --trust', 'Filters sharing a store: sees every school'),
       async (a) => {
+        // The scope is checked before the password is asked for.
+        scopeOption(a, await loadForCli(a.config), 'own-site');
         const password = await readPassword(a['password-stdin']);
         await accountChange(
           a,
-          (accounts, by, loaded) => addUser(accounts, a.name, a.role, password, by, groupsOption(a.groups, loaded)),
-          (u) =>
-            `User ${u.name} added with role ${u.role}${u.groups.length ? ` for ${u.groups.join(', ')}` : ''}. They sign in at the review console.\n`,
+          (accounts, by, loaded) =>
+            addUser(
+              accounts,
+              a.name,
+              a.role,
+              password,
+              by,
+              groupsOption(a.groups, loaded),
+              scopeOption(a, loaded, 'own-site') ?? undefined,
+            ),
+          (u, loaded) =>
+            `User ${u.name} added with role ${u.role}${u.groups.length ? ` for ${u.groups.join(', ')}` : ''}` +
+            `${loaded.config.shared ? `, seeing ${scopeText(u, loaded)}` : ''}. They sign in at the review console.\n`,
         );
       },
     )
@@ -192,14 +180,37 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
         ),
     )
     .command(
+      'scope <name>',
+      'Filters sharing a store: set the sites an account sees (replaces them; audited)',
+      (c) =>
+        c
+          .positional('name', { type: 'string', demandOption: true })
+          .options(SCOPE_OPTIONS)
+          .example('$0 user scope dsl.khan --sites carres-grammar,kshs', 'Sees those two schools from their next page')
+          .example('$0 user scope trust.dsl --trust', 'Sees every school of the trust'),
+      async (a) =>
+        accountChange(
+          a,
+          (accounts, by, loaded) => setScope(accounts, a.name, scopeOption(a, loaded, 'required')!, by),
+          (u, loaded) => `${u.name} now sees ${scopeText(u, loaded)} (from their next page).\n`,
+        ),
+    )
+    .command(
       'list',
       'Console accounts with their roles',
       (c) => c,
       async (a) => {
         const loaded = await loadForCli(a.config, { fallback: true });
         const store = await openStore(loaded, { readOnly: true });
-        const users = await store.accounts.listUsers();
-        await store.close();
+        let users: User[];
+        try {
+          users = await store.accounts.listUsers();
+        } catch (e) {
+          if (e instanceof SharedUnavailableError) throw unreachable(e);
+          throw e;
+        } finally {
+          await store.close();
+        }
         if (a.json) return out(json(users.map(userJson)));
         out(
           table(
@@ -207,14 +218,23 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
               name: u.name,
               role: u.role,
               groups: u.groups.join(', '),
+              scope: scopeText(u, loaded),
               created: `${formatShort(u.createdAt)} by ${u.createdBy}`,
               password: formatShort(u.passwordChangedAt),
               state: u.disabledAt === null ? 'active' : `disabled ${formatShort(u.disabledAt)} by ${u.disabledBy}`,
             })),
-            { NAME: 'name', ROLE: 'role', GROUPS: 'groups', CREATED: 'created', 'PASSWORD SET': 'password', STATE: 'state' },
+            {
+              NAME: 'name',
+              ROLE: 'role',
+              GROUPS: 'groups',
+              SCOPE: 'scope',
+              CREATED: 'created',
+              'PASSWORD SET': 'password',
+              STATE: 'state',
+            },
           ),
         );
       },
     )
-    .demandCommand(1, 'Name a user command: add, passwd, disable, groups or list');
+    .demandCommand(1, 'Name a user command: add, passwd, disable, groups, scope or list');
 }

@@ -6,6 +6,7 @@ import type { ChangedBy, ExceptionRecord, NewException } from '../storage/except
 import { dueAt, RequestChangeError, type PermissionRequest, type RequestState } from '../storage/requests.js';
 import type { Storage } from '../storage/storage.js';
 import { requestWindow, TimingError, type RequestTiming } from './request-times.js';
+import { outsideScope, type SiteScope } from '../storage/scope.js';
 
 /**
  * Permission requests, the rules shared by the console and the CLI: a teacher asks for categories
@@ -42,6 +43,8 @@ export interface Acting {
   at: number;
   /** How the exception records who added it: "head.patel (console)", or the OS user. */
   recordedAs: string;
+  /** The sites the account acts for (filters sharing a store): it decides only this filter's site's requests. */
+  scope?: SiteScope;
 }
 
 /** What a teacher asks for. */
@@ -185,6 +188,8 @@ export async function decideRequest(
     const why = who.role === 'ict' ? ' (requests.ict_may_approve is false: the approval is the Headteacher’s)' : '';
     throw new RequestRefused({ request: `${who.name} (role ${who.role}) cannot approve or decline requests${why}` }, 403);
   }
+  const outside = outsideScope(who.name, who.scope, loaded.config.shared ? loaded.config.site : undefined);
+  if (outside) throw new RequestRefused({ request: outside }, 403);
   const r = await storage.requests.byId(id);
   if (!r) throw new RequestRefused({ request: `no request with id ${id}` }, 404);
   if (stateAt(r, who.at) !== 'pending') {

@@ -1,3 +1,4 @@
+import type { SiteScope } from './scope.js';
 import type { AuditEntry, AuditFilter } from './accounts.js';
 
 /** An exception as stored. Times are ms since the Unix epoch. */
@@ -43,6 +44,11 @@ export interface ChangedBy {
   at: number;
   /** As the exception records who added or revoked it: "ict.smith (console)", or the OS user. */
   recordedAs: string;
+  /**
+   * The sites the changing account may act for (filters sharing a store); a change of a site outside
+   * it is refused (ExceptionChangeError). Absent: no account limits it (a single box; root's CLI).
+   */
+  scope?: SiteScope;
 }
 
 /** One line for the audit: what it opens, for whom, until when, on whose approval and why. */
@@ -52,6 +58,9 @@ export function describeException(e: NewException): string {
 
 /** A refused change (no such exception, already revoked); the message says which, for people. */
 export class ExceptionChangeError extends Error {}
+
+/** The changing account's scope leaves out this filter's site (403, not 404). */
+export class ExceptionScopeError extends ExceptionChangeError {}
 
 /** Called with every exception not revoked and not expired, when the set may have changed. */
 export type ExceptionsListener = (current: ExceptionRecord[]) => void;

@@ -24,3 +24,14 @@ export function scopeIncludes(scope: SiteScope, site: string): boolean {
 export function describeScope(scope: SiteScope): string {
   return scope.kind === 'trust' ? 'the whole trust' : `site${scope.sites.length === 1 ? '' : 's'} ${scope.sites.join(', ')}`;
 }
+
+/**
+ * Why `who`, whose account sees `scope`, may not change the records of `site` (this filter's
+ * exceptions, its permission requests), or null when they may. Filters sharing a store each hold
+ * one site's exceptions and requests: an account scoped to other sites may read nothing of them
+ * and change nothing of them, from the console or the CLI.
+ */
+export function outsideScope(who: string, scope: SiteScope | undefined, site: string | undefined): string | null {
+  if (!scope || site === undefined || scopeIncludes(scope, site)) return null;
+  return `${who}'s account sees ${describeScope(scope)}, not ${site} (this filter's site): it cannot change ${site}'s exceptions or requests`;
+}

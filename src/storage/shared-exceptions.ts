@@ -1,6 +1,7 @@
 import type { AuditEntry, AuditFilter } from './accounts.js';
 import {
   ExceptionChangeError,
+  ExceptionScopeError,
   type ChangedBy,
   type ExceptionRecord,
   type ExceptionsListener,
@@ -9,6 +10,7 @@ import {
 } from './exceptions.js';
 import type { PostgresExceptions } from './postgres/exceptions.js';
 import { SharedUnavailableError } from './shared-errors.js';
+import { outsideScope } from './scope.js';
 import type { SqliteExceptionCopy } from './sqlite/shared-copy.js';
 import type { SqliteExceptions } from './sqlite/exceptions.js';
 
@@ -21,6 +23,8 @@ export interface SharedExceptionsParts {
   copy: SqliteExceptionCopy;
   /** Applies the shared store's migrations (once, before the first catch-up). */
   migrate: () => Promise<unknown>;
+  /** This filter's site: the only one whose exceptions it changes. */
+  site: string;
   node: string;
   version: string;
 }
@@ -40,18 +44,27 @@ const pendingId = (localId: number) => -localId;
 export class SharedExceptions implements ExceptionsRepository {
   constructor(private readonly p: SharedExceptionsParts) {}
 
+  /** Refuses a change by an account whose scope leaves out this filter's site. */
+  private inScope(by: ChangedBy): void {
+    const why = outsideScope(by.actor, by.scope, this.p.site);
+    if (why) throw new ExceptionScopeError(why);
+  }
+
   /** Adds to the shared store; SharedUnavailableError (nothing added anywhere) when it cannot be reached. */
   async add(e: NewException, by: ChangedBy): Promise<ExceptionRecord> {
+    this.inScope(by);
     return this.p.remote.add(e, by);
   }
 
   /** Adds on this box only, now; the daemon pushes it to the shared store when it can. */
   async addLocal(e: NewException, by: ChangedBy): Promise<ExceptionRecord> {
+    this.inScope(by);
     const r = await this.p.local.add(e, by);
     return { ...r, id: pendingId(r.id) };
   }
 
   async revoke(id: number, reason: string, by: ChangedBy): Promise<ExceptionRecord> {
+    this.inScope(by);
     if (id > 0) return this.p.remote.revoke(id, reason, by);
     const localId = -id;
     const pushed = this.p.copy.pushed().get(localId);

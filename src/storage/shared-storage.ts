@@ -57,6 +57,7 @@ export function withSharedExceptions(
     local: local.exceptions,
     copy,
     migrate: () => shared.migrate(),
+    site: location.site,
     node: location.node,
     version,
   });

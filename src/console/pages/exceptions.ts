@@ -1,4 +1,4 @@
-import { ExceptionChangeError, type ChangedBy, type ExceptionRecord } from '../../storage/exceptions.js';
+import { ExceptionChangeError, ExceptionScopeError, type ChangedBy, type ExceptionRecord } from '../../storage/exceptions.js';
 import { ExceptionRequestError, validateException, type ExceptionRequest } from '../../exceptions/validate-exception.js';
 import { LockedNames } from '../../exceptions/locked-names.js';
 import type { LoadedConfig } from '../../config/load.js';
@@ -147,7 +147,7 @@ function lockedNames(loaded: LoadedConfig): Promise<LockedNames> {
 
 /** The signed-in user, from this address: recorded with the change (the exception says "(console)"). */
 function changedBy(ctx: RequestContext): ChangedBy {
-  return { actor: ctx.session.user, ip: ctx.ip, at: ctx.now, recordedAs: `${ctx.session.user} (console)` };
+  return { actor: ctx.session.user, ip: ctx.ip, at: ctx.now, recordedAs: `${ctx.session.user} (console)`, scope: ctx.scope };
 }
 
 async function add(ctx: RequestContext): Promise<void> {
@@ -172,6 +172,7 @@ async function add(ctx: RequestContext): Promise<void> {
     redirect(ctx.res, `/exceptions?added=${id}`);
   } catch (err) {
     if (err instanceof SharedUnavailableError) return unreachable(ctx, err, 'added');
+    if (err instanceof ExceptionChangeError) return messagePage(ctx, 403, 'Not allowed', err.message);
     if (!(err instanceof ExceptionRequestError)) throw err;
     const form: Record<string, string | string[]> = Object.fromEntries([...f.keys()].map((k) => [k, f.get(k) ?? '']));
     form.category = f.getAll('category');
@@ -199,6 +200,7 @@ async function revoke(ctx: RequestContext, match: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof SharedUnavailableError) return unreachable(ctx, e, 'revoked');
     if (!(e instanceof ExceptionChangeError)) throw e;
+    if (e instanceof ExceptionScopeError) return messagePage(ctx, 403, 'Not allowed', e.message);
     return messagePage(ctx, 404, 'Cannot revoke', e.message);
   }
   redirect(ctx.res, `/exceptions?revoked=${id}`);

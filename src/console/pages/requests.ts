@@ -203,6 +203,7 @@ function acting(ctx: RequestContext): Acting {
     ip: ctx.ip,
     at: ctx.now,
     recordedAs: `${ctx.account.name} (console)`,
+    scope: ctx.scope,
   };
 }
 

@@ -1,0 +1,248 @@
+/**
+ * End to end: two filters of different schools (node A: carres-grammar on 127.0.0.25, node B: kshs
+ * on 127.0.0.26) sharing one real, throwaway PostgreSQL cluster for their accounts and sessions. An
+ * account added at A signs in at B; a session made at A is valid at B and signing out at A ends it
+ * at B; an ICT account scoped to kshs cannot add an exception at carres-grammar's filter (console
+ * and CLI) but can at its own; with the store stopped sign-in answers 503 while both filters go on
+ * answering DNS, and `user` commands fail clearly.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { RCODE } from '../../src/dns/constants.js';
+import { cli } from '../helpers/cli.js';
+import { csrfOf, request, signIn } from '../helpers/console-client.js';
+import { startDaemon, tempDir, testConfig, LISTS, type DaemonProcess } from '../helpers/daemon-process.js';
+import { udpQuery } from '../helpers/dns-client.js';
+import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
+import { startPostgres, type PgCluster } from '../helpers/postgres.js';
+import { header, query, reply, rr } from '../helpers/wire-builder.js';
+
+const PW = 'shared-account-pw-2026';
+const STUDENT = { localAddress: '127.0.0.10' };
+
+let pg: PgCluster;
+let up: FakeUpstream;
+let a: DaemonProcess;
+let b: DaemonProcess;
+let consoleA: string;
+let consoleB: string;
+
+function config(site: string, node: string, address: string, url: string): string {
+  return testConfig({
+    upstreams: [up.port],
+    server: `  listen: ["${address}:0"]\n  allowed_clients: [127.0.0.10/32]`,
+    extra:
+      `site: ${site}\nnode: ${node}\nshared: { postgres: { url: "${url}", connect_timeout_ms: 1000, query_timeout_ms: 1000 } }\n` +
+      `console: { enabled: true, listen: "${address}:0" }`,
+  });
+}
+
+const consoleOf = (d: DaemonProcess) => String(d.logs.find((l) => l.msg === 'webfilter listening')!.console).replace(/\/$/, '');
+const W = (d: DaemonProcess, args: string[], sudoUser = 'root', input?: string) =>
+  cli(['--config', d.configFile, ...args], { SUDO_USER: sudoUser }, input);
+const addUser = (d: DaemonProcess, name: string, ...more: string[]) =>
+  W(d, ['user', 'add', name, ...more, '--password-stdin'], 'root', `${PW}\n`);
+
+async function rcode(d: DaemonProcess, name: string): Promise<number | null> {
+  const host = d.addresses[0].split(':')[0];
+  const r = await udpQuery(d.port, query(name), { ...STUDENT, host, timeoutMs: 2000 });
+  return r ? header(r).rcode : null;
+}
+
+test.before(async () => {
+  pg = await startPostgres();
+  up = await startFakeUpstream((q) => reply(q, { answers: [rr.a('x', '192.0.2.1', 60)] }));
+  const url = await pg.createDatabase('accounts');
+  a = await startDaemon(config('carres-grammar', 'dns-a', '127.0.0.25', url), LISTS);
+  b = await startDaemon(config('kshs', 'dns-b', '127.0.0.26', url), LISTS);
+  consoleA = consoleOf(a);
+  consoleB = consoleOf(b);
+});
+
+test.after(async () => {
+  await a?.stop();
+  await b?.stop();
+  await up?.close();
+  await pg?.destroy();
+});
+
+test('user add at A: its scope (default this site, --sites, --trust) is seen by B’s user list; bad scopes are refused clearly', async () => {
+  assert.is((await addUser(a, 'ict.cg', '--role', 'ict')).code, 0);
+  const k = await addUser(a, 'ict.k', '--role', 'ict', '--sites', 'kshs');
+  assert.is(k.code, 0, k.stderr);
+  assert.match(k.stdout, /User ict\.k added with role ict, seeing site kshs\./);
+  assert.is((await addUser(a, 'oso.trust', '--role', 'reviewer', '--trust')).code, 0);
+  const list = await W(b, ['user', 'list', '--json']);
+  assert.is(list.code, 0, list.stderr);
+  assert.equal(
+    (JSON.parse(list.stdout) as { name: string; scope: unknown }[]).map((u) => [u.name, u.scope]),
+    [
+      ['ict.cg', ['carres-grammar']],
+      ['ict.k', ['kshs']],
+      ['oso.trust', 'trust'],
+    ],
+  );
+  assert.match((await W(b, ['user', 'list'])).stdout, /oso\.trust\s+reviewer\s+the whole trust/);
+  const refusals: [string[], RegExp][] = [
+    [['--role', 'ict', '--sites', 'kshs', '--trust'], /give --sites or --trust, not both/],
+    [['--role', 'ict', '--sites', ''], /--sites names at least one site/],
+    [['--role', 'ict', '--sites', 'Not A Site'], /"Not A Site" is not a site name/],
+  ];
+  const badRole = await addUser(a, 'someone', '--role', 'nope');
+  assert.is(badRole.code, 2, 'a usage error');
+  assert.match(badRole.stderr, /Invalid values:\s+Argument: role, Given: "nope", Choices: "reviewer", "ict"/);
+  for (const [args, message] of refusals) {
+    const r = await addUser(a, 'someone', ...args);
+    assert.is(r.code, 1, args.join(' '));
+    assert.match(r.stderr, message, args.join(' '));
+  }
+  const scoped = await W(b, ['user', 'scope', 'ict.k', '--sites', 'kshs,carres-grammar']);
+  assert.is(scoped.code, 0, scoped.stderr);
+  assert.match(scoped.stdout, /ict\.k now sees sites carres-grammar, kshs/);
+  assert.is((await W(b, ['user', 'scope', 'ict.k', '--sites', 'kshs'])).code, 0);
+  const audit = await pg.query<{ site: string; action: string; target: string; detail: string }>(
+    "SELECT site, action, target, detail FROM access_audit WHERE action = 'user-scope' ORDER BY id",
+    'accounts',
+  );
+  assert.equal(
+    [...audit].map((r) => [r.site, r.target, r.detail]),
+    [
+      ['kshs', 'ict.k', 'sites carres-grammar, kshs'],
+      ['kshs', 'ict.k', 'site kshs'],
+    ],
+  );
+});
+
+test('an account added at A signs in at B; a session made at A is valid at B; signing out at A ends it at B', async () => {
+  const atB = await signIn(consoleB, 'ict.cg', PW);
+  assert.ok(atB.cookie, `${atB.response.status} ${atB.response.body.slice(0, 200)}`);
+  const atA = await signIn(consoleA, 'oso.trust', PW);
+  assert.ok(atA.cookie);
+  const onB = await request(consoleB, '/', { cookie: atA.cookie });
+  assert.is(onB.status, 200, 'A’s cookie at B');
+  assert.match(onB.body, /oso\.trust/);
+  const out = await request(consoleA, '/logout', { cookie: atA.cookie, form: { _csrf: atA.csrf } });
+  assert.is(out.status, 303);
+  const after = await request(consoleB, '/', { cookie: atA.cookie });
+  assert.equal([after.status, after.headers.location], [303, '/login?next=%2F'], 'signed out at A: not signed in at B');
+  const stored = await pg.query<{ n: string }>('SELECT count(*) AS n FROM console_sessions', 'accounts');
+  assert.is(Number(stored[0].n), 1, 'only B’s sign-in is left');
+});
+
+test('an ICT account scoped to kshs cannot add an exception at carres-grammar’s filter (console, CLI), and can at its own', async () => {
+  const form = (csrf: string, domain: string) => ({
+    _csrf: csrf,
+    group: 'students',
+    domain,
+    for: '20m',
+    reason: 'Assembly',
+    approved_by: 'Head',
+  });
+  const k = await signIn(consoleA, 'ict.k', PW);
+  assert.ok(k.cookie);
+  const page = await request(consoleA, '/exceptions', { cookie: k.cookie });
+  const refused = await request(consoleA, '/exceptions', { cookie: k.cookie, form: form(csrfOf(page.body), 'youtube.com') });
+  assert.is(refused.status, 403, refused.body.slice(0, 300));
+  assert.match(
+    refused.body,
+    /ict\.k&#39;s account sees site kshs, not carres-grammar|ict\.k's account sees site kshs, not carres-grammar/,
+  );
+  const cliRefused = await W(
+    a,
+    [
+      'exception',
+      'add',
+      '--group',
+      'students',
+      '--domain',
+      'vimeo.com',
+      '--for',
+      '20m',
+      '--reason',
+      'x',
+      '--approved-by',
+      'Head',
+    ],
+    'ict.k',
+  );
+  assert.is(cliRefused.code, 1);
+  assert.match(cliRefused.stderr, /ict\.k's account sees site kshs, not carres-grammar/);
+  assert.equal([...(await pg.query('SELECT 1 FROM exceptions', 'accounts'))].length, 0, 'nothing added at carres-grammar');
+  const own = await signIn(consoleB, 'ict.k', PW);
+  const ownPage = await request(consoleB, '/exceptions', { cookie: own.cookie });
+  const ok = await request(consoleB, '/exceptions', { cookie: own.cookie, form: form(csrfOf(ownPage.body), 'youtube.com') });
+  assert.is(ok.status, 303, ok.body.slice(0, 300));
+  const byCli = await W(
+    b,
+    [
+      'exception',
+      'add',
+      '--group',
+      'students',
+      '--domain',
+      'vimeo.com',
+      '--for',
+      '20m',
+      '--reason',
+      'x',
+      '--approved-by',
+      'Head',
+    ],
+    'ict.k',
+  );
+  assert.is(byCli.code, 0, byCli.stderr);
+  const rows = await pg.query<{ site: string }>('SELECT site FROM exceptions ORDER BY id', 'accounts');
+  assert.equal(
+    [...rows].map((r) => r.site),
+    ['kshs', 'kshs'],
+  );
+});
+
+test('the store stopped: sign-in answers 503 saying DNS is unaffected, both filters answer DNS, user commands fail clearly', async () => {
+  await pg.stop();
+  try {
+    const form = await request(consoleA, '/login');
+    assert.is(form.status, 200, 'the sign-in form needs no store');
+    const r = await signIn(consoleA, 'ict.cg', PW);
+    assert.is(r.response.status, 503);
+    assert.match(r.response.body, /The trust's shared store is unreachable/);
+    assert.match(r.response.body, /DNS filtering is unaffected/);
+    assert.is(await rcode(a, 'www.example.org'), RCODE.NOERROR);
+    assert.is(await rcode(b, 'www.example.org'), RCODE.NOERROR);
+    assert.is(await rcode(a, 'www.facebook.com'), RCODE.NXDOMAIN, 'and enforcing');
+    for (const args of [
+      ['user', 'add', 'new.one', '--role', 'reviewer', '--password-stdin'],
+      ['user', 'list'],
+    ]) {
+      const res = await W(a, args, 'root', `${PW}\n`);
+      assert.is(res.code, 1, args.join(' '));
+      assert.match(res.stderr, /PostgreSQL at postgres@127\.0\.0\.1:\d+\/accounts is unreachable/);
+      assert.match(res.stderr, /console accounts of every filter are kept in the trust's shared store/);
+    }
+  } finally {
+    await pg.start();
+  }
+  const back = await signIn(consoleA, 'ict.cg', PW);
+  assert.ok(back.cookie, 'signs in again once the store is back');
+});
+
+test('a filter that shares no store: --sites and --trust are refused, saying why', async () => {
+  const dir = tempDir(LISTS);
+  const file = path.join(dir, 'c.yaml');
+  writeFileSync(file, testConfig({ upstreams: [53] }));
+  for (const flag of [['--sites', 'kshs'], ['--trust']]) {
+    const r = await cli(
+      ['--config', file, 'user', 'add', 'x.y', '--role', 'reviewer', ...flag, '--password-stdin'],
+      {},
+      `${PW}\n`,
+    );
+    assert.is(r.code, 1);
+    assert.match(r.stderr, new RegExp(`${flag[0]}: this filter shares no store \\(no shared: in the config\\)`));
+  }
+  const scope = await cli(['--config', file, 'user', 'scope', 'x.y', '--trust']);
+  assert.is(scope.code, 1);
+});
+
+test.run();
