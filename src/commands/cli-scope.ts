@@ -7,8 +7,10 @@ import type { Storage } from '../storage/storage.js';
  * The scope of the console account named like the OS user running a command (the real user behind
  * sudo), on filters sharing a store: an ICT technician scoped to other sites cannot change this
  * site's exceptions or requests from its CLI either. No such account (root, a service account):
- * undefined, unlimited, as on a single box. `offline` (`exception add --local`): an unreachable
- * store is not asked (the change stays on this box).
+ * undefined, unlimited, as on a single box. `offline`: an unreachable store gives undefined, for a
+ * change that then either fails on that store with its own message (exception add/revoke) or stays on
+ * this box (`--local`, a request approved during an outage). The CLI runs as root's delegate on the
+ * filter itself, so this keeps a scoped technician from a mistake; it is not a boundary against root.
  */
 export async function cliAccountScope(
   store: Storage,

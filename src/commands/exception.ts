@@ -114,7 +114,7 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
             ip: 'cli',
             at: now,
             recordedAs: who,
-            scope: await cliAccountScope(store, loaded, who, a.local),
+            scope: await cliAccountScope(store, loaded, who, true),
           };
           if (a.local && !shared)
             throw new CommandError(
@@ -224,7 +224,7 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
             ip: 'cli',
             at: Date.now(),
             recordedAs: who,
-            scope: await cliAccountScope(store, loaded, who),
+            scope: await cliAccountScope(store, loaded, who, true),
           });
         } catch (e) {
           throw new CommandError((e as Error).message);
