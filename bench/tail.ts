@@ -3,7 +3,8 @@
  * 5,000 qps of the mixed file (70 % cached, 20 % upstream, 10 % blocked), 1M-domain list — with
  * what the DNS thread did meanwhile: garbage-collection pauses (node --trace-gc) and event-loop delay
  * (perf_hooks, 1 ms resolution); then peak RSS (VmHWM summed over the daemon's processes) after a
- * saturation run. Writes bench/tail.md.
+ * saturation run; and in the same rounds the bare Node echo server at the same rate (the bound: what
+ * this machine and a Node event loop give with none of webfilter's work). Writes bench/tail.md.
  *   BENCH_LIST (1,000,000); BENCH_ROUNDS (3); BENCH_SECONDS per latency run (10);
  *   BENCH_NODE_FLAGS extra node flags for the daemon (e.g. "--max-semi-space-size=4");
  *   BENCH_CLI (dist/cli.js); BENCH_WORKERS (server.workers);
@@ -76,6 +77,15 @@ let port = 36000 + Math.floor(Math.random() * 2000);
 const upPort = (port += 3);
 unboundConfig(path.join(dir, 'upstream.conf'), upPort, { threads: 1, catchAll: true, cnames: hotCnames() });
 const upstream = await start('upstream', upPort, 'unbound', ['-d', '-c', path.join(dir, 'upstream.conf')]);
+// The bound: Node's bare dgram echo server at the same rate, in the same rounds (what the machine,
+// its scheduler and a Node event loop give without any of webfilter's work).
+const echoPort = (port += 3);
+const echo = await start('echo', echoPort, process.execPath, [
+  '--import',
+  'tsx',
+  path.join(ROOT, 'bench/echo-server.ts'),
+  String(echoPort),
+]);
 
 const p = (port += 3);
 const cfg = path.join(dir, 'webfilter.yaml');
@@ -148,15 +158,17 @@ const rounds: {
   lost: number;
   eld: Record<string, number>;
   gc: ReturnType<typeof gcStats>;
+  echo: { p50: number; p99: number; p999: number };
 }[] = [];
 for (let r = 0; r < (ALLOC ? 0 : ROUNDS); r++) {
   await eldNow();
   const from = out.length;
   const lat = dnsperfLatency(p, queries.mixed, 5000, SECONDS);
   const eldStats = await eldNow();
-  rounds.push({ ...lat, eld: eldStats, gc: gcStats(out.slice(from)) });
+  const echoLat = dnsperfLatency(echoPort, queries.mixed, 5000, SECONDS);
+  rounds.push({ ...lat, eld: eldStats, gc: gcStats(out.slice(from)), echo: echoLat });
   console.log(
-    `round ${r + 1}: p50 ${lat.p50.toFixed(2)} p99 ${lat.p99.toFixed(2)} p99.9 ${lat.p999.toFixed(2)} ms, lost ${lat.lost}; event loop delay ${JSON.stringify(eldStats)}; gc ${JSON.stringify(rounds[r].gc)}`,
+    `round ${r + 1}: p50 ${lat.p50.toFixed(2)} p99 ${lat.p99.toFixed(2)} p99.9 ${lat.p999.toFixed(2)} ms, lost ${lat.lost}; event loop delay ${JSON.stringify(eldStats)}; gc ${JSON.stringify(rounds[r].gc)}; echo server p50 ${echoLat.p50.toFixed(2)} p99 ${echoLat.p99.toFixed(2)} p99.9 ${echoLat.p999.toFixed(2)} ms`,
   );
 }
 if (ALLOC) {
@@ -191,6 +203,7 @@ console.log(
 child.kill('SIGTERM');
 await new Promise((r) => child.on('exit', r));
 await stop(upstream);
+await stop(echo);
 
 const med = (f: (x: (typeof rounds)[number]) => number) => median(rounds.map(f));
 const report = `# Latency tail and memory
@@ -203,6 +216,7 @@ the daemon runs with \`--trace-gc\` and an event-loop delay monitor${FLAGS.lengt
 | | value |
 |---|---|
 | p50 / p99 / p99.9 (ms) | ${med((x) => x.p50).toFixed(2)} / ${med((x) => x.p99).toFixed(2)} / ${med((x) => x.p999).toFixed(2)} |
+| Node echo server, same rounds: p50 / p99 / p99.9 (ms) | ${rounds.length ? `${med((x) => x.echo.p50).toFixed(2)} / ${med((x) => x.echo.p99).toFixed(2)} / ${med((x) => x.echo.p999).toFixed(2)}` : '—'} |
 | event-loop delay p99 / p99.9 / max (ms) | ${med((x) => x.eld.p99)} / ${med((x) => x.eld.p999)} / ${med((x) => x.eld.max)} |
 | scavenges per round, total / longest pause (ms) | ${med((x) => x.gc.scavenges)}, ${med((x) => x.gc.scavengeMs).toFixed(1)} / ${med((x) => x.gc.maxScavenge).toFixed(2)} |
 | major GCs per round, total / longest pause (ms) | ${med((x) => x.gc.majors)}, ${med((x) => x.gc.majorMs).toFixed(1)} / ${med((x) => x.gc.maxMajor).toFixed(2)} |
