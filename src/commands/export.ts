@@ -4,8 +4,10 @@ import { CommandError, UsageError } from './errors.js';
 import { json } from '../format/output.js';
 import { filterFromFlags } from './review-filter.js';
 import { exportCsv, exportData } from '../review/export.js';
+import { commandReads, scopeOptions, type CommandReads, type ScopeFlags } from './review-scope.js';
+import type { ReviewFilter } from '../storage/review.js';
 
-interface ExportArgs {
+interface ExportArgs extends ScopeFlags {
   config: string;
   json: boolean;
   client?: string;
@@ -20,7 +22,7 @@ export const exportCommand: CommandModule<{ config: string; json: boolean }, Exp
   command: 'export',
   describe: 'Everything stored about one device or person (subject access request), as JSON or CSV',
   builder: (y) =>
-    y
+    scopeOptions(y)
       .option('client', { type: 'string', describe: 'The device’s address' })
       .option('device', { type: 'string', describe: 'Or its name' })
       .option('user', { type: 'string', describe: 'Or a person: every row recorded with this user' })
@@ -35,19 +37,26 @@ export const exportCommand: CommandModule<{ config: string; json: boolean }, Exp
     const now = Date.now();
     const f = filterFromFlags({ since: a.since, client: a.client, device: a.device, user: a.user }, [], now, 'exact');
     const store = await openStore(loaded, { readOnly: true });
-    // A name or address nothing is stored about (often a typo) is an error, not an empty file that
-    // looks like a complete answer to a subject access request.
-    const subject = a.device !== undefined ? { device: a.device } : a.client !== undefined ? { client: a.client } : null;
-    if (subject && !(await store.review.deviceKnown(subject))) {
+    try {
+      out(await exported(a, await commandReads(loaded, store, a), f, now));
+    } finally {
       await store.close();
-      throw new CommandError(
-        a.device !== undefined
-          ? `no records for device "${a.device}" (device names are matched exactly: see webfilter logs blocked --device, or the console's Devices page)`
-          : `no records for client ${a.client}`,
-      );
     }
-    const data = await exportData(store.review, f, now);
-    await store.close();
-    out(a.csv ? exportCsv(data) : json(data));
   },
 };
+
+/** The export (JSON or CSV) within what the reader may see. */
+async function exported(a: ExportArgs, reads: CommandReads, f: ReviewFilter, now: number): Promise<string> {
+  // A name or address nothing is stored about (often a typo) is an error, not an empty file that
+  // looks like a complete answer to a subject access request.
+  const subject = a.device !== undefined ? { device: a.device } : a.client !== undefined ? { client: a.client } : null;
+  if (subject && !(await reads.review.deviceKnown(subject))) {
+    throw new CommandError(
+      a.device !== undefined
+        ? `no records for device "${a.device}" (device names are matched exactly: see webfilter logs blocked --device, or the console's Devices page)`
+        : `no records for client ${a.client}`,
+    );
+  }
+  const data = await exportData(reads.review, f, now);
+  return a.csv ? exportCsv(data) : json(data);
+}

@@ -1,5 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { loadForCli, openStore, out } from './context.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { ReviewFilter } from '../storage/review.js';
+import type { Storage } from '../storage/storage.js';
 import { UsageError } from './errors.js';
 import { csv, json, table, type Cell } from '../format/output.js';
 import { filterFromFlags, filterOptions, type FilterFlags } from './review-filter.js';
@@ -8,6 +11,7 @@ import { AUDIT_ACTIONS } from '../storage/accounts.js';
 import { auditTrail } from '../review/audit-trail.js';
 import { reviewCell } from '../review/report-render.js';
 import { formatSeconds } from '../time/local-time.js';
+import { commandReads, scopeOptions, type ScopeFlags } from './review-scope.js';
 
 /** Columns that hold an ISO-8601 UTC time: JSON and CSV keep it; a table shows the school's local time. */
 const TIME_KEYS = ['time', 'last_time', 'first_seen', 'last_seen', 'hour'];
@@ -25,7 +29,7 @@ export function localTimes(rows: Record<string, Cell>[]): Record<string, Cell>[]
   });
 }
 
-interface LogsArgs extends FilterFlags {
+interface LogsArgs extends FilterFlags, ScopeFlags {
   actor?: string;
   action?: string;
   config: string;
@@ -85,7 +89,7 @@ export const logsCommand: CommandModule<{ config: string; json: boolean }, LogsA
   command: 'logs <what>',
   describe: 'Review the evidence (blocked attempts, circumvention signals, access log) or the access audit',
   builder: (y) =>
-    filterOptions(y)
+    scopeOptions(filterOptions(y))
       .positional('what', {
         choices: ['blocked', 'signals', 'access', 'audit'] as const,
         demandOption: true,
@@ -116,30 +120,42 @@ export const logsCommand: CommandModule<{ config: string; json: boolean }, LogsA
   handler: async (a) => {
     const loaded = await loadForCli(a.config, { fallback: true });
     const f = filterFromFlags(a, Object.keys(loaded.config.groups), Date.now());
-    const store = await openStore(loaded, { readOnly: true });
-    let rows: Record<string, Cell>[];
-    let cols = COLUMNS[a.what];
     if (a.unreviewed && a.what !== 'signals') throw new UsageError('--unreviewed is for `logs signals`');
-    if (a.what === 'audit') {
-      if (a.action && !(AUDIT_ACTIONS as readonly string[]).includes(a.action))
-        throw new UsageError(`--action "${a.action}": no such action (actions: ${AUDIT_ACTIONS.join(', ')})`);
-      rows = await auditTrail(store, { since: f.since, until: f.until, actor: a.actor, action: a.action, limit: f.limit });
-    } else if (a.what === 'blocked') rows = (await store.review.blocked(f)) as unknown as Record<string, Cell>[];
-    else if (a.what === 'signals') {
-      const signals = await store.review.signals({ ...f, unreviewed: a.unreviewed || undefined });
-      // JSON keeps the review as an object ({outcome, note, by, at} or null); tables and CSV get one cell.
-      if (a.json) {
-        await store.close();
-        return out(json(signals));
-      }
-      rows = signals.map((s) => ({ ...s, review: s.review ? reviewCell(s) : 'not reviewed' }));
-    } else if (loaded.config.log.access === 'full') {
-      rows = (await store.review.accessFull(f)) as unknown as Record<string, Cell>[];
-      cols = COLUMNS['access-full'];
-    } else rows = (await store.review.accessHourly(f)) as unknown as Record<string, Cell>[];
-    await store.close();
-    if (a.json) return out(json(rows));
-    if (a.csv) return out(csv(rows));
-    out(table(localTimes(rows), cols));
+    const store = await openStore(loaded, { readOnly: true });
+    try {
+      await show(a, loaded, store, f);
+    } finally {
+      await store.close();
+    }
   },
 };
+
+/** Reads and prints the log asked for, within what the reader may see (review-scope.ts). */
+async function show(a: LogsArgs, loaded: LoadedConfig, store: Storage, f: ReviewFilter): Promise<void> {
+  const reads = await commandReads(loaded, store, a);
+  let rows: Record<string, Cell>[];
+  let cols = COLUMNS[a.what];
+  if (a.what === 'audit') {
+    if (a.action && !(AUDIT_ACTIONS as readonly string[]).includes(a.action))
+      throw new UsageError(`--action "${a.action}": no such action (actions: ${AUDIT_ACTIONS.join(', ')})`);
+    const { accounts, exceptions, requests } = store;
+    rows = await auditTrail(
+      { accounts, exceptions, requests, signalReviews: reads.signalReviews },
+      { since: f.since, until: f.until, actor: a.actor, action: a.action, limit: f.limit },
+    );
+  } else if (a.what === 'blocked') rows = (await reads.review.blocked(f)) as unknown as Record<string, Cell>[];
+  else if (a.what === 'signals') {
+    const signals = await reads.review.signals({ ...f, unreviewed: a.unreviewed || undefined });
+    // JSON keeps the review as an object ({outcome, note, by, at} or null); tables and CSV get one cell.
+    if (a.json) return out(json(signals));
+    rows = signals.map((s) => ({ ...s, review: s.review ? reviewCell(s) : 'not reviewed' }));
+  } else if (loaded.config.log.access === 'full') {
+    rows = (await reads.review.accessFull(f)) as unknown as Record<string, Cell>[];
+    cols = COLUMNS['access-full'];
+  } else rows = (await reads.review.accessHourly(f)) as unknown as Record<string, Cell>[];
+  if (a.json) return out(json(rows));
+  if (a.csv) return out(csv(rows));
+  // The shared store's rows are of several sites: the table says whose.
+  if (reads.trustWide && a.what !== 'audit') cols = { SITE: 'site', ...cols };
+  out(table(localTimes(rows), cols));
+}

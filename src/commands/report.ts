@@ -6,8 +6,9 @@ import { json } from '../format/output.js';
 import { filterFromFlags } from './review-filter.js';
 import { buildReport } from '../review/report.js';
 import { reportCsv, reportHtml, reportText } from '../review/report-render.js';
+import { commandReads, scopeOptions, type ScopeFlags } from './review-scope.js';
 
-interface ReportArgs {
+interface ReportArgs extends ScopeFlags {
   config: string;
   json: boolean;
   since: string;
@@ -21,7 +22,7 @@ export const reportCommand: CommandModule<{ config: string; json: boolean }, Rep
   command: 'report',
   describe: 'Summary for the online safety officer: blocks, devices, circumvention, exceptions, unusual days',
   builder: (y) =>
-    y
+    scopeOptions(y)
       .option('since', { type: 'string', default: '7d', describe: 'From: a duration back (7d) or a date (2026-11-16)' })
       .option('until', { type: 'string', describe: 'To (default: now)' })
       .option('format', { choices: ['text', 'csv', 'html'] as const, default: 'text' as const, describe: 'Output format' })
@@ -38,8 +39,16 @@ export const reportCommand: CommandModule<{ config: string; json: boolean }, Rep
     const from = period.since;
     const to = a.until ? period.until : now;
     const store = await openStore(loaded, { readOnly: true });
-    const data = await buildReport(store.review, store.exceptions, store.requests, from, to, now);
-    await store.close();
+    let data;
+    try {
+      const reads = await commandReads(loaded, store, a);
+      // This filter's exceptions and requests are its site's: in the report only when the read covers that site.
+      const boxToo = !reads.trustWide || a.local || !a.site || a.site === loaded.config.site;
+      const none = { between: async () => [], list: async () => [] };
+      data = await buildReport(reads.review, boxToo ? store.exceptions : none, boxToo ? store.requests : none, from, to, now);
+    } finally {
+      await store.close();
+    }
     const text = a.json
       ? json(data)
       : a.format === 'html'

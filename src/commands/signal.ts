@@ -5,6 +5,7 @@ import { REVIEW_OUTCOMES } from '../storage/signal-reviews.js';
 import { formatShort } from '../time/local-time.js';
 import { actor, loadForCli, openStore, out } from './context.js';
 import { CommandError } from './errors.js';
+import { commandReads, scopeOptions } from './review-scope.js';
 
 /** `webfilter signal review ID --outcome … --note …`: record what was done about a signal. */
 export function signalCommands(y: Argv<{ config: string; json: boolean }>) {
@@ -13,7 +14,7 @@ export function signalCommands(y: Argv<{ config: string; json: boolean }>) {
       'review <id>',
       'Record what was done about a circumvention signal (outcome and a note); changes no policy',
       (c) =>
-        c
+        scopeOptions(c)
           .positional('id', { type: 'number', demandOption: true, describe: 'Signal number (logs signals shows it as ID)' })
           .option('outcome', { choices: REVIEW_OUTCOMES, demandOption: true, describe: 'What was done' })
           .option('note', { type: 'string', default: '', describe: 'A short note (kept with the signal, audited)' })
@@ -24,7 +25,9 @@ export function signalCommands(y: Argv<{ config: string; json: boolean }>) {
         const store = await openStore(loaded);
         let s;
         try {
-          s = await recordReview(store.signalReviews, {
+          // With shared, the signal is the shared store's (its number as logs signals shows it), within the reader's sites.
+          const reads = await commandReads(loaded, store, a);
+          s = await recordReview(reads.signalReviews, {
             id: a.id,
             outcome: a.outcome,
             note: a.note,

@@ -8,6 +8,7 @@ import { overviewRoutes } from './pages/overview.js';
 import { reportRoutes } from './pages/reports.js';
 import { requestRoutes } from './pages/requests.js';
 import { signalReviewRoutes } from './pages/signal-review.js';
+import { ofThisSite } from './reads.js';
 
 /** Every route of the review console, in one place (the tests walk this list). */
 export const ROUTES: Route[] = [
@@ -16,8 +17,9 @@ export const ROUTES: Route[] = [
   ...listRoutes,
   ...deviceRoutes,
   ...devicesRoutes,
-  ...requestRoutes,
-  ...exceptionRoutes,
+  // This filter's site's records: only for accounts whose scope holds the site.
+  ...requestRoutes.map(ofThisSite),
+  ...exceptionRoutes.map(ofThisSite),
   ...reportRoutes,
   ...signalReviewRoutes,
 ];

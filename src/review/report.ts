@@ -56,8 +56,8 @@ export function severityRank(kinds: readonly string[]): number {
 /** Gathers the report for [from, to) from the review, exceptions and requests repositories. */
 export async function buildReport(
   review: ReviewRepository,
-  exceptions: ExceptionsRepository,
-  requests: RequestsRepository,
+  exceptions: Pick<ExceptionsRepository, 'between'>,
+  requests: Pick<RequestsRepository, 'list'>,
   from: number,
   to: number,
   now = Date.now(),
@@ -71,7 +71,7 @@ export async function buildReport(
   const groups = opts.signalGroups === false ? [] : await review.signalGroups(from, to, localDayStarts(from, to));
   const groupsOf = new Map<string, SignalGroup[]>();
   for (const g of groups) {
-    const key = `${g.client}\u0000${g.device}`;
+    const key = `${g.site ?? ''}\u0000${g.client}\u0000${g.device}`;
     const list = groupsOf.get(key);
     if (list) list.push(g);
     else groupsOf.set(key, [g]);
@@ -90,7 +90,7 @@ export async function buildReport(
     .map(({ signals: signalCount, ...d }) => ({
       ...d,
       signalCount,
-      groups: (groupsOf.get(`${d.client}\u0000${d.device}`) ?? []).sort(
+      groups: (groupsOf.get(`${d.site ?? ''}\u0000${d.client}\u0000${d.device}`) ?? []).sort(
         (a, b) =>
           Number(b.unreviewed > 0) - Number(a.unreviewed > 0) ||
           severityRank([a.kind]) - severityRank([b.kind]) ||

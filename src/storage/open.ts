@@ -12,6 +12,7 @@ export function storageLocation(loaded: LoadedConfig): StorageLocation {
   return {
     evidencePath: loaded.databasePath,
     accountsPath: accountsPathFor(loaded.databasePath),
+    ...(loaded.config.site ? { site: loaded.config.site } : {}),
     ...(shared ? { shared } : {}),
   };
 }

@@ -30,6 +30,8 @@ export interface ReviewFilter {
 
 /** A blocked attempt, or a run of repeats of it: `count` attempts from `time` (the first) to `last_time`. */
 export interface BlockedEntry {
+  /** The school the row is of: rows of the shared store only (the site column of a trust-wide read). */
+  site?: string;
   time: string;
   last_time: string;
   count: number;
@@ -57,6 +59,8 @@ export interface SignalReviewEntry {
 }
 
 export interface SignalEntry {
+  /** The school the row is of: rows of the shared store only (the site column of a trust-wide read). */
+  site?: string;
   /** The signal's number, for `webfilter signal review ID` and the console's review form. */
   id: number;
   first_seen: string;
@@ -76,6 +80,8 @@ export interface SignalEntry {
 }
 
 export interface AccessEntry {
+  /** The school the row is of: rows of the shared store only (the site column of a trust-wide read). */
+  site?: string;
   /** The hour, e.g. "2026-11-24T10:00Z". */
   hour: string;
   client: string;
@@ -90,6 +96,8 @@ export interface AccessEntry {
 
 /** One query of `log.access: full`. */
 export interface FullAccessEntry {
+  /** The school the row is of: rows of the shared store only (the site column of a trust-wide read). */
+  site?: string;
   time: string;
   client: string;
   device: string;
@@ -107,6 +115,8 @@ export interface GroupCategoryCount {
 }
 
 export interface DeviceCount {
+  /** The school the row is of: rows of the shared store only (the site column of a trust-wide read). */
+  site?: string;
   client: string;
   device: string;
   group: string;
@@ -117,6 +127,8 @@ export interface DeviceCount {
 export interface SignalTally {
   /** `first`: the earliest last time among the device's signals (the report's order among equals). */
   devices: {
+    /** The shared store's rows only. */
+    site?: string;
     client: string;
     device: string;
     group: string;
@@ -137,6 +149,8 @@ export interface SignalTally {
  * phones' background apps tripping persistent-attempts all day).
  */
 export interface SignalGroup {
+  /** The shared store's groups only. */
+  site?: string;
   client: string;
   device: string;
   kind: string;
@@ -172,6 +186,8 @@ export interface KindCount {
 
 /** A device as the device list shows it: a name and address seen together, and how much of each. */
 export interface DeviceSummary {
+  /** The school the row is of: rows of the shared store only (the site column of a trust-wide read). */
+  site?: string;
   device: string;
   client: string;
   group: string;

@@ -3,6 +3,9 @@ import { PostgresAccounts } from './postgres/accounts.js';
 import { requireCurrentSchema } from './postgres/migrate.js';
 import { PostgresShared } from './postgres/postgres-shared.js';
 import { PostgresSessions } from './postgres/sessions.js';
+import { PostgresReview } from './postgres/review.js';
+import { PostgresSignalReviews } from './postgres/signal-reviews.js';
+import type { ReadScope, ScopedReads } from './read-scope.js';
 import type { SharedLocation, SharedStore } from './shared.js';
 import { SharedExceptions } from './shared-exceptions.js';
 import { SqliteExceptionCopy } from './sqlite/shared-copy.js';
@@ -40,8 +43,10 @@ function once(fn: () => Promise<unknown>): () => Promise<void> {
 
 /**
  * The store of a filter that shares its state (`shared`): exceptions (with this box's copy), console
- * accounts, sessions and the access audit in PostgreSQL; every other repository is the embedded SQLite store's, as on a single box (reached through
- * the prototype, so a repository added to SqliteStorage is there too).
+ * accounts, sessions and the access audit in PostgreSQL, and the review's reads (`reads`: the
+ * console, the review commands) and signal reviews from the evidence every filter ships there,
+ * within the reader's sites; every other repository is the embedded SQLite store's, as on a single
+ * box (reached through the prototype, so a repository added to SqliteStorage is there too).
  */
 export function withSharedExceptions(
   local: SqliteStorage,
@@ -71,6 +76,11 @@ export function withSharedExceptions(
     sessions: new PostgresSessions(shared.conn, location.site, location.node, ready),
     shared,
     shipping: { outbox: local.outbox, cursors, inbox: shared.evidence },
+    reads: (rs: ReadScope): ScopedReads => ({
+      review: new PostgresReview(shared.conn, rs),
+      signalReviews: new PostgresSignalReviews(shared.conn, rs),
+      trustWide: true,
+    }),
     open: () => local.open(),
     close: async () => {
       cursors.close();

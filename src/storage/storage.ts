@@ -8,6 +8,7 @@ import type { ReviewRepository } from './review.js';
 import type { SignalReviewsRepository } from './signal-reviews.js';
 import type { AlertStateRepository } from './alert-state.js';
 import type { SessionsRepository } from './sessions.js';
+import type { ReadScope, ScopedReads } from './read-scope.js';
 
 /**
  * Everything webfilter stores, behind one repository per concern. All access is asynchronous: a
@@ -17,11 +18,19 @@ import type { SessionsRepository } from './sessions.js';
 export interface Storage {
   /** The evidence writer thread's side: batches, heartbeat, retention. */
   readonly evidence: EvidenceWriter;
-  /** Every read of the evidence. */
+  /**
+   * This box's own evidence, unscoped: for the daemon itself (heartbeat, digest) and ICT's tools.
+   * The review (console pages, review commands) reads through `reads` instead.
+   */
   readonly review: ReviewRepository;
   readonly exceptions: ExceptionsRepository;
-  /** The online safety officer's reviews of signals (with their access-audit rows). */
+  /** The online safety officer's reviews of signals on this box (with their access-audit rows). */
   readonly signalReviews: SignalReviewsRepository;
+  /**
+   * The evidence as one reader may see it (issue 17): the shared store's rows of the reader's sites
+   * when `shared` is set, this box's store otherwise (nothing when the scope excludes its site).
+   */
+  reads(rs: ReadScope): ScopedReads;
   /** The safeguarding alerts' delivery state and last digest. */
   readonly alertState: AlertStateRepository;
   /** Who is at which address (RADIUS accounting, the identity feed), kept across restarts. */
@@ -55,6 +64,8 @@ export interface StorageLocation {
   accountsPath: string;
   /** `database.max_size_mb` (0 = no cap): past it, writes fail like on a full disk. */
   maxSizeMb?: number;
+  /** This box's site (`site`): every row of its own store is of it; absent when not configured. */
+  site?: string;
   /** Several filters share exceptions in PostgreSQL (`shared`); absent on a single box. */
   shared?: SharedLocation;
 }

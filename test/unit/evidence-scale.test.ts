@@ -3,6 +3,7 @@
  * an exact count that every reader shows; roll-ups equal to a full scan of the rows and of the
  * events; a purge of a large day that does not hold up the writer (measured as queue depth).
  */
+import { TRUST_SCOPE } from '../../src/storage/scope.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import path from 'node:path';
@@ -127,6 +128,8 @@ async function page(env: ConsoleEnv, url: string, now: number): Promise<{ status
     now,
     env,
     session: { user: 'oso', role: 'reviewer', csrf: 'x', userId: 1, createdAt: 0 },
+    // A single box's account: its whole store (issue 17).
+    scope: TRUST_SCOPE,
   } as unknown as RequestContext;
   await route.handler(ctx, []);
   return out;

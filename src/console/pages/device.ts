@@ -1,4 +1,5 @@
 import { json } from '../../format/output.js';
+import type { BlockedEntry, SignalEntry } from '../../storage/review.js';
 import { describeSignals } from '../../review/signal-count.js';
 import { exportCsv, exportData } from '../../review/export.js';
 import { formatShort } from '../../time/local-time.js';
@@ -8,6 +9,7 @@ import { readFilter } from '../filters.js';
 import { dataTable, html } from '../html.js';
 import { sendDownload } from '../http.js';
 import { reviewCell } from './signal-review.js';
+import { readsOf, siteFields, siteQuery, type PageReads } from '../reads.js';
 import { filterForm, SIGNAL_COLUMNS, TIME_FIELDS, sendFilteredPage } from './shared.js';
 
 const when = (iso: string) => formatShort(Date.parse(iso));
@@ -22,8 +24,8 @@ function subject(ctx: RequestContext): { key: 'device' | 'client'; value: string
 }
 
 /** True when anything at all is stored about the device (else the page is a 404). */
-function known(ctx: RequestContext, s: { key: 'device' | 'client'; value: string }): Promise<boolean> {
-  return ctx.env.storage.review.deviceKnown(s.key === 'device' ? { device: s.value } : { client: s.value });
+function known(reads: PageReads, s: { key: 'device' | 'client'; value: string }): Promise<boolean> {
+  return reads.review.deviceKnown(s.key === 'device' ? { device: s.value } : { client: s.value });
 }
 
 function notFound(ctx: RequestContext): void {
@@ -37,10 +39,11 @@ function notFound(ctx: RequestContext): void {
 
 async function device(ctx: RequestContext): Promise<void> {
   const s = subject(ctx);
-  if (!s || !(await known(ctx, s))) return notFound(ctx);
-  const f = readFilter(ctx, ['since', 'until'], '30d');
+  const reads = readsOf(ctx);
+  if (!s || !(await known(reads, s))) return notFound(ctx);
+  const f = readFilter(ctx, ['since', 'until', 'site'], '30d');
   const filter = { ...f.filter, [s.key]: s.value, limit: 1000 };
-  const { review } = ctx.env.storage;
+  const { review } = reads;
   const sig = await review.signals(filter);
   const blk = await review.blocked(filter);
   const blockedTotal = await review.blockedCount({ since: filter.since, until: filter.until, [s.key]: s.value });
@@ -50,21 +53,27 @@ async function device(ctx: RequestContext): Promise<void> {
   const top = [...byDomain].sort((a, b) => b[1] - a[1]).slice(0, 50);
   const addresses = [...new Set([...sig.map((r) => r.client), ...blk.map((r) => r.client), ...access.map((r) => r.client)])];
   const names = [...new Set([...sig, ...blk, ...access].map((r) => r.device).filter(Boolean))];
+  const sites = [...new Set([...sig, ...blk, ...access].map((r) => r.site ?? '').filter(Boolean))].sort();
   await audit(
     ctx,
     'view-device',
-    `${s.key} ${s.value}`,
+    `${s.key} ${s.value}${reads.site ? ` at ${reads.site}` : ''}`,
     `${f.values.since || '30d'}${f.values.until ? ` to ${f.values.until}` : ''}`,
   );
-  const q = `${s.key === 'device' ? 'name' : 'client'}=${encodeURIComponent(s.value)}&since=${encodeURIComponent(f.values.since || '30d')}${f.values.until ? `&until=${encodeURIComponent(f.values.until)}` : ''}`;
+  const q = `${s.key === 'device' ? 'name' : 'client'}=${encodeURIComponent(s.value)}&since=${encodeURIComponent(f.values.since || '30d')}${f.values.until ? `&until=${encodeURIComponent(f.values.until)}` : ''}${siteQuery(reads.site)}`;
   const body = html`<h1>Device ${s.value}</h1>
     <p>
-      ${names.length ? html`Names: ${names.join(', ')}. ` : ''}Addresses: ${addresses.join(', ') || '—'}. Export (subject access
-      request): <a href="/device/export.json?${q}" download>JSON</a> · <a href="/device/export.csv?${q}" download>CSV</a>.
+      ${reads.trustWide ? html`Site: ${sites.join(', ') || '—'}. ` : ''}${names.length ? html`Names: ${names.join(', ')}. ` : ''}Addresses:
+      ${addresses.join(', ') || '—'}. Export (subject access request): <a href="/device/export.json?${q}" download>JSON</a> ·
+      <a href="/device/export.csv?${q}" download>CSV</a>.
     </p>
     ${filterForm(
       '/device',
-      [{ name: s.key === 'device' ? 'name' : 'client', label: s.key === 'device' ? 'Device' : 'Address' }, ...TIME_FIELDS],
+      [
+        { name: s.key === 'device' ? 'name' : 'client', label: s.key === 'device' ? 'Device' : 'Address' },
+        ...TIME_FIELDS,
+        ...siteFields(reads),
+      ],
       {
         ...f,
         values: { ...f.values, [s.key === 'device' ? 'name' : 'client']: s.value },
@@ -88,6 +97,7 @@ async function device(ctx: RequestContext): Promise<void> {
       {
         First: (r) => when(r.first_seen),
         Last: (r) => when(r.last_seen),
+        ...(reads.trustWide ? { Site: (r: SignalEntry) => r.site ?? '' } : {}),
         ...SIGNAL_COLUMNS,
         '#': (r) => r.id,
         Review: (r) => reviewCell(ctx, r),
@@ -100,6 +110,7 @@ async function device(ctx: RequestContext): Promise<void> {
       {
         Time: (r) => when(r.time),
         Times: (r) => (r.count > 1 ? `${r.count} (to ${when(r.last_time)})` : '1'),
+        ...(reads.trustWide ? { Site: (r: BlockedEntry) => r.site ?? '' } : {}),
         Name: (r) => r.qname,
         Type: (r) => r.qtype,
         Category: (r) => r.category,
@@ -117,11 +128,17 @@ async function device(ctx: RequestContext): Promise<void> {
 function exportDevice(format: 'json' | 'csv') {
   return async (ctx: RequestContext): Promise<void> => {
     const s = subject(ctx);
-    if (!s || !(await known(ctx, s))) return notFound(ctx);
+    const reads = readsOf(ctx);
+    if (!s || !(await known(reads, s))) return notFound(ctx);
     const f = readFilter(ctx, ['since', 'until'], '3650d');
     if (Object.keys(f.errors).length) return messagePage(ctx, 400, 'Bad period', Object.values(f.errors).join('; '));
-    const data = await exportData(ctx.env.storage.review, { ...f.filter, limit: undefined, [s.key]: s.value }, ctx.now);
-    await audit(ctx, 'export', `${s.key} ${s.value}`, `${format}, since ${f.values.since || 'everything kept'}`);
+    const data = await exportData(reads.review, { ...f.filter, limit: undefined, [s.key]: s.value }, ctx.now);
+    await audit(
+      ctx,
+      'export',
+      `${s.key} ${s.value}${reads.site ? ` at ${reads.site}` : ''}`,
+      `${format}, since ${f.values.since || 'everything kept'}`,
+    );
     const file = `webfilter-${s.value}-${new Date(ctx.now).toISOString().slice(0, 10)}.${format}`;
     if (format === 'json') sendDownload(ctx.res, file, 'application/json; charset=utf-8', json(data));
     else sendDownload(ctx.res, file, 'text/csv; charset=utf-8', exportCsv(data));

@@ -4,6 +4,8 @@ import { param, type RequestContext } from '../context.js';
 import { dataTable, html, page } from '../html.js';
 import { sendHtml } from '../http.js';
 import { deviceLink, userOf } from './shared.js';
+import { readsOf, siteControl, siteQuery } from '../reads.js';
+import type { DeviceSummary } from '../../storage/review.js';
 
 /** Rows shown at most; the search narrows them. */
 const LIMIT = 500;
@@ -15,10 +17,12 @@ const LIMIT = 500;
  */
 async function devices(ctx: RequestContext): Promise<void> {
   const q = param(ctx, 'q').slice(0, 100);
-  const rows = await ctx.env.storage.review.devices(q, LIMIT);
+  const reads = readsOf(ctx);
+  const rows = await reads.review.devices(q, LIMIT);
   const body = html`<h1>Devices</h1>
     <form class="filters" method="get" action="/devices">
       <label>Search <input name="q" value="${q}" placeholder="name or address, e.g. y9 or 10.20." /></label>
+      ${siteControl(reads)}
       <button class="primary">Search</button>
     </form>
     <p class="muted">
@@ -28,8 +32,9 @@ async function devices(ctx: RequestContext): Promise<void> {
     ${dataTable(
       rows,
       {
-        Device: (r) => deviceLink(r.device, r.client),
-        Address: (r) => html`<a href="/device?client=${encodeURIComponent(r.client)}">${r.client}</a>`,
+        ...(reads.trustWide ? { Site: (r: DeviceSummary) => r.site ?? '' } : {}),
+        Device: (r) => deviceLink(r.device, r.client, r.site),
+        Address: (r) => html`<a href="/device?client=${encodeURIComponent(r.client)}${siteQuery(r.site)}">${r.client}</a>`,
         Group: (r) => r.group,
         'Last seen': (r) => (r.last_seen ? formatShort(Date.parse(r.last_seen)) : ''),
         Blocked: (r) => r.blocked,

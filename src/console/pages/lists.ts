@@ -1,6 +1,7 @@
 import { formatShort } from '../../time/local-time.js';
 import { describeSignals } from '../../review/signal-count.js';
 import type { Route } from '../app.js';
+import type { BlockedEntry, SignalEntry } from '../../storage/review.js';
 import type { RequestContext } from '../context.js';
 import { SIGNAL_KIND_NAMES } from '../../signals/kinds.js';
 import { groupChoices, readFilter } from '../filters.js';
@@ -8,17 +9,19 @@ import { dataTable, html } from '../html.js';
 
 import { deviceLink, filterForm, SIGNAL_COLUMNS, TIME_FIELDS, sendFilteredPage } from './shared.js';
 import { reviewCell } from './signal-review.js';
+import { readsOf, siteFields } from '../reads.js';
 
 const when = (iso: string) => formatShort(Date.parse(iso));
 /** The person recorded with a row (RADIUS accounting, identity feed). */
 const USER_FIELD = { name: 'user', label: 'User', placeholder: 'j.smith' };
 
 async function signals(ctx: RequestContext): Promise<void> {
-  const f = readFilter(ctx, ['since', 'until', 'kind', 'group', 'device', 'user', 'review']);
+  const f = readFilter(ctx, ['since', 'until', 'kind', 'group', 'device', 'user', 'review', 'site']);
   const unreviewed = f.values.review === 'unreviewed';
-  const rows = await ctx.env.storage.review.signals({ ...f.filter, unreviewed: unreviewed || undefined });
+  const reads = readsOf(ctx);
+  const rows = await reads.review.signals({ ...f.filter, unreviewed: unreviewed || undefined });
   const body = html`<h1>Circumvention signals</h1>
-    ${filterForm('/signals', [...TIME_FIELDS, { name: 'kind', label: 'Kind', choices: ['', ...SIGNAL_KIND_NAMES] }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'device', label: 'Device', placeholder: 'name' }, USER_FIELD, { name: 'review', label: 'Review', choices: ['', 'unreviewed'] }], f)}
+    ${filterForm('/signals', [...TIME_FIELDS, ...siteFields(reads), { name: 'kind', label: 'Kind', choices: ['', ...SIGNAL_KIND_NAMES] }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'device', label: 'Device', placeholder: 'name' }, USER_FIELD, { name: 'review', label: 'Review', choices: ['', 'unreviewed'] }], f)}
     <p class="muted">
       ${describeSignals(
         rows.length,
@@ -30,7 +33,8 @@ async function signals(ctx: RequestContext): Promise<void> {
       rows,
       {
         'Last seen': (r) => when(r.last_seen),
-        Device: (r) => deviceLink(r.device, r.client),
+        ...(reads.trustWide ? { Site: (r: SignalEntry) => r.site ?? '' } : {}),
+        Device: (r) => deviceLink(r.device, r.client, r.site),
         Address: (r) => r.client,
         Group: (r) => r.group,
         User: (r) => r.user ?? '',
@@ -44,15 +48,16 @@ async function signals(ctx: RequestContext): Promise<void> {
 }
 
 async function blocked(ctx: RequestContext): Promise<void> {
-  const f = readFilter(ctx, ['since', 'until', 'q', 'group', 'category', 'device', 'client', 'user']);
+  const f = readFilter(ctx, ['since', 'until', 'q', 'group', 'category', 'device', 'client', 'user', 'site']);
+  const reads = readsOf(ctx);
   // The name search runs in the store (newest first, stopping at 500 rows); the total comes from the
   // roll-ups where the filter allows (period, group, category, device), else from the rows.
   const filter = { ...f.filter, name: f.values.q.toLowerCase() || undefined };
-  const rows = await ctx.env.storage.review.blocked({ ...filter, limit: 500 });
-  const total = await ctx.env.storage.review.blockedCount({ ...filter, limit: undefined });
+  const rows = await reads.review.blocked({ ...filter, limit: 500 });
+  const total = await reads.review.blockedCount({ ...filter, limit: undefined });
   const categories = ['', ...Object.keys(ctx.env.loaded.config.categories)];
   const body = html`<h1>Blocked attempts</h1>
-    ${filterForm('/blocked', [...TIME_FIELDS, { name: 'q', label: 'Name contains', placeholder: 'instagram' }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'category', label: 'Category', choices: categories }, { name: 'device', label: 'Device', placeholder: 'name' }, { name: 'client', label: 'Address', placeholder: '10.20.3.4' }, USER_FIELD], f)}
+    ${filterForm('/blocked', [...TIME_FIELDS, ...siteFields(reads), { name: 'q', label: 'Name contains', placeholder: 'instagram' }, { name: 'group', label: 'Group', choices: groupChoices(ctx) }, { name: 'category', label: 'Category', choices: categories }, { name: 'device', label: 'Device', placeholder: 'name' }, { name: 'client', label: 'Address', placeholder: '10.20.3.4' }, USER_FIELD], f)}
     <p class="muted">
       ${total}
       ${total === 1 ? 'attempt' : 'attempts'}${rows.length === 500 ? ' (the newest 500 rows shown; narrow the filter for all)' : ''},
@@ -63,7 +68,8 @@ async function blocked(ctx: RequestContext): Promise<void> {
       {
         Time: (r) => when(r.time),
         Times: (r) => (r.count > 1 ? `${r.count} (to ${when(r.last_time)})` : '1'),
-        Device: (r) => deviceLink(r.device, r.client),
+        ...(reads.trustWide ? { Site: (r: BlockedEntry) => r.site ?? '' } : {}),
+        Device: (r) => deviceLink(r.device, r.client, r.site),
         Address: (r) => r.client,
         Group: (r) => r.group,
         User: (r) => r.user ?? '',

@@ -7,6 +7,7 @@ import type { RequestContext } from '../context.js';
 import { dataTable, html, page } from '../html.js';
 import { sendHtml } from '../http.js';
 import { userOf } from './shared.js';
+import { boxInReads, readsOf, siteControl, siteQuery } from '../reads.js';
 
 const HOUR = 3_600_000;
 
@@ -26,7 +27,7 @@ async function summary(review: ReviewRepository, since: number, now: number) {
   return { byGroupCategory, byKind, blocked, signals, occurrences };
 }
 
-function section(title: string, s: Awaited<ReturnType<typeof summary>>) {
+function section(title: string, s: Awaited<ReturnType<typeof summary>>, sq: string) {
   return html`<section>
     <h2>${title}</h2>
     <div class="cards">
@@ -41,7 +42,7 @@ function section(title: string, s: Awaited<ReturnType<typeof summary>>) {
           {
             Group: (r) =>
               html`<a
-                href="/blocked?group=${encodeURIComponent(r.group || 'none')}&amp;category=${encodeURIComponent(r.category)}&amp;since=${title === 'Today' ? '24h' : '7d'}"
+                href="/blocked?group=${encodeURIComponent(r.group || 'none')}&amp;category=${encodeURIComponent(r.category)}&amp;since=${title === 'Today' ? '24h' : '7d'}${sq}"
                 >${r.group || '(none)'}</a
               >`,
             Category: (r) => r.category,
@@ -56,7 +57,7 @@ function section(title: string, s: Awaited<ReturnType<typeof summary>>) {
           s.byKind,
           {
             Kind: (r) =>
-              html`<a href="/signals?kind=${encodeURIComponent(r.kind)}&amp;since=${title === 'Today' ? '24h' : '7d'}"
+              html`<a href="/signals?kind=${encodeURIComponent(r.kind)}&amp;since=${title === 'Today' ? '24h' : '7d'}${sq}"
                 >${r.kind}</a
               >`,
             Signals: (r) => r.signals,
@@ -71,7 +72,8 @@ function section(title: string, s: Awaited<ReturnType<typeof summary>>) {
 }
 
 async function overview(ctx: RequestContext): Promise<void> {
-  const { review } = ctx.env.storage;
+  const reads = readsOf(ctx);
+  const { review } = reads;
   const today = midnight(ctx.now);
   const weekStart = midnight(ctx.now, 6);
   const hours = await review.activity(today, HOUR, 24);
@@ -89,18 +91,26 @@ async function overview(ctx: RequestContext): Promise<void> {
     const label = new Date(start).toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric' });
     dayPoints.push({ label, title: label, blocked: b.blocked[0], signals: b.signals[0] });
   }
-  const active = (await ctx.env.storage.exceptions.current(ctx.now)).filter((e) => e.startsAt <= ctx.now);
+  const active = (await boxInReads(ctx, reads).exceptions.current(ctx.now)).filter((e) => e.startsAt <= ctx.now);
   // Signals of the last 30 days nobody has reviewed yet: the online safety officer's to-do list.
-  const unreviewed = await ctx.env.storage.signalReviews.unreviewedCount(ctx.now - 30 * 86_400_000, ctx.now + 1);
+  const unreviewed = await reads.signalReviews.unreviewedCount(ctx.now - 30 * 86_400_000, ctx.now + 1);
+  const sq = siteQuery(reads.site);
   const body = html`<h1>Overview</h1>
-    <p class="muted">As of ${formatShort(ctx.now)}.</p>
+    <p class="muted">
+      As of ${formatShort(ctx.now)}${reads.trustWide ? `, ${reads.site ? `site ${reads.site}` : 'all your sites'}` : ''}.
+    </p>
+    ${
+      reads.trustWide
+        ? html`<form class="filters" method="get" action="/">${siteControl(reads)}<button class="primary">Show</button></form>`
+        : ''
+    }
     <div class="cards">
-      <a class="card${unreviewed > 0 ? ' attention' : ''}" href="/signals?since=30d&amp;review=unreviewed"
+      <a class="card${unreviewed > 0 ? ' attention' : ''}" href="/signals?since=30d&amp;review=unreviewed${sq}"
         ><b>${unreviewed}</b>${unreviewed === 1 ? 'signal' : 'signals'} not yet reviewed (30 days)</a
       >
     </div>
-    ${barChart(hourPoints, 'Today, per hour.', 2)} ${section('Today', await summary(review, today, ctx.now))}
-    ${barChart(dayPoints, 'The last 7 days, per day.')} ${section('Last 7 days', await summary(review, weekStart, ctx.now))}
+    ${barChart(hourPoints, 'Today, per hour.', 2)} ${section('Today', await summary(review, today, ctx.now), sq)}
+    ${barChart(dayPoints, 'The last 7 days, per day.')} ${section('Last 7 days', await summary(review, weekStart, ctx.now), sq)}
     <h2>Exceptions in force</h2>
     ${dataTable(
       active,

@@ -11,16 +11,18 @@ import { readFilter } from '../filters.js';
 import { dataTable, html } from '../html.js';
 import { sendDownload } from '../http.js';
 import { deviceLink, filterForm, TIME_FIELDS, sendFilteredPage } from './shared.js';
+import { boxInReads, readsOf, siteFields, siteQuery } from '../reads.js';
 
 async function reports(ctx: RequestContext): Promise<void> {
-  const f = readFilter(ctx, ['since', 'until'], '7d');
-  const { review, exceptions, requests } = ctx.env.storage;
-  const r = await buildReport(review, exceptions, requests, f.filter.since, f.filter.until, ctx.now, {
+  const f = readFilter(ctx, ['since', 'until', 'site'], '7d');
+  const reads = readsOf(ctx);
+  const { exceptions, requests } = boxInReads(ctx, reads);
+  const r = await buildReport(reads.review, exceptions, requests, f.filter.since, f.filter.until, ctx.now, {
     signalGroups: false,
   });
-  const q = `since=${encodeURIComponent(f.values.since || '7d')}${f.values.until ? `&until=${encodeURIComponent(f.values.until)}` : ''}`;
+  const q = `since=${encodeURIComponent(f.values.since || '7d')}${f.values.until ? `&until=${encodeURIComponent(f.values.until)}` : ''}${siteQuery(reads.site)}`;
   const body = html`<h1>Reports</h1>
-    ${filterForm('/reports', TIME_FIELDS, f)}
+    ${filterForm('/reports', [...TIME_FIELDS, ...siteFields(reads)], f)}
     <p>
       ${formatShort(r.from)} – ${formatShort(r.to)}. Download the full report:
       <a href="/reports/download?format=html&amp;${q}" download>HTML</a> (prints well) ·
@@ -76,15 +78,11 @@ async function download(ctx: RequestContext): Promise<void> {
   if (format !== 'html' && format !== 'csv') return messagePage(ctx, 400, 'Unknown format', 'Choose HTML or CSV.');
   const f = readFilter(ctx, ['since', 'until'], '7d');
   if (Object.keys(f.errors).length) return messagePage(ctx, 400, 'Bad period', Object.values(f.errors).join('; '));
-  const r = await buildReport(
-    ctx.env.storage.review,
-    ctx.env.storage.exceptions,
-    ctx.env.storage.requests,
-    f.filter.since,
-    f.filter.until,
-    ctx.now,
-  );
-  await audit(ctx, 'report-download', `report ${formatShort(r.from)} – ${formatShort(r.to)}`, format);
+  const reads = readsOf(ctx);
+  const { exceptions, requests } = boxInReads(ctx, reads);
+  const r = await buildReport(reads.review, exceptions, requests, f.filter.since, f.filter.until, ctx.now);
+  const where = reads.trustWide ? ` (${reads.site ? `site ${reads.site}` : 'all sites of the account'})` : '';
+  await audit(ctx, 'report-download', `report ${formatShort(r.from)} – ${formatShort(r.to)}${where}`, format);
   const file = `webfilter-report-${new Date(r.from).toISOString().slice(0, 10)}.${format}`;
   if (format === 'html') sendDownload(ctx.res, file, 'text/html; charset=utf-8', reportHtml(r));
   else sendDownload(ctx.res, file, 'text/csv; charset=utf-8', reportCsv(r));
@@ -98,13 +96,17 @@ async function auditPage(ctx: RequestContext): Promise<void> {
     f.errors.action = `no such action (actions: ${AUDIT_ACTIONS.join(', ')})`;
   f.values.actor = actor;
   f.values.action = action;
-  const rows = await auditTrail(ctx.env.storage, {
-    since: f.filter.since,
-    until: f.filter.until,
-    actor: actor || undefined,
-    action: f.errors.action ? undefined : action || undefined,
-    limit: 1000,
-  });
+  const { accounts, exceptions, requests } = ctx.env.storage;
+  const rows = await auditTrail(
+    { accounts, exceptions, requests, signalReviews: readsOf(ctx).signalReviews },
+    {
+      since: f.filter.since,
+      until: f.filter.until,
+      actor: actor || undefined,
+      action: f.errors.action ? undefined : action || undefined,
+      limit: 1000,
+    },
+  );
   const body = html`<h1>Access audit</h1>
     <p class="muted">Who signed in, looked at a device, exported or changed something, and from where (console and CLI).</p>
     ${filterForm('/audit', [...TIME_FIELDS, { name: 'actor', label: 'Who' }, { name: 'action', label: 'Action', choices: ['', ...AUDIT_ACTIONS] }], f)}

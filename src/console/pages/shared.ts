@@ -18,11 +18,15 @@ export function sendFilteredPage(ctx: RequestContext, f: ParsedFilter, title: st
   sendHtml(ctx.res, Object.keys(f.errors).length ? 400 : 200, page(title, body, userOf(ctx), nav));
 }
 
-/** Link to a device's page: by name when the device has one, else by address. */
-export function deviceLink(device: string, client: string): Html {
+/**
+ * Link to a device's page: by name when the device has one, else by address; with its site when the
+ * row has one (the shared store: the same address or name may be in two schools).
+ */
+export function deviceLink(device: string, client: string, site?: string): Html {
+  const s = site ? `&site=${encodeURIComponent(site)}` : '';
   return device
-    ? html`<a href="/device?name=${encodeURIComponent(device)}">${device}</a>`
-    : html`<a href="/device?client=${encodeURIComponent(client)}">${client}</a>`;
+    ? html`<a href="/device?name=${encodeURIComponent(device)}${s}">${device}</a>`
+    : html`<a href="/device?client=${encodeURIComponent(client)}${s}">${client}</a>`;
 }
 
 export interface FilterField {

@@ -6,6 +6,7 @@ import { messagePage, type Route } from '../app.js';
 import type { RequestContext } from '../context.js';
 import { html, type Html } from '../html.js';
 import { redirect } from '../http.js';
+import { readsOf } from '../reads.js';
 
 /**
  * The review of a signal in the console: a small form in each signal row of the Signals and Device
@@ -49,7 +50,8 @@ export function reviewCell(ctx: RequestContext, r: SignalEntry): Html {
 async function postReview(ctx: RequestContext, match: string[]): Promise<void> {
   const id = Number(match[0]);
   try {
-    await recordReview(ctx.env.storage.signalReviews, {
+    // Through the reader's scope: a signal of a site outside it is "no such signal", as one that never existed.
+    await recordReview(readsOf(ctx).signalReviews, {
       id,
       outcome: ctx.form.get('outcome') ?? '',
       note: ctx.form.get('note') ?? '',

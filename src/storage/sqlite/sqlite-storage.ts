@@ -12,6 +12,7 @@ import { SqliteRequests } from './requests.js';
 import { SqliteReview } from './review.js';
 import { SqliteSignalReviews } from './signal-reviews.js';
 import { SqliteAlertState } from './alert-state.js';
+import { boxVisible, NO_REVIEW, NO_SIGNAL_REVIEWS, type ReadScope, type ScopedReads } from '../read-scope.js';
 
 /**
  * The embedded store: one SQLite file for the evidence (blocked attempts, signals, access log,
@@ -32,6 +33,7 @@ export class SqliteStorage implements Storage {
   readonly outbox: SqliteEvidenceOutbox;
   private readonly evidenceFile: DatabaseFile;
   private readonly accountsFile: DatabaseFile;
+  private readonly site: string | undefined;
 
   constructor(location: StorageLocation, access: StorageAccess) {
     if (path.resolve(location.accountsPath) === path.resolve(location.evidencePath))
@@ -56,6 +58,14 @@ export class SqliteStorage implements Storage {
     this.accountsFile = accountsFile(location.accountsPath, access, this.evidenceFile);
     this.accounts = new SqliteAccounts(this.accountsFile, access);
     this.outbox = new SqliteEvidenceOutbox({ evidence: this.evidenceFile, accounts: this.accountsFile });
+    this.site = location.site;
+  }
+
+  /** Every row of this file is this box's site's: all of them, or none when the read excludes the site. */
+  reads(rs: ReadScope): ScopedReads {
+    return boxVisible(rs, this.site)
+      ? { review: this.review, signalReviews: this.signalReviews, trustWide: false }
+      : { review: NO_REVIEW, signalReviews: NO_SIGNAL_REVIEWS, trustWide: false };
   }
 
   async open(): Promise<void> {
