@@ -414,6 +414,19 @@ test('the report counts signals in the database exactly as listing every row wou
     assert.match(line, new RegExp(`${big.kind}\\s+\\S+\\s+${big.signals}\\s+${big.occurrences}\\s`));
     assert.match(line, big.unreviewed > 0 ? `${big.unreviewed} NOT REVIEWED` : 'reviewed:');
     assert.match(section, `Each signal: webfilter logs signals --client ${owner.client} --since `);
+    // The day search over many days (37 hourly starts, not a power of two): each signal lands in the
+    // last start at or before its last time.
+    const hours = Array.from({ length: 37 }, (_, i) => from - (from % HOUR) + i * HOUR);
+    const oracle = new Map<string, number>();
+    for (const s of rows) {
+      const t = Date.parse(s.last_seen);
+      const start = [...hours].reverse().find((h) => h <= t) ?? hours[0];
+      const key = `${s.client} ${s.device} ${s.kind} ${start}`;
+      oracle.set(key, (oracle.get(key) ?? 0) + 1);
+    }
+    const hourly = await store.review.signalGroups(from, to, hours);
+    assert.ok(hourly.length > 40, `${hourly.length} hourly groups`);
+    assert.equal(new Map(hourly.map((g) => [`${g.client} ${g.device} ${g.kind} ${g.day}`, g.signals])), oracle);
     assert.ok(light.signalsByDevice.every((d) => d.groups.length === 0));
     assert.equal({ ...light, signalsByDevice: [] }, { ...full, signalsByDevice: [] });
   } finally {

@@ -101,6 +101,13 @@ const limit = (f: ReviewFilter) => Math.max(1, f.limit ?? 1_000_000);
 /** Text for LIKE taken literally (SQLite's LIKE is case-insensitive for ASCII, as searches want). */
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
+/** The index of the last day start (`@d0` … `@d{hi}`, ascending) at or before `col`: a binary search in SQL. */
+function dayIndex(col: string, lo: number, hi: number): string {
+  if (lo >= hi) return String(lo);
+  const mid = (lo + hi + 1) >> 1;
+  return `CASE WHEN ${col} < @d${mid} THEN ${dayIndex(col, lo, mid - 1)} ELSE ${dayIndex(col, mid, hi)} END`;
+}
+
 /** Reads of the evidence, from the SQLite file. */
 const BLOCKED_COLUMNS: Columns = {
   ts: 'ts',
@@ -264,28 +271,33 @@ export class SqliteReview implements ReviewRepository {
   }
 
   async signalGroups(from: number, to: number, dayStarts: number[]): Promise<SignalGroup[]> {
-    // Each signal joins the day it was last seen in: [start, next start), the last day open-ended.
-    const groups = this.all<
-      Omit<SignalGroup, 'domains' | 'names' | 'outcomes' | 'only'> & {
+    if (dayStarts.length === 0) return [];
+    // Each signal joins the day it was last seen in: the last start at or before its last time, found
+    // by a binary search written as nested CASEs (a join on the days cost signals × days: 0.55 s of
+    // CPU for a 265-day report of 42,000 signals, 55 ms without the days).
+    const days = Object.fromEntries(dayStarts.map((t, i) => [`d${i}`, t]));
+    const rows = this.all<
+      Omit<SignalGroup, 'day' | 'domains' | 'names' | 'outcomes' | 'only'> & {
+        dayIndex: number;
         domains: string;
         names: string;
         outcomes: string;
         only: number | null;
       }
     >(
-      `WITH d(start, next) AS (
-         SELECT value, coalesce(lead(value) OVER (ORDER BY value), 9e15) FROM json_each(@days)
-       )
-       SELECT s.client, s.device, s.kind, group_concat(DISTINCT s.severity) AS severity, d.start AS day,
+      `SELECT s.client, s.device, s.kind, group_concat(DISTINCT s.severity) AS severity,
+         ${dayIndex('s.last_ts', 0, dayStarts.length - 1)} AS dayIndex,
          count(*) AS signals, sum(s.count) AS occurrences, sum(s.review_at IS NULL) AS unreviewed,
-         json_group_array(CASE WHEN s.review_at IS NOT NULL THEN coalesce(s.review_outcome, '') END) AS outcomes, min(s.first_ts) AS first, max(s.last_ts) AS last,
+         json_group_array(CASE WHEN s.review_at IS NOT NULL THEN coalesce(s.review_outcome, '') END) AS outcomes,
+         min(s.first_ts) AS first, max(s.last_ts) AS last,
          json_group_array(DISTINCT s.domain) AS domains, json_group_array(DISTINCT s.qname) AS names,
          CASE WHEN count(*) = 1 THEN max(s.id) END AS only
-       FROM signals s JOIN d ON s.last_ts >= d.start AND s.last_ts < d.next
+       FROM signals s
        WHERE s.last_ts >= @from AND s.first_ts < @to
-       GROUP BY s.client, s.device, s.kind, d.start`,
-      { from, to, days: JSON.stringify(dayStarts) },
+       GROUP BY s.client, s.device, s.kind, dayIndex`,
+      { from, to, ...days },
     );
+    const groups = rows.map(({ dayIndex: i, ...g }) => ({ ...g, day: dayStarts[i] }));
     const ids = groups.flatMap((g) => (g.only === null ? [] : [g.only]));
     const only = new Map(
       this.all<SignalRowRead>(`SELECT ${SIGNAL_COLUMNS} FROM signals WHERE id IN (SELECT value FROM json_each(@ids))`, {
