@@ -75,6 +75,7 @@ async function ship(site: string): Promise<{ seconds: number; rows: number }> {
     version: 'bench',
     batchRows: BATCH,
     intervalMs: 3_600_000,
+    minGapMs: 0,
     reportMs: 3_600_000,
     onState: (s) => ((rows = s.shippedRows), (error = s.error)),
     onLost: () => {},

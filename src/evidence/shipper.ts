@@ -27,6 +27,11 @@ export interface ShipperOptions {
   batchRows: number;
   /** A pass at least this often (and a retry after a failure). */
   intervalMs: number;
+  /**
+   * Passes start at most this often: rows written meanwhile go together, and a collapsed row
+   * counted again and again between two passes is shipped once.
+   */
+  minGapMs: number;
   /** How often this filter's backlog is recorded in the shared store (its `nodes` row). */
   reportMs: number;
   onState(s: ShippingState): void;
@@ -43,6 +48,8 @@ export class EvidenceShipper {
   private failing: string | null = null;
   private shipped = 0;
   private lastReport = 0;
+  private lastStart = -Infinity;
+  private pending: NodeJS.Timeout | null = null;
   private readonly now: () => number;
 
   constructor(private readonly o: ShipperOptions) {
@@ -65,6 +72,19 @@ export class EvidenceShipper {
       this.again = true;
       return;
     }
+    const wait = this.lastStart + this.o.minGapMs - this.now();
+    if (wait > 0) {
+      this.pending ??= setTimeout(() => {
+        this.pending = null;
+        this.kick(timer);
+      }, wait);
+      return;
+    }
+    this.run();
+  }
+
+  private run(): void {
+    this.lastStart = this.now();
     this.running = this.pass().finally(() => {
       this.running = null;
       if (this.again) {
@@ -77,7 +97,8 @@ export class EvidenceShipper {
   /** A pass now (after the one under way), resolved when it is done: for tools and tests. */
   async flush(): Promise<void> {
     await this.running;
-    this.kick(true);
+    if (this.closed) return;
+    this.run();
     await this.running;
   }
 
@@ -94,6 +115,7 @@ export class EvidenceShipper {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.pending) clearTimeout(this.pending);
     await this.running;
   }
 

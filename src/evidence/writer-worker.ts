@@ -74,9 +74,10 @@ export type FromWriter =
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
 const HEARTBEAT_MS = 10_000;
-/** Shipping: rows per PostgreSQL transaction, a pass at least this often, the backlog reported this often. */
+/** Shipping: rows per PostgreSQL transaction, a pass at least this often and at most once a second, the backlog reported this often. */
 const SHIP_BATCH_ROWS = 1000;
 const SHIP_INTERVAL_MS = 2000;
+const SHIP_MIN_GAP_MS = 1000;
 const SHIP_REPORT_MS = 10_000;
 
 const init = workerData as WriterInit;
@@ -278,6 +279,7 @@ if (shipping) {
     version: init.version,
     batchRows: SHIP_BATCH_ROWS,
     intervalMs: SHIP_INTERVAL_MS,
+    minGapMs: SHIP_MIN_GAP_MS,
     reportMs: SHIP_REPORT_MS,
     onState: (state) => send({ type: 'shipping', state }),
     onLost: (rows) => send({ type: 'shipping-lost', rows }),

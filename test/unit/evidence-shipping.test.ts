@@ -102,6 +102,7 @@ class Node {
       version: 'test',
       batchRows,
       intervalMs: 60_000,
+      minGapMs: 0,
       reportMs: 0,
       onState: (s) => (last = s),
       onLost: () => {},
