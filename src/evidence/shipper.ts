@@ -29,9 +29,9 @@ export interface ShipperOptions {
   intervalMs: number;
   /**
    * Passes start at most this often: rows written meanwhile go together, and a collapsed row
-   * counted again and again between two passes is shipped once.
+   * counted again and again between two passes is shipped once (default 0: no pause; the daemon's is 1 s).
    */
-  minGapMs: number;
+  minGapMs?: number;
   /** How often this filter's backlog is recorded in the shared store (its `nodes` row). */
   reportMs: number;
   onState(s: ShippingState): void;
@@ -72,7 +72,7 @@ export class EvidenceShipper {
       this.again = true;
       return;
     }
-    const wait = this.lastStart + this.o.minGapMs - this.now();
+    const wait = this.lastStart + (this.o.minGapMs ?? 0) - this.now();
     if (wait > 0) {
       this.pending ??= setTimeout(() => {
         this.pending = null;
