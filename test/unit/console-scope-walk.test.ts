@@ -35,6 +35,12 @@ let s: TwoSites;
 test.before(async () => {
   pg = await startPostgres();
   s = await twoSites(pg, 'scope_walk');
+  // An access-audit row written at site B's filter (a sign-in there, a device viewed there).
+  await pg.query(
+    `INSERT INTO access_audit (site, node, local_id, ts, actor, ip, action, target, detail)
+     VALUES ('${SITE_B}', 'dns1', NULL, ${NOW - 3_600_000}, '${B}.ict', '10.20.1.9', 'view-device', '${B}-lt-1', '')`,
+    'scope_walk',
+  );
 });
 
 test.after(async () => {

@@ -105,6 +105,8 @@ async function auditPage(ctx: RequestContext): Promise<void> {
       actor: actor || undefined,
       action: f.errors.action ? undefined : action || undefined,
       limit: 1000,
+      // The shared store's account rows (sign-ins, views, account changes) of the reader's sites only.
+      scope: ctx.scope,
     },
   );
   const body = html`<h1>Access audit</h1>
