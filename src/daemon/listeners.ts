@@ -2,7 +2,7 @@ import type dgram from 'node:dgram';
 import type { Logger } from 'pino';
 import { formatHostPort, type HostPort } from '../config/host-port.js';
 import { startTcpServer, type TcpHooks, type TcpLimits, type TcpServer } from '../server/tcp-server.js';
-import { startUdpServer, type DatagramHandler } from '../server/udp-server.js';
+import { startUdpServer } from '../server/udp-server.js';
 import type { QueryEdge } from '../server/query-edge.js';
 import type { Config } from '../config/schema.js';
 
@@ -56,12 +56,10 @@ export class Listeners implements DnsListeners {
   ): Promise<Listeners> {
     const onError = (e: Error) => log.error({ err: e }, 'listener error');
     const l = new Listeners([], [], []);
-    const handler =
-      (transport: 'udp' | 'tcp'): DatagramHandler =>
-      (msg, address, reply, to) => {
-        if (!l.accepting) return reply(null, to);
-        edge.handle(msg, transport, address, reply, to);
-      };
+    const handler = (transport: 'udp' | 'tcp') => (msg: Buffer, address: string, reply: (wire: Buffer | null) => void) => {
+      if (!l.accepting) return reply(null);
+      edge.handle(msg, transport, address, reply);
+    };
     try {
       for (const addr of addrs) {
         // [::] takes IPv4 too unless told otherwise; only do so when 0.0.0.0 isn't listened on the same port.

@@ -15,18 +15,20 @@ for (let c = 0x30; c <= 0x39; c++) PLAIN[c] = 1;
 PLAIN[0x2d] = 1;
 PLAIN[0x5f] = 1;
 
-/** Offset just after the name readQuestionName read last (see questionNameEnd). */
-let lastEnd = 0;
+export interface ReadName {
+  /** Lower-cased presentation form without the trailing dot ("" for the root). */
+  name: string;
+  /** Offset just after the name. */
+  end: number;
+}
 
 /**
  * Reads an uncompressed name (as in a query's question) starting at `offset`.
  * Bytes outside a-z0-9-_ are escaped as in RFC 1035 §5.1 presentation format, so an odd label can
  * never be mistaken for a list entry (a label "facebook.com" is written `facebook\.com`).
- * Returns the lower-cased presentation form without the trailing dot ("" for the root); the offset
- * just after the name is then `questionNameEnd()` (no result object per query).
  * Throws WireError(FORMERR) on compression pointers, over-long labels or names, or truncation.
  */
-export function readQuestionName(buf: Buffer, offset: number): string {
+export function readQuestionName(buf: Buffer, offset: number): ReadName {
   let pos = offset;
   let out = 0;
   let plain = true;
@@ -49,13 +51,8 @@ export function readQuestionName(buf: Buffer, offset: number): string {
     }
     pos += 1 + len;
   }
-  lastEnd = pos;
-  return plain ? scratch.toString('latin1', 0, out) : escapedName(buf, offset);
-}
-
-/** The offset just after the name the last readQuestionName call read. */
-export function questionNameEnd(): number {
-  return lastEnd;
+  const name = plain ? scratch.toString('latin1', 0, out) : escapedName(buf, offset);
+  return { name, end: pos };
 }
 
 /** Slow path for names with unusual bytes: lower-cases A-Z and escapes like `dig` does. */

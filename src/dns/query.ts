@@ -1,6 +1,6 @@
 import { ADVERTISED_UDP_SIZE, CLASSIC_UDP_SIZE, FLAG, HEADER_SIZE, RCODE, TYPE } from './constants.js';
 import { WireError } from './errors.js';
-import { questionNameEnd, readQuestionName, skipName } from './name.js';
+import { readQuestionName, skipName } from './name.js';
 import type { Edns, ParsedQuery } from './parsed-query.js';
 
 export type { Edns, ParsedQuery } from './parsed-query.js';
@@ -34,8 +34,7 @@ export function parseQuery(buf: Buffer): ParsedQuery {
   };
   if (qdcount === 1) {
     try {
-      const name = readQuestionName(buf, HEADER_SIZE);
-      const end = questionNameEnd();
+      const { name, end } = readQuestionName(buf, HEADER_SIZE);
       if (end + 4 > buf.length) throw new WireError('question truncated before type and class', RCODE.FORMERR);
       q.qname = name;
       q.qtype = buf.readUInt16BE(end);
@@ -57,18 +56,15 @@ export function parseQuery(buf: Buffer): ParsedQuery {
       optError = e;
     }
   }
-  if (opcode !== 0) throw new WireError(`opcode ${opcode} not implemented`, RCODE.NOTIMP, partial(q, qdcount));
-  if (qdcount !== 1) throw new WireError(`query has ${qdcount} questions, expected 1`, RCODE.FORMERR, partial(q, qdcount));
+  // A reply carries the question only when there is exactly one (and we could read it).
+  const partial = (): ParsedQuery => (qdcount === 1 ? q : { ...q, qname: '', qtype: 0, qclass: 0, questionEnd: HEADER_SIZE });
+  if (opcode !== 0) throw new WireError(`opcode ${opcode} not implemented`, RCODE.NOTIMP, partial());
+  if (qdcount !== 1) throw new WireError(`query has ${qdcount} questions, expected 1`, RCODE.FORMERR, partial());
   if (optError) throw new WireError(optError.message, RCODE.FORMERR, q);
   if (buf.readUInt16BE(6) !== 0 || buf.readUInt16BE(8) !== 0)
     throw new WireError('query carries answer or authority records', RCODE.FORMERR, q);
   if (q.edns && q.edns.version !== 0) throw new WireError(`EDNS version ${q.edns.version} not supported`, RCODE.BADVERS, q);
   return q;
-}
-
-/** What an error reply repeats: the question only when there is exactly one (and it was read). */
-function partial(q: ParsedQuery, qdcount: number): ParsedQuery {
-  return qdcount === 1 ? q : { ...q, qname: '', qtype: 0, qclass: 0, questionEnd: HEADER_SIZE };
 }
 
 /**

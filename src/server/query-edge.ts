@@ -9,11 +9,8 @@ import type { Answer, Next, QueryContext } from '../pipeline/types.js';
 import { UpstreamError } from '../upstream/errors.js';
 import type { RateLimiter } from './rate-limiter.js';
 
-/**
- * Sends one reply back on the transport the query came in on, to `to` (the token handed in with the
- * query); null = no reply (dropped).
- */
-export type Respond = (wire: Buffer | null, to?: unknown) => void;
+/** Sends one reply back on the transport the query came in on; null = no reply (dropped). */
+export type Respond = (wire: Buffer | null) => void;
 
 const RCODE_REASON: Record<number, string> = {
   [RCODE.FORMERR]: 'formerr',
@@ -48,14 +45,14 @@ export class QueryEdge {
     this.chain = chain;
   }
 
-  handle(raw: Buffer, transport: 'udp' | 'tcp', address: string, respond: Respond, to?: unknown): void {
+  handle(raw: Buffer, transport: 'udp' | 'tcp', address: string, respond: Respond): void {
     // Admission before any parsing, so a flood costs one map lookup per packet. Over-limit packets
     // publish no event (a flood must not become a flood of events); the limiter counts them.
     if (!this.limiter.allow(address)) {
       // REFUSED is header only: never larger than the query (no amplification); never answer a response (QR=1).
       if (this.limiter.action === 'refuse' && raw.length >= 12 && (raw[2] & 0x80) === 0)
-        respond(headerOnlyResponse(raw, RCODE.REFUSED), to);
-      else respond(null, to);
+        respond(headerOnlyResponse(raw, RCODE.REFUSED));
+      else respond(null);
       return;
     }
     const started = performance.now();
@@ -65,8 +62,8 @@ export class QueryEdge {
     } catch (e) {
       const rcode = e instanceof WireError ? e.rcode : null;
       const partial = e instanceof WireError ? e.query : null;
-      if (rcode === null) respond(null, to);
-      else respond(partial ? errorResponse(raw, partial, rcode) : headerOnlyResponse(raw, rcode), to);
+      if (rcode === null) respond(null);
+      else respond(partial ? errorResponse(raw, partial, rcode) : headerOnlyResponse(raw, rcode));
       this.countUnparsed(started, transport, rcode === null ? 'dropped' : (RCODE_REASON[rcode] ?? 'formerr'), partial);
       return;
     }
@@ -87,26 +84,26 @@ export class QueryEdge {
     try {
       result = this.chain(ctx);
     } catch (e) {
-      this.fail(ctx, e, at, started, respond, to);
+      this.fail(ctx, e, at, started, respond);
       return;
     }
     if (result instanceof Promise) {
       result.then(
-        (a) => this.finish(ctx, a, at, started, respond, to),
-        (e) => this.fail(ctx, e, at, started, respond, to),
+        (a) => this.finish(ctx, a, at, started, respond),
+        (e) => this.fail(ctx, e, at, started, respond),
       );
     } else {
-      this.finish(ctx, result, at, started, respond, to);
+      this.finish(ctx, result, at, started, respond);
     }
   }
 
-  private finish(ctx: QueryContext, a: Answer, at: number, started: number, respond: Respond, to: unknown): void {
+  private finish(ctx: QueryContext, a: Answer, at: number, started: number, respond: Respond): void {
     this.inFlight--;
     let wire = a.wire;
     // RFC 1035 §4.2.1 / RFC 6891 §6.2.5: never send a UDP client more than it can take; TC=1 sends it to TCP.
     if (ctx.transport === 'udp') wire = fitUdp(ctx.raw, ctx.q, wire, clientUdpLimit(ctx.q));
     try {
-      respond(wire, to);
+      respond(wire);
     } catch (e) {
       // A closed socket must not turn into an unhandled rejection: the daemon never dies on a packet.
       this.log.warn({ err: e }, 'could not send reply');
@@ -122,7 +119,7 @@ export class QueryEdge {
     this.events.record(at, duration, ctx, a, rcode);
   }
 
-  private fail(ctx: QueryContext, e: unknown, at: number, started: number, respond: Respond, to: unknown): void {
+  private fail(ctx: QueryContext, e: unknown, at: number, started: number, respond: Respond): void {
     if (!(e instanceof UpstreamError)) this.log.error({ err: e, qname: ctx.q.qname }, 'query failed');
     else this.log.debug({ qname: ctx.q.qname, reason: e.message }, 'upstream failed');
     // Every upstream refusing is their policy, not a failure: say so (REFUSED), with their EDE.
@@ -138,7 +135,6 @@ export class QueryEdge {
       at,
       started,
       respond,
-      to,
     );
   }
 

@@ -3,17 +3,10 @@ import type { HostPort } from '../config/host-port.js';
 import { canonicalAddress } from '../net/ip.js';
 
 /**
- * Sends a reply (null: none) to `to`, the token the handler was given with the message (for UDP the
- * sender's address and port; unused on a TCP connection, whose reply function is its own).
+ * Called for each message with a function to call exactly once: with the reply, or with null when
+ * the message gets no answer.
  */
-export type Reply = (wire: Buffer | null, to?: unknown) => void;
-
-/**
- * Called for each message with a function to call exactly once with `to`: with the reply, or with
- * null when the message gets no answer. The reply function is the socket's or the connection's, not
- * one made per message: nothing is allocated per query to answer it.
- */
-export type DatagramHandler = (msg: Buffer, address: string, reply: Reply, to?: unknown) => void;
+export type DatagramHandler = (msg: Buffer, address: string, reply: (wire: Buffer | null) => void) => void;
 
 /**
  * The socket's name lookup, given only IP literals (the listen address, checked by the config; each
@@ -46,13 +39,11 @@ export function startUdpServer(
     recvBufferSize: 4 * 1024 * 1024,
     lookup: literalLookup as never,
   });
-  // One reply function for the socket: the destination travels as the `to` token (Node's rinfo).
-  const reply: Reply = (wire, to) => {
-    if (wire !== null) socket.send(wire, (to as dgram.RemoteInfo).port, (to as dgram.RemoteInfo).address);
-  };
   socket.on('message', (msg, rinfo) => {
     const address = rinfo.address.startsWith('::ffff:') ? canonicalAddress(rinfo.address) : rinfo.address;
-    handler(msg, address, reply, rinfo);
+    handler(msg, address, (wire) => {
+      if (wire !== null) socket.send(wire, rinfo.port, rinfo.address);
+    });
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
