@@ -66,11 +66,11 @@ try {
     .command('config', 'Work with config files', (y) =>
       y
         .command(
-          'check <file>',
+          'check [file]',
           'Validate a config, its lists and the files the daemon needs; exit 0 if usable, 1 if not',
           (c) =>
             c
-              .positional('file', { type: 'string', demandOption: true, describe: 'Config file to check' })
+              .positional('file', { type: 'string', describe: 'Config file to check (default: --config)' })
               .option('as', {
                 type: 'string',
                 describe: 'Check file access as this user (default: server.user when run as root, else yourself)',
@@ -78,7 +78,9 @@ try {
               .example('$0 config check /etc/webfilter/webfilter.yaml', 'Check before reloading the daemon')
               .example('sudo $0 config check /etc/webfilter/webfilter.yaml --as webfilter', 'As the service user'),
           async (argv) => {
-            process.exitCode = await checkConfig(argv.file, process.stdout, process.stderr, { as: argv.as });
+            // `config check` alone, or with --config like every other command, checks that file.
+            const file = argv.file ?? (argv as { config?: string }).config!;
+            process.exitCode = await checkConfig(file, process.stdout, process.stderr, { as: argv.as });
           },
         )
         .demandCommand(1, 'Name a config command: check'),

@@ -78,6 +78,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     log,
     onSignals: (signals) => monitoring.metrics.onSignals(signals),
     onStoreState: (ok, error) => monitoring.health.report('evidence', ok ? 'up' : 'down', ok ? loaded.databasePath : error),
+    onSharedState: (error) =>
+      monitoring.health.report('shared', error === null ? 'up' : 'down', error ?? 'the shared store takes the evidence'),
   });
   const monitoring = new Monitoring(
     {
@@ -182,6 +184,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   monitoring.metrics.onReload(true);
 
   monitoring.health.report('evidence', 'starting');
+  if (loaded.config.shared) monitoring.health.report('shared', 'starting');
   monitoring.health.subscribe((states) => recorder.reportHealth(states));
   // The console and the metrics listener are optional parts: if one cannot start, DNS serves
   // without it while it is tried again (see optional-part.ts).

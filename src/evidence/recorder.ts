@@ -23,6 +23,11 @@ export interface RecorderOptions {
   onSignals: (signals: { grp: string; kind: string; count: number }[]) => void;
   /** Called when the store starts or stops taking writes (with the error), for the component health. */
   onStoreState: (ok: boolean, error: string) => void;
+  /**
+   * With `shared`: after each shipping pass, null when the shared store took the rows, else why
+   * not (the daemon shows it as the `shared` part: status degraded, DNS unaffected).
+   */
+  onSharedState?: (error: string | null) => void;
 }
 
 /** Identity changes held until the writer thread starts. */
@@ -333,6 +338,7 @@ export class EvidenceRecorder implements QueryLog {
         else if (m.state.error === null && this.shippingError !== null)
           this.opts.log.info({ backlog: m.state.backlogRows }, 'shipping evidence to the shared store works again');
         this.shippingError = m.state.error;
+        this.opts.onSharedState?.(m.state.error);
         break;
       case 'shipping-lost':
         this.opts.log.error(

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 
 /** The parts DNS never depends on: when one cannot run, the filter serves without it. */
-export const COMPONENTS = ['console', 'metrics', 'evidence'] as const;
+export const COMPONENTS = ['console', 'metrics', 'evidence', 'shared'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 
 /** `starting`: not yet up (the first attempt is under way); `off`: turned off in the config. */
@@ -32,7 +32,7 @@ export class ComponentHealth {
     const states = this.states;
     new Gauge({
       name: 'webfilter_component_up',
-      help: '1 when an optional part (console, metrics, evidence store) is working, 0 when it is down or starting; DNS serves either way',
+      help: '1 when an optional part (console, metrics, evidence store, shared store) is working, 0 when it is down or starting; DNS serves either way',
       labelNames: ['component'],
       registers: [registry],
       collect() {

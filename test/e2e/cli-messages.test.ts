@@ -38,6 +38,17 @@ test('config check: singular counts, and a warning for each category that blocks
   assert.match(r.stderr, /warning: illegal-content is locked but its lists are empty, so it blocks nothing: fill \S+iwf\.txt/);
 });
 
+test('config check takes the file from --config (or $WEBFILTER_CONFIG) like every other command', async () => {
+  const dir = tempDir(FILES);
+  const file = path.join(dir, 'webfilter.yaml');
+  const r = await cli(['config', 'check', '--config', file]);
+  assert.is(r.code, 0, r.stderr);
+  assert.ok(r.stdout.startsWith(`${file}: OK`), r.stdout);
+  const e = await cli(['config', 'check'], { WEBFILTER_CONFIG: file });
+  assert.is(e.code, 0, e.stderr);
+  assert.ok(e.stdout.startsWith(`${file}: OK`), e.stdout);
+});
+
 test('lists show warns about empty categories (table and --json)', async () => {
   const dir = tempDir(FILES);
   for (const extra of [[], ['--json']]) {

@@ -144,9 +144,9 @@ async function allArrived(what: string, ms = 30_000): Promise<void> {
   assert.is(Number(dup.n), 0, 'no duplicate rows');
 }
 
-async function metric(d: DaemonProcess, name: string): Promise<number> {
+async function metric(d: DaemonProcess, name: string, labels: Record<string, string> = {}): Promise<number> {
   const res = await fetch(`http://${d.metrics}/metrics`);
-  return sampleValue(parseExposition(await res.text()), name);
+  return sampleValue(parseExposition(await res.text()), name, labels);
 }
 
 test.before(async () => {
@@ -191,9 +191,17 @@ for (const outage of ['paused', 'stopped'] as const) {
       await traffic('dns-b', { repeats: 2, distinct: 15, tag: outage });
       const a = nodes['dns-a'].d;
       await until(async () => (await metric(a, 'webfilter_shipping_backlog_rows')) > 0, 'a backlog in the metrics');
+      // The shared store is a part of its own: down while it does not answer, status degraded.
+      const shared = { component: 'shared' };
+      await until(async () => (await metric(a, 'webfilter_component_up', shared)) === 0, 'the shared part down');
       const status = await cli(['--config', a.configFile, 'status', '--json']);
       const shipping = JSON.parse(status.stdout).shipping;
       assert.ok(shipping.backlog_rows > 0, `webfilter status shows the backlog: ${status.stdout}`);
+      assert.is(status.code, 1, `webfilter status is degraded: ${status.stdout}`);
+      assert.ok(
+        JSON.parse(status.stdout).problems.some((p: string) => p.startsWith('shared: ')),
+        `the problem names the shared store: ${status.stdout}`,
+      );
     } finally {
       if (outage === 'paused') pg.resume();
       else await pg.start();
@@ -201,6 +209,10 @@ for (const outage of ['paused', 'stopped'] as const) {
     await allArrived(`after the store was ${outage}`);
     await until(async () => (await metric(nodes['dns-a'].d, 'webfilter_shipping_backlog_rows')) === 0, 'backlog 0 again');
     assert.is(await metric(nodes['dns-a'].d, 'webfilter_shipping_lag_seconds'), 0);
+    await until(
+      async () => (await metric(nodes['dns-a'].d, 'webfilter_component_up', { component: 'shared' })) === 1,
+      'the shared part up again',
+    );
   });
 }
 
