@@ -9,6 +9,7 @@ import { filterFromFlags, filterOptions, type FilterFlags } from './review-filte
 import { SIGNAL_KIND_NAMES } from '../signals/kinds.js';
 import { AUDIT_ACTIONS } from '../storage/accounts.js';
 import { auditTrail } from '../review/audit-trail.js';
+import { sitesScope, TRUST_SCOPE } from '../storage/scope.js';
 import { reviewCell } from '../review/report-render.js';
 import { formatSeconds } from '../time/local-time.js';
 import { commandReads, scopeOptions, type ScopeFlags } from './review-scope.js';
@@ -139,9 +140,13 @@ async function show(a: LogsArgs, loaded: LoadedConfig, store: Storage, f: Review
     if (a.action && !(AUDIT_ACTIONS as readonly string[]).includes(a.action))
       throw new UsageError(`--action "${a.action}": no such action (actions: ${AUDIT_ACTIONS.join(', ')})`);
     const { accounts, exceptions, requests } = store;
+    // With shared, the CLI reads the audit rows about this filter's site only (issue 17).
+    const site = loaded.config.shared ? loaded.config.site : undefined;
+    const scope = site !== undefined ? sitesScope([site]) : TRUST_SCOPE;
     rows = await auditTrail(
       { accounts, exceptions, requests, signalReviews: reads.signalReviews },
-      { since: f.since, until: f.until, actor: a.actor, action: a.action, limit: f.limit },
+      { since: f.since, until: f.until, actor: a.actor, action: a.action, limit: f.limit, scope },
+      site,
     );
   } else if (a.what === 'blocked') rows = (await reads.review.blocked(f)) as unknown as Record<string, Cell>[];
   else if (a.what === 'signals') {

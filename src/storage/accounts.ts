@@ -46,6 +46,12 @@ export interface AuditRow {
   action: string;
   target: string;
   detail: string;
+  /**
+   * The site the access was about (the shared store's `site` column): the site whose records were
+   * viewed, exported or changed. Unset: this filter's own site (its console and CLI act on its own
+   * site's exceptions, requests and evidence). A single box's store has no site column.
+   */
+  site?: string;
 }
 
 /** Actions recorded; the Audit page and `webfilter logs audit` filter by them. */
@@ -76,8 +82,13 @@ export interface AuditFilter {
   actor?: string;
   action?: string;
   limit?: number;
-  /** Only rows of these sites (the shared store); a single box's store holds only its own. */
-  scope?: SiteScope;
+  /**
+   * Whose rows the reader may see: always the reader's scope (the console account's, the CLI's read
+   * scope), never left out, so no page or command can read the trust's whole audit by forgetting it.
+   * The shared store returns only rows about the scope's sites (AuditRow.site); a single box's store
+   * holds only its own rows, all of which every account of that box sees.
+   */
+  scope: SiteScope;
 }
 
 /** An audit row as shown: its time as ISO-8601 UTC. */

@@ -200,6 +200,29 @@ test('an ICT account scoped to kshs cannot add an exception at carres-grammar’
   );
 });
 
+test('the access audit: an account sees only the rows about its sites, at either console and in logs audit', async () => {
+  // Each user add is an audit row about the site of the filter it was made at.
+  assert.is((await addUser(a, 'made.at.cg', '--role', 'reviewer', '--sites', 'carres-grammar')).code, 0);
+  assert.is((await addUser(b, 'made.at.k', '--role', 'reviewer')).code, 0);
+  assert.is((await addUser(a, 'ict.all', '--role', 'ict', '--trust')).code, 0);
+  const seen = async (base: string, name: string) => {
+    const s = await signIn(base, name, PW);
+    assert.ok(s.cookie, `${name} signs in`);
+    const page = await request(base, '/audit?since=30d&action=user-add', { cookie: s.cookie });
+    assert.is(page.status, 200, page.body.slice(0, 300));
+    return ['made.at.cg', 'made.at.k'].filter((n) => page.body.includes(n));
+  };
+  for (const base of [consoleA, consoleB]) {
+    assert.equal(await seen(base, 'ict.k'), ['made.at.k'], `kshs-scoped at ${base}`);
+    assert.equal(await seen(base, 'ict.cg'), ['made.at.cg'], `carres-grammar-scoped at ${base}`);
+    assert.equal(await seen(base, 'ict.all'), ['made.at.cg', 'made.at.k'], `trust-wide at ${base}`);
+  }
+  const cliAudit = await W(a, ['logs', 'audit', '--since', '30d', '--action', 'user-add']);
+  assert.is(cliAudit.code, 0, cliAudit.stderr);
+  assert.match(cliAudit.stdout, /made\.at\.cg/);
+  assert.not.match(cliAudit.stdout, /made\.at\.k/, 'the CLI reads this filter’s site only');
+});
+
 test('the store stopped: sign-in answers 503 saying DNS is unaffected, both filters answer DNS, user commands fail clearly', async () => {
   await pg.stop();
   try {

@@ -13,6 +13,7 @@ import { verifyPassword } from '../../src/accounts/passwords.js';
 import { addUser } from '../../src/accounts/users.js';
 import { accountsPathFor, openStorage } from '../../src/storage/open.js';
 import { StorageError, type Storage } from '../../src/storage/storage.js';
+import { TRUST_SCOPE } from '../../src/storage/scope.js';
 import { EVIDENCE_MIGRATIONS } from '../../src/storage/sqlite/evidence-schema.js';
 import { lastVersion } from '../../src/storage/sqlite/migrate.js';
 import { tempDir } from '../helpers/daemon-process.js';
@@ -87,7 +88,7 @@ test('an evidence file made by the previous build: its accounts and access audit
   );
   assert.equal((await s.accounts.findUser('mr.brown'))?.groups, ['students']);
   assert.is((await s.accounts.findUser('left.staff'))?.disabledBy, 'ict.smith');
-  assert.is((await s.accounts.auditEntries({ since: 0, until: NOW })).length, 8);
+  assert.is((await s.accounts.auditEntries({ since: 0, until: NOW, scope: TRUST_SCOPE })).length, 8);
   const added = await addUser(s.accounts, 'new.head', 'approver', 'approver-password-2026', cli());
   assert.is(added.id, 5, 'new accounts follow the old ids');
   await s.close();
@@ -99,7 +100,7 @@ test('an evidence file made by the previous build: its accounts and access audit
   // Opening again changes nothing.
   const again = open();
   assert.is((await again.accounts.listUsers()).length, 5);
-  assert.is((await again.accounts.auditEntries({ since: 0, until: NOW + 1 })).length, 9);
+  assert.is((await again.accounts.auditEntries({ since: 0, until: NOW + 1, scope: TRUST_SCOPE })).length, 9);
   await again.close();
 });
 
@@ -166,7 +167,7 @@ test('a new store: the accounts are in their own 0600 file; an older copy of the
     (await u.accounts.listUsers()).map((x) => x.name),
     ['ict.smith', 'oso.jones'],
   );
-  assert.is((await u.accounts.auditEntries({ since: 0, until: NOW + 2 })).length, 2);
+  assert.is((await u.accounts.auditEntries({ since: 0, until: NOW + 2, scope: TRUST_SCOPE })).length, 2);
   await u.close();
 });
 
@@ -198,7 +199,7 @@ test('read-only before any account exists reads as none; the accounts never shar
   await w.close();
   const r = openStorage({ evidencePath: file, accountsPath: path.join(dir, 'd', 'none-yet.db') }, 'read-only');
   assert.equal(await r.accounts.listUsers(), []);
-  assert.equal(await r.accounts.auditEntries({ since: 0, until: NOW }), []);
+  assert.equal(await r.accounts.auditEntries({ since: 0, until: NOW, scope: TRUST_SCOPE }), []);
   await r.close();
   assert.throws(
     () => openStorage({ evidencePath: file, accountsPath: file }, 'write'),

@@ -17,7 +17,7 @@ import { tempDir } from '../helpers/daemon-process.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';
 
 const NOW = Date.UTC(2026, 11, 1, 9, 0, 0);
-const all = { since: 0, until: NOW + 86_400_000 };
+const all = { since: 0, until: NOW + 86_400_000, scope: TRUST_SCOPE };
 const row = (action: string, target: string, ts = NOW, detail = ''): AuditRow => ({
   ts,
   actor: 'root',
@@ -149,7 +149,7 @@ for (const backend of BACKENDS) {
       ['d4', 'd2'],
     );
     assert.equal(
-      (await s.accounts.auditEntries({ since: NOW + 1, until: NOW + 3 })).map((a) => a.target),
+      (await s.accounts.auditEntries({ since: NOW + 1, until: NOW + 3, scope: TRUST_SCOPE })).map((a) => a.target),
       ['d2', 'd1'],
     );
     assert.is((await s.accounts.auditEntries(all))[0].time, new Date(NOW + 4).toISOString());

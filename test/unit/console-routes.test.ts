@@ -21,6 +21,7 @@ import type { Role } from '../../src/roles/roles.js';
 import { openStorage, storageLocation } from '../../src/storage/open.js';
 import { LISTS, tempDir, testConfig } from '../helpers/daemon-process.js';
 import { inject, setCookie } from '../helpers/console-inject.js';
+import { TRUST_SCOPE } from '../../src/storage/scope.js';
 
 const NOW = Date.UTC(2026, 10, 24, 10, 0, 0);
 const PASSWORD = 'console-password-2026';
@@ -100,7 +101,7 @@ test('sign-in: the form’s token, a session cookie, the audit row; a wrong pass
   assert.ok(session);
   const page = await inject(handler, { url: '/signals', headers: { cookie: `wf_session=${encodeURIComponent(session)}` } });
   assert.is(page.status, 200);
-  const audit = await storage.accounts.auditEntries({ since: NOW - 1, until: NOW + 1 });
+  const audit = await storage.accounts.auditEntries({ since: NOW - 1, until: NOW + 1, scope: TRUST_SCOPE });
   assert.equal(audit.map((a) => [a.action, a.actor, a.ip]).sort(), [
     ['sign-in', 'oso.jones', '10.0.0.7'],
     ['sign-in-failed', 'oso.jones', '10.0.0.7'],

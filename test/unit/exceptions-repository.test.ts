@@ -18,6 +18,7 @@ import { postgresSchema } from '../../src/config/shared-schema.js';
 import { tempDir } from '../helpers/daemon-process.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';
 import { until } from '../helpers/wait.js';
+import { TRUST_SCOPE } from '../../src/storage/scope.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -33,7 +34,7 @@ const exception = (over: Partial<NewException> = {}): NewException => ({
   ...over,
 });
 const cli = (at = NOW) => ({ actor: 'ict', ip: 'cli', at, recordedAs: 'ict' });
-const all = { since: 0, until: NOW + 365 * 86_400_000 };
+const all = { since: 0, until: NOW + 365 * 86_400_000, scope: TRUST_SCOPE };
 
 let pg: PgCluster | null = null;
 let dbs = 0;

@@ -184,7 +184,7 @@ test('signal reviews in PostgreSQL: within the reviewer’s sites, with a review
     [{ site: SITE_A, signal_id: String(a.id), actor: 'oso.a' }],
   );
   // The review made on site A's box (shipped with its audit row) and this one.
-  const trail = await readerA.signalReviews.auditEntries({ since: 0, until: NOW + 1 });
+  const trail = await readerA.signalReviews.auditEntries({ since: 0, until: NOW + 1, scope: TRUST_SCOPE });
   assert.equal(
     trail.map((e) => [e.actor, e.target]),
     [
@@ -193,7 +193,11 @@ test('signal reviews in PostgreSQL: within the reviewer’s sites, with a review
     ],
   );
   assert.is(
-    (await s.shared.reads({ scope: sitesScope([SITE_B]) }).signalReviews.auditEntries({ since: 0, until: NOW + 1 })).length,
+    (
+      await s.shared
+        .reads({ scope: sitesScope([SITE_B]) })
+        .signalReviews.auditEntries({ since: 0, until: NOW + 1, scope: TRUST_SCOPE })
+    ).length,
     0,
   );
   // The review shipped from site A's box (signal 1) is there too; unreviewed counts are per scope.

@@ -15,6 +15,7 @@ import { StorageError, type Storage } from '../../src/storage/storage.js';
 import { EVIDENCE_MIGRATIONS } from '../../src/storage/sqlite/evidence-schema.js';
 import { lastVersion, migrate, SchemaTooNewError } from '../../src/storage/sqlite/migrate.js';
 import { tempDir } from '../helpers/daemon-process.js';
+import { TRUST_SCOPE } from '../../src/storage/scope.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -68,7 +69,7 @@ const exception = (over: Partial<NewException> = {}): NewException => ({
   ...over,
 });
 const cli = (at = NOW) => ({ actor: 'ict', ip: 'cli', at, recordedAs: 'ict' });
-const all = { since: 0, until: NOW + 365 * DAY };
+const all = { since: 0, until: NOW + 365 * DAY, scope: TRUST_SCOPE };
 
 /** Backends under test: each makes a fresh, empty store (and a second handle on the same one). */
 const BACKENDS: { name: string; make(): { storage: Storage; again(): Storage; dir: string } }[] = [
@@ -714,9 +715,9 @@ test('sqlite: version 4 → 5: exception audit rows from before keep no address 
            INSERT INTO exception_audit (ts, exception_id, action, actor, detail) VALUES (1, 1, 'added', 'old', 'd');`);
   db.close();
   const s = open();
-  assert.equal(await s.exceptions.auditEntries({ since: 0, until: NOW }), []);
+  assert.equal(await s.exceptions.auditEntries({ since: 0, until: NOW, scope: TRUST_SCOPE }), []);
   await s.exceptions.add(exception(), cli());
-  assert.is((await s.exceptions.auditEntries({ since: 0, until: NOW + 1 })).length, 1);
+  assert.is((await s.exceptions.auditEntries({ since: 0, until: NOW + 1, scope: TRUST_SCOPE })).length, 1);
   await s.close();
 });
 

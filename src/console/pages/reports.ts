@@ -108,6 +108,7 @@ async function auditPage(ctx: RequestContext): Promise<void> {
       // The shared store's account rows (sign-ins, views, account changes) of the reader's sites only.
       scope: ctx.scope,
     },
+    ctx.env.loaded.config.shared ? ctx.env.loaded.config.site : undefined,
   );
   const body = html`<h1>Access audit</h1>
     <p class="muted">Who signed in, looked at a device, exported or changed something, and from where (console and CLI).</p>

@@ -58,7 +58,7 @@ export class PostgresAccounts implements AccountsRepository {
 
   private async insertAudit(tx: TxSql, a: AuditRow): Promise<void> {
     await tx`INSERT INTO access_audit (site, node, local_id, ts, actor, ip, action, target, detail)
-             VALUES (${this.site}, ${this.node}, NULL, ${a.ts}, ${a.actor}, ${a.ip}, ${a.action}, ${a.target}, ${a.detail})`;
+             VALUES (${a.site ?? this.site}, ${this.node}, NULL, ${a.ts}, ${a.actor}, ${a.ip}, ${a.action}, ${a.target}, ${a.detail})`;
   }
 
   async addUser(u: NewUser, audit: AuditRow): Promise<User> {
@@ -162,7 +162,7 @@ export class PostgresAccounts implements AccountsRepository {
 
   async auditEntries(f: AuditFilter): Promise<AuditEntry[]> {
     await this.ready();
-    const sites = f.scope && f.scope.kind === 'sites' ? [...f.scope.sites] : null;
+    const sites = f.scope.kind === 'sites' ? [...f.scope.sites] : null;
     const rows = await this.conn.run(
       'read the access audit',
       (sql) => sql<AuditRow[]>`

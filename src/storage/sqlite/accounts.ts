@@ -40,6 +40,9 @@ const SQL = {
  * Console accounts and the access audit in their own SQLite file; each change with its audit row
  * in one transaction. Read-only, a file not made yet reads as no accounts and no audit.
  */
+/** The row without `site`: a single box's audit has no site column (every row is this box's). */
+const bare = ({ site: _site, ...row }: AuditRow): Omit<AuditRow, 'site'> => row;
+
 export class SqliteAccounts implements AccountsRepository {
   constructor(
     private readonly file: DatabaseFile,
@@ -60,7 +63,7 @@ export class SqliteAccounts implements AccountsRepository {
           )
           .run(u.name, u.role, JSON.stringify(u.groups), u.passwordHash, u.createdAt, u.createdBy, u.createdAt).lastInsertRowid,
       );
-      this.file.prepare(SQL.audit).run(audit);
+      this.file.prepare(SQL.audit).run(bare(audit));
       return fromRow(this.file.prepare(SQL.byId).get(id) as Row);
     });
   }
@@ -68,21 +71,21 @@ export class SqliteAccounts implements AccountsRepository {
   async setPasswordHash(userId: number, hash: string, at: number, audit: AuditRow): Promise<void> {
     this.file.transaction(() => {
       this.file.prepare('UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?').run(hash, at, userId);
-      this.file.prepare(SQL.audit).run(audit);
+      this.file.prepare(SQL.audit).run(bare(audit));
     });
   }
 
   async disableUser(userId: number, by: string, at: number, audit: AuditRow): Promise<void> {
     this.file.transaction(() => {
       this.file.prepare('UPDATE users SET disabled_at = ?, disabled_by = ? WHERE id = ?').run(at, by, userId);
-      this.file.prepare(SQL.audit).run(audit);
+      this.file.prepare(SQL.audit).run(bare(audit));
     });
   }
 
   async setGroups(userId: number, groups: string[], audit: AuditRow): Promise<void> {
     this.file.transaction(() => {
       this.file.prepare('UPDATE users SET scope_groups = ? WHERE id = ?').run(JSON.stringify(groups), userId);
-      this.file.prepare(SQL.audit).run(audit);
+      this.file.prepare(SQL.audit).run(bare(audit));
     });
   }
 
@@ -116,7 +119,7 @@ export class SqliteAccounts implements AccountsRepository {
   }
 
   async audit(row: AuditRow): Promise<void> {
-    this.file.prepare(SQL.audit).run(row);
+    this.file.prepare(SQL.audit).run(bare(row));
   }
 
   async auditEntries(f: AuditFilter): Promise<AuditEntry[]> {
