@@ -7,6 +7,7 @@ import { formatDuration } from '../time/duration.js';
 import { loadForCli, openStore, out } from './context.js';
 import { existsSync } from 'node:fs';
 import { CommandError } from './errors.js';
+import { formatSeconds } from '../time/local-time.js';
 
 interface Common {
   config: string;
@@ -65,9 +66,9 @@ function statusText(s: SharedStatus, site: string, node: string, backlog: Backlo
     if (s.nodes.length === 0) lines.push('  filters of this site: none has reported yet');
     for (const n of s.nodes) {
       lines.push(
-        `  filter ${n.node}: applied change ${n.appliedChange} (${n.lagChanges === 0 ? 'up to date' : `${n.lagChanges} behind`}), last seen ${new Date(n.lastSeen).toISOString()}` +
+        `  filter ${n.node}: applied change ${n.appliedChange} (${n.lagChanges === 0 ? 'up to date' : `${n.lagChanges} behind`}), last seen ${formatSeconds(n.lastSeen)}` +
           (n.shipping
-            ? `; evidence: ${n.shipping.backlogRows} rows waiting, lag ${Math.round(n.shipping.lagSeconds)} s (reported ${new Date(n.shipping.at).toISOString()})`
+            ? `; evidence: ${n.shipping.backlogRows} rows waiting, lag ${Math.round(n.shipping.lagSeconds)} s (reported ${formatSeconds(n.shipping.at)})`
             : ''),
       );
     }

@@ -113,6 +113,10 @@ test.before(async () => {
     'both nodes reporting to the shared store',
     20_000,
   );
+  // The table names times in the config's zone, like every other table (JSON keeps ISO UTC).
+  const text = await W(a, 'shared', 'status');
+  assert.match(text.stdout, /filter dns-a: applied change \d+ .*last seen \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]/);
+  assert.not.match(text.stdout, /last seen \d{4}-\d\d-\d\dT/);
 });
 
 test.after(async () => {
