@@ -95,7 +95,7 @@ export function ofThisSite(route: Route): Route {
         ctx,
         403,
         'Not your site',
-        `This filter's exceptions and requests are those of site ${site}; your account sees ${describeScope(ctx.scope)}. Use a console of your own site.`,
+        `${ctx.session.user}'s account sees ${describeScope(ctx.scope)}, not ${site} (this filter's site): it can neither see nor change ${site}'s exceptions and requests. Use a console of your own site.`,
       );
     },
   };
