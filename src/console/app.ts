@@ -129,7 +129,9 @@ export function createHandler(routes: Route[], env: ConsoleEnv) {
 
 /**
  * Filters sharing a store keep their accounts and sessions there: while it cannot be reached nobody
- * can sign in or be recognised (503), but DNS filtering, which never waits on it, goes on.
+ * can sign in or be recognised (503), but DNS filtering, which never waits on it, goes on. The page
+ * is for anyone who reaches the console, signed in or not: it says only that much; the error (the
+ * store's user, host, port and database, the driver's reason) goes to the log for ICT.
  */
 function sharedUnreachable(ctx: RequestContext, e: SharedUnavailableError): void {
   ctx.env.log.warn({ err: e.message, path: ctx.url.pathname }, 'console: shared store unreachable');
@@ -145,7 +147,6 @@ function sharedUnreachable(ctx: RequestContext, e: SharedUnavailableError): void
           reached now, so nobody can sign in here. DNS filtering is unaffected: every filter goes on answering and enforcing its
           policy and the exceptions it knows.
         </p>
-        <p class="muted">${e.message}</p>
         <p>Try again in a minute; if it persists, ask ICT to check the shared store (<code>webfilter shared status</code>).</p>`,
       null,
     ),
