@@ -232,6 +232,8 @@ test('the store stopped: sign-in answers 503 saying DNS is unaffected, both filt
     assert.is(r.response.status, 503);
     assert.match(r.response.body, /The trust's shared store is unreachable/);
     assert.match(r.response.body, /DNS filtering is unaffected/);
+    // For anyone who reaches the console: nothing of the store's address or the driver's error.
+    assert.not.match(r.response.body, /postgres@|127\.0\.0\.1:\d|ECONNREFUSED|unreachable \(/);
     assert.is(await rcode(a, 'www.example.org'), RCODE.NOERROR);
     assert.is(await rcode(b, 'www.example.org'), RCODE.NOERROR);
     assert.is(await rcode(a, 'www.facebook.com'), RCODE.NXDOMAIN, 'and enforcing');
