@@ -1,29 +1,16 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_CONFIG } from './commands/context.js';
+import { DEFAULT_CONFIG } from './commands/default-config.js';
 import { CommandError, UsageError } from './commands/errors.js';
-import { checkCommand } from './commands/check.js';
-import { checkConfig } from './commands/config-check.js';
-import { exceptionCommands } from './commands/exception.js';
-import { userCommands } from './commands/user.js';
-import { alertsCommands } from './commands/alerts.js';
-import { requestCommands } from './commands/request.js';
-import { signalCommands } from './commands/signal.js';
-import { exportCommand } from './commands/export.js';
-import { identityCommands } from './commands/identity.js';
-import { listsCommand } from './commands/lists.js';
-import { logsCommand } from './commands/logs.js';
-import { reportCommand } from './commands/report.js';
-import { serve } from './commands/serve.js';
-import { sharedCommands } from './commands/shared.js';
-import { statusCommand } from './commands/status.js';
-import { ExceptionRequestError } from './exceptions/validate-exception.js';
+import { declareCommands } from './commands/command-table.js';
 import { StorageError } from './storage/storage.js';
 import { VERSION } from './version.js';
 
+// Only the modules of the commands named on the command line are imported (src/commands/command-table.ts).
 /** Exit codes: 0 ok, 1 error, 2 usage. */
-function fail(e: unknown): never {
+async function fail(e: unknown): Promise<never> {
+  const { ExceptionRequestError } = await import('./exceptions/validate-exception.js');
   if (e instanceof UsageError) {
     process.stderr.write(`webfilter: ${e.message}\n(see webfilter --help)\n`);
     process.exit(2);
@@ -40,8 +27,11 @@ function fail(e: unknown): never {
   process.exit(1);
 }
 
+const args = hideBin(process.argv);
+const words = new Set(args.filter((a) => !a.startsWith('-')));
+
 try {
-  await yargs(hideBin(process.argv))
+  const cli = yargs(args)
     .scriptName('webfilter')
     .version(VERSION)
     .strict()
@@ -61,7 +51,7 @@ try {
         y
           .example('$0 serve --config /etc/webfilter/webfilter.yaml', 'Run with the production config')
           .example('$0 serve --config config/example.yaml', 'Run on 127.0.0.1:5300 for a try-out'),
-      async (argv) => serve(argv.config),
+      async (argv) => (await import('./commands/serve.js')).serve(argv.config),
     )
     .command('config', 'Work with config files', (y) =>
       y
@@ -80,32 +70,22 @@ try {
           async (argv) => {
             // `config check` alone, or with --config like every other command, checks that file.
             const file = argv.file ?? (argv as { config?: string }).config!;
+            const { checkConfig } = await import('./commands/config-check.js');
             process.exitCode = await checkConfig(file, process.stdout, process.stderr, { as: argv.as });
           },
         )
         .demandCommand(1, 'Name a config command: check'),
-    )
-    .command('exception', 'Approved, temporary exceptions (add, list, revoke)', exceptionCommands)
-    .command('identity', 'Who is at which address (RADIUS accounting, the identity feed)', identityCommands)
-    .command('request', "Teachers' permission requests (add, list, approve, decline)", requestCommands)
-    .command(checkCommand)
-    .command(logsCommand)
-    .command(reportCommand)
-    .command(exportCommand)
-    .command(statusCommand)
-    .command('lists', 'Blocklists loaded from the config', listsCommand)
-    .command('user', 'Review console accounts (add, passwd, disable, groups, list)', userCommands)
-    .command('shared', 'The shared PostgreSQL store of several filters (migrate, status)', sharedCommands)
-    .command('alerts', 'Safeguarding alerts (e-mail, webhook): send a test', alertsCommands)
-    .command('signal', 'Circumvention signals: record what was done (review)', signalCommands)
+    );
+  const all = await declareCommands(cli, words);
+  await all
     .demandCommand(1, 'Name a command (see --help)')
     .fail((msg, err, y) => {
-      if (err) fail(err);
+      if (err) throw err; // to the catch below
       process.stderr.write(`${y.help()}\n\nwebfilter: ${msg}\n`);
       process.exit(2);
     })
     .help()
     .parseAsync();
 } catch (e) {
-  fail(e);
+  await fail(e);
 }

@@ -6,8 +6,7 @@ import { openStorage, storageLocation } from '../storage/open.js';
 import type { Storage } from '../storage/storage.js';
 import { CommandError } from './errors.js';
 
-/** The config file the CLI uses: --config, else $WEBFILTER_CONFIG, else the production path. */
-export const DEFAULT_CONFIG = process.env.WEBFILTER_CONFIG ?? '/etc/webfilter/webfilter.yaml';
+export { DEFAULT_CONFIG } from './default-config.js';
 
 /**
  * Loads the config for a CLI command; an invalid one is a CommandError listing its problems. With
