@@ -2,6 +2,7 @@ import { readFile, access } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
+import { duplicateKeys } from './duplicate-keys.js';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { parseHostPort, type HostPort } from './host-port.js';
@@ -95,11 +96,19 @@ export async function loadConfig(file: string, opts: LoadOptions = {}): Promise<
     throw new ConfigError(abs, [`cannot read config file: ${(e as Error).message}`]);
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // Duplicate keys are found by duplicateKeys (one pass), not the library's quadratic check.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       abs,
       doc.errors.map((e) => `line ${lines.linePos(e.pos[0]).line}: YAML syntax: ${e.message.split('\n')[0]}`),
+    );
+  }
+  const repeated = duplicateKeys(doc.contents, lines);
+  if (repeated.length > 0) {
+    throw new ConfigError(
+      abs,
+      repeated.map((d) => `${formatPath(d.path)}: key written twice (line ${d.line}; first at line ${d.firstLine})`),
     );
   }
   const raw = doc.toJS() ?? {};

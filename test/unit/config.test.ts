@@ -124,6 +124,31 @@ test('unreadable lists and YAML syntax errors are reported', async () => {
   assert.match(y[0], /^line \d+: YAML syntax/);
 });
 
+test('a key written twice in one map is refused with its path and lines, at the top and nested', async () => {
+  const yaml = [
+    'upstream: { servers: ["192.0.2.53:53"] }', // 1
+    'categories: { facebook: [fb.txt] }', // 2
+    'clients:', // 3
+    '  names:', // 4
+    '    "10.20.0.1": laptop-1', // 5
+    '    "10.20.0.2": laptop-2', // 6
+    '    "10.20.0.1": laptop-3', // 7
+    'groups:', // 8
+    '  students: { clients: [10.20.0.0/16], block: [facebook], clients: [10.30.0.0/16] }', // 9
+    '  default: { block: [facebook] }', // 10
+    'upstream: { servers: ["192.0.2.54:53"] }', // 11
+  ].join('\n');
+  const p = await problems(yaml, { 'fb.txt': 'facebook.com\n' });
+  assert.equal(p, [
+    'clients.names["10.20.0.1"]: key written twice (line 7; first at line 5)',
+    'groups.students.clients: key written twice (line 9; first at line 9)',
+    'upstream: key written twice (line 11; first at line 1)',
+  ]);
+  // The same value under different keys, and the same key in different maps, are not repeats.
+  const fine = BASE + 'clients:\n  names: { "10.20.0.1": a, "10.20.0.2": a }\n';
+  assert.equal(await problems(fine, { 'fb.txt': 'facebook.com\n' }), []);
+});
+
 test('default upstreams come from resolv.conf, never the daemon itself', async () => {
   const dir = tempDir({
     'resolv.conf': 'nameserver 127.0.0.1\nnameserver 192.0.2.1\n# comment\nnameserver fe80::1%eth0\nnameserver 127.0.0.53\n',
