@@ -27,6 +27,7 @@ import { ROUTES } from '../src/console/routes.js';
 import type { ConsoleEnv, RequestContext } from '../src/console/context.js';
 import { openStorage } from '../src/storage/open.js';
 import { storageLocation } from '../src/storage/open.js';
+import { TRUST_SCOPE } from '../src/storage/scope.js';
 import { devices, schoolEvents } from './evidence-model.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -174,6 +175,7 @@ for (const url of pages) {
       now,
       env,
       session: { user: 'bench', role: 'reviewer', csrf: 'x', userId: 1, createdAt: 0 },
+      scope: TRUST_SCOPE, // a trust-wide reviewer (the console sets it from the account)
     } as unknown as RequestContext;
     const s = performance.now();
     const c = process.cpuUsage();
