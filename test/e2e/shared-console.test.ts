@@ -55,7 +55,8 @@ test('console add and revoke go to the shared store with their audit rows; with 
     assert.is(refused.status, 503);
     assert.match(refused.body, /The trust's shared store is unreachable/);
     assert.match(refused.body, /DNS filtering is unaffected/);
-    assert.match(refused.body, /PostgreSQL at postgres@127\.0\.0\.1:\d+\/console is unreachable/);
+    // The store's address and the driver's error go to the log, not to whoever reaches the page.
+    assert.not.match(refused.body, /postgres@|127\.0\.0\.1:\d|ECONNREFUSED/);
     const notRevoked = await request(c.base, `/exceptions/${id}/revoke`, {
       cookie: ict.cookie,
       form: { _csrf: ict.csrf, reason: 'done' },
