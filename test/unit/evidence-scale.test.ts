@@ -30,6 +30,7 @@ import { schoolEvents } from '../../bench/evidence-model.js';
 import { ROOT, tempDir } from '../helpers/daemon-process.js';
 import { until } from '../helpers/wait.js';
 import { useTimezone } from '../../src/time/zone.js';
+import { blockedEvent } from '../helpers/query-events.js';
 
 const circumvention = configSchema.parse({ groups: { default: {} } }).circumvention;
 const HOUR = 3_600_000;
@@ -38,26 +39,7 @@ const DAY = 86_400_000;
 const JOIN_MS = 120_000;
 const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);
 
-const ev = (at: number, over: Partial<QueryEvent> = {}): QueryEvent => ({
-  at,
-  transport: 'udp',
-  client: '10.20.1.5',
-  group: 'students',
-  qname: 'i.instagram.com',
-  qtype: 1,
-  kind: 'blocked',
-  reason: 'instagram',
-  entry: 'instagram.com',
-  rcode: 3,
-  duration: 0,
-  upstream: '',
-  response: 'NXDOMAIN',
-  signal: '',
-  recordBlocked: true,
-  via: '',
-  user: '',
-  ...over,
-});
+const ev = blockedEvent;
 
 const names = { '10.20.1.5': 'PH-5' };
 

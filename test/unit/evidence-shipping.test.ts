@@ -20,6 +20,7 @@ import { SqliteShipCursors } from '../../src/storage/sqlite/ship-cursors.js';
 import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.js';
 import { tempDir } from '../helpers/daemon-process.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';
+import { blockedEvent } from '../helpers/query-events.js';
 
 const circumvention = configSchema.parse({ groups: { default: {} } }).circumvention;
 const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);
@@ -27,26 +28,7 @@ const HOUR = 3_600_000;
 
 let pg: PgCluster | undefined;
 
-const ev = (at: number, over: Partial<QueryEvent> = {}): QueryEvent => ({
-  at,
-  transport: 'udp',
-  client: '10.20.1.5',
-  group: 'students',
-  qname: 'i.instagram.com',
-  qtype: 1,
-  kind: 'blocked',
-  reason: 'instagram',
-  entry: 'instagram.com',
-  rcode: 3,
-  duration: 0,
-  upstream: '',
-  response: 'NXDOMAIN',
-  signal: '',
-  recordBlocked: true,
-  via: '',
-  user: '',
-  ...over,
-});
+const ev = blockedEvent;
 const vpn = { signal: 'vpn-proxy', qname: 'nordvpn.com', reason: 'vpn-proxy', entry: 'nordvpn.com' };
 const browse = (qname: string) => ({ kind: 'forwarded' as const, recordBlocked: false, qname, rcode: 0, response: '' });
 
