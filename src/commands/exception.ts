@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { actor, loadForCli, openStore, out } from './context.js';
-import { cliAccountScope } from './cli-scope.js';
+import { accountOptions, cliActor } from './cli-scope.js';
 import { json, table } from '../format/output.js';
 import type { ExceptionRecord } from '../storage/exceptions.js';
 import { validateException } from '../exceptions/validate-exception.js';
@@ -54,7 +54,7 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
       'add',
       'Open categories or domains for a group or client until a time, with the approver recorded',
       (c) =>
-        c
+        accountOptions(c)
           .option('group', { type: 'string', describe: 'Group to open it for (see config groups)' })
           .option('client', { type: 'string', describe: 'Or a client address or network (IP or CIDR)' })
           .option('category', { type: 'string', array: true, default: [], describe: 'Category to open (repeatable)' })
@@ -106,16 +106,12 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
         const store = await openStore(loaded);
         const shared = store.exceptions instanceof SharedExceptions ? store.exceptions : null;
         const { site, node } = loaded.config;
-        const who = actor();
+        let who = actor();
         let record: ExceptionRecord;
         try {
-          const by = {
-            actor: who,
-            ip: 'cli',
-            at: now,
-            recordedAs: who,
-            scope: await cliAccountScope(store, loaded, who, true),
-          };
+          const acting = await cliActor(store, loaded, a, 'exceptions.change');
+          who = acting.recordedAs;
+          const by = { actor: acting.actor, ip: 'cli', at: now, recordedAs: acting.recordedAs, scope: acting.scope };
           if (a.local && !shared)
             throw new CommandError(
               '--local is for filters that share a store (shared: in the config); this one keeps its exceptions on this box anyway',
@@ -207,7 +203,7 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
       'revoke <id>',
       'End an exception now (recorded with who, when and why)',
       (c) =>
-        c
+        accountOptions(c)
           .positional('id', { type: 'number', demandOption: true, describe: 'Exception id (see exception list)' })
           .option('reason', { type: 'string', demandOption: true, describe: 'Why it is ended early (recorded)' })
           .example('$0 exception revoke 7 --reason "Lesson finished early"', 'Close exception 7 now'),
@@ -216,15 +212,15 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
         if (!a.reason.trim()) throw new CommandError('--reason is required: say why the exception is ended');
         const loaded = await loadForCli(a.config);
         const store = await openStore(loaded);
-        const who = actor();
         let record: ExceptionRecord;
         try {
+          const acting = await cliActor(store, loaded, a, 'exceptions.change');
           record = await store.exceptions.revoke(a.id, a.reason.trim(), {
-            actor: who,
+            actor: acting.actor,
             ip: 'cli',
             at: Date.now(),
-            recordedAs: who,
-            scope: await cliAccountScope(store, loaded, who, true),
+            recordedAs: acting.recordedAs,
+            scope: acting.scope,
           });
         } catch (e) {
           throw new CommandError((e as Error).message);

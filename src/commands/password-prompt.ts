@@ -1,15 +1,13 @@
 import { CommandError } from './errors.js';
+import { stdinLine } from './secret-line.js';
 
 /**
- * The new password: the first line of stdin with --password-stdin (for scripts), else asked twice
+ * The new password: line `line` of stdin with --password-stdin (for scripts; the second when the
+ * first is --account's password), else asked twice
  * on the terminal without echo.
  */
-export async function readPassword(fromStdin: boolean): Promise<string> {
-  if (fromStdin) {
-    const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
-    return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0];
-  }
+export async function readPassword(fromStdin: boolean, line = 0): Promise<string> {
+  if (fromStdin) return stdinLine(line);
   if (!process.stdin.isTTY) throw new CommandError('no terminal to ask for the password: give --password-stdin and pipe it in');
   const first = await ask('New password: ');
   const second = await ask('Again: ');

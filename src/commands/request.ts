@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { actor, loadForCli, openStore, out } from './context.js';
-import { cliAccountScope } from './cli-scope.js';
+import { accountOptions, cliActor, type AccountFlags } from './cli-scope.js';
 import { CommandError } from './errors.js';
 import { json, table } from '../format/output.js';
 import { decideRequest, makeRequest, RequestRefused, stateAt, type Acting } from '../requests/permission-requests.js';
@@ -161,7 +161,7 @@ export function requestCommands(y: Argv<Common>): Argv<Common> {
       'approve <id>',
       'Approve a pending request (needs requests.ict_may_approve): it becomes an exception at once',
       (c) =>
-        c
+        accountOptions(c)
           .positional('id', { type: 'number', demandOption: true, describe: 'Request id (see request list)' })
           .option('note', { type: 'string', default: '', describe: 'A note for the teacher (recorded)' })
           .example('$0 request approve 12 --note "For this lesson only"', 'Approve request 12'),
@@ -171,7 +171,7 @@ export function requestCommands(y: Argv<Common>): Argv<Common> {
       'decline <id>',
       'Decline a pending request (needs requests.ict_may_approve)',
       (c) =>
-        c
+        accountOptions(c)
           .positional('id', { type: 'number', demandOption: true, describe: 'Request id (see request list)' })
           .option('note', { type: 'string', default: '', describe: 'Why (recorded, shown to the teacher)' })
           .example('$0 request decline 12 --note "Use the school account instead"', 'Decline request 12'),
@@ -180,16 +180,21 @@ export function requestCommands(y: Argv<Common>): Argv<Common> {
     .demandCommand(1, 'Name a request command: add, list, approve or decline');
 }
 
-async function decide(a: Common & { id: number; note: string }, decision: 'approve' | 'decline'): Promise<void> {
+async function decide(a: Common & AccountFlags & { id: number; note: string }, decision: 'approve' | 'decline'): Promise<void> {
   if (!Number.isInteger(a.id) || a.id <= 0) throw new CommandError(`"${a.id}" is not a request id`);
   const loaded = await loadForCli(a.config);
   const store = await openStore(loaded);
   try {
-    const who = cliActing();
+    // With shared: as --account (its role and scope), else root for this filter's site (cliActor).
+    // A request approved by root while the shared store is away is applied on this box and pushed later.
+    const acting = await cliActor(store, loaded, a, 'requests.decide');
     const { request, exception } = await decideRequest(store, loaded, a.id, decision, a.note, {
-      ...who,
-      // A request approved while the shared store is away is applied on this box and pushed later.
-      scope: await cliAccountScope(store, loaded, who.name, true),
+      ...cliActing(),
+      name: acting.actor,
+      role: acting.role ?? 'ict',
+      groups: acting.groups ?? [],
+      recordedAs: acting.recordedAs,
+      scope: acting.scope,
     });
     if (a.json) return out(json(requestJson(request, Date.now())));
     out(

@@ -1,13 +1,11 @@
 import type { Argv } from 'yargs';
-import { verifyPassword } from '../accounts/passwords.js';
 import type { LoadedConfig } from '../config/load.js';
 import { SITE_RE } from '../config/shared-schema.js';
-import { may } from '../roles/roles.js';
 import type { ScopedReads } from '../storage/read-scope.js';
 import { describeScope, scopeIncludes, sitesScope, TRUST_SCOPE, type SiteScope } from '../storage/scope.js';
 import type { Storage } from '../storage/storage.js';
 import { CommandError, UsageError } from './errors.js';
-import { readLine } from './secret-line.js';
+import { signedInAccount } from './cli-account.js';
 
 /**
  * Whose evidence a review command reads (issue 17). On a single box: the box's own store, as
@@ -43,23 +41,6 @@ export interface CommandReads extends ScopedReads {
   covers: string;
 }
 
-/** The account's scope after checking its password; a CommandError names what is wrong (never which part). */
-async function accountScope(
-  store: Storage,
-  name: string,
-  fromStdin: boolean,
-  config: LoadedConfig['config'],
-): Promise<SiteScope> {
-  const password = await readLine(`Password for ${name}: `, fromStdin);
-  const user = await store.accounts.findUser(name);
-  const hash = user ? await store.accounts.passwordHash(user.id) : null;
-  const ok = hash !== null && (await verifyPassword(password, hash));
-  if (!user || !ok || user.disabledAt !== null) throw new CommandError(`--account ${name}: wrong account name or password`);
-  if (!may(user.role, 'evidence', config))
-    throw new CommandError(`--account ${name}: the role ${user.role} does not see the evidence`);
-  return user.scope;
-}
-
 /** The evidence a review command may read, by the rules above. */
 export async function commandReads(loaded: LoadedConfig, store: Storage, a: ScopeFlags): Promise<CommandReads> {
   const { config } = loaded;
@@ -81,7 +62,8 @@ export async function commandReads(loaded: LoadedConfig, store: Storage, a: Scop
   if (a.site !== undefined && !SITE_RE.test(a.site)) throw new UsageError(`--site "${a.site}": not a site name`);
   if (a.site !== undefined && a.trust) throw new UsageError('give --site or --trust, not both');
   let scope = sitesScope([box]);
-  if (a.account !== undefined) scope = await accountScope(store, a.account, a['password-stdin'] === true, config);
+  if (a.account !== undefined)
+    scope = (await signedInAccount(store, a.account, a['password-stdin'] === true, config, 'evidence')).scope;
   else if (a.trust || (a.site !== undefined && a.site !== box))
     throw new UsageError(
       `${a.trust ? '--trust' : `--site ${a.site}`} reads beyond this filter's site (${box}): give --account NAME, a console account whose scope holds it`,

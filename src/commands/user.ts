@@ -1,6 +1,9 @@
 import type { Argv } from 'yargs';
 import { actor, loadForCli, openStore, out } from './context.js';
-import { CommandError } from './errors.js';
+import { CommandError, UsageError } from './errors.js';
+import { holdsFilter, osUser, signedInAccount } from './cli-account.js';
+import { describeScope, scopeIncludes, type SiteScope } from '../storage/scope.js';
+import type { Storage } from '../storage/storage.js';
 import { readPassword } from './password-prompt.js';
 import { SCOPE_OPTIONS, scopeOption, scopeText } from './user-scope.js';
 import { SharedUnavailableError } from '../storage/shared-errors.js';
@@ -28,14 +31,35 @@ const userJson = (u: User) => ({
   disabled_by: u.disabledBy,
 });
 
+/** `--account` of an account change, and what the change touches (for a site-scoped ict's limits). */
+interface ChangeAs {
+  account?: string;
+  'password-stdin'?: boolean;
+  /** The account changed. */
+  target: string;
+  /** The scope the change gives it (user add, user scope). */
+  gives?: SiteScope;
+}
+
 /**
- * One account change: opens the store, applies `fn` as the OS user from the CLI (the change and its
- * access-audit row are one transaction; the account rules' refusals become a clear error), and
- * prints the result.
+ * One account change: opens the store, applies `fn` (the change and its access-audit row are one
+ * transaction; the account rules' refusals become a clear error), and prints the result.
+ *
+ * With `shared` (issue 17, security finding 3), the accounts are the whole trust's, so a shell on one
+ * filter does not make anyone their administrator: the change is made as `--account NAME`, an `ict`
+ * console account, after its password. A site-scoped one manages only accounts whose scope is within
+ * its own and never gives a wider scope; a trust-wide one may do anything. Without `--account` only
+ * the very first ict account of the store is made (by root or the service user), so the trust can
+ * start. `newPassword` reads the new password after the account's (stdin's second line then).
  */
 async function accountChange(
-  a: Common,
-  fn: (accounts: AccountsRepository, by: AccountChangeBy, loaded: LoadedConfig) => Promise<User>,
+  a: Common & ChangeAs,
+  fn: (
+    accounts: AccountsRepository,
+    by: AccountChangeBy,
+    loaded: LoadedConfig,
+    newPassword: () => Promise<string>,
+  ) => Promise<User>,
   message: (u: User, loaded: LoadedConfig) => string,
 ): Promise<void> {
   const loaded = await loadForCli(a.config);
@@ -43,7 +67,10 @@ async function accountChange(
   try {
     let u: User;
     try {
-      u = await fn(store.accounts, { actor: actor(), ip: 'cli', at: Date.now() }, loaded);
+      const acting = await actingAdmin(store, loaded, a);
+      let line = a.account !== undefined ? 1 : 0;
+      const newPassword = () => readPassword(a['password-stdin'] === true, line++);
+      u = await fn(store.accounts, { actor: acting, ip: 'cli', at: Date.now() }, loaded, newPassword);
     } catch (e) {
       if (e instanceof UserError) throw new CommandError(e.message);
       if (e instanceof SharedUnavailableError) throw unreachable(e);
@@ -53,6 +80,36 @@ async function accountChange(
   } finally {
     await store.close();
   }
+}
+
+/** The audit's actor of an account change, after the checks above (a CommandError if refused). */
+async function actingAdmin(store: Storage, loaded: LoadedConfig, a: ChangeAs): Promise<string> {
+  if (!loaded.config.shared) {
+    if (a.account !== undefined) throw new UsageError('--account is for filters with shared set (see "Several filters")');
+    return actor();
+  }
+  if (a.account === undefined) {
+    const users = await store.accounts.listUsers();
+    if (holdsFilter(osUser(), loaded) && !users.some((u) => u.role === 'ict' && u.disabledAt === null)) return actor();
+    throw new CommandError(
+      "the console accounts are the whole trust's (shared): give --account NAME, an ict account, and its password " +
+        '(asked, or the first line of stdin with --password-stdin)',
+    );
+  }
+  const admin = await signedInAccount(store, a.account, a['password-stdin'] === true, loaded.config, { role: 'ict' });
+  if (admin.scope.kind === 'trust') return admin.name;
+  const mine = admin.scope;
+  const within = (s: SiteScope) => s.kind === 'sites' && s.sites.every((x) => scopeIncludes(mine, x));
+  const target = await store.accounts.findUser(a.target);
+  if (target && !within(target.scope))
+    throw new CommandError(
+      `--account ${admin.name} sees ${describeScope(mine)}; ${target.name} sees ${describeScope(target.scope)}, beyond it: nothing was changed`,
+    );
+  if (a.gives && !within(a.gives))
+    throw new CommandError(
+      `--account ${admin.name} sees ${describeScope(mine)} and cannot give ${describeScope(a.gives)}: nothing was changed`,
+    );
+  return admin.name;
 }
 
 /** The shared store is down: the accounts of every filter are there, so nothing was changed. */
@@ -75,6 +132,17 @@ function groupsOption(value: string[] | undefined, loaded: LoadedConfig): string
     throw new CommandError(`--groups: no such group ${unknown.map((g) => `"${g}"`).join(', ')} (groups: ${known.join(', ')})`);
   return groups;
 }
+
+const ACCOUNT_OPTION = {
+  type: 'string',
+  describe: 'With shared: make the change as this ict console account (its password asked, or --password-stdin)',
+} as const;
+const PASSWORD_STDIN = {
+  type: 'boolean',
+  default: false,
+  describe: 'Read the password from stdin (else asked twice); with --account, its password first, one a line',
+} as const;
+const ACCOUNT_PASSWORD_STDIN = { type: 'boolean', default: false, describe: '--account’s password from stdin' } as const;
 
 const ROLE_HELP = ROLES.map((r) => `${r}: ${ROLE_TABLE[r].describe}`).join('; ');
 
@@ -99,11 +167,8 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
             describe: 'For a teacher: the groups they may ask permission for (comma-separated or repeated)',
           })
           .options(SCOPE_OPTIONS)
-          .option('password-stdin', {
-            type: 'boolean',
-            default: false,
-            describe: 'Read the password from stdin (else asked twice)',
-          })
+          .option('account', ACCOUNT_OPTION)
+          .option('password-stdin', PASSWORD_STDIN)
           .example('$0 user add oso.jones --role reviewer', 'The online safety officer (asks for a password)')
           .example('$0 user add t.smith --role teacher --groups room-12,y9-media', 'A teacher who may ask for those groups')
           .example('$0 user add head.patel --role approver', 'The Headteacher, who approves requests')
@@ -112,19 +177,25 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
             '$0 user add dsl.khan --role reviewer --sites carres-grammar,kshs',
             'Filters sharing a store: sees two schools',
           )
-          .example('$0 user add trust.dsl --role reviewer --trust', 'Filters sharing a store: sees every school'),
+          .example(
+            '$0 user add trust.dsl --role reviewer --trust --account ict.trust',
+            'Filters sharing a store: sees every school',
+          )
+          .example(
+            'printf "%s\\n%s\\n" "$ICT_PW" "$PW" | $0 user add dsl.khan --role reviewer --account ict.trust --password-stdin',
+            'Filters sharing a store, from a script: the account’s password, then the new one',
+          ),
       async (a) => {
         // The scope is checked before the password is asked for.
-        scopeOption(a, await loadForCli(a.config), 'own-site');
-        const password = await readPassword(a['password-stdin']);
+        const gives = scopeOption(a, await loadForCli(a.config), 'own-site') ?? undefined;
         await accountChange(
-          a,
-          (accounts, by, loaded) =>
+          { ...a, target: a.name, gives },
+          async (accounts, by, loaded, newPassword) =>
             addUser(
               accounts,
               a.name,
               a.role,
-              password,
+              await newPassword(),
               by,
               groupsOption(a.groups, loaded),
               scopeOption(a, loaded, 'own-site') ?? undefined,
@@ -139,16 +210,14 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
       'passwd <name>',
       "Set a user's password (their open sessions end)",
       (c) =>
-        c.positional('name', { type: 'string', demandOption: true }).option('password-stdin', {
-          type: 'boolean',
-          default: false,
-          describe: 'Read the password from stdin (else asked twice)',
-        }),
+        c
+          .positional('name', { type: 'string', demandOption: true })
+          .option('account', ACCOUNT_OPTION)
+          .option('password-stdin', PASSWORD_STDIN),
       async (a) => {
-        const password = await readPassword(a['password-stdin']);
         await accountChange(
-          a,
-          (accounts, by) => setPassword(accounts, a.name, password, by),
+          { ...a, target: a.name },
+          async (accounts, by, _loaded, newPassword) => setPassword(accounts, a.name, await newPassword(), by),
           (u) => `Password of ${u.name} changed; their open sessions have ended.\n`,
         );
       },
@@ -156,10 +225,14 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
     .command(
       'disable <name>',
       'Stop an account signing in (kept for the audit trail; its sessions end)',
-      (c) => c.positional('name', { type: 'string', demandOption: true }),
+      (c) =>
+        c
+          .positional('name', { type: 'string', demandOption: true })
+          .option('account', ACCOUNT_OPTION)
+          .option('password-stdin', ACCOUNT_PASSWORD_STDIN),
       async (a) =>
         accountChange(
-          a,
+          { ...a, target: a.name },
           (accounts, by) => disableUser(accounts, a.name, by),
           (u) => `User ${u.name} disabled.\n`,
         ),
@@ -171,10 +244,12 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
         c
           .positional('name', { type: 'string', demandOption: true })
           .option('groups', { type: 'string', array: true, demandOption: true, describe: 'Groups (comma-separated or repeated)' })
+          .option('account', ACCOUNT_OPTION)
+          .option('password-stdin', ACCOUNT_PASSWORD_STDIN)
           .example('$0 user groups t.smith --groups room-12,room-14', 'Room 14 added, y9-media dropped'),
       async (a) =>
         accountChange(
-          a,
+          { ...a, target: a.name },
           (accounts, by, loaded) => setGroups(accounts, a.name, groupsOption(a.groups, loaded), by),
           (u) => `${u.name} may now ask for: ${u.groups.join(', ')}.\n`,
         ),
@@ -186,11 +261,13 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
         c
           .positional('name', { type: 'string', demandOption: true })
           .options(SCOPE_OPTIONS)
+          .option('account', ACCOUNT_OPTION)
+          .option('password-stdin', ACCOUNT_PASSWORD_STDIN)
           .example('$0 user scope dsl.khan --sites carres-grammar,kshs', 'Sees those two schools from their next page')
           .example('$0 user scope trust.dsl --trust', 'Sees every school of the trust'),
       async (a) =>
         accountChange(
-          a,
+          { ...a, target: a.name, gives: scopeOption(a, await loadForCli(a.config), 'required') ?? undefined },
           (accounts, by, loaded) => setScope(accounts, a.name, scopeOption(a, loaded, 'required')!, by),
           (u, loaded) => `${u.name} now sees ${scopeText(u, loaded)} (from their next page).\n`,
         ),

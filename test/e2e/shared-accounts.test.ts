@@ -42,8 +42,10 @@ function config(site: string, node: string, address: string, url: string): strin
 const consoleOf = (d: DaemonProcess) => String(d.logs.find((l) => l.msg === 'webfilter listening')!.console).replace(/\/$/, '');
 const W = (d: DaemonProcess, args: string[], sudoUser = 'root', input?: string) =>
   cli(['--config', d.configFile, ...args], { SUDO_USER: sudoUser }, input);
-const addUser = (d: DaemonProcess, name: string, ...more: string[]) =>
-  W(d, ['user', 'add', name, ...more, '--password-stdin'], 'root', `${PW}\n`);
+/** A change made as a console account: its password, then (user add, passwd) the new one, on stdin. */
+const AS = (d: DaemonProcess, account: string, args: string[], password = PW) =>
+  W(d, [...args, '--account', account, '--password-stdin'], 'root', `${password}\n${PW}\n`);
+const addUser = (d: DaemonProcess, name: string, ...more: string[]) => AS(d, 'ict.trust', ['user', 'add', name, ...more]);
 
 async function rcode(d: DaemonProcess, name: string): Promise<number | null> {
   const host = d.addresses[0].split(':')[0];
@@ -59,6 +61,9 @@ test.before(async () => {
   b = await startDaemon(config('kshs', 'dns-b', '127.0.0.26', url), LISTS);
   consoleA = consoleOf(a);
   consoleB = consoleOf(b);
+  // The store's first ict account is made by root without --account; every later change names one.
+  const first = await W(a, ['user', 'add', 'ict.trust', '--role', 'ict', '--trust', '--password-stdin'], 'root', `${PW}\n`);
+  assert.is(first.code, 0, first.stderr);
 });
 
 test.after(async () => {
@@ -81,6 +86,7 @@ test('user add at A: its scope (default this site, --sites, --trust) is seen by 
     [
       ['ict.cg', ['carres-grammar']],
       ['ict.k', ['kshs']],
+      ['ict.trust', 'trust'],
       ['oso.trust', 'trust'],
     ],
   );
@@ -98,10 +104,10 @@ test('user add at A: its scope (default this site, --sites, --trust) is seen by 
     assert.is(r.code, 1, args.join(' '));
     assert.match(r.stderr, message, args.join(' '));
   }
-  const scoped = await W(b, ['user', 'scope', 'ict.k', '--sites', 'kshs,carres-grammar']);
+  const scoped = await AS(b, 'ict.trust', ['user', 'scope', 'ict.k', '--sites', 'kshs,carres-grammar']);
   assert.is(scoped.code, 0, scoped.stderr);
   assert.match(scoped.stdout, /ict\.k now sees sites carres-grammar, kshs/);
-  assert.is((await W(b, ['user', 'scope', 'ict.k', '--sites', 'kshs'])).code, 0);
+  assert.is((await AS(b, 'ict.trust', ['user', 'scope', 'ict.k', '--sites', 'kshs'])).code, 0);
   const audit = await pg.query<{ site: string; action: string; target: string; detail: string }>(
     "SELECT site, action, target, detail FROM access_audit WHERE action = 'user-scope' ORDER BY id",
     'accounts',
@@ -164,8 +170,12 @@ test('an ICT account scoped to kshs cannot add an exception at carres-grammar’
       'x',
       '--approved-by',
       'Head',
+      '--account',
+      'ict.k',
+      '--password-stdin',
     ],
-    'ict.k',
+    'root',
+    `${PW}\n`,
   );
   assert.is(cliRefused.code, 1);
   assert.match(cliRefused.stderr, /ict\.k's account sees site kshs, not carres-grammar/);
@@ -189,14 +199,116 @@ test('an ICT account scoped to kshs cannot add an exception at carres-grammar’
       'x',
       '--approved-by',
       'Head',
+      '--account',
+      'ict.k',
+      '--password-stdin',
     ],
-    'ict.k',
+    'root',
+    `${PW}\n`,
   );
   assert.is(byCli.code, 0, byCli.stderr);
+  assert.match(byCli.stdout, /recorded as ict\.k \(cli, root\)/);
   const rows = await pg.query<{ site: string }>('SELECT site FROM exceptions ORDER BY id', 'accounts');
   assert.equal(
     [...rows].map((r) => r.site),
     ['kshs', 'kshs'],
+  );
+});
+
+test('with shared, account changes need an ict --account with its password; a site-scoped one stays within its sites', async () => {
+  const must = (r: { code: number | null; stderr: string }, message: RegExp, what: string) => {
+    assert.is(r.code, 1, `${what}: refused`);
+    assert.match(r.stderr, message, what);
+  };
+  // Without --account, even root (the store has ict accounts now).
+  must(
+    await W(a, ['user', 'add', 'no.account', '--role', 'reviewer', '--password-stdin'], 'root', `${PW}\n`),
+    /give --account NAME, an ict account, and its password/,
+    'user add as root without --account',
+  );
+  for (const args of [
+    ['user', 'disable', 'oso.trust'],
+    ['user', 'scope', 'ict.k', '--trust'],
+  ])
+    must(await W(a, args, 'root'), /give --account NAME/, `${args.join(' ')} without --account`);
+  must(
+    await AS(a, 'ict.trust', ['user', 'disable', 'oso.trust'], 'wrong'),
+    /--account ict\.trust: wrong account name or password/,
+    'wrong password',
+  );
+  must(
+    await AS(a, 'oso.trust', ['user', 'disable', 'ict.cg']),
+    /the role reviewer may not do this; it needs an ict account/,
+    'a reviewer',
+  );
+  // ict.k sees kshs only.
+  const beyond = /--account ict\.k sees site kshs; \S+ sees .*, beyond it: nothing was changed/;
+  must(
+    await AS(b, 'ict.k', ['user', 'scope', 'ict.k', '--trust']),
+    /--account ict\.k sees site kshs and cannot give the whole trust: nothing was changed/,
+    'ict.k widening itself',
+  );
+  must(await AS(b, 'ict.k', ['user', 'passwd', 'oso.trust']), beyond, 'passwd of a trust-wide account');
+  must(await AS(b, 'ict.k', ['user', 'disable', 'ict.cg']), beyond, 'disable a carres-grammar account');
+  must(
+    await AS(b, 'ict.k', ['user', 'add', 'wide.one', '--role', 'reviewer', '--sites', 'kshs,carres-grammar']),
+    /--account ict\.k sees site kshs and cannot give sites carres-grammar, kshs: nothing was changed/,
+    'add with a wider scope',
+  );
+  must(
+    await AS(a, 'ict.k', ['user', 'add', 'cg.one', '--role', 'reviewer']),
+    /cannot give site carres-grammar/,
+    'add at A (its default scope is A’s site)',
+  );
+  const own = await AS(b, 'ict.k', ['user', 'add', 'oso.k', '--role', 'reviewer']);
+  assert.is(own.code, 0, own.stderr);
+  const pw = await AS(b, 'ict.k', ['user', 'passwd', 'oso.k']);
+  assert.is(pw.code, 0, pw.stderr);
+  assert.ok((await signIn(consoleB, 'oso.k', PW)).cookie, 'the new password (stdin’s second line) signs in');
+  const users = JSON.parse((await W(a, ['user', 'list', '--json'])).stdout) as {
+    name: string;
+    scope: unknown;
+    disabled_at: unknown;
+  }[];
+  assert.equal(
+    users
+      .filter((u) => ['ict.k', 'oso.trust', 'ict.cg', 'wide.one', 'cg.one', 'no.account'].includes(u.name))
+      .map((u) => [u.name, u.scope, u.disabled_at]),
+    [
+      ['ict.cg', ['carres-grammar'], null],
+      ['ict.k', ['kshs'], null],
+      ['oso.trust', 'trust', null],
+    ],
+    'nothing refused was changed',
+  );
+  // A trust-wide ict may do anything; the audit names the account.
+  const wide = await AS(a, 'ict.trust', ['user', 'scope', 'oso.k', '--sites', 'kshs,carres-grammar']);
+  assert.is(wide.code, 0, wide.stderr);
+  const audit = await pg.query<{ actor: string }>(
+    "SELECT actor FROM access_audit WHERE action = 'user-scope' AND target = 'oso.k'",
+    'accounts',
+  );
+  assert.equal(
+    [...audit].map((r) => r.actor),
+    ['ict.trust'],
+  );
+});
+
+test('with shared, root’s CLI acts for its filter’s own site; SUDO_USER is never looked up as an account', async () => {
+  const add = (d: DaemonProcess, sudoUser: string, domain: string) =>
+    W(
+      d,
+      ['exception', 'add', '--group', 'students', '--domain', domain, '--for', '20m', '--reason', 'x', '--approved-by', 'Head'],
+      sudoUser,
+    );
+  // ict.k's scope (kshs) does not stop root at carres-grammar's filter: root acts for that site.
+  const r = await add(a, 'ict.k', 'dailymotion.com');
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /recorded as ict\.k\n/);
+  const rows = await pg.query<{ site: string }>("SELECT site FROM exceptions WHERE domains ? 'dailymotion.com'", 'accounts');
+  assert.equal(
+    [...rows].map((x) => x.site),
+    ['carres-grammar'],
   );
 });
 
@@ -246,6 +358,23 @@ test('the store stopped: sign-in answers 503 saying DNS is unaffected, both filt
       assert.match(res.stderr, /PostgreSQL at postgres@127\.0\.0\.1:\d+\/accounts is unreachable/);
       assert.match(res.stderr, /console accounts of every filter are kept in the trust's shared store/);
     }
+    // An --account cannot be checked now: refused, never skipped (root's exception add --local is the way).
+    const change = await AS(a, 'ict.cg', [
+      'exception',
+      'add',
+      '--group',
+      'students',
+      '--domain',
+      'vimeo.com',
+      '--for',
+      '20m',
+      '--reason',
+      'x',
+      '--approved-by',
+      'Head',
+    ]);
+    assert.is(change.code, 1, change.stdout);
+    assert.match(change.stderr, /--account ict\.cg cannot be checked while the shared store is unreachable: nothing was changed/);
   } finally {
     await pg.start();
   }

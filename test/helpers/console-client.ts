@@ -73,12 +73,16 @@ clients:
   );
   const listening = d.logs.find((l) => l.msg === 'webfilter listening')!;
   const base = String(listening.console).replace(/\/$/, '');
-  for (const [role, [name, pw]] of Object.entries(USERS)) {
+  // Filters sharing a store: the first ict account is made by root alone, every later one as it (--account).
+  const shared = /^shared:/m.test(opts.extra ?? '');
+  const users = [...Object.entries(USERS).filter(([r]) => r === 'ict'), ...Object.entries(USERS).filter(([r]) => r !== 'ict')];
+  for (const [role, [name, pw]] of users) {
     const groups = role === 'teacher' ? ['--groups', opts.teacherGroups ?? 'sixth-form'] : [];
+    const as = shared && role !== 'ict' ? ['--account', USERS.ict[0]] : [];
     const r = await cli(
-      ['user', 'add', name, '--role', role, ...groups, '--password-stdin', '--config', d.configFile],
+      ['user', 'add', name, '--role', role, ...groups, ...as, '--password-stdin', '--config', d.configFile],
       opts.env ?? {},
-      `${pw}\n`,
+      as.length ? `${USERS.ict[1]}\n${pw}\n` : `${pw}\n`,
     );
     if (r.code !== 0) throw new Error(`user add ${name}: ${r.stderr}`);
   }
