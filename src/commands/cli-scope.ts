@@ -73,3 +73,16 @@ export async function cliActor(
     );
   return { actor: who, recordedAs: who, scope: sitesScope([site]) };
 }
+
+/**
+ * Records a CLI refusal by scope or role in the access audit (access-denied: who, `cli`, the command
+ * and why), as the console records its 403s (security finding 5). A store that cannot take the row
+ * does not hide the refusal: the command still fails with its own message.
+ */
+export async function auditRefusal(store: Storage, who: string, what: string, why: string): Promise<void> {
+  try {
+    await store.accounts.audit({ ts: Date.now(), actor: who, ip: 'cli', action: 'access-denied', target: what, detail: why });
+  } catch {
+    // the refusal stands; the caller prints it
+  }
+}

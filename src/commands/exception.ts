@@ -1,8 +1,8 @@
 import type { Argv } from 'yargs';
 import { actor, loadForCli, openStore, out } from './context.js';
-import { accountOptions, cliActor } from './cli-scope.js';
+import { accountOptions, auditRefusal, cliActor } from './cli-scope.js';
 import { json, table } from '../format/output.js';
-import type { ExceptionRecord } from '../storage/exceptions.js';
+import { ExceptionScopeError, type ExceptionRecord } from '../storage/exceptions.js';
 import { validateException } from '../exceptions/validate-exception.js';
 import { LockedNames } from '../exceptions/locked-names.js';
 import { formatDuration } from '../time/duration.js';
@@ -118,6 +118,7 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
             );
           record = a.local ? await shared!.addLocal(ex, by) : await store.exceptions.add(ex, by);
         } catch (e) {
+          if (e instanceof ExceptionScopeError) await auditRefusal(store, who, 'exception add', e.message);
           if (e instanceof SharedUnavailableError) {
             throw new CommandError(
               `${e.message}\nNothing was added. To open it on this filter (${node}) only until the shared store is back, ` +
@@ -223,6 +224,7 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
             scope: acting.scope,
           });
         } catch (e) {
+          if (e instanceof ExceptionScopeError) await auditRefusal(store, actor(), `exception revoke ${a.id}`, e.message);
           throw new CommandError((e as Error).message);
         } finally {
           await store.close();

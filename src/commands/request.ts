@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { actor, loadForCli, openStore, out } from './context.js';
-import { accountOptions, cliActor, type AccountFlags } from './cli-scope.js';
+import { accountOptions, auditRefusal, cliActor, type AccountFlags } from './cli-scope.js';
 import { CommandError } from './errors.js';
 import { json, table } from '../format/output.js';
 import { decideRequest, makeRequest, RequestRefused, stateAt, type Acting } from '../requests/permission-requests.js';
@@ -203,6 +203,8 @@ async function decide(a: Common & AccountFlags & { id: number; note: string }, d
         : `Request ${request.id} declined.\n`,
     );
   } catch (e) {
+    if (e instanceof RequestRefused && e.status === 403)
+      await auditRefusal(store, actor(), `request ${decision} ${a.id}`, e.message);
     if (e instanceof RequestRefused) throw refused(e);
     throw e;
   } finally {

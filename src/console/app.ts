@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { clientAddress } from './client-address.js';
-import type { ConsoleEnv, RequestContext } from './context.js';
+import { audit, type ConsoleEnv, type RequestContext } from './context.js';
 import { html, page, type Html, type PageUser } from './html.js';
 import type { User } from '../storage/accounts.js';
 import { BodyTooLarge, parseCookies, readForm, redirect, sendHtml } from './http.js';
@@ -26,6 +26,21 @@ export interface Route {
 export const SESSION_COOKIE = 'wf_session';
 /** Double-submit token for the sign-in form (there is no session yet to hold one). */
 export const LOGIN_CSRF_COOKIE = 'wf_login';
+
+/**
+ * A 403 for a role or scope refusal (issue 17, security finding 5): recorded in the access audit
+ * (access-denied: who, from where, the method and path, and why) before the page is sent, so
+ * attempts at other sites' records or at pages beyond a role are seen on the Audit page. A store
+ * that cannot take the row does not turn the refusal into an error page: the 403 is sent anyway.
+ */
+export async function refusedPage(ctx: RequestContext, why: string, title = 'Not allowed'): Promise<void> {
+  try {
+    await audit(ctx, 'access-denied', `${ctx.req.method ?? ''} ${ctx.url.pathname}`, why);
+  } catch (e) {
+    ctx.env.log.warn({ err: (e as Error).message }, 'console: access-denied not recorded');
+  }
+  messagePage(ctx, 403, title, why);
+}
 
 /** A page with a message, e.g. 403, 404. */
 export function messagePage(ctx: RequestContext, status: number, title: string, message: Html | string): void {
@@ -98,7 +113,7 @@ export function createHandler(routes: Route[], env: ConsoleEnv) {
       if (!isPublic && !allowed(route.access, session!.role, env.loaded.config)) {
         // The start page of a role without the evidence (a teacher, an approver) is their own page.
         if (req.method === 'GET' && ctx.url.pathname === '/') return redirect(res, homeOf(session!.role));
-        return messagePage(ctx, 403, 'Not allowed', `Your role (${session!.role}) cannot do this; ask ICT.`);
+        return await refusedPage(ctx, `Your role (${session!.role}) cannot do this; ask ICT.`);
       }
       if (req.method === 'POST') {
         ctx.form = await readForm(req);

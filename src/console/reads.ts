@@ -4,7 +4,7 @@ import type { ExceptionsRepository } from '../storage/exceptions.js';
 import type { RequestsRepository } from '../storage/requests.js';
 import { param, type RequestContext } from './context.js';
 import { html, type Html } from './html.js';
-import { messagePage, type Route } from './app.js';
+import { refusedPage, type Route } from './app.js';
 import { describeScope } from '../storage/scope.js';
 
 /** The page's reads of the evidence and its site filter (`?site=`; "" when none, or on a single box). */
@@ -91,11 +91,10 @@ export function ofThisSite(route: Route): Route {
     handler: (ctx, match) => {
       const site = ctx.env.loaded.config.site;
       if (boxVisible({ scope: ctx.scope }, site)) return route.handler(ctx, match);
-      return messagePage(
+      return refusedPage(
         ctx,
-        403,
-        'Not your site',
         `${ctx.session.user}'s account sees ${describeScope(ctx.scope)}, not ${site} (this filter's site): it can neither see nor change ${site}'s exceptions and requests. Use a console of your own site.`,
+        'Not your site',
       );
     },
   };

@@ -74,6 +74,7 @@ export const AUDIT_ACTIONS = [
   'user-groups',
   'user-scope',
   'signal-review',
+  'access-denied',
 ] as const;
 
 export interface AuditFilter {

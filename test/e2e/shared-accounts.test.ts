@@ -180,6 +180,20 @@ test('an ICT account scoped to kshs cannot add an exception at carres-grammar’
   assert.is(cliRefused.code, 1);
   assert.match(cliRefused.stderr, /ict\.k's account sees site kshs, not carres-grammar/);
   assert.equal([...(await pg.query('SELECT 1 FROM exceptions', 'accounts'))].length, 0, 'nothing added at carres-grammar');
+  // Each refusal (the page, the form, the CLI) is in the access audit (security finding 5): who, from where, what, why.
+  const denied = await pg.query<{ actor: string; ip: string; target: string; detail: string }>(
+    "SELECT actor, ip, target, detail FROM access_audit WHERE action = 'access-denied' ORDER BY id",
+    'accounts',
+  );
+  assert.equal(
+    [...denied].map((r) => [r.actor.split(' ')[0], r.ip === 'cli' ? 'cli' : 'console', r.target]),
+    [
+      ['ict.k', 'console', 'GET /exceptions'],
+      ['ict.k', 'console', 'POST /exceptions'],
+      ['ict.k', 'cli', 'exception add'],
+    ],
+  );
+  assert.ok([...denied].every((r) => /ict\.k's account sees site kshs, not carres-grammar/.test(r.detail)));
   const own = await signIn(consoleB, 'ict.k', PW);
   const ownPage = await request(consoleB, '/exceptions', { cookie: own.cookie });
   const ok = await request(consoleB, '/exceptions', { cookie: own.cookie, form: form(csrfOf(ownPage.body), 'youtube.com') });

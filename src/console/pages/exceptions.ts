@@ -5,7 +5,7 @@ import type { LoadedConfig } from '../../config/load.js';
 import { categoryInfos } from '../../policy/categories.js';
 import { formatDuration } from '../../time/duration.js';
 import { formatShort } from '../../time/local-time.js';
-import { messagePage, type Route } from '../app.js';
+import { messagePage, refusedPage, type Route } from '../app.js';
 import { param, type RequestContext } from '../context.js';
 import { dataTable, fieldError, html, page } from '../html.js';
 import { redirect, sendHtml } from '../http.js';
@@ -172,7 +172,7 @@ async function add(ctx: RequestContext): Promise<void> {
     redirect(ctx.res, `/exceptions?added=${id}`);
   } catch (err) {
     if (err instanceof SharedUnavailableError) return unreachable(ctx, err, 'added');
-    if (err instanceof ExceptionChangeError) return messagePage(ctx, 403, 'Not allowed', err.message);
+    if (err instanceof ExceptionChangeError) return refusedPage(ctx, err.message);
     if (!(err instanceof ExceptionRequestError)) throw err;
     const form: Record<string, string | string[]> = Object.fromEntries([...f.keys()].map((k) => [k, f.get(k) ?? '']));
     form.category = f.getAll('category');
@@ -200,7 +200,7 @@ async function revoke(ctx: RequestContext, match: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof SharedUnavailableError) return unreachable(ctx, e, 'revoked');
     if (!(e instanceof ExceptionChangeError)) throw e;
-    if (e instanceof ExceptionScopeError) return messagePage(ctx, 403, 'Not allowed', e.message);
+    if (e instanceof ExceptionScopeError) return refusedPage(ctx, e.message);
     return messagePage(ctx, 404, 'Cannot revoke', e.message);
   }
   redirect(ctx.res, `/exceptions?revoked=${id}`);

@@ -7,7 +7,7 @@ import { formatDuration, parseDuration } from '../../time/duration.js';
 import { lessonAt, lessonDays } from '../../time/lessons.js';
 import { formatShort } from '../../time/local-time.js';
 import { wallTime } from '../../time/zoned-time.js';
-import { messagePage, type Route } from '../app.js';
+import { messagePage, refusedPage, type Route } from '../app.js';
 import { param, type RequestContext } from '../context.js';
 import { dataTable, fieldError, html, page, type Html } from '../html.js';
 import { redirect, sendHtml } from '../http.js';
@@ -228,6 +228,7 @@ async function ask(ctx: RequestContext): Promise<void> {
     redirect(ctx.res, exception ? `/requests?granted=${request.id}` : `/requests?asked=${request.id}`);
   } catch (e) {
     if (!(e instanceof RequestRefused)) throw e;
+    if (e.status === 403) return refusedPage(ctx, e.message);
     if (e.status !== 400) return messagePage(ctx, e.status, 'Not allowed', e.message);
     const form: Record<string, string | string[]> = Object.fromEntries([...f.keys()].map((k) => [k, get(k)]));
     form.category = f.getAll('category');
@@ -252,7 +253,8 @@ async function decide(ctx: RequestContext, match: string[], decision: 'approve' 
     );
   } catch (e) {
     if (!(e instanceof RequestRefused)) throw e;
-    const title = e.status === 403 ? 'Not allowed' : e.status === 400 ? 'Cannot approve' : 'Cannot decide';
+    if (e.status === 403) return refusedPage(ctx, e.message);
+    const title = e.status === 400 ? 'Cannot approve' : 'Cannot decide';
     return messagePage(ctx, e.status, title, e.message);
   }
 }
