@@ -19,7 +19,8 @@ import { isoHour, isoTime } from '../time-text.js';
 import { PgBlockedRollups } from './blocked-rollups.js';
 import type { PostgresConnection } from './connection.js';
 import { filterWhere, likeEscape, limitOf, Params, query, siteWhere, type Columns } from './review-sql.js';
-import { PG_SIGNAL_COLUMNS, pgSignalEntry, type PgSignalRow } from './signal-row.js';
+import { signalEntry } from '../signal-row.js';
+import { PG_SIGNAL_COLUMNS, type PgSignalRow } from './signal-row.js';
 import { pgSignalGroups } from './signal-groups.js';
 
 const BLOCKED: Columns = {
@@ -98,7 +99,7 @@ export class PostgresReview implements ReviewRepository {
        ORDER BY last_ts DESC, id DESC LIMIT ${limitOf(f)}`,
       ps,
     );
-    return rows.map(pgSignalEntry);
+    return rows.map(signalEntry);
   }
 
   async accessHourly(f: ReviewFilter): Promise<AccessEntry[]> {

@@ -2,7 +2,8 @@ import type { ReadScope } from '../read-scope.js';
 import type { SignalGroup } from '../review.js';
 import type { PostgresConnection } from './connection.js';
 import { Params, query, siteWhere } from './review-sql.js';
-import { PG_SIGNAL_COLUMNS, pgSignalEntry, type PgSignalRow } from './signal-row.js';
+import { signalEntry } from '../signal-row.js';
+import { PG_SIGNAL_COLUMNS, type PgSignalRow } from './signal-row.js';
 
 type GroupRow = Omit<SignalGroup, 'outcomes' | 'only'> & { site: string; outcomes: string[]; only: number | null };
 
@@ -49,7 +50,7 @@ export async function pgSignalGroups(
             `SELECT ${PG_SIGNAL_COLUMNS} FROM signals WHERE id = ANY(${one.p(ids)}::bigint[]) AND ${siteWhere(rs, one)}`,
             one,
           )
-        ).map((r) => [r.id, pgSignalEntry(r)]),
+        ).map((r) => [r.id, signalEntry(r)]),
   );
   return groups.map((g) => {
     const outcomes: Record<string, number> = {};

@@ -5,7 +5,8 @@ import { ReviewError, type NewReview, type SignalReviewsRepository } from '../si
 import { isoTime } from '../time-text.js';
 import type { PostgresConnection } from './connection.js';
 import { Params, query, siteWhere } from './review-sql.js';
-import { PG_SIGNAL_COLUMNS, pgSignalEntry, type PgSignalRow } from './signal-row.js';
+import { signalEntry } from '../signal-row.js';
+import { PG_SIGNAL_COLUMNS, type PgSignalRow } from './signal-row.js';
 
 /**
  * Signal reviews in the shared store (when `shared` is set): the review columns of the signal's row
@@ -27,7 +28,7 @@ export class PostgresSignalReviews implements SignalReviewsRepository {
       `SELECT ${PG_SIGNAL_COLUMNS} FROM signals WHERE id = ${ps.p(id)} AND ${siteWhere(this.rs, ps)}`,
       ps,
     );
-    return r ? pgSignalEntry(r) : null;
+    return r ? signalEntry(r) : null;
   }
 
   async review(id: number, r: NewReview, audit: AuditRow): Promise<SignalEntry> {
@@ -42,7 +43,7 @@ export class PostgresSignalReviews implements SignalReviewsRepository {
       await tx`INSERT INTO review_audit (site, node, ts, signal_id, actor, ip, detail)
                VALUES (${row.site}, ${row.node}, ${audit.ts}, ${id}, ${audit.actor}, ${audit.ip}, ${audit.detail})`;
       const { node: _node, ...signal } = row;
-      return pgSignalEntry(signal);
+      return signalEntry(signal);
     });
   }
 

@@ -17,6 +17,7 @@ import type {
 import { isoHour, isoTime } from '../time-text.js';
 import { BlockedRollups } from './blocked-rollups.js';
 import type { DatabaseFile } from './database-file.js';
+import { signalEntry, type SignalRow } from '../signal-row.js';
 
 interface Columns {
   /** The row's time (its start, for rows that span time). */
@@ -62,39 +63,6 @@ function where(f: ReviewFilter, c: Columns): { sql: string; params: Record<strin
 /** The columns of a signal as read (signals() and the review repository share them). */
 export const SIGNAL_COLUMNS = `id, first_ts, last_ts, client, device, grp AS "group", kind, severity, qname, domain, detail, count, user,
   review_outcome, review_note, review_by, review_at`;
-
-export interface SignalRowRead {
-  id: number;
-  first_ts: number;
-  last_ts: number;
-  client: string;
-  device: string;
-  group: string;
-  kind: string;
-  severity: string;
-  qname: string;
-  domain: string;
-  detail: string;
-  count: number;
-  user: string | null;
-  review_outcome: string | null;
-  review_note: string | null;
-  review_by: string | null;
-  review_at: number | null;
-}
-
-export function signalEntry(r: SignalRowRead): SignalEntry {
-  const { first_ts, last_ts, review_outcome, review_note, review_by, review_at, ...rest } = r;
-  return {
-    ...rest,
-    first_seen: isoTime(first_ts),
-    last_seen: isoTime(last_ts),
-    review:
-      review_at === null
-        ? null
-        : { outcome: review_outcome ?? '', note: review_note ?? '', by: review_by ?? '', at: isoTime(review_at) },
-  };
-}
 
 const limit = (f: ReviewFilter) => Math.max(1, f.limit ?? 1_000_000);
 
@@ -161,7 +129,7 @@ export class SqliteReview implements ReviewRepository {
       user: 'user',
     };
     const w = where(f, cols);
-    const rows = this.all<SignalRowRead>(
+    const rows = this.all<SignalRow>(
       `SELECT ${SIGNAL_COLUMNS} FROM signals WHERE ${w.sql}${f.unreviewed ? ' AND review_at IS NULL' : ''}
        ORDER BY last_ts DESC LIMIT ${limit(f)}`,
       w.params,
@@ -300,7 +268,7 @@ export class SqliteReview implements ReviewRepository {
     const groups = rows.map(({ dayIndex: i, ...g }) => ({ ...g, day: dayStarts[i] }));
     const ids = groups.flatMap((g) => (g.only === null ? [] : [g.only]));
     const only = new Map(
-      this.all<SignalRowRead>(`SELECT ${SIGNAL_COLUMNS} FROM signals WHERE id IN (SELECT value FROM json_each(@ids))`, {
+      this.all<SignalRow>(`SELECT ${SIGNAL_COLUMNS} FROM signals WHERE id IN (SELECT value FROM json_each(@ids))`, {
         ids: JSON.stringify(ids),
       }).map((r) => [r.id, signalEntry(r)]),
     );

@@ -3,7 +3,8 @@ import { isoTime } from '../time-text.js';
 import type { SignalEntry } from '../review.js';
 import { ReviewError, type NewReview, type SignalReviewsRepository } from '../signal-reviews.js';
 import type { DatabaseFile } from './database-file.js';
-import { SIGNAL_COLUMNS, signalEntry, type SignalRowRead } from './review.js';
+import { signalEntry, type SignalRow } from '../signal-row.js';
+import { SIGNAL_COLUMNS } from './review.js';
 
 const SQL = {
   one: `SELECT ${SIGNAL_COLUMNS} FROM signals WHERE id = ?`,
@@ -23,7 +24,7 @@ export class SqliteSignalReviews implements SignalReviewsRepository {
   constructor(private readonly file: DatabaseFile) {}
 
   async signal(id: number): Promise<SignalEntry | null> {
-    const r = this.file.prepare(SQL.one).get(id) as SignalRowRead | undefined;
+    const r = this.file.prepare(SQL.one).get(id) as SignalRow | undefined;
     return r ? signalEntry(r) : null;
   }
 
@@ -33,7 +34,7 @@ export class SqliteSignalReviews implements SignalReviewsRepository {
       if (changed === 0) throw new ReviewError(`no signal ${id} (it may never have existed, or passed its retention period)`);
       this.file.prepare(SQL.seq).run();
       this.file.prepare(SQL.audit).run({ ts: audit.ts, signalId: id, actor: audit.actor, ip: audit.ip, detail: audit.detail });
-      return signalEntry(this.file.prepare(SQL.one).get(id) as SignalRowRead);
+      return signalEntry(this.file.prepare(SQL.one).get(id) as SignalRow);
     });
   }
 
