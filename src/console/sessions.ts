@@ -1,14 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Role } from '../storage/accounts.js';
-import type { SessionsRepository, StoredSession } from '../storage/sessions.js';
+import type { LiveSession, SessionLimits, SessionsRepository, StoredSession } from '../storage/sessions.js';
 
 /** A signed-in user's session. Only a hash of its token is kept, so a memory dump cannot replay it. */
 export type Session = StoredSession;
 
-export interface SessionLimits {
-  idleMs: number;
-  absoluteMs: number;
-}
+export type { SessionLimits };
 
 /** A shared session's idle timer is written back at most this often (one write per minute, not per request). */
 export const TOUCH_EVERY_MS = 60_000;
@@ -22,9 +19,14 @@ export class MemorySessions implements SessionsRepository {
   async create(tokenHash: string, s: StoredSession): Promise<void> {
     this.sessions.set(tokenHash, { ...s });
   }
-  async find(tokenHash: string): Promise<StoredSession | null> {
+  async live(tokenHash: string, limits: SessionLimits, now: number): Promise<LiveSession | null> {
     const s = this.sessions.get(tokenHash);
-    return s ? { ...s } : null;
+    if (!s) return null;
+    if (expired(s, limits, now)) {
+      this.sessions.delete(tokenHash);
+      return null;
+    }
+    return { ...s, seenAgoMs: Math.max(0, now - s.lastSeen) };
   }
   async touch(tokenHash: string, at: number): Promise<void> {
     const s = this.sessions.get(tokenHash);
@@ -36,8 +38,8 @@ export class MemorySessions implements SessionsRepository {
   async endUser(userId: number): Promise<void> {
     for (const [k, s] of this.sessions) if (s.userId === userId) this.sessions.delete(k);
   }
-  async sweep(idleBefore: number, createdBefore: number): Promise<void> {
-    for (const [k, s] of this.sessions) if (s.lastSeen < idleBefore || s.createdAt < createdBefore) this.sessions.delete(k);
+  async sweep(limits: SessionLimits, now: number): Promise<void> {
+    for (const [k, s] of this.sessions) if (expired(s, limits, now)) this.sessions.delete(k);
   }
 }
 
@@ -45,7 +47,8 @@ export class MemorySessions implements SessionsRepository {
  * The console's sessions: in memory on a single box, in the shared store when filters share one
  * (`shared`), so one cookie works at every filter's console and signing out at one ends it at all.
  * A session ends after `idleMs` without a request or `absoluteMs` after sign-in, whichever comes
- * first. Errors of the shared store (unreachable) reach the caller: the console answers 503.
+ * first, timed by the store's clock (the shared store's: PostgreSQL's, not this filter's). Errors of
+ * the shared store (unreachable) reach the caller: the console answers 503.
  */
 export class SessionStore {
   private readonly store: SessionsRepository;
@@ -66,7 +69,7 @@ export class SessionStore {
 
   /** Starts a session; returns the token for the cookie. */
   async create(userId: number, user: string, role: Role, now: number): Promise<{ token: string; session: Session }> {
-    await this.store.sweep(now - this.limits.idleMs, now - this.limits.absoluteMs);
+    await this.store.sweep(this.limits, now);
     const token = randomBytes(32).toString('base64url');
     const session: Session = { userId, user, role, csrf: randomBytes(24).toString('base64url'), createdAt: now, lastSeen: now };
     await this.store.create(hash(token), session);
@@ -77,14 +80,11 @@ export class SessionStore {
   async get(token: string | undefined, now: number): Promise<Session | null> {
     if (!token) return null;
     const key = hash(token);
-    const s = await this.store.find(key);
-    if (!s) return null;
-    if (this.expired(s, now)) {
-      await this.store.end(key);
-      return null;
-    }
-    if (now - s.lastSeen >= this.touchEvery) await this.store.touch(key, now);
-    return { ...s, lastSeen: Math.max(s.lastSeen, now) };
+    const live = await this.store.live(key, this.limits, now);
+    if (!live) return null;
+    const { seenAgoMs, ...s } = live;
+    if (seenAgoMs >= this.touchEvery) await this.store.touch(key, now);
+    return { ...s, lastSeen: s.lastSeen + seenAgoMs };
   }
 
   async end(token: string | undefined): Promise<void> {
@@ -95,12 +95,11 @@ export class SessionStore {
   endUser(userId: number): Promise<void> {
     return this.store.endUser(userId);
   }
-
-  /** Idle too long, or signed in too long ago. */
-  private expired(s: Session, now: number): boolean {
-    return now - s.lastSeen > this.limits.idleMs || now - s.createdAt > this.limits.absoluteMs;
-  }
 }
+
+/** Idle too long, or signed in too long ago. */
+const expired = (s: StoredSession, limits: SessionLimits, now: number) =>
+  now - s.lastSeen > limits.idleMs || now - s.createdAt > limits.absoluteMs;
 
 /** Constant-time comparison of a submitted CSRF token with the expected one. */
 export function tokensMatch(submitted: unknown, expected: string): boolean {

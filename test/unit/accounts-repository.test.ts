@@ -216,7 +216,8 @@ for (const backend of BACKENDS) {
           await s.accounts.disableUser(u.id, 'root', NOW + 40, row('user-disable', u.name, NOW + 40));
           assert.is(await atA.get(three.token, NOW + 50), null, 'a disabled account’s sessions end');
           const four = await atA.create(u.id, u.name, u.role, NOW + 60);
-          assert.is(await atB.get(four.token, NOW + 60 + limits.idleMs + 1), null, 'idle too long, at any filter');
+          await pg!.query(`UPDATE console_sessions SET last_seen = last_seen - ${limits.idleMs + 1000}`, `acc${dbs}`);
+          assert.is(await atB.get(four.token, NOW + 60), null, 'idle too long, at any filter');
           const rows = await pg!.query<{ token_hash: string }>('SELECT token_hash FROM console_sessions', `acc${dbs}`);
           assert.not.ok(
             rows.some((r) => [one, two, three, four].some((x) => r.token_hash === x.token)),
@@ -227,6 +228,37 @@ for (const backend of BACKENDS) {
         }
       },
     );
+
+    t('sessions are timed by PostgreSQL’s clock: a filter whose clock is wrong neither stretches nor cuts one', async (s) => {
+      const limits = { idleMs: 3_600_000, absoluteMs: 8 * 3_600_000 };
+      const db = `acc${dbs}`;
+      const atA = new SessionStore(limits, s.sessions);
+      const u = await s.accounts.addUser(user(), row('user-add', 'Oso.Jones'));
+      const pgNow = async () =>
+        Number((await pg!.query<{ ms: string }>('SELECT (extract(epoch FROM now()) * 1000)::bigint AS ms', db))[0].ms);
+      // Signed in at a filter whose clock is a day behind: the row has PostgreSQL's time.
+      const slow = NOW - 86_400_000;
+      const one = await atA.create(u.id, u.name, u.role, slow);
+      const [made] = await pg!.query<{ created_at: string; last_seen: string }>(
+        'SELECT created_at, last_seen FROM console_sessions',
+        db,
+      );
+      const t0 = await pgNow();
+      assert.ok(Math.abs(Number(made.created_at) - t0) < 60_000, `created_at ${made.created_at} is PostgreSQL's now ${t0}`);
+      assert.ok(Math.abs(Number(made.last_seen) - t0) < 60_000, 'last_seen too');
+      // A filter whose clock is far ahead does not cut a fresh session.
+      assert.ok(await atA.get(one.token, slow + 10 * limits.absoluteMs), 'live by PostgreSQL, whatever this filter says');
+      // Idle past the limit by PostgreSQL's clock: refused, though this filter's clock says it was just seen.
+      await pg!.query(`UPDATE console_sessions SET last_seen = last_seen - ${limits.idleMs + 1000}`, db);
+      const [aged] = await pg!.query<{ last_seen: string }>('SELECT last_seen FROM console_sessions', db);
+      assert.is(await atA.get(one.token, Number(aged.last_seen)), null, 'idle by PostgreSQL’s clock');
+      assert.is((await pg!.query('SELECT 1 FROM console_sessions', db)).length, 0, 'and deleted');
+      // Signed in too long ago by PostgreSQL's clock (kept busy, so only the absolute limit ends it).
+      const two = await atA.create(u.id, u.name, u.role, NOW);
+      await pg!.query(`UPDATE console_sessions SET created_at = created_at - ${limits.absoluteMs + 1000}`, db);
+      const [old] = await pg!.query<{ created_at: string }>('SELECT created_at FROM console_sessions', db);
+      assert.is(await atA.get(two.token, Number(old.created_at) + 1000), null, 'past the absolute limit by PostgreSQL’s clock');
+    });
   }
 }
 
