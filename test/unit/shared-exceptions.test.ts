@@ -35,7 +35,7 @@ test('a store created anew replaces the copy of the old one (its change numbers 
     const shared = {
       site: 's',
       node: 'dns1',
-      postgres: postgresSchema.parse({ url, query_timeout_ms: 1000, connect_timeout_ms: 1000 }),
+      postgres: postgresSchema.parse({ url, query_timeout_ms: 5000, connect_timeout_ms: 5000 }),
       urlFile: null,
     };
     const location = { evidencePath: path.join(dir, 'w.db'), accountsPath: path.join(dir, 'w-accounts.db'), shared };

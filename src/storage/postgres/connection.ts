@@ -3,6 +3,7 @@ import postgres from 'postgres';
 import { StorageError } from '../storage.js';
 import type { SharedLocation } from '../shared.js';
 import { SharedUnavailableError } from '../shared-errors.js';
+import { guardDriverRejections } from './driver-guard.js';
 
 /** The client (porsager/postgres): tagged-template queries, parameters sent separately, never spliced. */
 export type Sql = postgres.Sql;
@@ -58,7 +59,9 @@ export class PostgresConnection {
   private sql: Sql | null = null;
   private described: string | null = null;
 
-  constructor(readonly location: SharedLocation) {}
+  constructor(readonly location: SharedLocation) {
+    guardDriverRejections();
+  }
 
   /** user@host:port/database, for messages. */
   get target(): string {
@@ -75,6 +78,8 @@ export class PostgresConnection {
       timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
     });
     try {
+      // When the deadline wins, the pool is dropped and PostgreSQL's statement_timeout ends the
+      // statement on the server too.
       return await Promise.race([fn(sql), deadline]);
     } catch (e) {
       throw this.explain(what, e);
@@ -152,7 +157,12 @@ export class PostgresConnection {
       connect_timeout: p.connect_timeout_ms / 1000,
       idle_timeout: 60,
       onnotice: () => {},
-      connection: { application_name: `webfilter ${this.location.site}/${this.location.node}` },
+      connection: {
+        application_name: `webfilter ${this.location.site}/${this.location.node}`,
+        // The server ends a statement that outlives the client's deadline, so a change the CLI or
+        // console reported as failed cannot commit later behind its back.
+        statement_timeout: p.query_timeout_ms,
+      },
     };
   }
 
