@@ -5,9 +5,12 @@
 # Node's headers), the build and the tests run there with that Node first on PATH.
 #   scripts/test-node.sh 24                       # every test
 #   scripts/test-node.sh 24 'unit/|e2e/filtering' # the tests whose path matches
+#   TEST_NODE_WORK=DIR scripts/test-node.sh 24 --prepare   # only copy, npm ci and build into DIR
+#   TEST_NODE_WORK=DIR scripts/test-node.sh 24 PATTERN     # then test there (DIR is removed after)
+# (CI prepares while the main suite runs: the compile of better-sqlite3 overlaps the tests' waits.)
 # Ends with uvu's summary (Total/Passed/Skipped); exit 0 only when every test passed.
 set -uo pipefail
-major="${1:?usage: scripts/test-node.sh MAJOR [PATTERN]}"
+major="${1:?usage: scripts/test-node.sh MAJOR [PATTERN|--prepare]}"
 pattern="${2:-\\.test\\.ts\$}"
 src="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${WEBFILTER_NODE_CACHE:-/tmp/webfilter-node}/$major"
@@ -20,16 +23,25 @@ if [ ! -x "$cache/package/bin/node" ]; then
   fi
 fi
 
-work="$(mktemp -d "/tmp/webfilter-node$major.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
-(cd "$src" && git ls-files -z | xargs -0 tar c --no-recursion) | tar x -C "$work"
-cd "$work"
+work="${TEST_NODE_WORK:-$(mktemp -d "/tmp/webfilter-node$major.XXXXXX")}"
 export PATH="$cache/package/bin:$PATH" npm_config_nodedir="$cache/package"
-echo "test-node: Node $(node --version) in $work: npm ci, build, tests matching: $pattern"
-if ! npm ci --no-audit --no-fund >npm-ci.log 2>&1; then
-  tail -30 npm-ci.log
-  echo "test-node: npm ci failed on Node $major" >&2
-  exit 1
+if [ "$pattern" = "--prepare" ] || [ ! -f "$work/.prepared" ]; then
+  [ "$pattern" = "--prepare" ] || trap 'rm -rf "$work"' EXIT
+  mkdir -p "$work"
+  (cd "$src" && git ls-files -z | xargs -0 tar c --no-recursion) | tar x -C "$work"
+  cd "$work"
+  echo "test-node: Node $(node --version) in $work: npm ci, build"
+  if ! npm ci --no-audit --no-fund >npm-ci.log 2>&1; then
+    tail -30 npm-ci.log
+    echo "test-node: npm ci failed on Node $major" >&2
+    exit 1
+  fi
+  npm run --silent build || { echo "test-node: build failed on Node $major" >&2; exit 1; }
+  touch .prepared
+  [ "$pattern" = "--prepare" ] && exit 0
+else
+  trap 'rm -rf "$work"' EXIT
+  cd "$work"
 fi
-npm run --silent build || { echo "test-node: build failed on Node $major" >&2; exit 1; }
+echo "test-node: Node $(node --version) in $work: tests matching: $pattern"
 NO_COLOR=1 node --import tsx node_modules/uvu/bin.js test "$pattern" --no-color
