@@ -78,7 +78,24 @@ export const postgresSchema = z
       ctx.addIssue({ code: 'custom', path: ['url_file'], message: 'give url or url_file, not both' });
   });
 
+const days = (def: number) => z.number().int().min(1).max(3650).default(def);
+
+/**
+ * `shared.retention:` how long the shared store keeps the evidence every filter ships (the local
+ * `retention:` is each box's own copy; it may be shorter). Defaults as the local ones. Once an hour
+ * one filter of the trust drops the month partitions entirely older and deletes the older rows of
+ * the month that straddles the cut; give every filter the same values (each runs it with its own).
+ */
+export const sharedRetentionSchema = z
+  .strictObject({
+    blocked_days: days(365),
+    signals_days: days(365),
+    access_days: days(90),
+  })
+  .prefault({});
+
 /** `shared:` — absent for a single box (everything stays in the local SQLite store). */
-export const sharedSchema = z.strictObject({ postgres: postgresSchema }).optional();
+export const sharedSchema = z.strictObject({ postgres: postgresSchema, retention: sharedRetentionSchema }).optional();
 
 export type PostgresConfig = z.infer<typeof postgresSchema>;
+export type SharedRetention = z.infer<typeof sharedRetentionSchema>;

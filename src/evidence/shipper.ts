@@ -6,9 +6,13 @@
  * (bounded by retention and the disk cap) and go when it answers again.
  */
 import type { Retention } from '../storage/evidence.js';
-import { SHIP_TABLES, shippingBacklog, type ShippingStores } from '../storage/shipping.js';
+import { SHIP_TABLES, shippingBacklog, type CentralRetentionResult, type ShippingStores } from '../storage/shipping.js';
 
 const DAY_MS = 86_400_000;
+/** The central retention is asked for at most this often by one filter (and runs once an hour trust-wide). */
+const RETENTION_EVERY_MS = 3_600_000;
+/** A run stops after this long (it goes on at the next), so two runs never overlap. */
+const RETENTION_BUDGET_MS = 30 * 60_000;
 
 /** How shipping stands (for metrics, `webfilter status` and the log). */
 export interface ShippingState {
@@ -37,6 +41,8 @@ export interface ShipperOptions {
   onState(s: ShippingState): void;
   /** Unshipped rows a retention purge is about to delete (logged: they never reach the centre). */
   onLost(rows: number): void;
+  /** What a run of the central retention did, or why it failed (a run this filter made). */
+  onRetention?(r: CentralRetentionResult | { error: string }): void;
   now?: () => number;
 }
 
@@ -50,6 +56,8 @@ export class EvidenceShipper {
   private lastReport = 0;
   private lastStart = -Infinity;
   private pending: NodeJS.Timeout | null = null;
+  private retaining: Promise<void> | null = null;
+  private lastRetention = -Infinity;
   private readonly now: () => number;
 
   constructor(private readonly o: ShipperOptions) {
@@ -94,12 +102,13 @@ export class EvidenceShipper {
     });
   }
 
-  /** A pass now (after the one under way), resolved when it is done: for tools and tests. */
+  /** A pass now (after the one under way), resolved when it is done (and a retention run it began): for tools and tests. */
   async flush(): Promise<void> {
     await this.running;
     if (this.closed) return;
     this.run();
     await this.running;
+    await this.retaining;
   }
 
   /** Counts (and reports) the rows not shipped yet that a purge at `now` with `retention` deletes. */
@@ -117,6 +126,28 @@ export class EvidenceShipper {
     if (this.timer) clearInterval(this.timer);
     if (this.pending) clearTimeout(this.pending);
     await this.running;
+    await this.retaining;
+  }
+
+  /**
+   * After a pass that reached the shared store: the central retention, at most hourly, beside the
+   * shipping (a first run over a year of rows may take minutes; the rows keep shipping meanwhile).
+   */
+  private retain(): void {
+    const r = this.o.stores.retention;
+    if (!r || this.retaining || this.closed || this.now() - this.lastRetention < RETENTION_EVERY_MS) return;
+    const started = (this.lastRetention = this.now());
+    this.retaining = r
+      .runIfDue(started, () => this.closed || this.now() - started > RETENTION_BUDGET_MS)
+      .then(
+        (res) => {
+          if (res) this.o.onRetention?.(res);
+        },
+        (e: Error) => {
+          this.o.onRetention?.({ error: e.message });
+        },
+      )
+      .finally(() => (this.retaining = null));
   }
 
   private async pass(): Promise<void> {
@@ -136,6 +167,7 @@ export class EvidenceShipper {
         }
       }
       this.failing = null;
+      this.retain();
     } catch (e) {
       this.failing = (e as Error).message;
     }

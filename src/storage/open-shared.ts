@@ -6,7 +6,13 @@ import type { SharedLocation, SharedStore } from './shared.js';
 export function sharedLocation(loaded: LoadedConfig): SharedLocation | null {
   const { config } = loaded;
   if (!config.shared || !config.site) return null;
-  return { site: config.site, node: config.node, postgres: config.shared.postgres, urlFile: loaded.sharedUrlFile };
+  return {
+    site: config.site,
+    node: config.node,
+    postgres: config.shared.postgres,
+    urlFile: loaded.sharedUrlFile,
+    retention: config.shared.retention,
+  };
 }
 
 /** The shared store at `location` (PostgreSQL), connected on first use. */

@@ -75,7 +75,7 @@ export function withSharedExceptions(
     accounts: new PostgresAccounts(shared.conn, location.site, location.node, ready),
     sessions: new PostgresSessions(shared.conn, location.site, location.node, ready),
     shared,
-    shipping: { outbox: local.outbox, cursors, inbox: shared.evidence },
+    shipping: { outbox: local.outbox, cursors, inbox: shared.evidence, retention: shared.retention },
     reads: (rs: ReadScope): ScopedReads => ({
       review: new PostgresReview(shared.conn, rs),
       signalReviews: new PostgresSignalReviews(shared.conn, rs),

@@ -1,4 +1,4 @@
-import type { PostgresConfig } from '../config/shared-schema.js';
+import type { PostgresConfig, SharedRetention } from '../config/shared-schema.js';
 
 /**
  * Where the shared store is (`shared.postgres`) and who this filter is in it. The URL's password is
@@ -12,6 +12,8 @@ export interface SharedLocation {
   postgres: PostgresConfig;
   /** `shared.postgres.url_file`, absolute, or null (then `url`, else the PG* environment). */
   urlFile: string | null;
+  /** `shared.retention`: with it, the daemon's shipping runs the central retention (at most hourly, trust-wide). */
+  retention?: SharedRetention;
 }
 
 /** What `webfilter shared status` shows about the shared store. */

@@ -84,11 +84,28 @@ export interface EvidenceInbox {
   report(r: ShippingReport): Promise<void>;
 }
 
+/** What one run of the central retention did. */
+export interface CentralRetentionResult {
+  droppedPartitions: string[];
+  deletedRows: number;
+}
+
+/** The shared store's own retention (`shared.retention`), run by the filters' shipping. */
+export interface CentralRetention {
+  /**
+   * Runs it unless some filter of the trust did within the hour (then null); `stop` ends a run
+   * between two statements (the thread closing, a run that takes too long).
+   */
+  runIfDue(now: number, stop?: () => boolean): Promise<CentralRetentionResult | null>;
+}
+
 /** The three halves, as the evidence writer thread (and `webfilter status`) gets them. */
 export interface ShippingStores {
   outbox: EvidenceOutbox;
   cursors: ShipCursors;
   inbox: EvidenceInbox;
+  /** With `shared.retention` (the daemon): the shared store's retention, run from the shipping. */
+  retention?: CentralRetention;
 }
 
 export function zeroCursors(): ShipCursorValues {

@@ -134,8 +134,11 @@ export interface TwoSites {
   close(): Promise<void>;
 }
 
-/** Both schools' boxes with their evidence, shipped into a fresh database of `pg`; site A's signal 1 reviewed on its box. */
-export async function twoSites(pg: PgCluster, database: string): Promise<TwoSites> {
+/**
+ * Both schools' boxes with their evidence, shipped into a fresh database of `pg`; site A's signal 1
+ * reviewed on its box. `earlier` (ms): each school's rows again, that much earlier (another month).
+ */
+export async function twoSites(pg: PgCluster, database: string, earlier = 0): Promise<TwoSites> {
   const url = await pg.createDatabase(database);
   const dir = tempDir();
   const postgres = postgresSchema.parse({ url });
@@ -150,6 +153,7 @@ export async function twoSites(pg: PgCluster, database: string): Promise<TwoSite
         { outcome: 'spoke-to-student', note: 'carres note', by: 'oso.a', at: NOW - HOUR },
         { ts: NOW - HOUR, actor: 'oso.a', ip: 'cli', action: 'signal-review', target: 'signal 1', detail: 'spoke-to-student' },
       );
+    if (earlier) await box.evidence.write(siteRows(site, -earlier), NOW);
     boxes[site] = box;
   }
   const shared = openStorage(

@@ -3,6 +3,9 @@
  * table by table; a collapsed row's count that grew after it was shipped grows there too; shipping
  * everything again (cursors lost) changes nothing, not even a row version; a review made in the
  * shared store stays; two nodes' roll-ups add up; unshipped rows a purge would delete are counted.
+ * Schema 4 (month partitions): a schema-3 store with rows converts losing none; the central
+ * retention drops old months and trims the month straddling its cut; a NUL in a text does not
+ * stall shipping.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -12,10 +15,13 @@ import { postgresSchema } from '../../src/config/shared-schema.js';
 import { DeviceNames } from '../../src/evidence/devices.js';
 import { decodeEvents, EventEncoder } from '../../src/evidence/event-codec.js';
 import { EvidenceProcessor } from '../../src/evidence/processor.js';
-import { EvidenceShipper, type ShippingState } from '../../src/evidence/shipper.js';
+import { EvidenceShipper, type ShipperOptions, type ShippingState } from '../../src/evidence/shipper.js';
 import type { QueryEvent } from '../../src/observe/query-event.js';
+import { PostgresEvidenceRetention } from '../../src/storage/postgres/evidence-retention.js';
+import { migratePostgres } from '../../src/storage/postgres/migrate.js';
 import { PostgresShared } from '../../src/storage/postgres/postgres-shared.js';
-import { SHIP_TABLES, type ShipTable } from '../../src/storage/shipping.js';
+import { PG_LATEST, PG_MIGRATIONS } from '../../src/storage/postgres/schema.js';
+import { SHIP_TABLES, type CentralRetention, type CentralRetentionResult, type ShipTable } from '../../src/storage/shipping.js';
 import { SqliteShipCursors } from '../../src/storage/sqlite/ship-cursors.js';
 import { SqliteStorage } from '../../src/storage/sqlite/sqlite-storage.js';
 import { tempDir } from '../helpers/daemon-process.js';
@@ -77,10 +83,11 @@ class Node {
     }
   }
   /** One shipping pass through the real shipper, batches of `batchRows`. */
-  async ship(batchRows = 7): Promise<ShippingState> {
+  async ship(batchRows = 7, more: Pick<ShipperOptions, 'now' | 'onRetention'> & { retention?: CentralRetention } = {}) {
     let last: ShippingState | null = null;
     const shipper = new EvidenceShipper({
-      stores: { outbox: this.local.outbox, cursors: this.cursors, inbox: this.shared.evidence },
+      ...more,
+      stores: { outbox: this.local.outbox, cursors: this.cursors, inbox: this.shared.evidence, retention: more.retention },
       version: 'test',
       batchRows,
       intervalMs: 60_000,
@@ -91,7 +98,7 @@ class Node {
     });
     await shipper.flush();
     await shipper.close();
-    return last!;
+    return last! as ShippingState;
   }
   /** Every local row of `table` as shipped (all of it, from no cursor). */
   localRows(table: ShipTable): Record<string, unknown>[] {
@@ -267,6 +274,169 @@ test('rows a retention purge would delete before they were shipped are counted',
     await n.shared.migrate();
     await n.ship();
     assert.is(n.local.outbox.unshippedBefore(n.cursors.values(), { blocked: later, signals: later, access: later }), 0);
+  } finally {
+    await n.close();
+  }
+});
+
+const DAY = 86_400_000;
+const partitionsOf = async (table: string, db: string) =>
+  (
+    await pg!.query<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = '${table}'::regclass ORDER BY 1`,
+      db,
+    )
+  ).map((r) => r.name);
+
+test('schema 3 to 4: the evidence tables become month partitions, every row, id and review kept; shipping again changes nothing', async () => {
+  pg ??= await startPostgres();
+  const db = 'ship_convert';
+  const url = await pg.createDatabase(db);
+  const n = new Node(tempDir(), url, 'carres', 'dns1');
+  try {
+    await migratePostgres(
+      n.shared.conn,
+      PG_MIGRATIONS.filter((m) => m.version <= 3),
+    );
+    // This code's shipper asks for month partitions; a schema-3 store has none to make (what the
+    // schema-3 shipper wrote is the same rows): a stand-in answers, replaced by migration 4.
+    await pg.query(
+      `CREATE FUNCTION webfilter_month_partition(text, bigint, bigint) RETURNS text LANGUAGE sql AS $$ SELECT '' $$`,
+      db,
+    );
+    await n.write([...traffic(Date.UTC(2026, 9, 20, 10), ['10.20.1.5']), ...traffic(T0, ['10.20.1.5', '10.20.1.6'])]);
+    assert.is((await n.ship()).error, null);
+    await pg.query(
+      `UPDATE signals SET review_outcome = 'referred', review_note = 'n', review_by = 'dsl', review_at = 5 WHERE id = (SELECT min(id) FROM signals)`,
+      db,
+    );
+    const snapshot = () => Promise.all(SHIP_TABLES.map((t) => pg!.query(`SELECT * FROM ${t} ORDER BY ${ORDER[t]}`, db)));
+    const before = await snapshot();
+    assert.ok(before.every((rows, i) => rows.length > 0 || ['access', 'review_audit', 'access_audit'].includes(SHIP_TABLES[i])));
+    assert.equal(await n.shared.migrate(), { from: 3, to: PG_LATEST });
+    assert.equal(await snapshot(), before, 'every row as it was, ids and review columns included');
+    const kinds = await pg.query<{ relkind: string }>(
+      `SELECT relkind FROM pg_class WHERE relname IN ('blocked', 'signals', 'access_hourly', 'access', 'blocked_hourly', 'blocked_device_daily')`,
+      db,
+    );
+    assert.equal(
+      kinds.map((k) => k.relkind),
+      ['p', 'p', 'p', 'p', 'p', 'p'],
+    );
+    const parts = await partitionsOf('blocked', db);
+    assert.ok(parts.includes('blocked_p202610') && parts.includes('blocked_p202611'), parts.join());
+
+    // Everything shipped again (cursors lost) into the partitioned tables: no row changes.
+    const versions = async () =>
+      Promise.all(SHIP_TABLES.map((t) => pg!.query(`SELECT xmin::text AS v FROM ${t} ORDER BY ${ORDER[t]}`, db)));
+    const was = await versions();
+    n.cursors.close();
+    n.cursors = new SqliteShipCursors(path.join(tempDir(), 'fresh-copy.db'), 'write');
+    await n.ship(1000);
+    assert.equal(await versions(), was, 'shipping again wrote nothing');
+    const [kept] = await pg.query(`SELECT review_by FROM signals WHERE id = (SELECT min(id) FROM signals)`, db);
+    assert.is(kept.review_by, 'dsl', 'the review made in the shared store stays');
+
+    // Rows of a month with no partition yet (an old one) ship: the partition is made; ids go on.
+    const maxId = Number((await pg.query<{ m: string }>('SELECT max(id) AS m FROM blocked', db))[0].m);
+    await n.write(traffic(Date.UTC(2025, 4, 3, 10), ['10.20.1.7']));
+    assert.is((await n.ship()).error, null);
+    assert.ok((await partitionsOf('blocked', db)).includes('blocked_p202505'));
+    const [fresh] = await pg.query<{ m: string }>(`SELECT min(id) AS m FROM blocked WHERE client = '10.20.1.7'`, db);
+    assert.ok(Number(fresh.m) > maxId, 'ids continue the old sequence');
+  } finally {
+    await n.close();
+  }
+});
+
+test('central retention: an old month is dropped, the month across the cut loses its older rows, a younger one stays; once an hour for the trust', async () => {
+  pg ??= await startPostgres();
+  const db = 'ship_retention';
+  const url = await pg.createDatabase(db);
+  const n = new Node(tempDir(), url, 'carres', 'dns1');
+  const at = (month: number, day: number) => Date.UTC(2025, month, day, 10);
+  try {
+    await n.shared.migrate();
+    const devices = ['10.20.1.5', '10.20.1.6'];
+    await n.write([at(0, 10), at(2, 10), at(2, 20), at(3, 5)].flatMap((t) => traffic(t, devices)));
+    await n.ship(1000);
+    // A January signal still seen in April (its last time after the cut) keeps its month.
+    await pg.query(`UPDATE signals SET last_ts = ${at(3, 6)} WHERE id = (SELECT min(id) FROM signals)`, db);
+    const now = at(3, 15);
+    const cutMs = now - 30 * DAY;
+    const retention = { blocked_days: 30, signals_days: 30, access_days: 30 };
+    // Run by the filter's shipper after a pass, with its clock.
+    let result: CentralRetentionResult | { error: string } | null = null;
+    await n.ship(1000, {
+      retention: new PostgresEvidenceRetention(n.shared.conn, retention),
+      now: () => now,
+      onRetention: (r) => (result = r),
+    });
+    assert.ok(result && 'droppedPartitions' in result, JSON.stringify(result));
+    result = result as CentralRetentionResult;
+    for (const t of ['blocked', 'access_hourly', 'blocked_hourly', 'blocked_device_daily']) {
+      assert.ok(result.droppedPartitions.includes(`${t}_p202501`), `${t}: January dropped`);
+      const parts = await partitionsOf(t, db);
+      assert.ok(
+        !parts.includes(`${t}_p202501`) && parts.includes(`${t}_p202503`) && parts.includes(`${t}_p202504`),
+        parts.join(),
+      );
+    }
+    assert.ok(result.deletedRows > 0);
+    const unit: Record<string, number> = { blocked: 1, access_hourly: HOUR, blocked_hourly: HOUR, blocked_device_daily: DAY };
+    const cutCol: Record<string, string> = {
+      blocked: 'ts',
+      access_hourly: 'hour',
+      blocked_hourly: 'hour',
+      blocked_device_daily: 'day',
+    };
+    for (const t of ['blocked', 'access_hourly', 'blocked_hourly', 'blocked_device_daily'] as const) {
+      const want = n.localRows(t).filter((r) => Number(r[cutCol[t]]) >= Math.floor(cutMs / unit[t]));
+      assert.ok(want.length > 0 && want.length < n.localRows(t).length);
+      assert.equal(await sharedRows(n, t, db), sorted(want, t), `${t}: the rows from the cut on, exactly`);
+    }
+    const signals = await pg.query<{ tableoid: string; n: string }>(
+      `SELECT tableoid::regclass::text AS tableoid, count(*) AS n FROM signals GROUP BY 1 ORDER BY 1`,
+      db,
+    );
+    const local = n.localRows('signals').filter((r) => Number(r.last_ts) >= cutMs).length;
+    assert.equal(
+      signals.map((r) => [r.tableoid, Number(r.n)]),
+      [
+        ['signals_p202501', 1],
+        ['signals_p202503', local / 2],
+        ['signals_p202504', local / 2],
+      ],
+    );
+    // Another filter of the trust within the hour: not due.
+    assert.is(await new PostgresEvidenceRetention(n.shared.conn, retention).runIfDue(now), null);
+    const [m] = await pg.query<{ result: string }>(`SELECT result FROM maintenance WHERE task = 'retention'`, db);
+    assert.match(m.result, /dropped \d+ partitions .*blocked_p202501/);
+  } finally {
+    await n.close();
+  }
+});
+
+test('a text holding NUL ships (as U+FFFD) and the rows after it too', async () => {
+  pg ??= await startPostgres();
+  const db = 'ship_nul';
+  const url = await pg.createDatabase(db);
+  const n = new Node(tempDir(), url, 'carres', 'dns1');
+  try {
+    await n.shared.migrate();
+    await n.write([
+      ev(T0, { client: '10.20.1.5' }),
+      ev(T0 + 1000, { client: '10.20.1.6', qname: 'a\u0000b.tiktok.com', reason: 'tiktok', entry: 'tiktok.com' }),
+      ev(T0 + 2000, { client: '10.20.1.7' }),
+    ]);
+    const state = await n.ship(1);
+    assert.is(state.error, null);
+    assert.is(state.backlogRows, 0);
+    const rows = await pg.query<{ qname: string }>('SELECT qname FROM blocked ORDER BY local_id', db);
+    assert.equal(
+      rows.map((r) => r.qname),
+      ['i.instagram.com', 'a\uFFFDb.tiktok.com', 'i.instagram.com'],
+    );
   } finally {
     await n.close();
   }

@@ -84,15 +84,21 @@ function plain(v: unknown): unknown {
 
 const pgReads = (rs: ReadScope) => reads(s.shared.reads(rs).review);
 
+/** Every read of `site` from the shared store equals its box's. */
+async function sameAsBox(sites: TwoSites, site: string): Promise<void> {
+  const box = reads(sites.boxes[site].reads({ scope: TRUST_SCOPE }).review);
+  const shared = reads(sites.shared.reads({ scope: sitesScope([site]) }).review);
+  for (const [name, read] of Object.entries(box)) {
+    const want = await read();
+    const got = await (shared as Record<string, () => Promise<unknown>>)[name]();
+    assert.equal(plain(got), plain(want), `${site}: ${name}`);
+  }
+}
+
 for (const site of [SITE_A, SITE_B]) {
   test(`a reader of ${site} gets from PostgreSQL exactly what ${site}'s own box gives, on every read`, async () => {
     const box = reads(s.boxes[site].reads({ scope: TRUST_SCOPE }).review);
-    const shared = pgReads({ scope: sitesScope([site]) });
-    for (const [name, read] of Object.entries(box)) {
-      const want = await read();
-      const got = await (shared as Record<string, () => Promise<unknown>>)[name]();
-      assert.equal(plain(got), plain(want), `${site}: ${name}`);
-    }
+    await sameAsBox(s, site);
     // Not vacuous: the box has rows of each kind.
     assert.is((await box.blocked()).length, 5);
     assert.is(await box.blockedCount(), 6);
@@ -203,6 +209,21 @@ test('signal reviews in PostgreSQL: within the reviewer’s sites, with a review
   // The review shipped from site A's box (signal 1) is there too; unreviewed counts are per scope.
   assert.is(await readerA.signalReviews.unreviewedCount(0, NOW + 1), 1);
   assert.is(await trust.signalReviews.unreviewedCount(0, NOW + 1), 4);
+});
+
+test('rows of two months (two month partitions of each table) read from PostgreSQL as from the box', async () => {
+  const months = await twoSites(pg, 'review_months', 31 * DAY);
+  try {
+    for (const t of ['blocked', 'signals', 'access_hourly', 'access']) {
+      const [n] = await pg.query<{ parts: string }>(`SELECT count(DISTINCT tableoid) AS parts FROM ${t}`, 'review_months');
+      assert.is(Number(n.parts), 2, `${t}: rows in two month partitions`);
+    }
+    for (const site of [SITE_A, SITE_B]) await sameAsBox(months, site);
+    const box = reads(months.boxes[SITE_A].reads({ scope: TRUST_SCOPE }).review);
+    assert.is(await box.blockedCount(), 12, 'both months are read');
+  } finally {
+    await months.close();
+  }
 });
 
 test.run();

@@ -1,5 +1,6 @@
 import type { EvidenceInbox, ShipBatch, ShippingReport, ShipTable } from '../shipping.js';
 import type { PostgresConnection } from './connection.js';
+import { monthsOf, PARTITIONED_BY_TABLE } from './evidence-partitions.js';
 
 /** The bigint columns (every other one is text): the arrays' types in the INSERT … SELECT FROM unnest. */
 const BIGINT = new Set(['local_id', 'ts', 'last_ts', 'first_ts', 'count', 'hour', 'day', 'review_at', 'signal_local_id']);
@@ -26,6 +27,15 @@ const REVIEW = ['review_outcome', 'review_note', 'review_by', 'review_at'].map(
 const NEWEST = ['severity', 'detail'].map(
   (c) => `${c} = CASE WHEN excluded.last_ts >= signals.last_ts THEN excluded.${c} ELSE signals.${c} END`,
 );
+
+/**
+ * PostgreSQL refuses NUL (U+0000) in text; a name or detail holding one (a query name is any bytes)
+ * would be refused with its whole batch again and again, and shipping would stall behind it. It
+ * is shipped as U+FFFD (the replacement character), visibly not the original byte.
+ */
+function noNul(v: string | number | null | undefined): string | number | null {
+  return typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '\uFFFD') : (v ?? null);
+}
 
 const UPSERTS: Record<ShipTable, Upsert> = {
   blocked: {
@@ -115,13 +125,17 @@ export class PostgresEvidenceInbox implements EvidenceInbox {
     if (batch.rows.length === 0) return;
     const u = UPSERTS[batch.table];
     // One array per column (unnest): the statement's text and plan do not grow with the batch.
-    const arrays = u.columns.map((c) => batch.rows.map((r) => r[c] ?? null));
+    const arrays = u.columns.map((c) => batch.rows.map((r) => noNul(r[c])));
     const casts = u.columns.map((c, i) => `$${i + 3}::${BIGINT.has(c) ? 'bigint' : 'text'}[]`);
     const text =
       `INSERT INTO ${batch.table} (site, node, ${u.columns.join(', ')}) ` +
       `SELECT $1, $2, * FROM unnest(${casts.join(', ')}) ON CONFLICT ${u.conflict}`;
     const params = [this.site, this.node, ...arrays];
+    const part = PARTITIONED_BY_TABLE.get(batch.table);
     await this.conn.transaction(`ship ${batch.rows.length} ${batch.table} rows`, async (tx) => {
+      // The month partitions the rows fall in, made first where missing (a new month, an old one again).
+      if (part)
+        await tx`SELECT webfilter_month_partition(${part.table}, ${part.unit}, m) FROM unnest(${monthsOf(part, batch.rows)}::bigint[]) m`;
       await tx.unsafe(text, params as never[]);
       if (batch.table === 'review_audit') {
         // The audit row names its signal by this store's id too, where the signal is here.

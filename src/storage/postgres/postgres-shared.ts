@@ -2,28 +2,47 @@ import { StorageError } from '../storage.js';
 import type { SharedLocation, SharedStatus, SharedStore } from '../shared.js';
 import { PostgresConnection } from './connection.js';
 import { PostgresEvidenceInbox } from './evidence-inbox.js';
+import { PostgresEvidenceRetention } from './evidence-retention.js';
 import { PostgresExceptions } from './exceptions.js';
 import { migratePostgres, pgSchemaVersion } from './migrate.js';
 import { PG_LATEST } from './schema.js';
+
+/** The longest a schema migration may take (moving a trust's evidence into month partitions). */
+const MIGRATE_TIMEOUT_MS = 3_600_000;
 
 /** The shared PostgreSQL store of one filter (its site and node), connected on first use. */
 export class PostgresShared implements SharedStore {
   readonly conn: PostgresConnection;
   readonly exceptions: PostgresExceptions;
   readonly evidence: PostgresEvidenceInbox;
+  /** The central retention, with `shared.retention` (the daemon's shipping runs it). */
+  readonly retention: PostgresEvidenceRetention | undefined;
 
   constructor(readonly location: SharedLocation) {
     this.conn = new PostgresConnection(location);
     this.exceptions = new PostgresExceptions(this.conn, location.site, location.node);
     this.evidence = new PostgresEvidenceInbox(this.conn, location.site, location.node);
+    this.retention = location.retention ? new PostgresEvidenceRetention(this.conn, location.retention) : undefined;
   }
 
   get target(): string {
     return this.conn.target;
   }
 
-  migrate(): Promise<{ from: number; to: number }> {
-    return migratePostgres(this.conn);
+  async migrate(): Promise<{ from: number; to: number }> {
+    const from = await this.conn.run('read the schema version', (sql) => pgSchemaVersion(sql));
+    if (from >= PG_LATEST) return migratePostgres(this.conn);
+    // A migration may move every evidence row (version 4 partitions the tables): it gets its own
+    // connection whose statements may take far longer than query_timeout_ms.
+    const long = new PostgresConnection({
+      ...this.location,
+      postgres: { ...this.location.postgres, query_timeout_ms: MIGRATE_TIMEOUT_MS },
+    });
+    try {
+      return await migratePostgres(long);
+    } finally {
+      await long.close();
+    }
   }
 
   async status(): Promise<SharedStatus> {

@@ -1,4 +1,5 @@
 import { ACCOUNTS_PG_SQL } from './accounts-schema.js';
+import { PARTITION_MIGRATION_SQL } from './evidence-partitions.js';
 
 /**
  * The shared store's schema, as versioned migrations applied in order (like the SQLite ones): the
@@ -239,6 +240,9 @@ ALTER TABLE nodes ADD COLUMN lag_seconds double precision NOT NULL DEFAULT 0;
   },
   // Issue 17: the console accounts and sessions of the whole trust (accounts-schema.ts).
   { version: 3, sql: ACCOUNTS_PG_SQL },
+  // Issue 17, central retention: the evidence tables partitioned by month, rows moved in one
+  // transaction (evidence-partitions.ts); the retention's last run (maintenance).
+  { version: 4, sql: PARTITION_MIGRATION_SQL },
 ];
 
 /** The version this code brings. */
