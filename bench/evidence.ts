@@ -25,8 +25,7 @@ import { EvidenceRecorder } from '../src/evidence/recorder.js';
 import { writerInit } from '../src/evidence/settings.js';
 import { ROUTES } from '../src/console/routes.js';
 import type { ConsoleEnv, RequestContext } from '../src/console/context.js';
-import { openStorage } from '../src/storage/open.js';
-import { storageLocation } from '../src/storage/open.js';
+import { loadStorage, storageLocation } from '../src/storage/open.js';
 import { TRUST_SCOPE } from '../src/storage/scope.js';
 import { devices, schoolEvents } from './evidence-model.js';
 
@@ -132,7 +131,7 @@ const storedAttempts = (db.prepare(`SELECT ${hasCount ? 'sum(count)' : 'count(*)
 db.close();
 
 // ---- page times ----
-const storage = openStorage(storageLocation(loaded), 'write');
+const storage = await loadStorage(storageLocation(loaded), 'write');
 const now = START + DAYS * DAY - 1;
 const env = { storage, loaded, log, now: () => now, proxies: [], secure: false } as unknown as ConsoleEnv;
 const someDevice = devices(DEVICES)[5].name;

@@ -13,7 +13,7 @@ import { systemClock } from './clock.js';
 import type { Notification } from './notifier.js';
 import type { DeliveryResult } from './outbox.js';
 import { digestData } from './digest-data.js';
-import { openStorage } from '../storage/open.js';
+import { loadStorage } from '../storage/open.js';
 import type { StorageLocation } from '../storage/storage.js';
 
 export interface AlertsInit {
@@ -44,7 +44,7 @@ const port = parentPort!;
 const log = createLogger(init.logLevel).child({ component: 'alerts' });
 const send = (m: FromAlerts) => port.postMessage(m);
 let source: MessagePort | null = null;
-const storage = openStorage(init.storage, 'write');
+const storage = await loadStorage(init.storage, 'write');
 let storeFailing = false;
 
 /** Store calls of the alerting never stop it: a failure is logged once until one succeeds again. */

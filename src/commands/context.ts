@@ -2,7 +2,7 @@ import { useTimezone } from '../time/zone.js';
 import os from 'node:os';
 import { loadLastGood } from '../config/last-good.js';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
-import { openStorage, storageLocation } from '../storage/open.js';
+import { loadStorage, storageLocation } from '../storage/open.js';
 import type { Storage } from '../storage/storage.js';
 import { CommandError } from './errors.js';
 
@@ -42,7 +42,7 @@ export async function loadForCli(file: string, opts: { fallback?: boolean } = {}
  * files and never change them. A StorageError says what is wrong (the CLI prints it, exit 1).
  */
 export async function openStore(loaded: LoadedConfig, opts: { readOnly?: boolean } = {}): Promise<Storage> {
-  const storage = openStorage(storageLocation(loaded), opts.readOnly ? 'read-only' : 'write');
+  const storage = await loadStorage(storageLocation(loaded), opts.readOnly ? 'read-only' : 'write');
   try {
     await storage.open();
   } catch (e) {

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Notification } from '../alerts/notifier.js';
 import { formatHostPort, type HostPort } from '../config/host-port.js';
 import type { LoadedConfig } from '../config/load.js';
-import { openStorage } from '../storage/open.js';
+import { loadStorage } from '../storage/open.js';
 import type { StorageLocation } from '../storage/storage.js';
 import { createLogger } from '../log.js';
 import { createHandler } from './app.js';
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const init = workerData as ConsoleInit;
   const port = parentPort!;
   const log = createLogger(init.logLevel).child({ component: 'console' });
-  const storage = openStorage(init.storage, 'write');
+  const storage = await loadStorage(init.storage, 'write');
   try {
     await storage.open();
   } catch (e) {

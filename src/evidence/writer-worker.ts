@@ -13,7 +13,7 @@ import { EvidenceProcessor, type ProcessorConfig } from './processor.js';
 import type { PartHealth, Retention, Rows } from '../storage/evidence.js';
 import type { ExceptionRecord } from '../storage/exceptions.js';
 import type { IdentityRecord, IdentityWrite } from '../storage/identities.js';
-import { openStorage } from '../storage/open.js';
+import { loadStorage } from '../storage/open.js';
 import type { StorageLocation } from '../storage/storage.js';
 import { startRequestHousekeeping } from '../requests/housekeeping.js';
 import type { PermissionRequest } from '../storage/requests.js';
@@ -82,7 +82,7 @@ const SHIP_REPORT_MS = 10_000;
 
 const init = workerData as WriterInit;
 const port = parentPort!;
-const storage = openStorage(init.storage, 'write');
+const storage = await loadStorage(init.storage, 'write');
 let devices = new DeviceNames(init.devices);
 let processor = new EvidenceProcessor(init.processor, devices);
 let held: Rows | null = null;

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { addUser } from '../../src/accounts/users.js';
 import { loadConfig } from '../../src/config/load.js';
-import { openStorage, storageLocation } from '../../src/storage/open.js';
+import { loadStorage, storageLocation } from '../../src/storage/open.js';
 import { sitesScope, TRUST_SCOPE } from '../../src/storage/scope.js';
 import { cli } from '../helpers/cli.js';
 import { LISTS, tempDir, testConfig } from '../helpers/daemon-process.js';
@@ -37,7 +37,7 @@ test.before(async () => {
     config,
     testConfig({ upstreams: [53], extra: `site: ${SITE_A}\nnode: dns1\nshared: { postgres: { url: "${s.url}" } }` }),
   );
-  const store = openStorage(storageLocation(await loadConfig(config)), 'write');
+  const store = await loadStorage(storageLocation(await loadConfig(config)), 'write');
   const by = { actor: 'root', ip: 'cli', at: NOW };
   await addUser(store.accounts, 'head.trust', 'reviewer', PASSWORD, by, [], TRUST_SCOPE);
   await addUser(store.accounts, 't.smith', 'teacher', PASSWORD, by, ['students']);

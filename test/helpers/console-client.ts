@@ -7,7 +7,7 @@ import { reply, rr } from './wire-builder.js';
 import { loadConfig } from '../../src/config/load.js';
 import { auditTrail } from '../../src/review/audit-trail.js';
 import type { AuditEntry } from '../../src/storage/accounts.js';
-import { openStorage, storageLocation } from '../../src/storage/open.js';
+import { loadStorage, storageLocation } from '../../src/storage/open.js';
 import { TRUST_SCOPE } from '../../src/storage/scope.js';
 
 export const PASSWORDS = {
@@ -193,7 +193,7 @@ export async function signIn(
  * changes), oldest first.
  */
 export async function auditRows(d: DaemonProcess): Promise<AuditEntry[]> {
-  const storage = openStorage(storageLocation(await loadConfig(d.configFile)), 'read-only');
+  const storage = await loadStorage(storageLocation(await loadConfig(d.configFile)), 'read-only');
   try {
     // Far ahead: a daemon under libfaketime (helpers/faketime.ts) writes rows in its own time.
     return (await auditTrail(storage, { since: 0, until: Number.MAX_SAFE_INTEGER, scope: TRUST_SCOPE }, undefined)).reverse();

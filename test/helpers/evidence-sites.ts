@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { postgresSchema } from '../../src/config/shared-schema.js';
 import type { Rows } from '../../src/storage/evidence.js';
-import { openStorage } from '../../src/storage/open.js';
+import { loadStorage, openStorage } from '../../src/storage/open.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { tempDir } from './daemon-process.js';
 import { EvidenceShipper } from '../../src/evidence/shipper.js';
@@ -156,7 +156,7 @@ export async function twoSites(pg: PgCluster, database: string, earlier = 0): Pr
     if (earlier) await box.evidence.write(siteRows(site, -earlier), NOW);
     boxes[site] = box;
   }
-  const shared = openStorage(
+  const shared = await loadStorage(
     {
       evidencePath: path.join(dir, 'shared-node.db'),
       accountsPath: path.join(dir, 'shared-node-accounts.db'),
@@ -168,7 +168,7 @@ export async function twoSites(pg: PgCluster, database: string, earlier = 0): Pr
   await (shared as Storage & { shared: { migrate(): Promise<unknown> } }).shared.migrate();
   for (const site of [SITE_A, SITE_B]) {
     // The box as a filter of its site sharing the store: its shipper sends every row over.
-    const filter = openStorage(
+    const filter = (await loadStorage(
       {
         evidencePath: path.join(dir, `${site}.db`),
         accountsPath: path.join(dir, `${site}-accounts.db`),
@@ -176,7 +176,7 @@ export async function twoSites(pg: PgCluster, database: string, earlier = 0): Pr
         shared: { site, node: 'dns1', postgres, urlFile: null },
       },
       'write',
-    ) as SharedStorage;
+    )) as SharedStorage;
     const shipper = new EvidenceShipper({
       stores: filter.shipping,
       version: 'test',

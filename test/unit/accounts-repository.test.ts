@@ -10,7 +10,7 @@ import path from 'node:path';
 import { postgresSchema } from '../../src/config/shared-schema.js';
 import { SessionStore } from '../../src/console/sessions.js';
 import type { AuditRow, NewUser } from '../../src/storage/accounts.js';
-import { openStorage } from '../../src/storage/open.js';
+import { loadStorage, openStorage } from '../../src/storage/open.js';
 import { sitesScope, TRUST_SCOPE } from '../../src/storage/scope.js';
 import { StorageError, type Storage } from '../../src/storage/storage.js';
 import { tempDir } from '../helpers/daemon-process.js';
@@ -40,13 +40,13 @@ let pg: PgCluster | null = null;
 let dbs = 0;
 
 /** Each backend makes a fresh store; `other` is a second filter's handle on the same one (another site on PostgreSQL). */
-const BACKENDS: { name: string; make(): Promise<{ s: Storage; other(): Storage }> }[] = [
+const BACKENDS: { name: string; make(): Promise<{ s: Storage; other(): Promise<Storage> }> }[] = [
   {
     name: 'sqlite',
     async make() {
       const dir = tempDir();
       const location = { evidencePath: path.join(dir, 'w.db'), accountsPath: path.join(dir, 'w-accounts.db') };
-      return { s: openStorage(location, 'write'), other: () => openStorage(location, 'write') };
+      return { s: openStorage(location, 'write'), other: async () => openStorage(location, 'write') };
     },
   },
   {
@@ -56,7 +56,7 @@ const BACKENDS: { name: string; make(): Promise<{ s: Storage; other(): Storage }
       const url = await pg.createDatabase(`acc${++dbs}`);
       const dir = tempDir();
       const open = (site: string, node: string) =>
-        openStorage(
+        loadStorage(
           {
             evidencePath: path.join(dir, `${node}.db`),
             accountsPath: path.join(dir, `${node}-accounts.db`),
@@ -64,7 +64,7 @@ const BACKENDS: { name: string; make(): Promise<{ s: Storage; other(): Storage }
           },
           'write',
         );
-      return { s: open('carres-grammar', 'dns1'), other: () => open('kshs', 'dns1') };
+      return { s: await open('carres-grammar', 'dns1'), other: () => open('kshs', 'dns1') };
     },
   },
 ];
@@ -74,7 +74,7 @@ test.after(async () => {
 });
 
 for (const backend of BACKENDS) {
-  const t = (name: string, fn: (s: Storage, other: () => Storage) => Promise<void>) =>
+  const t = (name: string, fn: (s: Storage, other: () => Promise<Storage>) => Promise<void>) =>
     test(`${backend.name}: ${name}`, async () => {
       const { s, other } = await backend.make();
       try {
@@ -167,7 +167,7 @@ for (const backend of BACKENDS) {
     });
   else {
     t('scope: stored with the account, seen by every site’s filter, changed with its audit row', async (s, other) => {
-      const b = other();
+      const b = await other();
       try {
         const u = await s.accounts.addUser(user({ scope: sitesScope(['kshs', 'carres-grammar']) }), row('user-add', 'Oso.Jones'));
         assert.equal(u.scope, { kind: 'sites', sites: ['carres-grammar', 'kshs'] });
@@ -196,7 +196,7 @@ for (const backend of BACKENDS) {
     t(
       'sessions: made at one filter, valid at another; sign-out, a disabled account or a new password ends them everywhere',
       async (s, other) => {
-        const b = other();
+        const b = await other();
         const limits = { idleMs: 3_600_000, absoluteMs: 8 * 3_600_000 };
         const atA = new SessionStore(limits, s.sessions);
         const atB = new SessionStore(limits, b.sessions);

@@ -8,12 +8,13 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CLI, ROOT, tempDir } from '../helpers/daemon-process.js';
+import { CLI, LISTS, ROOT, tempDir, testConfig } from '../helpers/daemon-process.js';
+import { openStorage } from '../../src/storage/open.js';
 
 const TRACE = path.join(ROOT, 'test/helpers/import-trace.mjs');
 
-/** The dist/ modules (relative paths) `webfilter …args` imports, and its exit status. */
-function imported(...args: string[]): { modules: string[]; status: number | null } {
+/** The dist/ modules (relative paths) `webfilter …args` imports, the packages it loads, and its exit status. */
+function imported(...args: string[]): { modules: string[]; packages: Set<string>; status: number | null } {
   const file = path.join(tempDir(), 'imports.txt');
   const r = spawnSync(process.execPath, ['--import', TRACE, CLI, ...args], {
     env: { ...process.env, IMPORT_TRACE: file },
@@ -22,7 +23,8 @@ function imported(...args: string[]): { modules: string[]; status: number | null
   });
   const urls = readFileSync(file, 'utf8').split('\n');
   const dist = `file://${path.join(ROOT, 'dist')}/`;
-  return { modules: urls.filter((u) => u.startsWith(dist)).map((u) => u.slice(dist.length)), status: r.status };
+  const packages = new Set(urls.map((u) => /\/node_modules\/([^/]+)\//.exec(u)?.[1]).filter((p) => p !== undefined));
+  return { modules: urls.filter((u) => u.startsWith(dist)).map((u) => u.slice(dist.length)), packages, status: r.status };
 }
 
 const HEAVY = /^(daemon|console|storage\/sqlite|storage\/postgres|review|pipeline|server)\//;
@@ -50,6 +52,24 @@ test('a command imports its own module and not the daemon', () => {
     modules.filter((m) => m.startsWith('daemon/') || m.startsWith('console/')),
     [],
   );
+});
+
+test('a box without `shared` never loads the PostgreSQL implementation or its driver (report)', async () => {
+  const dir = tempDir({ 'webfilter.yaml': testConfig({ upstreams: [53] }), ...LISTS });
+  const store = openStorage(
+    { evidencePath: path.join(dir, 'webfilter.db'), accountsPath: path.join(dir, 'webfilter-accounts.db') },
+    'write',
+  );
+  await store.open();
+  await store.close();
+  const { modules, packages, status } = imported('report', '--config', path.join(dir, 'webfilter.yaml'));
+  assert.is(status, 0, 'the report ran');
+  assert.ok(modules.includes('storage/sqlite/review.js'), 'it read the SQLite store');
+  assert.equal(
+    modules.filter((m) => m.startsWith('storage/postgres/') || m === 'storage/shared-storage.js'),
+    [],
+  );
+  assert.not.ok(packages.has('postgres'), 'the postgres driver was loaded');
 });
 
 test.run();

@@ -18,7 +18,7 @@ import { SessionStore } from '../../src/console/sessions.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import type { Role } from '../../src/roles/roles.js';
-import { openStorage, storageLocation } from '../../src/storage/open.js';
+import { loadStorage, storageLocation } from '../../src/storage/open.js';
 import { LISTS, tempDir, testConfig } from '../helpers/daemon-process.js';
 import { inject, setCookie } from '../helpers/console-inject.js';
 import { TRUST_SCOPE } from '../../src/storage/scope.js';
@@ -31,7 +31,7 @@ async function consoleEnv() {
   const file = path.join(dir, 'webfilter.yaml');
   writeFileSync(file, testConfig({ upstreams: [53] }));
   const loaded = await loadConfig(file);
-  const storage = openStorage(storageLocation(loaded), 'write');
+  const storage = await loadStorage(storageLocation(loaded), 'write');
   const by = { actor: 'root', ip: 'cli', at: NOW - 60_000 };
   const users = {
     reviewer: await addUser(storage.accounts, 'oso.jones', 'reviewer', PASSWORD, by),

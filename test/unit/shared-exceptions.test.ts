@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import path from 'node:path';
 import { postgresSchema } from '../../src/config/shared-schema.js';
 import type { ExceptionRecord, NewException } from '../../src/storage/exceptions.js';
-import { openStorage } from '../../src/storage/open.js';
+import { loadStorage } from '../../src/storage/open.js';
 import { PostgresShared } from '../../src/storage/postgres/postgres-shared.js';
 import { tempDir } from '../helpers/daemon-process.js';
 import { startPostgres } from '../helpers/postgres.js';
@@ -41,15 +41,15 @@ test('a store created anew replaces the copy of the old one (its change numbers 
     const location = { evidencePath: path.join(dir, 'w.db'), accountsPath: path.join(dir, 'w-accounts.db'), shared };
     const other = () => new PostgresShared({ ...shared, node: 'cli' });
 
-    const watch = () => {
-      const storage = openStorage(location, 'write');
+    const watch = async () => {
+      const storage = await loadStorage(location, 'write');
       const seen: ExceptionRecord[][] = [];
       const stop = storage.exceptions.subscribe((r) => seen.push(r));
       const targets = () => (seen.at(-1) ?? []).map((e) => e.target).sort();
       return { seen, targets, stop: async () => (stop(), await storage.close()) };
     };
 
-    const first = watch();
+    const first = await watch();
     const old = other();
     await until(async () => (await old.status()).nodes.length === 1, 'the filter migrated and reported');
     await old.exceptions.add(exception('room-12'), by());
@@ -65,7 +65,7 @@ test('a store created anew replaces the copy of the old one (its change numbers 
     await fresh.migrate();
     await fresh.exceptions.add(exception('staff'), by());
 
-    const second = watch();
+    const second = await watch();
     try {
       await until(() => second.seen.length > 0, 'the copy delivered at once');
       assert.equal(second.seen[0].map((e) => e.target).sort(), ['room-12', 'room-13'], 'known ones enforced until contact');
