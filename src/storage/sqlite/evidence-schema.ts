@@ -479,4 +479,33 @@ export const EVIDENCE_MIGRATIONS: Migration<EvidenceContext>[] = [
         FROM blocked;
     `,
   },
+  {
+    version: 12,
+    sql: `
+      -- The Devices page's summary (issue 25), kept by the evidence writer and counted down by the
+      -- purge (sqlite/device-totals.ts): per device, address and group, blocked attempts and signals
+      -- with the newest time of each kind of evidence. Built here from a full scan.
+      CREATE TABLE device_totals (
+        device       TEXT NOT NULL,
+        client       TEXT NOT NULL,
+        grp          TEXT NOT NULL,
+        blocked      INTEGER NOT NULL DEFAULT 0,  -- sum of blocked_device_daily.count
+        blocked_last INTEGER,                     -- newest blocked_device_daily.last_ts
+        signals      INTEGER NOT NULL DEFAULT 0,  -- signal rows
+        signals_last INTEGER,                     -- newest signals.last_ts
+        access_last  INTEGER,                     -- newest access_hourly.last_ts of its clients rows
+        PRIMARY KEY (device, client, grp)
+      ) WITHOUT ROWID;
+      INSERT INTO device_totals (device, client, grp, blocked, blocked_last, signals, signals_last, access_last)
+        SELECT device, client, grp, sum(blocked), max(bl), sum(signals), max(sl), max(al) FROM (
+          SELECT device, client, grp, sum(count) AS blocked, max(last_ts) AS bl, 0 AS signals, NULL AS sl, NULL AS al
+            FROM blocked_device_daily GROUP BY 1, 2, 3
+          UNION ALL
+          SELECT device, client, grp, 0, NULL, count(*), max(last_ts), NULL FROM signals GROUP BY 1, 2, 3
+          UNION ALL
+          SELECT c.device, c.address, c.grp, 0, NULL, 0, NULL, max(a.last_ts)
+            FROM clients c JOIN access_hourly a ON a.client_id = c.id GROUP BY 1, 2, 3
+        ) GROUP BY 1, 2, 3;
+    `,
+  },
 ];

@@ -10,6 +10,7 @@ import {
   type Rows,
 } from '../evidence.js';
 import type { DatabaseFile } from './database-file.js';
+import { DeviceTotals } from './device-totals.js';
 
 const DAY_MS = 86_400_000;
 /** Cap on remembered client/domain ids (a cache; misses just cost a statement). */
@@ -35,7 +36,7 @@ const SQL = {
                  ON CONFLICT (day, client, device, grp) DO UPDATE SET count = count + excluded.count,
                    first_ts = min(first_ts, excluded.first_ts), last_ts = max(last_ts, excluded.last_ts), seq = excluded.seq`,
   findSignal:
-    'SELECT id FROM signals WHERE client = ? AND kind = ? AND domain = ? AND last_ts >= ? AND review_at IS NULL ORDER BY last_ts DESC LIMIT 1',
+    'SELECT id, device, grp, last_ts FROM signals WHERE client = ? AND kind = ? AND domain = ? AND last_ts >= ? AND review_at IS NULL ORDER BY last_ts DESC LIMIT 1',
   bumpSignal: `UPDATE signals SET count = count + ?, last_ts = max(last_ts, ?),
                  device = CASE WHEN device = '' THEN ? ELSE device END, user = COALESCE(user, NULLIF(?, '')), seq = ? WHERE id = ?`,
   insertSignal: `INSERT INTO signals (first_ts, last_ts, client, device, grp, kind, severity, qname, domain, detail, count, user, seq)
@@ -67,8 +68,12 @@ export class SqliteEvidenceWriter implements EvidenceWriter {
   /** Blocked rows that a repeat may still be counted on: key → row id and last attempt. */
   private readonly open = new Map<string, { id: number; lastTs: number }>();
   private lastPrune = 0;
+  /** The Devices page's summary, kept as the rows are written and purged. */
+  private readonly totals: DeviceTotals;
 
-  constructor(private readonly file: DatabaseFile) {}
+  constructor(private readonly file: DatabaseFile) {
+    this.totals = new DeviceTotals(file);
+  }
 
   async write(rows: Rows, now = Date.now()): Promise<void> {
     const f = this.file;
@@ -78,11 +83,23 @@ export class SqliteEvidenceWriter implements EvidenceWriter {
         this.writeBlocked(rows, () => ++seq);
         for (const s of rows.signals) {
           const hit = f.prepare(SQL.findSignal).get(s.client, s.kind, s.domain, s.ts - SIGNAL_DEDUP_MS) as
-            { id: number } | undefined;
-          if (hit) f.prepare(SQL.bumpSignal).run(s.count, s.ts, s.device, s.user, ++seq, hit.id);
-          else f.prepare(SQL.insertSignal).run({ ...s, seq: ++seq });
+            { id: number; device: string; grp: string; last_ts: number } | undefined;
+          if (hit) {
+            f.prepare(SQL.bumpSignal).run(s.count, s.ts, s.device, s.user, ++seq, hit.id);
+            const last = Math.max(hit.last_ts, s.ts);
+            if (hit.device === '' && s.device !== '') this.totals.signalMoved(s.client, hit.grp, s.device, last);
+            else this.totals.signal(hit.device, s.client, hit.grp, last, 0);
+          } else {
+            f.prepare(SQL.insertSignal).run({ ...s, seq: ++seq });
+            this.totals.signal(s.device, s.client, s.grp, s.ts);
+          }
         }
+        const seen = new Map<string, { device: string; client: string; grp: string; last: number }>();
         for (const a of rows.accessHourly) {
+          const k = `${a.device}\u0000${a.client}\u0000${a.grp}`;
+          const t = seen.get(k);
+          if (t) t.last = Math.max(t.last, a.lastTs);
+          else seen.set(k, { device: a.device, client: a.client, grp: a.grp, last: a.lastTs });
           f.prepare(SQL.accessHourly).run(
             a.hour,
             this.clientId(a.client, a.device, a.grp, a.user),
@@ -93,6 +110,7 @@ export class SqliteEvidenceWriter implements EvidenceWriter {
             ++seq,
           );
         }
+        for (const t of seen.values()) this.totals.access(t.device, t.client, t.grp, t.last);
         for (const r of rows.access) f.prepare(SQL.access).run(r);
         f.prepare(SQL.setSeq).run(seq);
         f.prepare(SQL.wrote).run(now);
@@ -143,8 +161,10 @@ export class SqliteEvidenceWriter implements EvidenceWriter {
       } else daily.set(dk, { day, client: r.client, device: r.device, grp: r.grp, n: r.count, first: r.ts, last: r.lastTs });
     }
     for (const h of hourly.values()) f.prepare(SQL.blockedHourly).run(h.hour, h.grp, h.category, h.n, next());
-    for (const d of daily.values())
+    for (const d of daily.values()) {
       f.prepare(SQL.blockedDaily).run(d.day, d.client, d.device, d.grp, d.n, d.first, d.last, next());
+      this.totals.blocked(d.device, d.client, d.grp, d.n, d.last);
+    }
     if (rows.blocked.length > 0)
       this.pruneOpen(rows.blocked[rows.blocked.length - 1].ts - 2 * rows.blocked[0].joinMs - 3_600_000);
   }
@@ -165,38 +185,69 @@ export class SqliteEvidenceWriter implements EvidenceWriter {
     const blockedCut = now - r.blocked_days * DAY_MS;
     const accessCut = now - r.access_days * DAY_MS;
     const result: PurgeResult = { blocked: 0, signals: 0, accessHourly: 0, access: 0 };
-    // Oldest first, a bounded batch per statement: each step is a short transaction of its own.
-    const steps: [keyof PurgeResult | null, string, number][] = [
+    const signalsCut = now - r.signals_days * DAY_MS;
+    const accessCutHour = Math.floor(accessCut / 3_600_000);
+    const blockedCutDay = Math.floor(blockedCut / DAY_MS);
+    const run = (sql: string, cut: number) => (db: Database) => db.prepare(sql).run(cut).changes;
+    // Oldest first, a bounded batch per statement: each step is a short transaction of its own. The
+    // Devices page's summary is counted down in the same transactions (device-totals.ts).
+    const steps: [keyof PurgeResult | null, (db: Database) => number][] = [
       [
         'blocked',
-        'DELETE FROM blocked WHERE id IN (SELECT id FROM blocked WHERE ts < ? ORDER BY ts LIMIT ' + PURGE_STEP_ROWS + ')',
-        blockedCut,
+        run(
+          `DELETE FROM blocked WHERE id IN (SELECT id FROM blocked WHERE ts < ? ORDER BY ts LIMIT ${PURGE_STEP_ROWS})`,
+          blockedCut,
+        ),
       ],
       [
         'signals',
-        'DELETE FROM signals WHERE id IN (SELECT id FROM signals WHERE last_ts < ? ORDER BY last_ts LIMIT ' +
-          PURGE_STEP_ROWS +
-          ')',
-        now - r.signals_days * DAY_MS,
+        (db) => {
+          const gone = db
+            .prepare(
+              `DELETE FROM signals WHERE id IN (SELECT id FROM signals WHERE last_ts < ? ORDER BY last_ts LIMIT ${PURGE_STEP_ROWS})
+               RETURNING device, client, grp, 1 AS n`,
+            )
+            .all(signalsCut) as { device: string; client: string; grp: string; n: number }[];
+          this.totals.purged(db, 'signals', gone);
+          return gone.length;
+        },
       ],
       [
         'access',
-        'DELETE FROM access WHERE id IN (SELECT id FROM access WHERE ts < ? ORDER BY ts LIMIT ' + PURGE_STEP_ROWS + ')',
-        accessCut,
+        run(
+          `DELETE FROM access WHERE id IN (SELECT id FROM access WHERE ts < ? ORDER BY ts LIMIT ${PURGE_STEP_ROWS})`,
+          accessCut,
+        ),
       ],
       [
         'accessHourly',
-        `DELETE FROM access_hourly WHERE (hour, client_id, domain_id) IN
-           (SELECT hour, client_id, domain_id FROM access_hourly WHERE hour < ? ORDER BY hour LIMIT ${PURGE_STEP_ROWS})`,
-        Math.floor(accessCut / 3_600_000),
+        run(
+          `DELETE FROM access_hourly WHERE (hour, client_id, domain_id) IN
+             (SELECT hour, client_id, domain_id FROM access_hourly WHERE hour < ? ORDER BY hour LIMIT ${PURGE_STEP_ROWS})`,
+          accessCutHour,
+        ),
       ],
-      [null, 'DELETE FROM blocked_hourly WHERE hour < ?', Math.floor(blockedCut / 3_600_000)],
-      [null, 'DELETE FROM blocked_device_daily WHERE day < ?', Math.floor(blockedCut / DAY_MS)],
+      [null, (db) => (this.totals.accessPurged(db, accessCutHour), 0)],
+      [null, run('DELETE FROM blocked_hourly WHERE hour < ?', Math.floor(blockedCut / 3_600_000))],
+      [
+        null,
+        (db) => {
+          const gone = db
+            .prepare(
+              `DELETE FROM blocked_device_daily WHERE (day, client, device, grp) IN
+                 (SELECT day, client, device, grp FROM blocked_device_daily WHERE day < ? ORDER BY day LIMIT ${PURGE_STEP_ROWS})
+               RETURNING device, client, grp, count AS n`,
+            )
+            .all(blockedCutDay) as { device: string; client: string; grp: string; n: number }[];
+          this.totals.purged(db, 'blocked', gone);
+          return gone.length;
+        },
+      ],
     ];
     try {
-      for (const [table, sql, cut] of steps) {
+      for (const [table, step] of steps) {
         for (;;) {
-          const n = this.file.transaction((db: Database) => db.prepare(sql).run(cut).changes);
+          const n = this.file.transaction(step);
           if (table) result[table] += n;
           if (n < PURGE_STEP_ROWS) break;
           await pause();

@@ -300,23 +300,24 @@ export class SqliteReview implements ReviewRepository {
     return { blocked, signals };
   }
 
+  /**
+   * The Devices page: from the per-device summary the writer keeps (device_totals, see
+   * sqlite/device-totals.ts), so it costs the same whatever the retention. As on PostgreSQL, a device
+   * seen in several groups shows the greatest name.
+   */
   async devices(search: string, max: number): Promise<DeviceSummary[]> {
-    const rows = this.all<Omit<DeviceSummary, 'last_seen'> & { last: number | null }>(
+    const rows = this.all<Omit<DeviceSummary, 'last_seen'> & { last: number }>(
       `SELECT device, client, max(grp) AS "group", max(last) AS last, sum(blocked) AS blocked, sum(signals) AS signals
        FROM (
-         SELECT device, client, grp, max(last_ts) AS last, sum(count) AS blocked, 0 AS signals FROM blocked_device_daily
-         GROUP BY device, client
-         UNION ALL
-         SELECT device, client, grp, max(last_ts), 0, count(*) FROM signals GROUP BY device, client
-         UNION ALL
-         SELECT c.device, c.address, c.grp, max(a.last_ts), 0, 0 FROM clients c LEFT JOIN access_hourly a ON a.client_id = c.id
-         GROUP BY c.device, c.address
+         SELECT device, client, grp, blocked, signals,
+                max(coalesce(blocked_last, 0), coalesce(signals_last, 0), coalesce(access_last, 0)) AS last
+         FROM device_totals
+         WHERE @search = '' OR device LIKE @contains ESCAPE '\\' OR client LIKE @prefix ESCAPE '\\'
        )
-       WHERE @search = '' OR device LIKE @contains ESCAPE '\\' OR client LIKE @prefix ESCAPE '\\'
-       GROUP BY device, client ORDER BY last IS NULL, last DESC, device LIMIT ${Math.max(1, max)}`,
+       GROUP BY device, client ORDER BY last DESC, device LIMIT ${Math.max(1, max)}`,
       { search, contains: `%${likeEscape(search)}%`, prefix: `${likeEscape(search)}%` },
     );
-    return rows.map(({ last, ...r }) => ({ ...r, last_seen: last === null ? '' : isoTime(last) }));
+    return rows.map(({ last, ...r }) => ({ ...r, last_seen: isoTime(last) }));
   }
 
   async deviceKnown(s: DeviceSubject): Promise<boolean> {
