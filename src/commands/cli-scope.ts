@@ -3,7 +3,9 @@ import type { LoadedConfig } from '../config/load.js';
 import type { Role } from '../roles/roles.js';
 import { sitesScope, type SiteScope } from '../storage/scope.js';
 import type { Storage } from '../storage/storage.js';
-import { holdsFilter, osUser, signedInAccount, type AccountNeed, type OsUser } from './cli-account.js';
+import { auditRefusal, holdsFilter, osUser, signedInAccount, type AccountNeed, type OsUser } from './cli-account.js';
+
+export { auditRefusal };
 import { actor } from './context.js';
 import { CommandError, UsageError } from './errors.js';
 
@@ -42,12 +44,15 @@ export interface CliActor {
  *  - no `--account`: root or the service user (who hold this filter's PostgreSQL credential anyway)
  *    act for this filter's own site, as ICT on their own box always have; anyone else is refused.
  *    SUDO_USER is only the audit's detail of who it was; it is never looked up as an account.
+ * Each refusal is an access-audit row access-denied naming `what` (the command), when the store can
+ * take it.
  */
 export async function cliActor(
   store: Storage,
   loaded: LoadedConfig,
   a: AccountFlags,
   need: AccountNeed,
+  what: string,
   os: OsUser = osUser(),
 ): Promise<CliActor> {
   const who = actor();
@@ -57,7 +62,7 @@ export async function cliActor(
     return { actor: who, recordedAs: who };
   }
   if (a.account !== undefined) {
-    const user = await signedInAccount(store, a.account, a['password-stdin'] === true, loaded.config, need);
+    const user = await signedInAccount(store, a.account, a['password-stdin'] === true, loaded.config, need, what);
     return {
       actor: user.name,
       recordedAs: `${user.name} (cli, ${who})`,
@@ -66,23 +71,12 @@ export async function cliActor(
       groups: user.groups,
     };
   }
-  if (!holdsFilter(os, loaded))
+  if (!holdsFilter(os, loaded)) {
+    await auditRefusal(store, who, what, `no --account, and ${os.name} is not root or the service user`);
     throw new CommandError(
       `${os.name} is not root or the service user: give --account NAME (a console account whose scope holds site ${site}) ` +
         'and its password',
     );
-  return { actor: who, recordedAs: who, scope: sitesScope([site]) };
-}
-
-/**
- * Records a CLI refusal by scope or role in the access audit (access-denied: who, `cli`, the command
- * and why), as the console records its 403s (security finding 5). A store that cannot take the row
- * does not hide the refusal: the command still fails with its own message.
- */
-export async function auditRefusal(store: Storage, who: string, what: string, why: string): Promise<void> {
-  try {
-    await store.accounts.audit({ ts: Date.now(), actor: who, ip: 'cli', action: 'access-denied', target: what, detail: why });
-  } catch {
-    // the refusal stands; the caller prints it
   }
+  return { actor: who, recordedAs: who, scope: sitesScope([site]) };
 }

@@ -109,7 +109,7 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
         let who = actor();
         let record: ExceptionRecord;
         try {
-          const acting = await cliActor(store, loaded, a, 'exceptions.change');
+          const acting = await cliActor(store, loaded, a, 'exceptions.change', 'exception add');
           who = acting.recordedAs;
           const by = { actor: acting.actor, ip: 'cli', at: now, recordedAs: acting.recordedAs, scope: acting.scope };
           if (a.local && !shared)
@@ -215,7 +215,7 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
         const store = await openStore(loaded);
         let record: ExceptionRecord;
         try {
-          const acting = await cliActor(store, loaded, a, 'exceptions.change');
+          const acting = await cliActor(store, loaded, a, 'exceptions.change', `exception revoke ${a.id}`);
           record = await store.exceptions.revoke(a.id, a.reason.trim(), {
             actor: acting.actor,
             ip: 'cli',

@@ -38,7 +38,7 @@ export const exportCommand: CommandModule<{ config: string; json: boolean }, Exp
     const f = filterFromFlags({ since: a.since, client: a.client, device: a.device, user: a.user }, [], now, 'exact');
     const store = await openStore(loaded, { readOnly: true });
     try {
-      out(await exported(a, await commandReads(loaded, store, a), f, now));
+      out(await exported(a, await commandReads(loaded, store, a, 'export'), f, now));
     } finally {
       await store.close();
     }

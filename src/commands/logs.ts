@@ -133,7 +133,7 @@ export const logsCommand: CommandModule<{ config: string; json: boolean }, LogsA
 
 /** Reads and prints the log asked for, within what the reader may see (review-scope.ts). */
 async function show(a: LogsArgs, loaded: LoadedConfig, store: Storage, f: ReviewFilter): Promise<void> {
-  const reads = await commandReads(loaded, store, a);
+  const reads = await commandReads(loaded, store, a, `logs ${a.what}`);
   let rows: Record<string, Cell>[];
   let cols = COLUMNS[a.what];
   if (a.what === 'audit') {

@@ -41,7 +41,7 @@ export const reportCommand: CommandModule<{ config: string; json: boolean }, Rep
     const store = await openStore(loaded, { readOnly: true });
     let data;
     try {
-      const reads = await commandReads(loaded, store, a);
+      const reads = await commandReads(loaded, store, a, 'report');
       // This filter's exceptions and requests are its site's: in the report only when the read covers that site.
       const boxToo = !reads.trustWide || a.local || !a.site || a.site === loaded.config.site;
       const none = { between: async () => [], list: async () => [] };

@@ -187,7 +187,7 @@ async function decide(a: Common & AccountFlags & { id: number; note: string }, d
   try {
     // With shared: as --account (its role and scope), else root for this filter's site (cliActor).
     // A request approved by root while the shared store is away is applied on this box and pushed later.
-    const acting = await cliActor(store, loaded, a, 'requests.decide');
+    const acting = await cliActor(store, loaded, a, 'requests.decide', `request ${decision} ${a.id}`);
     const { request, exception } = await decideRequest(store, loaded, a.id, decision, a.note, {
       ...cliActing(),
       name: acting.actor,

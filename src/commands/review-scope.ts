@@ -5,7 +5,8 @@ import type { ScopedReads } from '../storage/read-scope.js';
 import { describeScope, scopeIncludes, sitesScope, TRUST_SCOPE, type SiteScope } from '../storage/scope.js';
 import type { Storage } from '../storage/storage.js';
 import { CommandError, UsageError } from './errors.js';
-import { signedInAccount } from './cli-account.js';
+import { auditRefusal, signedInAccount } from './cli-account.js';
+import { actor } from './context.js';
 
 /**
  * Whose evidence a review command reads (issue 17). On a single box: the box's own store, as
@@ -42,7 +43,7 @@ export interface CommandReads extends ScopedReads {
 }
 
 /** The evidence a review command may read, by the rules above. */
-export async function commandReads(loaded: LoadedConfig, store: Storage, a: ScopeFlags): Promise<CommandReads> {
+export async function commandReads(loaded: LoadedConfig, store: Storage, a: ScopeFlags, what: string): Promise<CommandReads> {
   const { config } = loaded;
   const box = config.site;
   const wide = a.site !== undefined || a.trust || a.account !== undefined;
@@ -63,11 +64,13 @@ export async function commandReads(loaded: LoadedConfig, store: Storage, a: Scop
   if (a.site !== undefined && a.trust) throw new UsageError('give --site or --trust, not both');
   let scope = sitesScope([box]);
   if (a.account !== undefined)
-    scope = (await signedInAccount(store, a.account, a['password-stdin'] === true, config, 'evidence')).scope;
-  else if (a.trust || (a.site !== undefined && a.site !== box))
+    scope = (await signedInAccount(store, a.account, a['password-stdin'] === true, config, 'evidence', what)).scope;
+  else if (a.trust || (a.site !== undefined && a.site !== box)) {
+    await auditRefusal(store, actor(), what, `${a.trust ? '--trust' : `--site ${a.site}`} without --account`);
     throw new UsageError(
       `${a.trust ? '--trust' : `--site ${a.site}`} reads beyond this filter's site (${box}): give --account NAME, a console account whose scope holds it`,
     );
+  }
   if (a.trust && scope.kind !== 'trust')
     throw new CommandError(`--account ${a.account} may see ${describeScope(scope)}, not the whole trust`);
   if (a.site !== undefined && !scopeIncludes(scope, a.site))

@@ -26,7 +26,7 @@ export function signalCommands(y: Argv<{ config: string; json: boolean }>) {
         let s;
         try {
           // With shared, the signal is the shared store's (its number as logs signals shows it), within the reader's sites.
-          const reads = await commandReads(loaded, store, a);
+          const reads = await commandReads(loaded, store, a, `signal review ${a.id}`);
           s = await recordReview(reads.signalReviews, {
             id: a.id,
             outcome: a.outcome,

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { actor, loadForCli, openStore, out } from './context.js';
 import { CommandError, UsageError } from './errors.js';
-import { holdsFilter, osUser, signedInAccount } from './cli-account.js';
+import { auditRefusal, holdsFilter, osUser, signedInAccount } from './cli-account.js';
 import { describeScope, scopeIncludes, type SiteScope } from '../storage/scope.js';
 import type { Storage } from '../storage/storage.js';
 import { readPassword } from './password-prompt.js';
@@ -39,6 +39,8 @@ interface ChangeAs {
   target: string;
   /** The scope the change gives it (user add, user scope). */
   gives?: SiteScope;
+  /** The command, as a refusal's access-audit row names it (`user add dsl.khan`). */
+  command: string;
 }
 
 /**
@@ -91,22 +93,27 @@ async function actingAdmin(store: Storage, loaded: LoadedConfig, a: ChangeAs): P
   if (a.account === undefined) {
     const users = await store.accounts.listUsers();
     if (holdsFilter(osUser(), loaded) && !users.some((u) => u.role === 'ict' && u.disabledAt === null)) return actor();
+    await auditRefusal(store, actor(), a.command, 'no --account (an ict account is needed)');
     throw new CommandError(
       "the console accounts are the whole trust's (shared): give --account NAME, an ict account, and its password " +
         '(asked, or the first line of stdin with --password-stdin)',
     );
   }
-  const admin = await signedInAccount(store, a.account, a['password-stdin'] === true, loaded.config, { role: 'ict' });
+  const admin = await signedInAccount(store, a.account, a['password-stdin'] === true, loaded.config, { role: 'ict' }, a.command);
   if (admin.scope.kind === 'trust') return admin.name;
   const mine = admin.scope;
   const within = (s: SiteScope) => s.kind === 'sites' && s.sites.every((x) => scopeIncludes(mine, x));
   const target = await store.accounts.findUser(a.target);
+  const refuse = async (why: string) => {
+    await auditRefusal(store, admin.name, a.command, why);
+    return new CommandError(why);
+  };
   if (target && !within(target.scope))
-    throw new CommandError(
+    throw await refuse(
       `--account ${admin.name} sees ${describeScope(mine)}; ${target.name} sees ${describeScope(target.scope)}, beyond it: nothing was changed`,
     );
   if (a.gives && !within(a.gives))
-    throw new CommandError(
+    throw await refuse(
       `--account ${admin.name} sees ${describeScope(mine)} and cannot give ${describeScope(a.gives)}: nothing was changed`,
     );
   return admin.name;
@@ -189,7 +196,7 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
         // The scope is checked before the password is asked for.
         const gives = scopeOption(a, await loadForCli(a.config), 'own-site') ?? undefined;
         await accountChange(
-          { ...a, target: a.name, gives },
+          { ...a, target: a.name, gives, command: `user add ${a.name}` },
           async (accounts, by, loaded, newPassword) =>
             addUser(
               accounts,
@@ -216,7 +223,7 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
           .option('password-stdin', PASSWORD_STDIN),
       async (a) => {
         await accountChange(
-          { ...a, target: a.name },
+          { ...a, target: a.name, command: `user passwd ${a.name}` },
           async (accounts, by, _loaded, newPassword) => setPassword(accounts, a.name, await newPassword(), by),
           (u) => `Password of ${u.name} changed; their open sessions have ended.\n`,
         );
@@ -232,7 +239,7 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
           .option('password-stdin', ACCOUNT_PASSWORD_STDIN),
       async (a) =>
         accountChange(
-          { ...a, target: a.name },
+          { ...a, target: a.name, command: `user disable ${a.name}` },
           (accounts, by) => disableUser(accounts, a.name, by),
           (u) => `User ${u.name} disabled.\n`,
         ),
@@ -249,7 +256,7 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
           .example('$0 user groups t.smith --groups room-12,room-14', 'Room 14 added, y9-media dropped'),
       async (a) =>
         accountChange(
-          { ...a, target: a.name },
+          { ...a, target: a.name, command: `user groups ${a.name}` },
           (accounts, by, loaded) => setGroups(accounts, a.name, groupsOption(a.groups, loaded), by),
           (u) => `${u.name} may now ask for: ${u.groups.join(', ')}.\n`,
         ),
@@ -267,7 +274,12 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
           .example('$0 user scope trust.dsl --trust', 'Sees every school of the trust'),
       async (a) =>
         accountChange(
-          { ...a, target: a.name, gives: scopeOption(a, await loadForCli(a.config), 'required') ?? undefined },
+          {
+            ...a,
+            target: a.name,
+            gives: scopeOption(a, await loadForCli(a.config), 'required') ?? undefined,
+            command: `user scope ${a.name}`,
+          },
           (accounts, by, loaded) => setScope(accounts, a.name, scopeOption(a, loaded, 'required')!, by),
           (u, loaded) => `${u.name} now sees ${scopeText(u, loaded)} (from their next page).\n`,
         ),

@@ -52,16 +52,12 @@ async function main(): Promise<void> {
     port.postMessage({ type: 'failed', error: (e as Error).message } satisfies FromConsole);
     return;
   }
-  const attempts = init.loaded.config.console.login_attempts;
   const env: ConsoleEnv = {
     storage,
     loaded: init.loaded,
     sessions: new SessionStore(limitsOf(init.loaded), storage.sessions),
-    logins: new LoginLimiter({
-      perAccount: attempts.per_account,
-      perIp: attempts.per_address,
-      windowMs: attempts.window_minutes * 60_000,
-    }),
+    // Shared: one count for the whole trust in PostgreSQL (no console's memory is a way around it).
+    logins: storage.signIns ?? new LoginLimiter(),
     proxies: parseProxies(init.loaded.config.console.trusted_proxies),
     secure: init.tls !== null,
     log,

@@ -6,7 +6,7 @@ import type { User } from '../storage/accounts.js';
 import type { SiteScope } from '../storage/scope.js';
 import type { Storage } from '../storage/storage.js';
 import type { Notification } from '../alerts/notifier.js';
-import type { LoginLimiter } from './login-limiter.js';
+import type { SignInThrottle } from '../storage/sign-in-throttle.js';
 import type { Session, SessionStore } from './sessions.js';
 
 /** What every console handler can use. */
@@ -16,7 +16,8 @@ export interface ConsoleEnv {
   /** The daemon's config (groups, categories, exception rules), replaced on reload. */
   loaded: LoadedConfig;
   sessions: SessionStore;
-  logins: LoginLimiter;
+  /** Failed sign-ins: the shared store's count with `shared`, else this console's memory. */
+  logins: SignInThrottle;
   /** `console.trusted_proxies`: peers whose X-Forwarded-For names the client. */
   proxies: Cidr[];
   /** Served over HTTPS: cookies get Secure, responses HSTS. */

@@ -3,6 +3,7 @@ import { PostgresAccounts } from './postgres/accounts.js';
 import { requireCurrentSchema } from './postgres/migrate.js';
 import { PostgresShared } from './postgres/postgres-shared.js';
 import { PostgresSessions } from './postgres/sessions.js';
+import { PostgresSignInThrottle } from './postgres/sign-in-throttle.js';
 import { PostgresReview } from './postgres/review.js';
 import { PostgresSignalReviews } from './postgres/signal-reviews.js';
 import type { ReadScope, ScopedReads } from './read-scope.js';
@@ -74,6 +75,7 @@ export function withSharedExceptions(
     exceptions,
     accounts: new PostgresAccounts(shared.conn, location.site, location.node, ready),
     sessions: new PostgresSessions(shared.conn, location.site, location.node, ready),
+    signIns: new PostgresSignInThrottle(shared.conn, ready),
     shared,
     shipping: { outbox: local.outbox, cursors, inbox: shared.evidence, retention: shared.retention },
     reads: (rs: ReadScope): ScopedReads => ({

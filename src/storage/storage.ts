@@ -8,6 +8,7 @@ import type { ReviewRepository } from './review.js';
 import type { SignalReviewsRepository } from './signal-reviews.js';
 import type { AlertStateRepository } from './alert-state.js';
 import type { SessionsRepository } from './sessions.js';
+import type { SignInThrottle } from './sign-in-throttle.js';
 import type { ReadScope, ScopedReads } from './read-scope.js';
 
 /**
@@ -44,6 +45,11 @@ export interface Storage {
   readonly accounts: AccountsRepository;
   /** Console sessions in the shared store (`shared`); absent on a single box, whose console keeps them in memory. */
   readonly sessions?: SessionsRepository;
+  /**
+   * Failed sign-ins counted for the whole trust in the shared store (`shared`): the console's and the
+   * CLI's `--account` throttle. Absent on a single box, whose console counts in memory.
+   */
+  readonly signIns?: SignInThrottle;
   /**
    * Opens the evidence store now (for `write`: creating and upgrading it), so that a command can
    * say at once why it cannot; otherwise each repository opens what it needs on first use.

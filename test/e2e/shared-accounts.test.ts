@@ -137,6 +137,31 @@ test('an account added at A signs in at B; a session made at A is valid at B; si
   assert.is(Number(stored[0].n), 1, 'only B’s sign-in is left');
 });
 
+test('failed sign-ins at A’s console count at B’s: one throttle for the trust, not one per console', async () => {
+  const from = { localAddress: '127.0.0.41' };
+  for (let i = 0; i < 5; i++) {
+    const r = await signIn(consoleA, 'ict.cg', `wrong-password-${i}`, from);
+    assert.is(r.response.status, 401, `A: failure ${i + 1} costs nothing`);
+  }
+  // B's console never saw these tries; the trust's count did. The wait after the 5th is 1 s, then 2 s,
+  // 4 s, each counted try doubling it: within B's first three tries one is held (each console alone
+  // would give five free tries).
+  let held = null;
+  for (let i = 0; i < 3 && !held; i++) {
+    const r = await signIn(consoleB, 'ict.cg', `wrong-at-b-${i}`, from);
+    if (r.response.status === 429) held = r.response;
+    else assert.is(r.response.status, 401);
+  }
+  assert.ok(held, 'held at B');
+  assert.match(held.body, /Too many failed sign-ins for this account from this address\. Try again in \d+ seconds?\./);
+  const [row] = await pg.query<{ failures: number }>(
+    "SELECT failures FROM sign_in_failures WHERE key = 'u:ict.cg@127.0.0.41'",
+    'accounts',
+  );
+  assert.ok(row.failures >= 5, `one count in PostgreSQL: ${row.failures}`);
+  assert.ok((await signIn(consoleB, 'ict.cg', PW)).cookie, 'the same account from another address is not held up');
+});
+
 test('an ICT account scoped to kshs cannot add an exception at carres-grammar’s filter (console, CLI), and can at its own', async () => {
   const form = (csrf: string, domain: string) => ({
     _csrf: csrf,
@@ -306,6 +331,24 @@ test('with shared, account changes need an ict --account with its password; a si
     [...audit].map((r) => r.actor),
     ['ict.trust'],
   );
+  // Each refusal is an access-denied row: who ran it (root here), the command, why.
+  const denied = await pg.query<{ actor: string; ip: string; target: string; detail: string }>(
+    "SELECT actor, ip, target, detail FROM access_audit WHERE action = 'access-denied' AND target LIKE 'user %' ORDER BY id",
+    'accounts',
+  );
+  const seen = [...denied].map((r) => [r.actor, r.ip, r.target, r.detail]);
+  for (const want of [
+    ['root', 'cli', 'user add no.account', 'no --account (an ict account is needed)'],
+    ['root', 'cli', 'user disable oso.trust', 'no --account (an ict account is needed)'],
+    ['root', 'cli', 'user scope ict.k', 'no --account (an ict account is needed)'],
+    ['root', 'cli', 'user disable oso.trust', '--account ict.trust: wrong password'],
+    ['root', 'cli', 'user disable ict.cg', '--account oso.trust: the role reviewer may not do this; it needs an ict account'],
+    ['ict.k', 'cli', 'user scope ict.k', '--account ict.k sees site kshs and cannot give the whole trust: nothing was changed'],
+  ])
+    assert.ok(
+      seen.some((r) => r.join('|') === want.join('|')),
+      `${want.join(' | ')} in\n${seen.map((r) => r.join(' | ')).join('\n')}`,
+    );
 });
 
 test('with shared, root’s CLI acts for its filter’s own site; SUDO_USER is never looked up as an account', async () => {

@@ -164,6 +164,7 @@ for (const backend of BACKENDS) {
         (e: unknown) => assert.ok(e instanceof StorageError && /share a store \(set shared\)/.test(e.message), String(e)),
       );
       assert.equal((await s.accounts.findUser('oso.jones'))?.scope, TRUST_SCOPE);
+      assert.is(s.signIns, undefined, 'a single box’s console counts failed sign-ins in memory');
     });
   else {
     t('scope: stored with the account, seen by every site’s filter, changed with its audit row', async (s, other) => {
@@ -228,6 +229,64 @@ for (const backend of BACKENDS) {
         }
       },
     );
+
+    t('failed sign-ins: one count for the trust, seen by every filter, timed by PostgreSQL’s clock', async (s, other) => {
+      const b = await other();
+      const db = `acc${dbs}`;
+      const limits = { perAccount: 5, perIp: 20, windowMs: 15 * 60_000 };
+      try {
+        assert.ok(s.signIns && b.signIns, 'shared filters count failed sign-ins in the store');
+        for (let i = 0; i < 5; i++) {
+          assert.is(await s.signIns.held('Oso.Jones', '10.0.0.66', limits), null, `try ${i + 1} is free`);
+          await s.signIns.fail('Oso.Jones', '10.0.0.66', limits);
+        }
+        // Five failures at filter A's console: the next try at filter B's must wait (1 s after the 5th).
+        const held = await b.signIns.held('oso.jones', '10.0.0.66', limits);
+        assert.equal(held?.why, 'account', 'held at the other filter');
+        assert.ok(held!.waitMs > 0 && held!.waitMs <= 1000, String(held?.waitMs));
+        assert.is(await b.signIns.held('oso.jones', '10.0.0.5', limits), null, 'from another address: not held');
+        // The wait doubles with each further failure, wherever it is made.
+        await pg!.query("UPDATE sign_in_failures SET last_at = last_at - interval '2 seconds'", db);
+        assert.is(await b.signIns.held('oso.jones', '10.0.0.66', limits), null, 'the wait ends (by PostgreSQL’s clock)');
+        await b.signIns.fail('oso.jones', '10.0.0.66', limits);
+        const doubled = await s.signIns.held('oso.jones', '10.0.0.66', limits);
+        assert.ok(doubled && doubled.waitMs > 1000 && doubled.waitMs <= 2000, String(doubled?.waitMs));
+        const counts = await pg!.query<{ key: string; failures: number }>(
+          'SELECT key, failures FROM sign_in_failures ORDER BY key',
+          db,
+        );
+        assert.equal(
+          counts.map((r) => [r.key, r.failures]),
+          [
+            ['ip:10.0.0.66', 6],
+            ['u:oso.jones@10.0.0.66', 6],
+          ],
+        );
+        await s.signIns.succeed('OSO.JONES', '10.0.0.66');
+        assert.is(await b.signIns.held('oso.jones', '10.0.0.66', limits), null, 'a good sign-in clears the account’s count');
+        // One address trying many accounts, across both filters.
+        for (let i = 0; i < 20; i++) await (i % 2 ? s : b).signIns!.fail(`user${i}`, '10.0.0.9', limits);
+        assert.equal((await s.signIns.held('someone', '10.0.0.9', limits))?.why, 'address');
+        // Forgotten once the window passes without a failure (and deleted as later failures are counted).
+        await pg!.query("UPDATE sign_in_failures SET last_at = last_at - interval '16 minutes'", db);
+        assert.is(await s.signIns.held('someone', '10.0.0.9', limits), null, 'forgotten after the window');
+        await b.signIns.fail('user0', '10.0.0.9', limits);
+        const left = await pg!.query<{ key: string; failures: number }>(
+          'SELECT key, failures FROM sign_in_failures ORDER BY key',
+          db,
+        );
+        assert.equal(
+          left.map((r) => [r.key, r.failures]),
+          [
+            ['ip:10.0.0.9', 1],
+            ['u:user0@10.0.0.9', 1],
+          ],
+          'old keys swept; a key past its window starts again at 1',
+        );
+      } finally {
+        await b.close();
+      }
+    });
 
     t('sessions are timed by PostgreSQL’s clock: a filter whose clock is wrong neither stretches nor cuts one', async (s) => {
       const limits = { idleMs: 3_600_000, absoluteMs: 8 * 3_600_000 };

@@ -6,28 +6,41 @@ import { parseCookies } from '../../src/console/http.js';
 import { LoginLimiter } from '../../src/console/login-limiter.js';
 import { auditedName, safeNext } from '../../src/console/pages/login.js';
 
-test('sign-in throttle: a growing delay per account+address; the right user elsewhere is never locked out', () => {
-  const l = new LoginLimiter({ perAccount: 5, perIp: 20, windowMs: 15 * 60_000 });
-  for (let t = 0; t < 5; t++) l.fail('oso.jones', '10.0.0.66', t);
-  assert.equal(l.blockedUntil('oso.jones', '10.0.0.66', 10), { until: 4 + 1000, why: 'account' }, '1 s after the 5th');
-  assert.is(l.blockedUntil('OSO.Jones', '10.0.0.5', 10), null, 'the same account from another address is not held up');
-  assert.is(l.blockedUntil('oso.jones', '10.0.0.66', 1004), null, 'the wait ends');
-  l.fail('oso.jones', '10.0.0.66', 1004);
-  assert.equal(l.blockedUntil('oso.jones', '10.0.0.66', 1005)?.until, 1004 + 2000, 'and doubles');
-  l.fail('oso.jones', '10.0.0.66', 3004);
-  assert.equal(l.blockedUntil('oso.jones', '10.0.0.66', 3005)?.until, 3004 + 4000);
-  l.succeed('oso.jones', '10.0.0.66');
-  assert.is(l.blockedUntil('oso.jones', '10.0.0.66', 3005), null, 'a good sign-in clears it');
-  for (let t = 0; t < 40; t++) l.fail('oso.jones', '10.0.0.77', 10_000 + t);
-  assert.equal(l.blockedUntil('oso.jones', '10.0.0.77', 10_100)?.until, 10_039 + 15 * 60_000, 'capped at the window');
-  assert.is(l.blockedUntil('oso.jones', '10.0.0.77', 10_039 + 15 * 60_000), null, 'forgotten after the window');
+const LIMITS = { perAccount: 5, perIp: 20, windowMs: 15 * 60_000 };
+
+test('sign-in throttle: a growing delay per account+address; the right user elsewhere is never locked out', async () => {
+  let t = 0;
+  const l = new LoginLimiter(() => t);
+  for (t = 0; t < 5; t++) await l.fail('oso.jones', '10.0.0.66', LIMITS);
+  t = 10;
+  assert.equal(await l.held('oso.jones', '10.0.0.66', LIMITS), { waitMs: 4 + 1000 - 10, why: 'account' }, '1 s after the 5th');
+  assert.is(await l.held('OSO.Jones', '10.0.0.5', LIMITS), null, 'the same account from another address is not held up');
+  t = 1004;
+  assert.is(await l.held('oso.jones', '10.0.0.66', LIMITS), null, 'the wait ends');
+  await l.fail('oso.jones', '10.0.0.66', LIMITS);
+  t = 1005;
+  assert.equal((await l.held('oso.jones', '10.0.0.66', LIMITS))?.waitMs, 1004 + 2000 - t, 'and doubles');
+  t = 3004;
+  await l.fail('oso.jones', '10.0.0.66', LIMITS);
+  t = 3005;
+  assert.equal((await l.held('oso.jones', '10.0.0.66', LIMITS))?.waitMs, 3004 + 4000 - t);
+  await l.succeed('oso.jones', '10.0.0.66');
+  assert.is(await l.held('oso.jones', '10.0.0.66', LIMITS), null, 'a good sign-in clears it');
+  for (t = 10_000; t < 10_040; t++) await l.fail('oso.jones', '10.0.0.77', LIMITS);
+  t = 10_100;
+  assert.equal((await l.held('oso.jones', '10.0.0.77', LIMITS))?.waitMs, 10_039 + 15 * 60_000 - t, 'capped at the window');
+  t = 10_039 + 15 * 60_000;
+  assert.is(await l.held('oso.jones', '10.0.0.77', LIMITS), null, 'forgotten after the window');
 });
 
-test('sign-in throttle: one address trying many accounts is slowed as a whole', () => {
-  const l = new LoginLimiter({ perAccount: 5, perIp: 20, windowMs: 60_000 });
-  for (let i = 0; i < 20; i++) l.fail(`user${i}`, '10.0.0.9', i);
-  assert.equal(l.blockedUntil('someone', '10.0.0.9', 20), { until: 19 + 1000, why: 'address' });
-  assert.is(l.blockedUntil('someone', '10.0.0.8', 20), null);
+test('sign-in throttle: one address trying many accounts is slowed as a whole', async () => {
+  let t = 0;
+  const l = new LoginLimiter(() => t);
+  const limits = { ...LIMITS, windowMs: 60_000 };
+  for (t = 0; t < 20; t++) await l.fail(`user${t}`, '10.0.0.9', limits);
+  t = 20;
+  assert.equal(await l.held('someone', '10.0.0.9', limits), { waitMs: 19 + 1000 - 20, why: 'address' });
+  assert.is(await l.held('someone', '10.0.0.8', limits), null);
 });
 
 test('addresses: IPv6 keyed by /64, IPv4 by address', () => {

@@ -74,7 +74,7 @@ async function consoleOf(scopes: Record<string, { role: 'reviewer' | 'ict'; scop
     storage: s.shared,
     loaded,
     sessions: new SessionStore({ idleMs: 3_600_000, absoluteMs: 8 * 3_600_000 }, s.shared.sessions),
-    logins: new LoginLimiter({ perAccount: 5, perIp: 20, windowMs: 15 * 60_000 }),
+    logins: new LoginLimiter(() => NOW),
     proxies: [],
     secure: false,
     log: createLogger('silent'),

@@ -1,10 +1,12 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { LOGIN_CSRF_COOKIE, SESSION_COOKIE, type Route } from '../app.js';
 import { audit, param, type RequestContext } from '../context.js';
 import { html, page } from '../html.js';
 import { cookie, parseCookies, redirect, sendHtml } from '../http.js';
 import { DUMMY_HASH, verifyPassword } from '../../accounts/passwords.js';
+import { auditedName, waitText } from '../../accounts/sign-in-words.js';
 import { addressKey } from '../client-address.js';
+import { loginLimits } from '../../storage/sign-in-throttle.js';
 
 /** The origin relative targets are resolved against (only its path is ever sent back). */
 const ORIGIN = 'http://console.invalid';
@@ -24,24 +26,7 @@ export function safeNext(next: string): string {
   }
 }
 
-/** Key for the audit's record of names that are not accounts (new each start). */
-const NAME_KEY = randomBytes(32);
-
-/**
- * How a name typed at sign-in is recorded: an account's name as it is, anything else (often a
- * password typed into the wrong field) as a short keyed hash and its length, e.g.
- * `unknown #3fa9c1 (14 chars)`: repeated tries of one name stay recognisable, the text does not.
- */
-export function auditedName(typed: string, known: boolean): string {
-  if (known || typed === '') return typed;
-  const hash = createHmac('sha256', NAME_KEY).update(typed).digest('hex').slice(0, 6);
-  return `unknown #${hash} (${[...typed].length} chars)`;
-}
-
-function waitText(ms: number): string {
-  const s = Math.ceil(ms / 1000);
-  return s < 120 ? `${s} second${s === 1 ? '' : 's'}` : `${Math.ceil(s / 60)} minutes`;
-}
+export { auditedName };
 
 function loginPage(ctx: RequestContext, status: number, message = '', name = ''): void {
   const token = parseCookies(ctx.req.headers.cookie)[LOGIN_CSRF_COOKIE] || randomBytes(24).toString('base64url');
@@ -71,27 +56,29 @@ async function signIn(ctx: RequestContext): Promise<void> {
   const from = addressKey(ctx.ip);
   const user = name ? await env.storage.accounts.findUser(name) : null;
   const who = auditedName(name, user !== null);
-  const blocked = env.logins.blockedUntil(name, from, ctx.now);
+  const limits = loginLimits(env.loaded.config.console.login_attempts);
+  // With shared, the trust's count in PostgreSQL: unreachable, the sign-in is refused (503), never let through uncounted.
+  const blocked = await env.logins.held(name, from, limits);
   if (blocked) {
     await audit(ctx, 'sign-in-failed', who, `refused: too many failures for this ${blocked.why} from this address`, who);
     const what = blocked.why === 'account' ? 'this account from this address' : 'this network address';
     return loginPage(
       ctx,
       429,
-      `Too many failed sign-ins for ${what}. Try again in ${waitText(blocked.until - ctx.now)}.`,
+      `Too many failed sign-ins for ${what}. Try again in ${waitText(blocked.waitMs)}.`,
       user ? name : '',
     );
   }
   // Always verify against a hash (a dummy for unknown users) so timing does not reveal who exists.
   const ok = await verifyPassword(password, (user && (await env.storage.accounts.passwordHash(user.id))) || DUMMY_HASH);
   if (!user || !ok || user.disabledAt !== null) {
-    env.logins.fail(name, from, ctx.now);
+    await env.logins.fail(name, from, limits);
     const detail = !user ? 'unknown user' : user.disabledAt !== null ? 'account disabled' : 'wrong password';
     await audit(ctx, 'sign-in-failed', who, detail, who);
     // An unknown name is not echoed back into the form either (it may be a password).
     return loginPage(ctx, 401, 'That user name and password do not match an active account.', user ? name : '');
   }
-  env.logins.succeed(name, from);
+  await env.logins.succeed(name, from);
   const { token } = await env.sessions.create(user.id, user.name, user.role, ctx.now);
   await audit(ctx, 'sign-in', user.name, `role ${user.role}`, user.name);
   redirect(ctx.res, safeNext(ctx.form.get('next') ?? '/'), {

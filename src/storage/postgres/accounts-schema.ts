@@ -39,3 +39,18 @@ CREATE TABLE console_sessions (
 CREATE INDEX console_sessions_user ON console_sessions (user_id);
 CREATE INDEX console_sessions_last_seen ON console_sessions (last_seen);
 `;
+
+/**
+ * Failed sign-ins of the whole trust (PostgreSQL migration 5, issue 17, security finding 6): one
+ * count per key (`u:<account>@<address>`, `ip:<address>`), shared by every console and CLI, so the
+ * throttle of storage/sign-in-throttle.ts holds however many filters a guesser goes through. Timed
+ * by PostgreSQL's clock; a key idle past the window is deleted as later failures are counted.
+ */
+export const SIGN_IN_FAILURES_PG_SQL = `
+CREATE TABLE sign_in_failures (
+  key      text PRIMARY KEY,
+  failures int NOT NULL,
+  last_at  timestamptz NOT NULL
+);
+CREATE INDEX sign_in_failures_last_at ON sign_in_failures (last_at);
+`;

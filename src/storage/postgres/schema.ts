@@ -1,4 +1,4 @@
-import { ACCOUNTS_PG_SQL } from './accounts-schema.js';
+import { ACCOUNTS_PG_SQL, SIGN_IN_FAILURES_PG_SQL } from './accounts-schema.js';
 import { PARTITION_MIGRATION_SQL } from './evidence-partitions.js';
 
 /**
@@ -243,6 +243,8 @@ ALTER TABLE nodes ADD COLUMN lag_seconds double precision NOT NULL DEFAULT 0;
   // Issue 17, central retention: the evidence tables partitioned by month, rows moved in one
   // transaction (evidence-partitions.ts); the retention's last run (maintenance).
   { version: 4, sql: PARTITION_MIGRATION_SQL },
+  // Issue 17, security finding 6: failed sign-ins counted for the whole trust (accounts-schema.ts).
+  { version: 5, sql: SIGN_IN_FAILURES_PG_SQL },
 ];
 
 /** The version this code brings. */
