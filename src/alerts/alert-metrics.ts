@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { CHANNEL_NAMES } from './channels.js';
+import { CHANNEL_NAMES } from './channel-names.js';
 import { DELIVERY_RESULTS, type DeliveryResult } from './outbox.js';
 
 /**

@@ -2,6 +2,7 @@ import { createTransport } from 'nodemailer';
 import { emailParts } from './render-email.js';
 import { webhookPayload, type WebhookFormat } from './webhook-payloads.js';
 import type { AlertMessage } from './alert-message.js';
+import type { ChannelName } from './channel-names.js';
 
 /** A way of telling people: e-mail or a webhook. `send` resolves when the far end took the message. */
 export interface AlertChannel {
@@ -12,8 +13,7 @@ export interface AlertChannel {
   close(): void;
 }
 
-export type ChannelName = 'email' | 'webhook';
-export const CHANNEL_NAMES: readonly ChannelName[] = ['email', 'webhook'];
+export { CHANNEL_NAMES, type ChannelName } from './channel-names.js';
 
 /** How long one delivery attempt may take, connection to answer. */
 const SEND_TIMEOUT_MS = 20_000;

@@ -72,4 +72,22 @@ test('a box without `shared` never loads the PostgreSQL implementation or its dr
   assert.not.ok(packages.has('postgres'), 'the postgres driver was loaded');
 });
 
+test('serve --config FILE alone (how the unit and the Dockerfile start it) loads no command-line parser', () => {
+  const missing = path.join(tempDir(), 'none.yaml');
+  for (const args of [
+    ['serve', '--config', missing],
+    ['serve', '-c', missing],
+    ['serve', `--config=${missing}`],
+  ]) {
+    const { modules, packages, status } = imported(...args);
+    assert.ok(modules.includes('commands/serve.js'), args.join(' '));
+    assert.is(status, 1, `${args.join(' ')}: the daemon reports the missing config and exits 1`);
+    assert.not.ok(packages.has('yargs'), args.join(' '));
+  }
+  // Any other form is parsed as before.
+  const other = imported('serve', '--config', missing, '--json');
+  assert.ok(other.packages.has('yargs'));
+  assert.is(other.status, 1);
+});
+
 test.run();
