@@ -18,7 +18,14 @@
  *   BENCH_ROUNDS (3 / 1); BENCH_SHARED (a list such as 0,1: the i-th build ships its evidence to a
  *   throwaway local PostgreSQL 15 with 1, e.g. BENCH_COST_CLI=dist/cli.js,dist/cli.js BENCH_SHARED=0,1
  *   compares local-only with shipping on; the table then goes to bench/shared.md); BENCH_WORKERS (server.workers, unset = the config default; a list such as 1,2 gives each build its own, so
- *   BENCH_COST_CLI=dist/cli.js,dist/cli.js BENCH_WORKERS=1,2 compares one process with two workers); BENCH_ECHO=0 (no echo row)
+ *   BENCH_COST_CLI=dist/cli.js,dist/cli.js BENCH_WORKERS=1,2 compares one process with two workers); BENCH_ECHO=0 (no echo row); BENCH_NODE_FLAGS (node flags of each build, builds separated by commas, flags
+ *   within one by spaces, the last one given repeats: BENCH_COST_CLI=dist/cli.js,dist/cli.js
+ *   BENCH_NODE_FLAGS='--max-semi-space-size=16,--max-semi-space-size=8' compares two young-generation sizes;
+ *   unset: the flags the daemon ships with, DAEMON_NODE_FLAGS); BENCH_PATHS (a subset, e.g. hot,mixed);
+ *   BENCH_UNBOUND=N (unbound with N threads, the same list and upstream, measured on every path: the
+ *   bound of the mixed/cold targets); BENCH_PROFILE=DIR (a V8 CPU profile of each server's main thread;
+ *   DIR/window.json says how much start-up and warming to skip:
+ *   node --import tsx bench/cpuprofile-top.ts DIR/webfilter/CPU…001.cpuprofile --skip-ms=N --parts --queries=N)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { hotCnames, listedDomain, socialDomains, writeLists } from './data.js';
 import { median } from './dnsperf.js';
 import { cpuTicks, processTree, TICK_US } from './proc.js';
-import { start, stop, unboundConfig, type Running } from './servers.js';
+import { DAEMON_NODE_FLAGS, start, stop, unboundConfig, type Running } from './servers.js';
 import { writeSection } from './md-section.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 
@@ -43,11 +50,22 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (CG ? 1 : 3));
 const WORKERS = process.env.BENCH_WORKERS;
 /** server.workers of the i-th build (the last one given repeats). */
 const workersOf = (i: number) => WORKERS?.split(',')[Math.min(i, WORKERS.split(',').length - 1)];
+const NODE_FLAGS = process.env.BENCH_NODE_FLAGS?.split(',');
+/** Node flags of the i-th build (the last one given repeats; unset: the flags the daemon ships with). */
+const flagsOf = (i: number) =>
+  NODE_FLAGS ? NODE_FLAGS[Math.min(i, NODE_FLAGS.length - 1)].split(' ').filter(Boolean) : DAEMON_NODE_FLAGS;
 const SHARED = process.env.BENCH_SHARED?.split(',').map((x) => x === '1');
 /** Whether the i-th build ships to PostgreSQL (the last one given repeats). */
 const sharedOf = (i: number) => SHARED?.[Math.min(i, SHARED.length - 1)] ?? false;
-const PATHS = ['hot', 'blocked', 'cold', 'mixed'] as const;
-type PathName = (typeof PATHS)[number];
+const ALL_PATHS = ['hot', 'blocked', 'cold', 'mixed'] as const;
+type PathName = (typeof ALL_PATHS)[number];
+const PATHS = process.env.BENCH_PATHS ? ALL_PATHS.filter((p) => process.env.BENCH_PATHS!.split(',').includes(p)) : [...ALL_PATHS];
+/** BENCH_UNBOUND=N: unbound with N threads, the same list (as local zones) and upstream, measured on every path too. */
+const UNBOUND = Number(process.env.BENCH_UNBOUND ?? 0);
+/** BENCH_PROFILE=DIR: every server writes a V8 CPU profile (node --cpu-prof) of its main thread to DIR/<name>/. */
+const PROFILE = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : null;
+if (PROFILE) mkdirSync(PROFILE, { recursive: true });
+const profileFlags = (name: string) => (PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.join(PROFILE, name)}`] : []);
 
 const missing = ['dnsperf', 'unbound', ...(CG ? ['valgrind', 'callgrind_control'] : [])].filter(
   (t) => spawnSync('sh', ['-c', `command -v ${t} || test -x /usr/sbin/${t}`]).status !== 0,
@@ -137,7 +155,13 @@ const upstream = await start('upstream', upPort, 'unbound', ['-d', '-c', path.jo
 const pg = SHARED?.some(Boolean) ? await startPostgres() : null;
 const pgUrl = pg ? await pg.createDatabase('cost') : null;
 
-async function startWebfilter(cli: string, tag: string, workers: string | undefined, shared: boolean): Promise<Running> {
+async function startWebfilter(
+  cli: string,
+  tag: string,
+  workers: string | undefined,
+  shared: boolean,
+  flags: string[],
+): Promise<Running> {
   const p = (port += 3);
   const cfg = path.join(dir, `webfilter-${tag}.yaml`);
   writeFileSync(
@@ -152,30 +176,55 @@ metrics: { listen: "127.0.0.1:0" }
 log: { level: warn }
 ${shared ? `site: bench\nnode: node-${tag.toLowerCase()}\nshared: { postgres: { url: "${pgUrl}" } }\n` : ''}`,
   );
-  const [cmd, args] = wrap(process.execPath, [cli, 'serve', '--config', cfg]);
+  const [cmd, args] = wrap(process.execPath, [...flags, ...profileFlags(tag), cli, 'serve', '--config', cfg]);
   return start(tag, p, cmd, args, CG ? 1_800_000 : 60_000);
 }
 
 async function startEcho(): Promise<Running> {
   const p = (port += 3);
-  const [cmd, args] = wrap(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/echo-server.ts'), String(p)]);
+  const [cmd, args] = wrap(process.execPath, [
+    ...profileFlags('echo'),
+    '--import',
+    'tsx',
+    path.join(ROOT, 'bench/echo-server.ts'),
+    String(p),
+  ]);
   return start('echo', p, cmd, args, CG ? 600_000 : 60_000);
 }
 
+async function startUnbound(): Promise<Running> {
+  const p = (port += 3);
+  const conf = path.join(dir, `unbound-${p}.conf`);
+  unboundConfig(conf, p, { threads: UNBOUND, forwardTo: upPort, zonesFile: lists.unbound });
+  const [cmd, args] = wrap('unbound', ['-d', '-c', conf]);
+  return start('unbound', p, cmd, args, CG ? 1_800_000 : 120_000);
+}
+
 const servers: Running[] = [];
-for (const [i, cli] of CLIS.entries())
-  servers.push(await startWebfilter(cli, CLIS.length > 1 ? ('AB'[i] ?? `S${i}`) : 'webfilter', workersOf(i), sharedOf(i)));
+const spawnedAt: Record<string, number> = {};
+for (const [i, cli] of CLIS.entries()) {
+  const tag = CLIS.length > 1 ? ('AB'[i] ?? `S${i}`) : 'webfilter';
+  spawnedAt[tag] = Date.now();
+  servers.push(await startWebfilter(cli, tag, workersOf(i), sharedOf(i), flagsOf(i)));
+}
 // BENCH_ECHO=0 leaves the echo server out (under valgrind, tsx's esbuild child can fail to start).
+spawnedAt.echo = Date.now();
 const echo = process.env.BENCH_ECHO === '0' ? null : await startEcho();
-for (const s of [...servers, ...(echo ? [echo] : [])]) console.log(`${s.name}: first answer after ${s.startupMs} ms`);
+spawnedAt.unbound = Date.now();
+const unbound = UNBOUND > 0 ? await startUnbound() : null;
+/** Measured on every path like the builds, but not part of the B/A ratio. */
+const measured = [...servers, ...(unbound ? [unbound] : [])];
+for (const s of [...measured, ...(echo ? [echo] : [])]) console.log(`${s.name}: first answer after ${s.startupMs} ms`);
 
 // Warm every path (JIT, cache, upstream sockets) before measuring; the hot names are cached from here on.
 const warmN = CG ? 2_000 : 20_000;
-for (const s of servers) {
-  for (const p of PATHS) send(s.port, queryFile(names(p, `warm-${s.name}`, warmN)), RATE);
+for (const s of measured) {
+  for (const p of ALL_PATHS) send(s.port, queryFile(names(p, `warm-${s.name}`, warmN)), RATE);
   send(s.port, queryFile(names('hot', 'warm', warmN)), RATE);
 }
 if (echo) send(echo.port, queryFile(names('hot', 'warm', warmN)), RATE);
+// With BENCH_PROFILE, what the profile summary should leave out (start-up and warming) ends here.
+const measuredFrom = Date.now();
 
 /** Cost per answered query of one run: CPU µs (cpu mode) or instructions (callgrind). */
 function measure(s: Running, file: string): number {
@@ -191,17 +240,23 @@ const load0 = os.loadavg()[0];
 const results: Record<string, Record<string, number[]>> = {};
 for (let round = 0; round < ROUNDS; round++) {
   for (const p of PATHS) {
-    const order = round % 2 === 0 ? servers : [...servers].reverse();
+    const order = round % 2 === 0 ? measured : [...measured].reverse();
     for (const s of order) {
       const cost = measure(s, queryFile(names(p, `r${round}-${s.name}`, QUERIES)));
       ((results[s.name] ??= {})[p] ??= []).push(cost);
     }
     process.stdout.write('.');
   }
-  if (echo) ((results.echo ??= {}).hot ??= []).push(measure(echo, queryFile(names('hot', 'echo', QUERIES))));
+  if (echo && PATHS.includes('hot'))
+    ((results.echo ??= {}).hot ??= []).push(measure(echo, queryFile(names('hot', 'echo', QUERIES))));
 }
 const load1 = os.loadavg()[0];
-for (const s of [...servers, ...(echo ? [echo] : [])]) await stop(s);
+if (PROFILE) {
+  // Per server: the ms from its spawn to the first measured run (bench/cpuprofile-top.ts --skip-ms).
+  const skipMs = Object.fromEntries(Object.entries(spawnedAt).map(([n, t]) => [n, measuredFrom - t]));
+  writeFileSync(path.join(PROFILE, 'window.json'), JSON.stringify({ skipMs, paths: PATHS, queriesPerRun: QUERIES }));
+}
+for (const s of [...measured, ...(echo ? [echo] : [])]) await stop(s);
 await stop(upstream);
 const shipped = pg
   ? (
@@ -212,7 +267,7 @@ await pg?.destroy();
 
 const unit = CG ? 'instructions/query' : 'CPU µs/query';
 const fmt = (x: number) => (CG ? Math.round(x).toLocaleString('en-GB') : x.toFixed(1));
-const names_ = [...servers.map((s) => s.name), 'echo'];
+const names_ = [...measured.map((s) => s.name), 'echo'];
 const rows = PATHS.map((p) => {
   const cells = names_.map((n) => {
     const xs = results[n]?.[p];
@@ -226,8 +281,8 @@ const header = `| path | ${names_.join(' | ')} |${servers.length === 2 ? ' B/A |
 const md = `# Cost per query
 
 \`${CG ? 'BENCH_COST_MODE=callgrind ' : ''}npm run bench:cost\`: ${unit} (median of ${ROUNDS} run${ROUNDS > 1 ? 's' : ''}, min–max), ${QUERIES.toLocaleString('en-GB')} queries per run at
-${RATE.toLocaleString('en-GB')} qps, ${LIST.toLocaleString('en-GB')}-domain list${WORKERS ? `, server.workers: ${WORKERS}` : ''}. ${CG ? 'Instructions executed in user space by every process and thread of the server (valgrind callgrind), kernel excluded.' : 'CPU time (user + system) of every process and thread of the server, from /proc.'}
-Builds: ${CLIS.map((c, i) => `${servers[i].name} = \`${path.relative(ROOT, c)}\``).join(', ')}; echo = the bare Node dgram echo server (hot row only).
+${RATE.toLocaleString('en-GB')} qps, ${LIST.toLocaleString('en-GB')}-domain list${WORKERS ? `, server.workers: ${WORKERS}` : ''}${NODE_FLAGS ? `, node flags: ${NODE_FLAGS.map((f, i) => `${'AB'[i] ?? i} \`${f || '(none)'}\``).join(', ')}` : ''}. ${CG ? 'Instructions executed in user space by every process and thread of the server (valgrind callgrind), kernel excluded.' : 'CPU time (user + system) of every process and thread of the server, from /proc.'}
+Builds: ${CLIS.map((c, i) => `${servers[i].name} = \`${path.relative(ROOT, c)}\``).join(', ')};${unbound ? ` unbound = unbound ${UNBOUND} thread${UNBOUND > 1 ? 's' : ''}, the same list as local zones, forwarding to the same upstream;` : ''} echo = the bare Node dgram echo server (hot row only).
 
 **Run: ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.versions.node}; load average ${load0.toFixed(1)} before, ${load1.toFixed(1)} after.**
 

@@ -5,7 +5,8 @@
  * VmRSS and VmHWM (summed over the daemon's processes) after start and after each phase, with
  * V8's heap spaces, external and ArrayBuffer memory from inside the daemon (printed on SIGUSR2).
  *   BENCH_LIST (1,000,000); BENCH_SECONDS (6); BENCH_ROUNDS (2); BENCH_CLI (dist/cli.js);
- *   BENCH_NODE_FLAGS extra node flags for the daemon.
+ *   BENCH_NODE_FLAGS the daemon's node flags, space-separated (default: those it ships with,
+ *   DAEMON_NODE_FLAGS in bench/servers.ts; "" for none).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,13 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { hotCnames, socialDomains, writeLists, writeQueries } from './data.js';
 import { dnsperfLatency, dnsperfMax } from './dnsperf.js';
 import { processTree, statusKb } from './proc.js';
-import { firstAnswer, start, stop, unboundConfig } from './servers.js';
+import { DAEMON_NODE_FLAGS, firstAnswer, start, stop, unboundConfig } from './servers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LIST = Number(process.env.BENCH_LIST ?? 1_000_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-const FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+const FLAGS = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? DAEMON_NODE_FLAGS;
 const CLI = path.resolve(ROOT, process.env.BENCH_CLI ?? 'dist/cli.js');
 
 const dir = path.join(ROOT, 'bench/out-mem');

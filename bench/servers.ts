@@ -4,6 +4,13 @@ import dgram from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+/**
+ * The node flags webfilter's daemon is started with where it ships (systemd/webfilter.service,
+ * the Dockerfile), so the bench measures what ships: an 8 MB semi-space (young generation 16 MB
+ * instead of Node 20's 32 MB) — measured in bench/PROFILE.md "Issue 21: the young generation".
+ */
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=8'];
+
 export interface Running {
   name: string;
   port: number;

@@ -3,7 +3,9 @@
  * of the daemon's processes until that answer (steadier than wall time on a shared machine), for
  * one or more builds interleaved round by round. The first answer asked for is a listed name's
  * (answered from the lists alone, so the upstream plays no part).
- *   BENCH_LIST (1,000,000); BENCH_ROUNDS (5); BENCH_CLI: comma-separated cli.js paths (dist/cli.js).
+ *   BENCH_LIST (1,000,000); BENCH_ROUNDS (5); BENCH_CLI: comma-separated cli.js paths (dist/cli.js);
+ *   BENCH_NODE_FLAGS: node flags of the daemon (default: the ones it ships with, DAEMON_NODE_FLAGS), e.g.
+ *   "--max-semi-space-size=8 --cpu-prof --cpu-prof-dir=/tmp/prof" for a CPU profile of each start.
  */
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -13,10 +15,12 @@ import { fileURLToPath } from 'node:url';
 import { socialDomains, writeLists } from './data.js';
 import { median } from './dnsperf.js';
 import { cpuTicks, processTree, TICK_US } from './proc.js';
+import { DAEMON_NODE_FLAGS } from './servers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LIST = Number(process.env.BENCH_LIST ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const FLAGS = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? DAEMON_NODE_FLAGS;
 const CLIS = (process.env.BENCH_CLI ?? 'dist/cli.js').split(',').map((c) => path.resolve(ROOT, c));
 
 const dir = path.join(ROOT, 'bench/out-start');
@@ -41,7 +45,7 @@ log: { level: error }
 `,
   );
   const t0 = process.hrtime.bigint();
-  const child = spawn(process.execPath, [cli, 'serve', '--config', cfg], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [...FLAGS, cli, 'serve', '--config', cfg], { stdio: 'ignore' });
   const s = dgram.createSocket('udp4');
   const answered = new Promise<void>((resolve) => s.on('message', () => resolve()));
   s.on('error', () => {});

@@ -6,7 +6,8 @@
  * saturation run; and in the same rounds the bare Node echo server at the same rate (the bound: what
  * this machine and a Node event loop give with none of webfilter's work). Writes bench/tail.md.
  *   BENCH_LIST (1,000,000); BENCH_ROUNDS (3); BENCH_SECONDS per latency run (10);
- *   BENCH_NODE_FLAGS extra node flags for the daemon (e.g. "--max-semi-space-size=4");
+ *   BENCH_NODE_FLAGS the daemon's node flags, space-separated (default: those it ships with,
+ *   DAEMON_NODE_FLAGS in bench/servers.ts; "" for none, e.g. "--max-semi-space-size=4" to try another);
  *   BENCH_CLI (dist/cli.js); BENCH_WORKERS (server.workers);
  *   BENCH_ALLOC=1: instead of the delay monitor, V8's sampling heap profiler (every allocation
  *   sampled, collected ones included) over one round, summarised as bytes allocated per query by
@@ -20,13 +21,13 @@ import { fileURLToPath } from 'node:url';
 import { hotCnames, socialDomains, writeLists, writeQueries } from './data.js';
 import { dnsperfLatency, dnsperfMax, median } from './dnsperf.js';
 import { peakRssTreeMb, processTree } from './proc.js';
-import { firstAnswer, start, stop, unboundConfig } from './servers.js';
+import { DAEMON_NODE_FLAGS, firstAnswer, start, stop, unboundConfig } from './servers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LIST = Number(process.env.BENCH_LIST ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+const FLAGS = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? DAEMON_NODE_FLAGS;
 const CLI = path.resolve(ROOT, process.env.BENCH_CLI ?? 'dist/cli.js');
 const WORKERS = process.env.BENCH_WORKERS;
 

@@ -76,7 +76,11 @@ test('the unit runs as the user and group the script made', () => {
   assert.match(unit, /^User=webfilter$/m);
   assert.match(unit, /^Group=webfilter-review$/m);
   assert.match(unit, /^StateDirectoryMode=0750$/m);
-  assert.match(unit, new RegExp(`^ExecStart=${process.execPath.replace(/[.]/g, '\\.')} /opt/webfilter/dist/cli\\.js serve`, 'm'));
+  // This node, with the daemon's node flags (e2e/daemon-node-flags checks which).
+  assert.match(
+    unit,
+    new RegExp(`^ExecStart=${process.execPath.replace(/[.]/g, '\\.')} (--\\S+ )+/opt/webfilter/dist/cli\\.js serve`, 'm'),
+  );
   needTool('systemd-analyze');
   const v = spawnSync('systemd-analyze', ['verify', at('etc/systemd/system/webfilter.service')], { encoding: 'utf8' });
   assert.is(v.status, 0, v.stderr);

@@ -41,6 +41,8 @@ export async function startDaemon(
     dir?: string;
     /** Extra environment for the daemon, e.g. { TZ: 'UTC' }. */
     env?: Record<string, string>;
+    /** Node flags for the daemon, e.g. the ones it ships with (bench/servers.ts DAEMON_NODE_FLAGS). */
+    nodeArgs?: string[];
   } = {},
 ): Promise<DaemonProcess> {
   const all = { ...files, 'webfilter.yaml': configYaml };
@@ -48,7 +50,7 @@ export async function startDaemon(
   if (opts.dir) for (const [name, content] of Object.entries(all)) writeFileSync(path.join(dir, name), content);
   const configFile = path.join(dir, 'webfilter.yaml');
   opts.beforeStart?.(dir);
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', configFile], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, 'serve', '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });
