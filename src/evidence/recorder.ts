@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { QueryLog } from '../observe/query-event.js';
 import type { Answer, QueryContext } from '../pipeline/types.js';
 import type { PartHealth, Retention } from '../storage/evidence.js';
-import type { FromWriter, ToWriter, WriterInit } from './writer-worker.js';
+import type { FromWriter, ToWriter, WriterInit } from './writer-messages.js';
 import type { PermissionRequest } from '../storage/requests.js';
 import type { ExceptionRecord, ExceptionsListener, ExceptionsRepository } from '../storage/exceptions.js';
 import type { IdentityRecord, IdentityWrite } from '../storage/identities.js';
@@ -345,6 +345,15 @@ export class EvidenceRecorder implements QueryLog {
           { rows: m.rows },
           'retention purge deletes evidence rows that never reached the shared store (it was unreachable for longer than the retention)',
         );
+        break;
+      case 'central-retention':
+        if ('error' in m.result)
+          this.opts.log.error({ error: m.result.error }, 'shared store retention failed: tried again in an hour');
+        else
+          this.opts.log.info(
+            { dropped: m.result.droppedPartitions, deleted: m.result.deletedRows },
+            'shared store retention done',
+          );
         break;
       case 'purged':
         this.opts.log.info({ deleted: m.result }, 'retention purge done');

@@ -1,7 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import { storageLocation } from '../storage/open.js';
 import { VERSION } from '../version.js';
-import type { WriterInit } from './writer-worker.js';
+import type { WriterInit } from './writer-messages.js';
 
 /** The evidence writer's settings, from a loaded config. */
 export function writerInit(loaded: LoadedConfig, startedAt: number): WriterInit {

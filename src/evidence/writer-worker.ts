@@ -8,77 +8,19 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { alertSignals, ImmediateFilter } from '../alerts/alert-signal.js';
 import { decodeEvents } from './event-codec.js';
-import { DeviceNames, type DeviceConfig } from './devices.js';
-import { EvidenceProcessor, type ProcessorConfig } from './processor.js';
-import type { PartHealth, Retention, Rows } from '../storage/evidence.js';
-import type { ExceptionRecord } from '../storage/exceptions.js';
-import type { IdentityRecord, IdentityWrite } from '../storage/identities.js';
+import { DeviceNames } from './devices.js';
+import { EvidenceProcessor } from './processor.js';
+import type { PartHealth, Rows } from '../storage/evidence.js';
 import { loadStorage } from '../storage/open.js';
-import type { StorageLocation } from '../storage/storage.js';
 import { startRequestHousekeeping } from '../requests/housekeeping.js';
-import type { PermissionRequest } from '../storage/requests.js';
-import type { ShippingStores } from '../storage/shipping.js';
-import { EvidenceShipper, type ShippingState } from './shipper.js';
-
-export interface WriterInit {
-  /** Where the store is, with `database.max_size_mb` (0 = no cap) as `maxSizeMb`. */
-  storage: StorageLocation;
-  processor: ProcessorConfig;
-  devices: DeviceConfig;
-  version: string;
-  pid: number;
-  startedAt: number;
-}
-
-/** Main → writer. */
-export type ToWriter =
-  /** `buffer` holds `count` events encoded by EventEncoder (transferred, not copied). */
-  | { type: 'batch'; buffer: ArrayBuffer; count: number; dropped: number; writeErrors: number }
-  | { type: 'purge'; now: number; retention: Retention }
-  | { type: 'configure'; processor: ProcessorConfig; devices: DeviceConfig }
-  /** Changes to the identity mappings, to keep a copy across restarts. */
-  | { type: 'identities'; changes: IdentityWrite[] }
-  /** Where to send the signals that alert at once (a port to the alerting thread), or null: alerts off. */
-  | { type: 'alerts'; port: MessagePort | null; immediate: string[] }
-  /** The approvers were told of these pending permission requests (so they are not told again). */
-  | { type: 'requests-announced'; ids: number[]; at: number }
-  /** The optional parts' health changed: written with the heartbeat at once. */
-  | { type: 'health'; components: Record<string, PartHealth> }
-  | { type: 'close' };
-
-/** Writer → main. */
-export type FromWriter =
-  | { type: 'written'; rows: number }
-  | { type: 'signals'; signals: { grp: string; kind: string; count: number }[] }
-  | { type: 'write-failed'; error: string; code: string }
-  | { type: 'purged'; result: Record<string, number> }
-  | { type: 'purge-failed'; error: string }
-  | { type: 'exceptions'; records: ExceptionRecord[] }
-  | { type: 'exceptions-failed'; error: string }
-  /** The identity mappings kept from before (sent once, at start). */
-  | { type: 'identities'; records: IdentityRecord[] }
-  | { type: 'identities-failed'; error: string }
-  /** Pending permission requests past their start, now recorded as expired. */
-  | { type: 'requests-expired'; requests: Pick<PermissionRequest, 'id' | 'group'>[] }
-  /** Pending permission requests to tell the approvers of (answered with requests-announced once sent). */
-  | { type: 'requests-pending'; requests: PermissionRequest[] }
-  | { type: 'requests-failed'; error: string }
-  /** Whether the store takes writes, sent when that changes (after a write or a heartbeat). */
-  | { type: 'store'; ok: boolean; error: string }
-  /** With `shared`: how shipping the evidence stands (after each pass). */
-  | { type: 'shipping'; state: ShippingState }
-  /** Rows never shipped that a retention purge is deleting now. */
-  | { type: 'shipping-lost'; rows: number }
-  | { type: 'closed'; unwritten: number };
+import type { EvidenceShipper } from './shipper.js';
+import type { FromWriter, ToWriter, WriterInit } from './writer-messages.js';
+import { WriterPurge } from './writer-purge.js';
+import { startShipping } from './writer-shipping.js';
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
 const HEARTBEAT_MS = 10_000;
-/** Shipping: rows per PostgreSQL transaction, a pass at least this often and at most once a second, the backlog reported this often. */
-const SHIP_BATCH_ROWS = 1000;
-const SHIP_INTERVAL_MS = 2000;
-const SHIP_MIN_GAP_MS = 1000;
-const SHIP_REPORT_MS = 10_000;
 
 const init = workerData as WriterInit;
 const port = parentPort!;
@@ -140,36 +82,7 @@ function summarise(rows: Rows): { grp: string; kind: string; count: number }[] {
   return [...by.values()];
 }
 
-let purging: Promise<void> | null = null;
-/** Batches handled so far: a purge step waits while they keep coming. */
-let batchesHandled = 0;
-/** Idle time the purge waits for between its steps. */
-const PURGE_PAUSE_MS = 2;
-let stopPurge = false;
-class PurgeStopped extends Error {}
-
-async function purge(now: number, retention: Retention): Promise<void> {
-  // Between steps the thread writes the batches waiting first: the purge goes on only once a short
-  // pause (long enough for the DNS thread to hand over its next batch) has passed with none.
-  const pause = async () => {
-    for (;;) {
-      const seen = batchesHandled;
-      await new Promise((r) => setTimeout(r, PURGE_PAUSE_MS));
-      if (stopPurge) throw new PurgeStopped();
-      if (batchesHandled === seen) return;
-    }
-  };
-  try {
-    shipper?.beforePurge(now, retention);
-  } catch {
-    // Counting is only for the log: the purge goes on.
-  }
-  try {
-    send({ type: 'purged', result: { ...(await storage.evidence.purge(now, retention, pause)) } });
-  } catch (e) {
-    if (!(e instanceof PurgeStopped)) send({ type: 'purge-failed', error: (e as Error).message });
-  }
-}
+const purge = new WriterPurge(storage.evidence, send, (now, retention) => shipper?.beforePurge(now, retention));
 
 async function heartbeat(): Promise<void> {
   try {
@@ -209,7 +122,7 @@ port.on('message', (m: ToWriter) => {
 
 async function handle(m: ToWriter): Promise<void> {
   if (m.type === 'batch') {
-    batchesHandled++;
+    purge.batchArrived();
     counters = { dropped: m.dropped, writeErrors: m.writeErrors };
     const events = decodeEvents(m.buffer, m.count);
     // names_from_ptr: clients with no name are looked up first, so their rows carry it. Only this
@@ -246,13 +159,10 @@ async function handle(m: ToWriter): Promise<void> {
   } else if (m.type === 'requests-announced') {
     await housekeeping?.announced(m.ids, m.at).catch((e: Error) => send({ type: 'requests-failed', error: e.message }));
   } else if (m.type === 'purge') {
-    // Not awaited: the purge deletes a bounded batch at a time and yields between them, so the
-    // batches that arrive meanwhile are written in between (a purge of millions of rows does not
-    // hold them up). One purge at a time; a second asked for meanwhile is not needed.
-    purging ??= purge(m.now, m.retention).finally(() => (purging = null));
+    // Not awaited: the batches that arrive meanwhile are written between its steps (writer-purge.ts).
+    purge.start(m.now, m.retention);
   } else if (m.type === 'close') {
-    stopPurge = true;
-    await purging;
+    await purge.stop();
     await shipper?.close();
     clearInterval(beat);
     unsubscribe();
@@ -272,20 +182,7 @@ async function handle(m: ToWriter): Promise<void> {
 
 await heartbeat();
 // With `shared`, the evidence written here is shipped to PostgreSQL from this thread.
-const shipping = (storage as { shipping?: ShippingStores }).shipping;
-if (shipping) {
-  shipper = new EvidenceShipper({
-    stores: shipping,
-    version: init.version,
-    batchRows: SHIP_BATCH_ROWS,
-    intervalMs: SHIP_INTERVAL_MS,
-    minGapMs: SHIP_MIN_GAP_MS,
-    reportMs: SHIP_REPORT_MS,
-    onState: (state) => send({ type: 'shipping', state }),
-    onLost: (rows) => send({ type: 'shipping-lost', rows }),
-  });
-  shipper.start();
-}
+shipper = startShipping(storage, init.version, send);
 // Identity mappings survive a restart: the ones that have not lapsed go back to the DNS thread.
 try {
   await storage.identities.purge(Date.now());

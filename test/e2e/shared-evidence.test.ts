@@ -4,14 +4,17 @@
  * whose count grows after it was shipped), signals and access aggregates made on both arrive with
  * exact counts and no duplicates: with the store up, paused (SIGSTOP) and stopped during the
  * traffic, and after `kill -9` of a node in the middle of a shipment (then restarted). A filter
- * without `shared` ships nothing and shows the shipping metrics at 0.
+ * without `shared` ships nothing and shows the shipping metrics at 0. One of the two runs the shared
+ * store's retention (an old month dropped), the other finds it done.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { postgresSchema } from '../../src/config/shared-schema.js';
 import { RCODE } from '../../src/dns/constants.js';
+import { PostgresShared } from '../../src/storage/postgres/postgres-shared.js';
 import { cli } from '../helpers/cli.js';
 import { startDaemon, testConfig, LISTS, type DaemonProcess } from '../helpers/daemon-process.js';
 import { udpQuery } from '../helpers/dns-client.js';
@@ -23,6 +26,9 @@ import { header, query, reply, rr } from '../helpers/wire-builder.js';
 
 const STUDENT = { localAddress: '127.0.0.10' };
 const GROUPS = '  students: { clients: [127.0.0.10/32], block: [facebook, instagram] }\n  default: { block: [facebook] }';
+
+/** January 2020 (ms): older than any retention the tests use. */
+const OLD_MONTH = Date.UTC(2020, 0, 15);
 
 let pg: PgCluster;
 let up: FakeUpstream;
@@ -152,6 +158,21 @@ async function metric(d: DaemonProcess, name: string, labels: Record<string, str
 test.before(async () => {
   pg = await startPostgres();
   const url = await pg.createDatabase('trust');
+  // A month of evidence long past shared.retention (365 days by default), left by another filter.
+  const store = new PostgresShared({
+    site: 'carres-grammar',
+    node: 'old-node',
+    postgres: postgresSchema.parse({ url }),
+    urlFile: null,
+  });
+  await store.migrate();
+  await store.close();
+  await pg.query(`SELECT webfilter_month_partition('blocked', 1, ${OLD_MONTH})`, 'trust');
+  await pg.query(
+    `INSERT INTO blocked (site, node, local_id, ts, last_ts, count, client, device, grp, qname, qtype, category, entry, response, transport, via)
+     VALUES ('carres-grammar', 'old-node', 1, ${OLD_MONTH}, ${OLD_MONTH}, 1, '10.0.0.1', '', 'students', 'old.example', 'A', 'facebook', 'facebook.com', 'NXDOMAIN', 'udp', '')`,
+    'trust',
+  );
   up = await startFakeUpstream((q) => reply(q, { answers: [rr.a('x', '192.0.2.1', 60)] }));
   for (const [node, address] of [
     ['dns-a', '127.0.0.21'],
@@ -180,6 +201,17 @@ test('evidence made on both nodes arrives with exact counts, and a collapsed row
   );
   assert.is(Number(row.count), 8, "the collapsed row's count followed it");
   assert.is(await metric(nodes['dns-a'].d, 'webfilter_shipping_backlog_rows'), 0);
+});
+
+test("the filters run the shared store's retention once between them: a month older than it is dropped", async () => {
+  const ran = (n: keyof typeof nodes) => nodes[n].d.logs.some((l) => l.msg === 'shared store retention done');
+  await until(async () => ran('dns-a') || ran('dns-b'), 'a retention run logged');
+  const [m] = await pg.query<{ result: string }>(`SELECT result FROM maintenance WHERE task = 'retention'`, 'trust');
+  assert.match(m.result, /blocked_p202001/);
+  const [old] = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM blocked WHERE node = 'old-node'`, 'trust');
+  assert.is(Number(old.n), 0);
+  assert.is(ran('dns-a') && ran('dns-b'), false, 'one filter ran it; the other found it done within the hour');
+  assert.ok(nodes['dns-a'].d.logs.every((l) => l.msg !== 'shared store retention failed: tried again in an hour'));
 });
 
 for (const outage of ['paused', 'stopped'] as const) {

@@ -17,7 +17,7 @@ import { DeviceNames } from '../../src/evidence/devices.js';
 import { decodeEvents, EventEncoder } from '../../src/evidence/event-codec.js';
 import { EvidenceProcessor } from '../../src/evidence/processor.js';
 import { EvidenceRecorder } from '../../src/evidence/recorder.js';
-import type { WriterInit } from '../../src/evidence/writer-worker.js';
+import type { WriterInit } from '../../src/evidence/writer-messages.js';
 import type { QueryEvent } from '../../src/observe/query-event.js';
 import { exportCsv, exportData } from '../../src/review/export.js';
 import { buildReport } from '../../src/review/report.js';
