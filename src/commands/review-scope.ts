@@ -4,6 +4,8 @@ import { SITE_RE } from '../config/shared-schema.js';
 import type { ScopedReads } from '../storage/read-scope.js';
 import { describeScope, scopeIncludes, sitesScope, TRUST_SCOPE, type SiteScope } from '../storage/scope.js';
 import type { Storage } from '../storage/storage.js';
+import { SharedUnavailableError } from '../storage/shared-errors.js';
+import type { ReviewRepository } from '../storage/review.js';
 import { CommandError, UsageError } from './errors.js';
 import { auditRefusal, signedInAccount } from './cli-account.js';
 import { actor } from './context.js';
@@ -76,5 +78,35 @@ export async function commandReads(loaded: LoadedConfig, store: Storage, a: Scop
   if (a.site !== undefined && !scopeIncludes(scope, a.site))
     throw new CommandError(`--account ${a.account ?? ''} may see ${describeScope(scope)}, not site ${a.site}`.replace('  ', ' '));
   const reads = store.reads(a.site !== undefined ? { scope, site: a.site } : { scope });
-  return { ...reads, covers: a.site !== undefined ? `site ${a.site}` : describeScope(scope) };
+  return {
+    ...reads,
+    review: pointingToLocal(reads.review, config.node),
+    covers: a.site !== undefined ? `site ${a.site}` : describeScope(scope),
+  };
+}
+
+/**
+ * The review reads with one addition: when PostgreSQL cannot be reached, the error also says what
+ * still works (the README's way during an outage: `--local`, this box's own file), instead of
+ * leaving the reader at "could not read blocked attempts".
+ */
+function pointingToLocal(review: ReviewRepository, node: string): ReviewRepository {
+  const hint = (e: unknown): never => {
+    if (e instanceof SharedUnavailableError)
+      throw new CommandError(
+        `${e.message}\nThe evidence of every filter is read from the trust's shared store. This filter's (${node}) own ` +
+          'copy can still be read: run the same command with --local. DNS filtering is unaffected.',
+      );
+    throw e;
+  };
+  return new Proxy(review, {
+    get(target, key, receiver) {
+      const v: unknown = Reflect.get(target, key, receiver);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        const r: unknown = (v as (...x: unknown[]) => unknown).apply(target, args);
+        return r instanceof Promise ? r.catch(hint) : r;
+      };
+    },
+  });
 }

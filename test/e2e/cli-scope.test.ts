@@ -122,6 +122,34 @@ test('another site or the whole trust needs an account whose scope holds it; a w
   assert.ok(onlyB.stdout.includes(B) && !onlyB.stdout.includes(`${A}-`));
 });
 
+test('PostgreSQL unreachable: a review command says so and points to --local, which reads this box’s own file', async () => {
+  // Beside the working config, so the box file made in before (webfilter.db) is this box's own copy.
+  const down = path.join(path.dirname(config), 'down.yaml');
+  // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+  writeFileSync(
+    down,
+    testConfig({
+      upstreams: [53],
+      extra: `site: ${SITE_A}\nnode: dns1\nshared: { postgres: { url: "postgres://webfilter@127.0.0.1:1/webfilter", connect_timeout_ms: 1000 } }`,
+    }),
+  );
+  for (const args of [
+    ['logs', 'blocked', '--since', SINCE],
+    ['report', '--since', SINCE],
+    ['export', '--device', 'x'],
+  ]) {
+    const r = await cli(['--config', down, ...args], { SUDO_USER: 'oso-a' });
+    assert.is(r.code, 1, args.join(' '));
+    assert.match(
+      r.stderr,
+      /is unreachable .*\n.*own copy can still be read: run the same command with --local/,
+      `${args.join(' ')}: ${r.stderr}`,
+    );
+  }
+  const local = await cli(['--config', down, 'logs', 'blocked', '--since', SINCE, '--local'], { SUDO_USER: 'oso-a' });
+  assert.is(local.code, 0, local.stderr);
+});
+
 test('signal review: site B’s signal by its number is no signal for this filter’s site; site A’s is reviewed in the shared store', async () => {
   const all = await s.shared.reads({ scope: TRUST_SCOPE }).review.signals({ since: 0, until: NOW + 1 });
   const b = all.find((x) => x.site === SITE_B)!;
