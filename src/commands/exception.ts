@@ -230,9 +230,11 @@ export function exceptionCommands(y: Argv<Common>): Argv<Common> {
           await store.close();
         }
         if (a.json) return out(json(exceptionJson(record, Date.now())));
-        out(
-          `Exception ${record.id} revoked (${opens(record)} for ${record.targetKind} ${record.target}). The daemon blocks it again within a second.\n`,
-        );
+        // With shared, every filter of the site stops applying it, not only this box's daemon.
+        const everywhere = loaded.config.shared
+          ? `Every filter of ${loaded.config.site} blocks it again within a second.`
+          : 'The daemon blocks it again within a second.';
+        out(`Exception ${record.id} revoked (${opens(record)} for ${record.targetKind} ${record.target}). ${everywhere}\n`);
       },
     )
     .demandCommand(1, 'Name an exception command: add, list or revoke');

@@ -58,5 +58,10 @@ async function exported(a: ExportArgs, reads: CommandReads, f: ReviewFilter, now
     );
   }
   const data = await exportData(reads.review, f, now);
+  // Likewise a person: a misspelt user name must not give an empty answer that looks complete.
+  if (a.user !== undefined && [data.blocked, data.signals, data.access_hourly, data.access].every((x) => x.length === 0))
+    throw new CommandError(
+      `no records for user "${a.user}"${a.since === '3650d' ? '' : ` since ${a.since}`} (user names are matched exactly: see webfilter logs blocked --user, or webfilter identity list)`,
+    );
   return a.csv ? exportCsv(data) : json(data);
 }

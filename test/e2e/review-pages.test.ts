@@ -91,6 +91,11 @@ test('export: a device nothing is stored about is an error, not an empty file', 
   assert.is(ok.code, 0, ok.stderr);
   // Exact for a subject access request: part of a name is not a device.
   assert.is((await W('export', '--device', 'y9')).code, 1);
+  // A person nothing is recorded with (a misspelt name): the same, not an empty JSON file.
+  const nobody = await W('export', '--user', 'j.smiht');
+  assert.is(nobody.code, 1);
+  assert.match(nobody.stderr, /no records for user "j\.smiht"/);
+  assert.is(nobody.stdout, '');
 });
 
 test('device search: any part of a name in any case, and a device list page', async () => {

@@ -139,6 +139,7 @@ test('added through node A, node B allows it within a second; revoked likewise; 
   const revoked = await W(a, 'exception', 'revoke', String(id), '--reason', 'lesson over');
   const t1 = Date.now();
   assert.is(revoked.code, 0, revoked.stderr);
+  assert.match(revoked.stdout, /Every filter of \S+ blocks it again within a second/, 'not only this box');
   const rdelay = await answers(b, 'www.instagram.com', RCODE.NXDOMAIN, t1);
   console.log(`  revocation propagation A -> B: ${rdelay} ms`);
 
