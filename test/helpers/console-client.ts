@@ -72,6 +72,11 @@ clients:
     { env: opts.env },
   );
   const listening = d.logs.find((l) => l.msg === 'webfilter listening')!;
+  if (!listening.console) {
+    const why = d.logs.filter((l) => /console/i.test(JSON.stringify(l)));
+    await d.stop();
+    throw new Error(`the console did not start with the daemon: ${JSON.stringify(why)}`);
+  }
   const base = String(listening.console).replace(/\/$/, '');
   // Filters sharing a store: the first ict account is made by root alone, every later one as it (--account).
   const shared = /^shared:/m.test(opts.extra ?? '');
