@@ -20,7 +20,7 @@ function tables(r: Results): { main: string; targets: string; scaling: string } 
   const q = (s: string, f: string) => r.qps[s]?.[f] ?? NaN;
   const rows = ['hot', 'cold', 'blocked', 'mixed'].map(
     (f) =>
-      `| ${f} qps | ${n(q('webfilter', f))} | ${n(q('dnsmasq', f))} | ${n(q('unbound', f))} | ${n(q('echo', f))} | ${ratio(q('webfilter', f), q('dnsmasq', f))} | ${ratio(q('webfilter', f), q('unbound', f))} | ${f === 'hot' ? ratio(q('webfilter', f), q('echo', f)) : ''} |`,
+      `| ${f} qps | ${n(q('webfilter', f))} | ${n(q('dnsmasq', f))} | ${n(q('unbound', f))} | ${n(q('echo', f))} | ${ratio(q('webfilter', f), q('dnsmasq', f))} | ${ratio(q('webfilter', f), q('unbound', f))} | ${f === 'hot' || f === 'blocked' ? ratio(q('webfilter', f), q('echo', 'hot')) : ''} |`,
   );
   const lat = (s: string, k: 'p50' | 'p99') => r.latency[s]?.[k] ?? NaN;
   const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '—');
@@ -41,13 +41,15 @@ function tables(r: Results): { main: string; targets: string; scaling: string } 
   ].join('\n');
 
   const check = (ok: boolean) => (ok ? 'met' : '**not met**');
+  // Issue 21's targets (the echo server answers every query alike: its hot qps is the floor for both).
   const t = [
+    ['hot ≥ 0.8× Node echo qps', q('webfilter', 'hot') / q('echo', 'hot') >= 0.8],
+    ['blocked ≥ 0.8× Node echo qps', q('webfilter', 'blocked') / q('echo', 'hot') >= 0.8],
     ['mixed ≥ 1.0× unbound qps', q('webfilter', 'mixed') / q('unbound', 'mixed') >= 1],
-    ['hot ≥ 0.7× Node echo qps', q('webfilter', 'hot') / q('echo', 'hot') >= 0.7],
     ['cold ≥ 1.0× unbound qps', q('webfilter', 'cold') / q('unbound', 'cold') >= 1],
-    ['p99 ≤ 0.5 ms at 5,000 qps mixed', lat('webfilter', 'p99') <= 0.5],
+    ['p99 ≤ 0.5 ms at 5,000 qps mixed (p99.9: `npm run bench:tail`)', lat('webfilter', 'p99') <= 0.5],
     ['peak RSS ≤ 250 MB', r.rss.webfilter <= 250],
-    ['start-up to first answer ≤ 3 s', r.startup.webfilter <= 3000],
+    ['start-up to first answer ≤ 2 s', r.startup.webfilter <= 2000],
   ] as const;
   const targets = ['| target | result |', '|---|---|', ...t.map(([name, ok]) => `| ${name} | ${check(ok)} |`)].join('\n');
   const scaling = [
