@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSmtpServer } from '../test/helpers/smtp-server.js';
 import { socialDomains, writeLists, writeQueries } from './data.js';
-import { DAEMON_NODE_FLAGS, start, stop, unboundConfig } from './servers.js';
+import { start, startWebfilterDaemon, stop, unboundConfig } from './servers.js';
 import { dnsperfMax, median } from './dnsperf.js';
 import { writeSection } from './md-section.js';
 
@@ -74,13 +74,7 @@ ${
 }
 `;
 writeFileSync(cfg, config(false));
-const wf = await start('webfilter', dnsPort, process.execPath, [
-  ...DAEMON_NODE_FLAGS,
-  path.join(ROOT, 'dist/cli.js'),
-  'serve',
-  '--config',
-  cfg,
-]);
+const wf = await startWebfilterDaemon('webfilter', dnsPort, cfg);
 
 /** One metric; retried once, as a kept-alive connection may have been closed by the server meanwhile. */
 async function metric(re: RegExp): Promise<number> {

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hotCnames, socialDomains, writeLists, writeQueries } from './data.js';
-import { DAEMON_NODE_FLAGS, start, stop, unboundConfig } from './servers.js';
+import { start, startWebfilterDaemon, stop, unboundConfig } from './servers.js';
 import { dnsperfMax, median } from './dnsperf.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,13 +52,7 @@ log: { level: warn }
 `,
   );
 config(true);
-const wf = await start('webfilter', dnsPort, process.execPath, [
-  ...DAEMON_NODE_FLAGS,
-  path.join(ROOT, 'dist/cli.js'),
-  'serve',
-  '--config',
-  cfg,
-]);
+const wf = await startWebfilterDaemon('webfilter', dnsPort, cfg);
 
 /** GET /metrics on a fresh connection (a pooled one may be closed by the server's keep-alive timeout during a dnsperf run). */
 const scrape = () =>

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTestCa } from '../test/helpers/test-ca.js';
 import { dnsperfMax, median } from './dnsperf.js';
-import { peakRssMb, start, stop, type Running } from './servers.js';
+import { peakRssMb, start, startWebfilterDaemon, stop, type Running } from './servers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -89,12 +89,7 @@ metrics: { listen: "127.0.0.1:0" }
 log: { level: warn }
 `,
     );
-    filters[kind] = await start(`webfilter-${kind}`, p, process.execPath, [
-      path.join(ROOT, 'dist/cli.js'),
-      'serve',
-      '--config',
-      cfg,
-    ]);
+    filters[kind] = await startWebfilterDaemon(`webfilter-${kind}`, p, cfg);
   }
   // Unique names per run, so every query of every run misses the cache and goes upstream.
   let file = 0;

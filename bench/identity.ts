@@ -21,7 +21,7 @@ import type { QueryContext } from '../src/pipeline/types.js';
 import { ClientDirectory } from '../src/policy/clients.js';
 import type { CompiledGroup } from '../src/policy/policy.js';
 import { socialDomains, writeLists, writeQueries } from './data.js';
-import { DAEMON_NODE_FLAGS, start, stop, unboundConfig } from './servers.js';
+import { start, startWebfilterDaemon, stop, unboundConfig } from './servers.js';
 import { dnsperfMax, median } from './dnsperf.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -61,13 +61,7 @@ log: { level: warn }
 identity: { feed: { enabled: true, token_file: token, requests_per_minute: 100000 } }
 `,
 );
-const wf = await start('webfilter', dnsPort, process.execPath, [
-  ...DAEMON_NODE_FLAGS,
-  path.join(ROOT, 'dist/cli.js'),
-  'serve',
-  '--config',
-  cfg,
-]);
+const wf = await startWebfilterDaemon('webfilter', dnsPort, cfg);
 
 /** Mapping i: 10.x.y.z addresses, every hundredth an IPv6 /64; the last is the querying address. */
 function mapping(i: number, logoff: boolean) {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hotCnames, socialDomains, writeLists, writeQueries } from './data.js';
-import { DAEMON_NODE_FLAGS, start, stop, unboundConfig, type Running } from './servers.js';
+import { start, startWebfilterDaemon, stop, unboundConfig, type Running } from './servers.js';
 import { peakRssTreeMb } from './proc.js';
 import { dnsperfLatency, dnsperfMax, median } from './dnsperf.js';
 import { writeReport } from './report.js';
@@ -69,13 +69,7 @@ metrics: { listen: "127.0.0.1:0" }
 log: { level: warn }
 `,
   );
-  return start('webfilter', p, process.execPath, [
-    ...DAEMON_NODE_FLAGS,
-    path.join(ROOT, 'dist/cli.js'),
-    'serve',
-    '--config',
-    cfg,
-  ]);
+  return startWebfilterDaemon('webfilter', p, cfg);
 }
 
 async function startDnsmasq(conf: string): Promise<Running> {

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * The node flags webfilter's daemon is started with where it ships (systemd/webfilter.service,
@@ -10,6 +11,8 @@ import path from 'node:path';
  * instead of Node 20's 32 MB) — measured in bench/PROFILE.md "Issue 21: the young generation".
  */
 export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=8'];
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface Running {
   name: string;
@@ -108,4 +111,9 @@ export function unboundConfig(
   lines.push('remote-control:', '  control-enable: no');
   if (opts.forwardTo) lines.push('forward-zone:', '  name: "."', `  forward-addr: 127.0.0.1@${opts.forwardTo}`);
   writeFileSync(file, lines.join('\n') + '\n');
+}
+
+/** Starts the built daemon (dist/cli.js) with `cfg`, as it ships (DAEMON_NODE_FLAGS), answering on `port`. */
+export function startWebfilterDaemon(name: string, port: number, cfg: string): Promise<Running> {
+  return start(name, port, process.execPath, [...DAEMON_NODE_FLAGS, path.join(ROOT, 'dist/cli.js'), 'serve', '--config', cfg]);
 }

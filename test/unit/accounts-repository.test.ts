@@ -7,14 +7,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import path from 'node:path';
-import { postgresSchema } from '../../src/config/shared-schema.js';
 import { SessionStore } from '../../src/console/sessions.js';
 import type { AuditRow, NewUser } from '../../src/storage/accounts.js';
-import { loadStorage, openStorage } from '../../src/storage/open.js';
+import { openStorage } from '../../src/storage/open.js';
 import { sitesScope, TRUST_SCOPE } from '../../src/storage/scope.js';
 import { StorageError, type Storage } from '../../src/storage/storage.js';
 import { tempDir } from '../helpers/daemon-process.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';
+import { sharedStores } from '../helpers/shared-storage.js';
 
 const NOW = Date.UTC(2026, 11, 1, 9, 0, 0);
 const all = { since: 0, until: NOW + 86_400_000, scope: TRUST_SCOPE };
@@ -55,15 +55,7 @@ const BACKENDS: { name: string; make(): Promise<{ s: Storage; other(): Promise<S
       pg ??= await startPostgres();
       const url = await pg.createDatabase(`acc${++dbs}`);
       const dir = tempDir();
-      const open = (site: string, node: string) =>
-        loadStorage(
-          {
-            evidencePath: path.join(dir, `${node}.db`),
-            accountsPath: path.join(dir, `${node}-accounts.db`),
-            shared: { site, node, postgres: postgresSchema.parse({ url }), urlFile: null },
-          },
-          'write',
-        );
+      const open = sharedStores(url, dir);
       return { s: await open('carres-grammar', 'dns1'), other: () => open('kshs', 'dns1') };
     },
   },

@@ -7,18 +7,16 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import path from 'node:path';
 import { hashPassword } from '../../src/accounts/passwords.js';
 import { checkAccount } from '../../src/commands/cli-account.js';
 import { cliActor } from '../../src/commands/cli-scope.js';
 import { CommandError, UsageError } from '../../src/commands/errors.js';
 import type { LoadedConfig } from '../../src/config/load.js';
-import { postgresSchema } from '../../src/config/shared-schema.js';
 import type { AuditRow } from '../../src/storage/accounts.js';
-import { loadStorage } from '../../src/storage/open.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { tempDir } from '../helpers/daemon-process.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';
+import { sharedStores } from '../helpers/shared-storage.js';
 
 const loaded = (shared: boolean) =>
   ({
@@ -109,15 +107,7 @@ test('--account: a wrong password is audited access-denied; past the free tries 
   pg ??= await startPostgres();
   const url = await pg.createDatabase('cli');
   const dir = tempDir();
-  const open = (site: string, node: string) =>
-    loadStorage(
-      {
-        evidencePath: path.join(dir, `${node}.db`),
-        accountsPath: path.join(dir, `${node}-accounts.db`),
-        shared: { site, node, postgres: postgresSchema.parse({ url }), urlFile: null },
-      },
-      'write',
-    );
+  const open = sharedStores(url, dir);
   const a = await open('carres-grammar', 'dns-a');
   const b = await open('kshs', 'dns-b');
   const refusal = async (p: Promise<unknown>): Promise<string> => {
