@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { loadStorage, storageLocation } from '../storage/open.js';
 import type { Storage } from '../storage/storage.js';
 import { CommandError } from './errors.js';
+import { formatLocal } from '../time/local-time.js';
 
 export { DEFAULT_CONFIG } from './default-config.js';
 
@@ -24,9 +25,10 @@ export async function loadForCli(file: string, opts: { fallback?: boolean } = {}
     if (!(e instanceof ConfigError)) throw e;
     const last = opts.fallback ? loadLastGood(file) : null;
     if (last) {
+      useTimezone(last.loaded.config.timezone);
       process.stderr.write(
         `webfilter: warning: ${e.file} has problems (run: webfilter config check ${e.file}):\n  ${e.problems.join('\n  ')}\n` +
-          `webfilter: using the last config the daemon loaded (saved ${new Date(last.savedAt).toISOString()}) instead\n`,
+          `webfilter: using the last config the daemon loaded (saved ${formatLocal(last.savedAt)}) instead\n`,
       );
       return last.loaded;
     }

@@ -1,5 +1,6 @@
 import type { ChannelState } from '../storage/alert-state.js';
 import type { HeartbeatRecord, PartHealth } from '../storage/evidence.js';
+import { formatLocal } from '../time/local-time.js';
 
 /** What `webfilter status` concludes, and its exit code (for monitoring scripts). */
 export type DaemonState = 'healthy' | 'degraded' | 'not running';
@@ -55,7 +56,7 @@ export function judgeHealth(i: HealthInputs): Health {
   if (!beating && !answered) {
     const why = !beat
       ? 'it has never run with this database'
-      : `no heartbeat since ${new Date(beat.lastSeen).toISOString()}${i.pidAlive ? '' : ` and process ${beat.pid} is gone`}`;
+      : `no heartbeat since ${formatLocal(beat.lastSeen)}${i.pidAlive ? '' : ` and process ${beat.pid} is gone`}`;
     return { state: 'not running', problems: [why], components: {} };
   }
   const problems: string[] = [];
@@ -64,14 +65,12 @@ export function judgeHealth(i: HealthInputs): Health {
   if (i.readyz && !i.readyz.answered && components.metrics?.state !== 'down') problems.push(`metrics: ${i.readyz.reason}`);
   if (!beating && components.evidence?.state !== 'down') {
     problems.push(
-      `evidence: ${beat ? `no heartbeat written since ${new Date(beat.lastSeen).toISOString()}` : 'no heartbeat written yet'} (can the daemon write its database?)`,
+      `evidence: ${beat ? `no heartbeat written since ${formatLocal(beat.lastSeen)}` : 'no heartbeat written yet'} (can the daemon write its database?)`,
     );
   }
   for (const c of i.alertChannels ?? []) {
     if (channelFailing(c)) {
-      problems.push(
-        `alerts: ${c.channel} failing since ${new Date(c.lastFailed!).toISOString()}${c.lastError ? ` (${c.lastError})` : ''}`,
-      );
+      problems.push(`alerts: ${c.channel} failing since ${formatLocal(c.lastFailed!)}${c.lastError ? ` (${c.lastError})` : ''}`);
     }
   }
   return { state: problems.length > 0 ? 'degraded' : 'healthy', problems, components };

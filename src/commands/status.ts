@@ -1,17 +1,15 @@
 import { existsSync } from 'node:fs';
 import http from 'node:http';
-import { count } from '../text/plural.js';
 import type { CommandModule } from 'yargs';
 import type { LoadedConfig } from '../config/load.js';
 import { json } from '../format/output.js';
 import type { ChannelState } from '../storage/alert-state.js';
 import type { ExceptionRecord } from '../storage/exceptions.js';
 import type { HeartbeatRecord } from '../storage/evidence.js';
-import { formatDuration } from '../time/duration.js';
 import { shippingBacklog, type ShippingStores } from '../storage/shipping.js';
-import { formatLocal } from '../time/local-time.js';
 import { loadForCli, openStore, out } from './context.js';
-import { channelFailing, judgeHealth, STATUS_EXIT, type HealthInputs, type ReadyzBody } from './daemon-health.js';
+import { judgeHealth, STATUS_EXIT, type HealthInputs, type ReadyzBody } from './daemon-health.js';
+import { statusText, type StatusResult } from './status-text.js';
 
 /**
  * Asks the daemon's /readyz: where the heartbeat says the metrics listener is (the config may say
@@ -42,17 +40,6 @@ async function readyz(loaded: LoadedConfig, beat: HeartbeatRecord | null): Promi
   });
 }
 
-/** One upstream as /readyz describes it. */
-interface UpstreamHealth {
-  upstream: string;
-  transport: string;
-  healthy: boolean;
-  last: string | null;
-  error: string | null;
-}
-
-const TRANSPORT_NAMES: Record<string, string> = { udp: 'plain DNS', tls: 'DNS over TLS', https: 'DNS over HTTPS' };
-
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -81,7 +68,7 @@ export const statusCommand: CommandModule<{ config: string; json: boolean }, { c
     let exceptions: ExceptionRecord[] = [];
     let channels: ChannelState[] = [];
     let digestDay: number | null = null;
-    let shipping: { backlog_rows: number; lag_seconds: number } | { error: string } | null = null;
+    let shipping: StatusResult['shipping'] = null;
     if (existsSync(loaded.databasePath)) {
       const store = await openStore(loaded, { readOnly: true });
       const ship = (store as { shipping?: ShippingStores }).shipping;
@@ -109,7 +96,7 @@ export const statusCommand: CommandModule<{ config: string; json: boolean }, { c
       alertChannels: channels,
     });
     process.exitCode = STATUS_EXIT[health.state];
-    const result = {
+    const result: StatusResult = {
       daemon: health.state === 'not running' ? (beat ? 'not running' : 'never started') : 'running',
       state: health.state,
       problems: health.problems,
@@ -147,59 +134,6 @@ export const statusCommand: CommandModule<{ config: string; json: boolean }, { c
         : null,
     };
     if (a.json) return out(json(result));
-    const lines = [
-      `daemon:      ${health.state}${beat && health.state !== 'not running' ? ` (pid ${beat.pid}, version ${beat.version}, up since ${formatLocal(beat.startedAt)})` : ''}`,
-    ];
-    for (const p of health.problems) lines.push(`  problem:   ${p}`);
-    if (result.health) {
-      lines.push(`readiness:   ${result.health.status}${result.health.reason ? ` — ${result.health.reason}` : ''}`);
-      for (const u of (result.health as { upstreams?: UpstreamHealth[] }).upstreams ?? []) {
-        const how = u.healthy ? 'healthy' : `failing${u.last ? ` (last: ${u.last})` : ''}`;
-        lines.push(
-          `upstream:    ${u.upstream} [${TRANSPORT_NAMES[u.transport] ?? u.transport}] ${how}${u.error ? ` — ${u.error}` : ''}`,
-        );
-      }
-    }
-    for (const [name, c] of Object.entries(health.components)) {
-      lines.push(`  ${`${name}:`.padEnd(10)} ${c.state}${c.detail ? ` — ${c.detail}` : ''}`);
-    }
-    lines.push(`database:    ${loaded.databasePath}`);
-    if (beat) {
-      lines.push(
-        `last write:  ${formatLocal(beat.lastWrite)}; ${count(beat.dropped, 'event')} dropped, ${count(beat.writeErrors, 'write error')}`,
-      );
-    }
-    if (shipping)
-      lines.push(
-        'error' in shipping
-          ? `shipping:    unknown — ${shipping.error}`
-          : `shipping:    ${count(shipping.backlog_rows, 'evidence row')} waiting for the shared store` +
-              (shipping.backlog_rows > 0 ? `, oldest change ${formatDuration(shipping.lag_seconds * 1000)} ago` : ''),
-      );
-    lines.push(`exceptions:  ${exceptions.length} active`);
-    for (const e of result.active_exceptions)
-      lines.push(`  ${e.id}: ${e.opens.join(', ')} for ${e.target}, ${formatDuration(Date.parse(e.expires_at) - now)} left`);
-    const al = result.alerts;
-    if (al === null) lines.push('alerts:      off (no alerts section)');
-    else {
-      if (al.channels.length === 0) lines.push('alerts:      configured; the daemon has not started them yet');
-      for (const c of al.channels) {
-        const failing = channelFailing({
-          lastSent: c.last_sent ? Date.parse(c.last_sent) : null,
-          lastFailed: c.last_failed ? Date.parse(c.last_failed) : null,
-        });
-        lines.push(
-          `alerts:      ${c.channel}: ${failing ? 'FAILING' : 'ok'} — ${c.sent} sent, ${c.failed} failed, ${c.abandoned} abandoned, ${c.queued} waiting since start` +
-            (c.last_sent ? `; last sent ${formatLocal(Date.parse(c.last_sent))}` : '') +
-            (failing ? `; last error ${formatLocal(Date.parse(c.last_failed!))}: ${c.last_error}` : ''),
-        );
-      }
-      if (loaded.config.alerts?.digest)
-        lines.push(
-          `digest:      daily at ${loaded.config.alerts.digest.at}; last sent for ${al.last_digest_day ? formatLocal(Date.parse(al.last_digest_day)).slice(0, 16) : 'no day yet'}`,
-        );
-    }
-    lines.push('lists:       see `webfilter lists show`');
-    out(lines.join('\n') + '\n');
+    out(statusText(result, now, loaded.config.alerts?.digest?.at ?? null));
   },
 };
