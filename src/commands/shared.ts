@@ -8,6 +8,7 @@ import { loadForCli, openStore, out } from './context.js';
 import { existsSync } from 'node:fs';
 import { CommandError } from './errors.js';
 import { formatSeconds } from '../time/local-time.js';
+import { count } from '../text/plural.js';
 
 interface Common {
   config: string;
@@ -43,10 +44,13 @@ type Backlog = Awaited<ReturnType<typeof localBacklog>>;
 function backlogText(b: Backlog): string {
   if (b === null) return 'no evidence here yet';
   if ('error' in b) return `unknown (${b.error})`;
-  return b.rows === 0 ? 'all shipped' : `${b.rows} rows waiting, oldest change ${formatDuration(b.lagSeconds * 1000)} ago`;
+  return b.rows === 0
+    ? 'all shipped'
+    : `${count(b.rows, 'row')} waiting, oldest change ${formatDuration(b.lagSeconds * 1000)} ago`;
 }
 
-function statusText(s: SharedStatus, site: string, node: string, backlog: Backlog): string {
+/** `webfilter shared status` for people. */
+export function sharedStatusText(s: SharedStatus, site: string, node: string, backlog: Backlog): string {
   const lines = [`Shared store: PostgreSQL at ${s.target} (site ${site}, this node ${node})`];
   lines.push(`  evidence of this filter: ${backlogText(backlog)}`);
   if (!s.connected) {
@@ -68,7 +72,7 @@ function statusText(s: SharedStatus, site: string, node: string, backlog: Backlo
       lines.push(
         `  filter ${n.node}: applied change ${n.appliedChange} (${n.lagChanges === 0 ? 'up to date' : `${n.lagChanges} behind`}), last seen ${formatSeconds(n.lastSeen)}` +
           (n.shipping
-            ? `; evidence: ${n.shipping.backlogRows} rows waiting, lag ${Math.round(n.shipping.lagSeconds)} s (reported ${formatSeconds(n.shipping.at)})`
+            ? `; evidence: ${count(n.shipping.backlogRows, 'row')} waiting, lag ${Math.round(n.shipping.lagSeconds)} s (reported ${formatSeconds(n.shipping.at)})`
             : ''),
       );
     }
@@ -144,7 +148,7 @@ export function sharedCommands(y: Argv<Common>): Argv<Common> {
               })),
             }),
           );
-        } else out(statusText(s, location.site, location.node, backlog));
+        } else out(sharedStatusText(s, location.site, location.node, backlog));
         if (!s.connected || s.schemaVersion !== s.codeSchemaVersion) process.exitCode = 1;
       },
     )

@@ -4,6 +4,7 @@ import type { ListProblem } from './list-parser.js';
 import { fetchList, FetchError, type FetchSettings } from './http-fetch.js';
 import { checkListBody, listKeys } from './sanity.js';
 import { displayUrl } from './source.js';
+import { count } from '../text/plural.js';
 import {
   emptyState,
   readStoredCopy,
@@ -14,6 +15,9 @@ import {
   type FetchResult,
   type SubscriptionState,
 } from './state-store.js';
+
+/** "1 entry", "1204 entries". */
+const entries = (n: number) => count(n, 'entry', 'entries');
 
 /** Everything an update needs besides the URL. */
 export interface UpdateSettings extends FetchSettings {
@@ -98,7 +102,7 @@ export async function updateSubscription(
   if (stored && !opts.force && checked.entries < prev.entries * (1 - settings.maxShrink)) {
     const pct = Math.round((1 - checked.entries / prev.entries) * 100);
     // The validators stay the old copy's, so the next fetch gets the new copy again and re-checks it.
-    const reason = `held back: the new copy has ${checked.entries} entries, ${pct}% fewer than the last good copy's ${prev.entries} (more than ${Math.round(settings.maxShrink * 100)}%); run "webfilter lists update --force" to take it`;
+    const reason = `held back: the new copy has ${entries(checked.entries)}, ${pct}% fewer than the last good copy's ${prev.entries} (more than ${Math.round(settings.maxShrink * 100)}%); run "webfilter lists update --force" to take it`;
     return done('held_back', { ...prev, checked_at: at, last_result: 'held_back', last_error: reason }, diff);
   }
   const state = await saveCopy(
@@ -129,14 +133,14 @@ export function describeOutcome(o: UpdateOutcome): string {
   const u = displayUrl(o.url);
   switch (o.result) {
     case 'updated':
-      return `${u}: updated, +${o.added} −${o.removed} (${o.entries} entries)`;
+      return `${u}: updated, +${o.added} −${o.removed} (${entries(o.entries)})`;
     case 'unchanged':
     case 'not_modified':
-      return `${u}: no change (${o.entries} entries${o.result === 'not_modified' ? ', 304 Not Modified' : ''})`;
+      return `${u}: no change (${entries(o.entries)}${o.result === 'not_modified' ? ', 304 Not Modified' : ''})`;
     case 'held_back':
       return `${u}: ${o.error} (+${o.added} −${o.removed})`;
     default: {
-      const kept = o.state.body ? `keeping the last good copy (${o.entries} entries)` : 'no copy stored yet';
+      const kept = o.state.body ? `keeping the last good copy (${entries(o.entries)})` : 'no copy stored yet';
       return `${u}: ${o.result === 'refused' ? '' : 'fetch failed: '}${o.error}; ${kept}`;
     }
   }

@@ -52,7 +52,7 @@ test('a subscribed list blocks end to end, updates in place, and survives a rest
     assert.is(await rcode(d, 'local-bet.example'), RCODE.NXDOMAIN, 'the category’s file still counts');
     assert.is(await rcode(d, 'news.example'), RCODE.NOERROR);
     // A locked subscribed list (an IWF feed): no exception may open a name in it.
-    await d.waitForLog((l) => l.msg === 'list subscription updated: ' + `${server.url('/iwf.txt')}: updated, +1 −0 (1 entries)`);
+    await d.waitForLog((l) => l.msg === 'list subscription updated: ' + `${server.url('/iwf.txt')}: updated, +1 −0 (1 entry)`);
     const ex = await cli([
       'exception',
       'add',

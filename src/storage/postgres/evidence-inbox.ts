@@ -1,5 +1,6 @@
 import type { EvidenceInbox, ShipBatch, ShippingReport, ShipTable } from '../shipping.js';
 import type { PostgresConnection } from './connection.js';
+import { count } from '../../text/plural.js';
 import { monthsOf, PARTITIONED_BY_TABLE } from './evidence-partitions.js';
 
 /** The bigint columns (every other one is text): the arrays' types in the INSERT … SELECT FROM unnest. */
@@ -132,7 +133,7 @@ export class PostgresEvidenceInbox implements EvidenceInbox {
       `SELECT $1, $2, * FROM unnest(${casts.join(', ')}) ON CONFLICT ${u.conflict}`;
     const params = [this.site, this.node, ...arrays];
     const part = PARTITIONED_BY_TABLE.get(batch.table);
-    await this.conn.transaction(`ship ${batch.rows.length} ${batch.table} rows`, async (tx) => {
+    await this.conn.transaction(`ship ${count(batch.rows.length, `${batch.table} row`)}`, async (tx) => {
       // The month partitions the rows fall in, made first where missing (a new month, an old one again).
       if (part)
         await tx`SELECT webfilter_month_partition(${part.table}, ${part.unit}, m) FROM unnest(${monthsOf(part, batch.rows)}::bigint[]) m`;

@@ -2,6 +2,7 @@ import type { SharedRetention } from '../../config/shared-schema.js';
 import type { CentralRetention, CentralRetentionResult } from '../shipping.js';
 import type { PostgresConnection } from './connection.js';
 import { PARTITIONED, type PartitionedTable } from './evidence-partitions.js';
+import { count } from '../../text/plural.js';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -14,6 +15,16 @@ const DELETE_STEP = 5000;
 function bounds(expr: string): [number, number] | null {
   const m = /FROM \('?(-?\d+)'?\) TO \('?(-?\d+)'?\)/.exec(expr);
   return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+/**
+ * What a run did, as the `maintenance` row keeps it (README: `SELECT … result FROM maintenance`):
+ * "dropped 1 partition (blocked_p202509), deleted 1 row"; "dropped no partitions, deleted 0 rows".
+ */
+export function retentionText(r: CentralRetentionResult): string {
+  const parts = r.droppedPartitions;
+  const dropped = parts.length === 0 ? 'no partitions' : `${count(parts.length, 'partition')} (${parts.join(', ')})`;
+  return `dropped ${dropped}, deleted ${count(r.deletedRows, 'row')}`;
 }
 
 /**
@@ -44,7 +55,7 @@ export class PostgresEvidenceRetention implements CentralRetention {
     });
     if (!claimed) return null;
     const result = await this.run(now, stop);
-    const text = `dropped ${result.droppedPartitions.length} partitions (${result.droppedPartitions.join(', ')}), deleted ${result.deletedRows} rows`;
+    const text = retentionText(result);
     await this.conn.run(
       'record the central retention',
       (sql) => sql`UPDATE maintenance SET result = ${text} WHERE task = 'retention'`,

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { StorageError } from '../storage.js';
+import { count } from '../../text/plural.js';
 import { DatabaseFile } from './database-file.js';
 import type { Migration } from './migrate.js';
 
@@ -110,7 +111,7 @@ export function copyAccountsOut(db: Database.Database, accountsPath: string): vo
         .get() as { n: number };
       if (missing.n > 0)
         throw new StorageError(
-          `${missing.n} console account or access-audit rows of ${db.name} differ from those already in ${accountsPath}, ` +
+          `${count(missing.n, 'console account or access-audit row')} of ${db.name} ${missing.n === 1 ? 'differs' : 'differ'} from those already in ${accountsPath}, ` +
             'so they were not moved there (nothing was changed): is that accounts file from another install?',
         );
     }).immediate();
