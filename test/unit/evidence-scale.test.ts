@@ -232,10 +232,16 @@ test('roll-ups equal a full scan of the rows and a tally of the generated events
     (await store.review.blockedByGroupCategory(start, start + 2 * DAY)).map((r) => ({ key: [r.group, r.category], n: r.count })),
   );
   assert.equal(byGc, tally(blockedEvents.map((e) => ({ key: [e.group, e.reason], n: 1 }))));
-  // Per device: whole days from the daily roll-up, ragged ends (not whole hours) from the rows.
+  // Per device: whole days from the daily roll-up, ragged ends (not whole hours) from the rows, or,
+  // where a ragged end is longer than half its unit, the whole unit less the rows outside the period.
   for (const [from, to] of [
     [start, start + 2 * DAY],
     [start + 9 * HOUR + 17 * 60_000, start + DAY + 11 * HOUR + 5_000],
+    [start - HOUR, start + 2 * DAY - HOUR], // local midnights at UTC+1 (a UK summer week)
+    [start + HOUR, start + DAY - HOUR], // within one day, most of it
+    [start + 8 * HOUR, start + 16 * HOUR], // within one day, a third of it
+    [start + 9 * HOUR + 5 * 60_000, start + 9 * HOUR + 55 * 60_000], // within one hour, most of it
+    [start + 10 * HOUR + 50 * 60_000, start + 13 * HOUR + 40 * 60_000],
   ]) {
     const dev = tally((await store.review.topBlockedDevices(from, to, 10_000)).map((d) => ({ key: d.client, n: d.blocked })));
     const scan = tally(
@@ -247,6 +253,11 @@ test('roll-ups equal a full scan of the rows and a tally of the generated events
     assert.is(
       (await store.review.blockedByGroupCategory(from, to)).reduce((n, r) => n + r.count, 0),
       total,
+    );
+    const inPeriod = rows.filter((r) => Date.parse(r.time) >= from && Date.parse(r.time) < to);
+    assert.equal(
+      tally((await store.review.blockedPerHour(from, to)).map((h) => ({ key: h.hour, n: h.count }))),
+      tally(inPeriod.map((r) => ({ key: Math.floor(Date.parse(r.time) / HOUR), n: r.count }))),
     );
   }
   // The overview's buckets (hours of a day, then the whole day) agree with the events.

@@ -52,6 +52,11 @@ function reads(r: ReviewRepository) {
     topDevices: () => r.topBlockedDevices(day1, NOW, 10),
     deviceCount: () => r.blockedDeviceCount(day1, NOW),
     perHour: () => r.blockedPerHour(day1, NOW),
+    // Ragged ends longer than half their unit (read as the whole unit less the rows outside the
+    // period), each with a row outside it (at 1:05 and 26:59) and rows inside.
+    topDevicesLongEnds: () => r.topBlockedDevices(day1 + HOUR + 330_000, day1 + 26 * HOUR + 30 * 60_000, 10),
+    byGroupCategoryLongEnds: () => r.blockedByGroupCategory(day1 + HOUR + 330_000, day1 + 26 * HOUR + 58 * 60_000),
+    perHourLongEnds: () => r.blockedPerHour(day1 + HOUR + 330_000, day1 + 26 * HOUR + 58 * 60_000),
     // Kinds of equal counts come in no set order: compared by name.
     byKind: async () => (await r.signalsByKind(day1)).sort((x, y) => y.n - x.n || x.kind.localeCompare(y.kind)),
     tally: () => r.signalTally(day1, NOW),

@@ -1,5 +1,5 @@
 import type { ReadScope } from '../read-scope.js';
-import { spans } from '../sqlite/blocked-rollups.js';
+import { type Spans, spans } from '../rollup-spans.js';
 import type { PostgresConnection } from './connection.js';
 import { Params, query, siteWhere } from './review-sql.js';
 
@@ -12,10 +12,23 @@ import { Params, query, siteWhere } from './review-sql.js';
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-/** The raw ranges as a condition on ts ("(ts >= $1 AND ts < $2) OR …"), FALSE when there are none. */
-function rawWhere(raw: [number, number][], ps: Params): string {
-  if (raw.length === 0) return 'FALSE';
-  return raw.map(([a, b]) => `(ts >= ${ps.p(a)} AND ts < ${ps.p(b)})`).join(' OR ');
+/**
+ * The raw rows' part of a roll-up read (see rollup-spans.ts): rows in the `plus` ranges counted, rows
+ * in the `minus` ranges taken off; `select` names the columns beside the count, `where` the reader's
+ * sites and any narrowing.
+ */
+function rawRows(s: Spans, select: string, ps: Params, where: () => string): string {
+  let sql = '';
+  for (const [sign, ranges] of [
+    ['', s.plus],
+    ['-', s.minus],
+  ] as const) {
+    if (ranges.length === 0) continue;
+    const cond = ranges.map(([a, b]) => `(ts >= ${ps.p(a)} AND ts < ${ps.p(b)})`).join(' OR ');
+    sql += `
+         UNION ALL SELECT ${select}, ${sign}count FROM blocked WHERE ${where()} AND (${cond})`;
+  }
+  return sql;
 }
 
 export class PgBlockedRollups {
@@ -23,27 +36,25 @@ export class PgBlockedRollups {
 
   /** Attempts per group and category in [from, to), most first. */
   async byGroupCategory(rs: ReadScope, from: number, to: number, only: { group?: string; category?: string } = {}) {
-    const { u0, u1, raw } = spans(from, to, HOUR);
+    const s = spans(from, to, HOUR);
     const ps = new Params();
     const extra = () =>
       (only.group !== undefined ? ` AND grp = ${ps.p(only.group)}` : '') +
       (only.category !== undefined ? ` AND category = ${ps.p(only.category)}` : '');
     const text = `SELECT grp AS "group", category, sum(n)::float8 AS count FROM (
          SELECT grp, category, count AS n FROM blocked_hourly
-         WHERE ${siteWhere(rs, ps)} AND hour >= ${ps.p(u0)} AND hour < ${ps.p(u1)}${extra()}
-         UNION ALL SELECT grp, category, count FROM blocked WHERE ${siteWhere(rs, ps)} AND (${rawWhere(raw, ps)})${extra()}
-       ) t GROUP BY grp, category ORDER BY count DESC, grp, category`;
+         WHERE ${siteWhere(rs, ps)} AND hour >= ${ps.p(s.u0)} AND hour < ${ps.p(s.u1)}${extra()}${rawRows(s, 'grp, category', ps, () => siteWhere(rs, ps) + extra())}
+       ) t GROUP BY grp, category HAVING sum(n) > 0 ORDER BY count DESC, grp, category`;
     return query<{ group: string; category: string; count: number }>(this.conn, 'read the blocked totals', text, ps);
   }
 
   /** Attempts per hour since the epoch in [from, to), hours with none left out. */
   async perHour(rs: ReadScope, from: number, to: number) {
-    const { u0, u1, raw } = spans(from, to, HOUR);
+    const s = spans(from, to, HOUR);
     const ps = new Params();
     const text = `SELECT hour::float8 AS hour, sum(n)::float8 AS count FROM (
-         SELECT hour, count AS n FROM blocked_hourly WHERE ${siteWhere(rs, ps)} AND hour >= ${ps.p(u0)} AND hour < ${ps.p(u1)}
-         UNION ALL SELECT div(ts, ${HOUR}), count FROM blocked WHERE ${siteWhere(rs, ps)} AND (${rawWhere(raw, ps)})
-       ) t GROUP BY hour ORDER BY hour`;
+         SELECT hour, count AS n FROM blocked_hourly WHERE ${siteWhere(rs, ps)} AND hour >= ${ps.p(s.u0)} AND hour < ${ps.p(s.u1)}${rawRows(s, `div(ts, ${HOUR})`, ps, () => siteWhere(rs, ps))}
+       ) t GROUP BY hour HAVING sum(n) > 0 ORDER BY hour`;
     return query<{ hour: number; count: number }>(this.conn, 'read the blocked attempts per hour', text, ps);
   }
 
@@ -83,7 +94,7 @@ export class PgBlockedRollups {
    * rows at the ragged ends; `only` narrows it to one device or address.
    */
   async byDevice(rs: ReadScope, from: number, to: number, only: { device?: string; client?: string } = {}) {
-    const { u0, u1, raw } = spans(from, to, DAY);
+    const s = spans(from, to, DAY);
     const ps = new Params();
     const extra = () =>
       (['device', 'client'] as const)
@@ -92,9 +103,8 @@ export class PgBlockedRollups {
         .join('');
     const text = `SELECT site, client, device, grp AS "group", sum(n)::float8 AS blocked FROM (
          SELECT site, client, device, grp, count AS n FROM blocked_device_daily
-         WHERE ${siteWhere(rs, ps)} AND day >= ${ps.p(u0)} AND day < ${ps.p(u1)}${extra()}
-         UNION ALL SELECT site, client, device, grp, count FROM blocked WHERE ${siteWhere(rs, ps)} AND (${rawWhere(raw, ps)})${extra()}
-       ) t GROUP BY site, client, device, grp ORDER BY blocked DESC, device, client, site`;
+         WHERE ${siteWhere(rs, ps)} AND day >= ${ps.p(s.u0)} AND day < ${ps.p(s.u1)}${extra()}${rawRows(s, 'site, client, device, grp', ps, () => siteWhere(rs, ps) + extra())}
+       ) t GROUP BY site, client, device, grp HAVING sum(n) > 0 ORDER BY blocked DESC, device, client, site`;
     return query<{ site: string; client: string; device: string; group: string; blocked: number }>(
       this.conn,
       'read the blocked totals per device',

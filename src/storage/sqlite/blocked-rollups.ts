@@ -1,31 +1,33 @@
+import { type Spans, spans } from '../rollup-spans.js';
 import type { DatabaseFile } from './database-file.js';
 
 /**
  * Reads of blocked-attempt totals from the roll-ups the writer keeps (blocked_hourly: per hour by
  * group and category; blocked_device_daily: per UTC day by device), with the rows themselves only
- * for the part of a period that is not a whole hour (or day). A blocked row never spans an hour
- * boundary, so the hours are exact; at the ragged ends a row counts in full by its first time.
+ * for the part of a period that is not a whole hour (or day), added or taken off a whole one
+ * (src/storage/rollup-spans.ts). A blocked row never spans an hour boundary, so the hours are
+ * exact; at the ragged ends a row counts in full by its first time.
  */
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-/** [from, to) as whole units [u0, u1) and the ragged ends, as time ranges for the raw rows. */
-export function spans(from: number, to: number, unit: number): { u0: number; u1: number; raw: [number, number][] } {
-  const u0 = Math.ceil(from / unit);
-  const u1 = Math.floor(to / unit);
-  if (u0 >= u1) return { u0: 0, u1: 0, raw: from < to ? [[from, to]] : [] };
-  const raw: [number, number][] = [];
-  if (from < u0 * unit) raw.push([from, u0 * unit]);
-  if (u1 * unit < to) raw.push([u1 * unit, to]);
-  return { u0, u1, raw };
-}
-
-/** Raw ranges as SQL ("(ts >= ? AND ts < ?) OR ..."), or a false condition when there are none. */
-function rawWhere(raw: [number, number][], params: unknown[]): string {
-  if (raw.length === 0) return '0';
-  for (const [a, b] of raw) params.push(a, b);
-  return raw.map(() => '(ts >= ? AND ts < ?)').join(' OR ');
+/**
+ * The raw rows' part of a roll-up read (see rollup-spans.ts): rows in the `plus` ranges counted, rows
+ * in the `minus` ranges taken off; `select` names the columns beside the count.
+ */
+function rawRows(s: Spans, select: string, params: unknown[], extra: (params: unknown[]) => string = () => ''): string {
+  let sql = '';
+  for (const [sign, ranges] of [
+    ['', s.plus],
+    ['-', s.minus],
+  ] as const) {
+    if (ranges.length === 0) continue;
+    const cond = ranges.map(([a, b]) => (params.push(a, b), '(ts >= ? AND ts < ?)')).join(' OR ');
+    sql += `
+         UNION ALL SELECT ${select}, ${sign}count FROM blocked WHERE (${cond})${extra(params)}`;
+  }
+  return sql;
 }
 
 export class BlockedRollups {
@@ -33,7 +35,7 @@ export class BlockedRollups {
 
   /** Attempts per group and category in [from, to), most first. */
   byGroupCategory(from: number, to: number, only: { group?: string; category?: string } = {}) {
-    const { u0, u1, raw } = spans(from, to, HOUR);
+    const s = spans(from, to, HOUR);
     const extra = (params: unknown[]) => {
       let sql = '';
       if (only.group !== undefined) ((sql += ' AND grp = ?'), params.push(only.group));
@@ -41,34 +43,28 @@ export class BlockedRollups {
       return sql;
     };
     // Built in order: hourly part's params, then the raw part's.
-    const hp: unknown[] = [u0, u1];
-    const hx = extra(hp);
-    const rp: unknown[] = [];
-    const rs = rawWhere(raw, rp);
-    const rx = extra(rp);
+    const params: unknown[] = [s.u0, s.u1];
+    const hx = extra(params);
     return this.file
       .prepare(
         `SELECT grp AS "group", category, sum(n) AS count FROM (
-         SELECT grp, category, count AS n FROM blocked_hourly WHERE hour >= ? AND hour < ?${hx}
-         UNION ALL SELECT grp, category, count FROM blocked WHERE (${rs})${rx}
-       ) GROUP BY grp, category ORDER BY count DESC, grp, category`,
+         SELECT grp, category, count AS n FROM blocked_hourly WHERE hour >= ? AND hour < ?${hx}${rawRows(s, 'grp, category', params, extra)}
+       ) GROUP BY grp, category HAVING sum(n) > 0 ORDER BY count DESC, grp, category`,
       )
-      .all(...hp, ...rp) as { group: string; category: string; count: number }[];
+      .all(...params) as { group: string; category: string; count: number }[];
   }
 
   /** Attempts per hour since the epoch in [from, to), hours with none left out. */
   perHour(from: number, to: number): { hour: number; count: number }[] {
-    const { u0, u1, raw } = spans(from, to, HOUR);
-    const rp: unknown[] = [];
-    const rs = rawWhere(raw, rp);
+    const s = spans(from, to, HOUR);
+    const params: unknown[] = [s.u0, s.u1];
     return this.file
       .prepare(
         `SELECT hour, sum(n) AS count FROM (
-         SELECT hour, count AS n FROM blocked_hourly WHERE hour >= ? AND hour < ?
-         UNION ALL SELECT ts / ${HOUR}, count FROM blocked WHERE ${rs}
-       ) GROUP BY hour ORDER BY hour`,
+         SELECT hour, count AS n FROM blocked_hourly WHERE hour >= ? AND hour < ?${rawRows(s, `ts / ${HOUR}`, params)}
+       ) GROUP BY hour HAVING sum(n) > 0 ORDER BY hour`,
       )
-      .all(u0, u1, ...rp) as { hour: number; count: number }[];
+      .all(...params) as { hour: number; count: number }[];
   }
 
   /** Attempts in `n` buckets of `size` from `start` (hours that straddle a bucket edge from the rows). */
@@ -104,26 +100,24 @@ export class BlockedRollups {
    * the ragged ends; `only` narrows it to one device or address.
    */
   byDevice(from: number, to: number, only: { device?: string; client?: string } = {}) {
-    const { u0, u1, raw } = spans(from, to, DAY);
-    const dp: unknown[] = [u0, u1];
-    const rp: unknown[] = [];
-    const rs = rawWhere(raw, rp);
-    let dx = '';
-    let rx = '';
-    for (const k of ['device', 'client'] as const) {
-      if (only[k] === undefined) continue;
-      dx += ` AND ${k} = ?`;
-      rx += ` AND ${k} = ?`;
-      dp.push(only[k]);
-      rp.push(only[k]);
-    }
+    const s = spans(from, to, DAY);
+    const extra = (params: unknown[]) => {
+      let sql = '';
+      for (const k of ['device', 'client'] as const) {
+        if (only[k] === undefined) continue;
+        sql += ` AND ${k} = ?`;
+        params.push(only[k]);
+      }
+      return sql;
+    };
+    const params: unknown[] = [s.u0, s.u1];
+    const dx = extra(params);
     return this.file
       .prepare(
         `SELECT client, device, grp AS "group", sum(n) AS blocked FROM (
-         SELECT client, device, grp, count AS n FROM blocked_device_daily WHERE day >= ? AND day < ?${dx}
-         UNION ALL SELECT client, device, grp, count FROM blocked WHERE (${rs})${rx}
-       ) GROUP BY client, device, grp ORDER BY blocked DESC, device, client`,
+         SELECT client, device, grp, count AS n FROM blocked_device_daily WHERE day >= ? AND day < ?${dx}${rawRows(s, 'client, device, grp', params, extra)}
+       ) GROUP BY client, device, grp HAVING sum(n) > 0 ORDER BY blocked DESC, device, client`,
       )
-      .all(...dp, ...rp) as { client: string; device: string; group: string; blocked: number }[];
+      .all(...params) as { client: string; device: string; group: string; blocked: number }[];
   }
 }
