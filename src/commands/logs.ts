@@ -11,13 +11,16 @@ import { AUDIT_ACTIONS } from '../storage/accounts.js';
 import { auditTrail } from '../review/audit-trail.js';
 import { sitesScope, TRUST_SCOPE } from '../storage/scope.js';
 import { reviewCell } from '../review/report-render.js';
-import { formatSeconds } from '../time/local-time.js';
+import { formatSeconds, localTimesIn } from '../time/local-time.js';
 import { commandReads, scopeOptions, type ScopeFlags } from './review-scope.js';
 
 /** Columns that hold an ISO-8601 UTC time: JSON and CSV keep it; a table shows the school's local time. */
 const TIME_KEYS = ['time', 'last_time', 'first_seen', 'last_seen', 'hour'];
 
-/** The table's copy of the rows with each time as local time naming its zone ("… 15:30:07 BST"). */
+/**
+ * The table's copy of the rows with each time as local time naming its zone ("… 15:30:07 BST"),
+ * the times inside a detail too.
+ */
 export function localTimes(rows: Record<string, Cell>[]): Record<string, Cell>[] {
   return rows.map((r) => {
     const o = { ...r };
@@ -26,6 +29,8 @@ export function localTimes(rows: Record<string, Cell>[]): Record<string, Cell>[]
       const ms = typeof v === 'string' ? Date.parse(v) : typeof v === 'number' ? v : NaN;
       if (!Number.isNaN(ms)) o[k] = formatSeconds(ms);
     }
+    // A detail may name times too (the audit's "… until 2026-11-24T15:30:00.000Z …"): local as well.
+    if (typeof o.detail === 'string') o.detail = localTimesIn(o.detail);
     return o;
   });
 }

@@ -69,6 +69,23 @@ export function formatSeconds(ms: number): string {
   return `${formatShort(ms).slice(0, 16)}:${p(d.getSeconds())} ${zoneName(ms)}`;
 }
 
+/** An ISO-8601 UTC instant inside a text: "2026-11-24T15:30:00.000Z", "2026-11-24T15:00Z". */
+const ISO_INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?Z\b/g;
+
+/**
+ * A stored text with each ISO UTC instant in it shown in local time naming its zone, for people
+ * (the audit's detail, written as "… until 2026-11-24T15:30:00.000Z, approved by …", reads
+ * "… until 2026-11-24 15:30 GMT, approved by …"): to the minute when the instant is on one, else to
+ * the second. The stored text (JSON, CSV) stays as it is.
+ */
+export function localTimesIn(text: string): string {
+  return text.replace(ISO_INSTANT, (iso) => {
+    const ms = Date.parse(iso);
+    if (Number.isNaN(ms)) return iso;
+    return ms % 60_000 === 0 ? formatShort(ms) : formatSeconds(ms);
+  });
+}
+
 /**
  * A point in local time: "15:30" (today), "2026-12-01T15:30", "2026-12-01 15:30", "2026-12-01"
  * (midnight), with optional seconds; or an ISO time with a zone ("…Z", "…+01:00").

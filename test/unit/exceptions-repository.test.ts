@@ -16,6 +16,7 @@ import { PostgresShared } from '../../src/storage/postgres/postgres-shared.js';
 import { PG_LATEST, PG_MIGRATIONS } from '../../src/storage/postgres/schema.js';
 import { postgresSchema } from '../../src/config/shared-schema.js';
 import { tempDir } from '../helpers/daemon-process.js';
+import { inTimezone } from '../helpers/timezone.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';
 import { until } from '../helpers/wait.js';
 import { TRUST_SCOPE } from '../../src/storage/scope.js';
@@ -92,9 +93,15 @@ for (const backend of BACKENDS) {
     );
     const revoked = await s.revoke(added.id, 'lesson over', cli(NOW + 60_000));
     assert.equal([revoked.revokedBy, revoked.revokeReason, revoked.revokedAt], ['ict', 'lesson over', NOW + 60_000]);
-    await s.revoke(added.id, 'again', cli(NOW + 70_000)).then(
-      () => assert.unreachable('revoked twice'),
-      (e: unknown) => assert.ok(e instanceof ExceptionChangeError && /already revoked by ict/.test(e.message)),
+    // When, in the config's timezone (the CLI and the console show this message), not ISO UTC.
+    await inTimezone('Europe/London', () =>
+      s.revoke(added.id, 'again', cli(NOW + 70_000)).then(
+        () => assert.unreachable('revoked twice'),
+        (e: unknown) => {
+          assert.ok(e instanceof ExceptionChangeError);
+          assert.match(e.message, /^exception \d+ was already revoked by ict at Mon, 23 Nov 2026, 12:01:00 GMT$/);
+        },
+      ),
     );
     await s.revoke(999, 'x', cli()).then(
       () => assert.unreachable(),

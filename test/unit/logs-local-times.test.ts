@@ -6,6 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { localTimes } from '../../src/commands/logs.js';
 import { useTimezone } from '../../src/time/zone.js';
+import { formatShort, localTimesIn } from '../../src/time/local-time.js';
+import { inTimezone } from '../helpers/timezone.js';
 
 test('logs table: evidence times in London time with the zone, BST and GMT alike', () => {
   const before = process.env.TZ;
@@ -23,6 +25,32 @@ test('logs table: evidence times in London time with the zone, BST and GMT alike
     if (before === undefined) delete process.env.TZ;
     else process.env.TZ = before;
   }
+});
+
+test('logs audit table: the times inside DETAIL are local too (an exception’s "until", a request’s "from … until …")', async () => {
+  await inTimezone('Europe/London', () => {
+    const [added, asked, kept] = localTimes([
+      {
+        time: '2026-07-01T14:30:07.123Z',
+        action: 'exception-add',
+        detail: 'instagram for group room-12 until 2026-07-01T15:30:00.000Z, approved by Head: Y9 project',
+      },
+      {
+        time: '2026-01-15T09:00:00.000Z',
+        action: 'request-add',
+        detail: 'youtube for group y9-media, from 2026-01-15T10:00:00.000Z until 2026-01-15T10:50:30.500Z: lesson 3',
+      },
+      {
+        time: '2026-01-15T09:00:00.000Z',
+        action: 'signal-review',
+        detail: 'no-action: seen at 2026-01-15T09:00, 12:00Z or 1234Z',
+      },
+    ]);
+    assert.is(added.detail, 'instagram for group room-12 until 2026-07-01 16:30 BST, approved by Head: Y9 project');
+    assert.is(asked.detail, 'youtube for group y9-media, from 2026-01-15 10:00 GMT until 2026-01-15 10:50:30 GMT: lesson 3');
+    assert.is(kept.detail, 'no-action: seen at 2026-01-15T09:00, 12:00Z or 1234Z', 'only whole ISO UTC instants change');
+  });
+  assert.is(localTimesIn('an hour: 2026-11-24T10:00Z'), `an hour: ${formatShort(Date.UTC(2026, 10, 24, 10))}`);
 });
 
 test.run();

@@ -13,23 +13,11 @@ import { loadForCli } from '../../src/commands/context.js';
 import { statusText, type StatusResult } from '../../src/commands/status-text.js';
 import { loadConfig } from '../../src/config/load.js';
 import { saveLastGood } from '../../src/config/last-good.js';
-import { useTimezone } from '../../src/time/zone.js';
 import { LISTS, tempDir, testConfig } from '../helpers/daemon-process.js';
+import { inTimezone } from '../helpers/timezone.js';
 
 const NOW = Date.UTC(2026, 10, 30, 10, 0, 0);
 const iso = (ms: number) => new Date(ms).toISOString();
-
-/** Runs `fn` with the process in `tz`, as the CLI is after loading a config, and puts TZ back. */
-async function inZone<T>(tz: string, fn: () => T | Promise<T>): Promise<T> {
-  const before = process.env.TZ;
-  try {
-    useTimezone(tz);
-    return await fn();
-  } finally {
-    if (before === undefined) delete process.env.TZ;
-    else process.env.TZ = before;
-  }
-}
 
 const result = (over: Partial<StatusResult> = {}): StatusResult => ({
   daemon: 'running',
@@ -63,7 +51,7 @@ const result = (over: Partial<StatusResult> = {}): StatusResult => ({
 });
 
 test('status: every part of the daemon is its own line at the level of the upstream lines, not under them', async () => {
-  const text = await inZone('Europe/London', () => statusText(result(), NOW, null));
+  const text = await inTimezone('Europe/London', () => statusText(result(), NOW, null));
   const lines = text.trimEnd().split('\n');
   const at = (label: string) => lines.findIndex((l) => l.startsWith(`${label}:`));
   for (const part of ['console', 'metrics', 'evidence', 'shared'])
@@ -85,7 +73,7 @@ test('status: every part of the daemon is its own line at the level of the upstr
 });
 
 test('status: the problems name their times in the config’s timezone, as every other time the CLI prints', async () => {
-  const text = await inZone('Europe/London', () => {
+  const text = await inTimezone('Europe/London', () => {
     const health = judgeHealth({
       now: NOW,
       heartbeat: {
@@ -131,7 +119,7 @@ test('a broken config on disk: the last good config’s timezone is used for the
   let warned = '';
   process.stderr.write = ((s: string) => ((warned += s), true)) as typeof process.stderr.write;
   try {
-    await inZone('UTC', async () => {
+    await inTimezone('UTC', async () => {
       const loaded = await loadForCli(file, { fallback: true });
       assert.is(loaded.config.timezone, 'Europe/London');
       assert.is(process.env.TZ, 'Europe/London', 'times are shown in the config’s timezone, not the host’s');

@@ -15,6 +15,7 @@ import { StorageError, type Storage } from '../../src/storage/storage.js';
 import { EVIDENCE_MIGRATIONS } from '../../src/storage/sqlite/evidence-schema.js';
 import { lastVersion, migrate, SchemaTooNewError } from '../../src/storage/sqlite/migrate.js';
 import { tempDir } from '../helpers/daemon-process.js';
+import { inTimezone } from '../helpers/timezone.js';
 import { TRUST_SCOPE } from '../../src/storage/scope.js';
 
 const DAY = 86_400_000;
@@ -497,9 +498,15 @@ for (const backend of BACKENDS) {
       (await s.exceptions.auditEntries(all)).map((x) => [x.action, x.actor, x.target]),
       [['exception-add', 'head.patel', `exception ${e.id}`]],
     );
-    await s.requests.approve(r.id, { exception: exception(), note: '', decidedBy: 'x' }, head()).then(
-      () => assert.unreachable('approved twice'),
-      (err: unknown) => assert.ok(err instanceof RequestChangeError && /already approved by head\.patel/.test(String(err))),
+    // Said in the config's timezone, as every time the CLI and the console show.
+    await inTimezone('Europe/London', () =>
+      s.requests.approve(r.id, { exception: exception(), note: '', decidedBy: 'x' }, head()).then(
+        () => assert.unreachable('approved twice'),
+        (err: unknown) => {
+          assert.ok(err instanceof RequestChangeError);
+          assert.match(String(err), /already approved by head\.patel at Mon, 23 Nov 2026, 12:01:00 GMT$/);
+        },
+      ),
     );
     assert.is((await s.exceptions.all()).length, 1, 'no second exception');
   });
@@ -529,9 +536,12 @@ for (const backend of BACKENDS) {
         (await s.requests.expireDue(NOW + 30 * 60_000)).map((r) => [r.id, r.state, r.decidedAt]),
         [[now.id, 'expired', NOW + 30 * 60_000]],
       );
-      await s.requests.approve(later.id, { exception: exception(), note: '', decidedBy: 'h' }, head(NOW + HOUR)).then(
-        () => assert.unreachable('approved after its start'),
-        (err: unknown) => assert.match(String(err), /can no longer be approved: its start .* has passed/),
+      await inTimezone('Europe/London', () =>
+        s.requests.approve(later.id, { exception: exception(), note: '', decidedBy: 'h' }, head(NOW + HOUR)).then(
+          () => assert.unreachable('approved after its start'),
+          (err: unknown) =>
+            assert.match(String(err), /can no longer be approved: its start \(Mon, 23 Nov 2026, 13:00:00 GMT\) has passed/),
+        ),
       );
       assert.equal(
         (await s.requests.expireDue(NOW + 3 * HOUR)).map((r) => [r.id, r.decidedAt]),

@@ -10,6 +10,7 @@ import {
   type RequestLink,
 } from '../exceptions.js';
 import { isoTime } from '../time-text.js';
+import { formatLocal } from '../../time/local-time.js';
 import { ChangeFeed } from './change-feed.js';
 import type { PostgresConnection, TxSql } from './connection.js';
 
@@ -138,7 +139,7 @@ export class PostgresExceptions implements ExceptionsRepository {
       if (!row) throw new ExceptionChangeError(`no exception with id ${id} (see: webfilter exception list --all)`);
       if (row.revoked_at !== null) {
         throw new ExceptionChangeError(
-          `exception ${id} was already revoked by ${row.revoked_by} at ${row.revoked_at.toISOString()}`,
+          `exception ${id} was already revoked by ${row.revoked_by} at ${formatLocal(row.revoked_at.getTime())}`,
         );
       }
       const [updated] = await tx<Row[]>`

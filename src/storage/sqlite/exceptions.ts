@@ -10,6 +10,7 @@ import {
   type RequestLink,
 } from '../exceptions.js';
 import { isoTime } from '../time-text.js';
+import { formatLocal } from '../../time/local-time.js';
 import type { DatabaseFile } from './database-file.js';
 
 interface Row {
@@ -111,7 +112,7 @@ export class SqliteExceptions implements ExceptionsRepository {
       if (!row) throw new ExceptionChangeError(`no exception with id ${id} (see: webfilter exception list --all)`);
       if (row.revoked_at !== null) {
         throw new ExceptionChangeError(
-          `exception ${id} was already revoked by ${row.revoked_by} at ${new Date(row.revoked_at).toISOString()}`,
+          `exception ${id} was already revoked by ${row.revoked_by} at ${formatLocal(row.revoked_at)}`,
         );
       }
       this.file.prepare(SQL.revoke).run(by.at, by.recordedAs, reason, id);

@@ -11,6 +11,7 @@ import {
   type RequestState,
 } from '../requests.js';
 import { isoTime } from '../time-text.js';
+import { formatLocal } from '../../time/local-time.js';
 import type { DatabaseFile } from './database-file.js';
 import type { SqliteExceptions } from './exceptions.js';
 
@@ -232,12 +233,12 @@ export class SqliteRequests implements RequestsRepository {
     if (!r) throw new RequestChangeError(`no request with id ${id} (see: webfilter request list --all)`);
     if (r.state !== 'pending') {
       throw new RequestChangeError(
-        `request ${id} was already ${r.state}${r.decidedBy ? ` by ${r.decidedBy}` : ''} at ${isoTime(r.decidedAt ?? r.requestedAt)}`,
+        `request ${id} was already ${r.state}${r.decidedBy ? ` by ${r.decidedBy}` : ''} at ${formatLocal(r.decidedAt ?? r.requestedAt)}`,
       );
     }
     if (dueAt(r) <= at) {
       throw new RequestChangeError(
-        `request ${id} can no longer be approved: ${r.startsAt === null ? 'its end' : 'its start'} (${isoTime(dueAt(r))}) has passed`,
+        `request ${id} can no longer be approved: ${r.startsAt === null ? 'its end' : 'its start'} (${formatLocal(dueAt(r))}) has passed`,
       );
     }
     return r;
