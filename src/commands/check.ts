@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { loadForCli, openStore, out } from './context.js';
-import { UsageError } from './errors.js';
+import { CommandError, UsageError } from './errors.js';
 import { json } from '../format/output.js';
 import type { LoadedConfig } from '../config/load.js';
 import { ExceptionSet } from '../exceptions/exception-set.js';
@@ -90,10 +90,12 @@ export const checkCommand: CommandModule<{ config: string; json: boolean }, Chec
     const at = a.at ? parseAt(a.at, now) : now;
     const compiled = await compilePolicy(loaded);
     const groups = compiled.policy.groups;
-    if (a.group && !groups.has(a.group))
-      throw new UsageError(`--group "${a.group}": no such group (groups: ${[...groups.keys()].join(', ')})`);
     if (a.client && !parseIp(a.client)) throw new UsageError(`--client "${a.client}" is not an IP address`);
     if (a.group && a.client) throw new UsageError('give --client or --group, not both');
+    // A group the config does not have is about the config's content, not how the command was called
+    // (exit 1, as exception add and user add say it).
+    if (a.group && !groups.has(a.group))
+      throw new CommandError(`--group "${a.group}": no such group (groups: ${[...groups.keys()].join(', ')})`);
     const directory = new ClientDirectory(loaded.config, groups, groups.get('default')!);
     let client = a.client ? directory.resolve(a.client) : null;
     let exceptions = ExceptionSet.EMPTY;

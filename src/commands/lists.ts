@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { loadForCli, out } from './context.js';
-import { CommandError, UsageError } from './errors.js';
+import { CommandError } from './errors.js';
 import { json, table } from '../format/output.js';
 import { compilePolicy, type CategoryReport } from '../policy/compile.js';
 import { displayUrl, isListUrl, subscriptionSources } from '../lists/source.js';
@@ -28,7 +28,7 @@ export function listsCommand(y: Argv<{ config: string; json: boolean }>) {
         if (a.category) {
           reports = reports.filter((r) => r.category === a.category);
           if (reports.length === 0)
-            throw new UsageError(
+            throw new CommandError(
               `"${a.category}": no such category (categories: ${compiled.reports.map((r) => r.category).join(', ')})`,
             );
         }
@@ -122,7 +122,7 @@ export function listsCommand(y: Argv<{ config: string; json: boolean }>) {
         let sources = subscriptionSources(loaded);
         if (a.category) {
           if (!Object.hasOwn(loaded.config.categories, a.category))
-            throw new UsageError(
+            throw new CommandError(
               `"${a.category}": no such category (categories: ${Object.keys(loaded.config.categories).join(', ')})`,
             );
           sources = sources.filter((s) => s.categories.includes(a.category!));

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { checkFilter, type FilterInput } from '../review/filter.js';
 import type { ReviewFilter } from '../storage/review.js';
-import { UsageError } from './errors.js';
+import { CommandError, UsageError } from './errors.js';
 
 /** The review filter flags of `logs`, `report` and `export`. */
 export interface FilterFlags extends FilterInput {
@@ -11,7 +11,9 @@ export interface FilterFlags extends FilterInput {
 
 /**
  * The review filter from CLI flags, checked by the same rules as the console's form
- * (review/filter.ts); every wrong flag is named in one usage error.
+ * (review/filter.ts); every wrong flag is named in one usage error (exit 2). A --group the config
+ * does not have, alone, is an error about the config's content (exit 1, naming the groups it has),
+ * as `check`, `exception add` and `user add` say it.
  */
 export function filterFromFlags(
   a: FilterFlags,
@@ -23,6 +25,7 @@ export function filterFromFlags(
   const problems = Object.entries(errors).map(([flag, message]) => `--${flag} "${a[flag as keyof FilterInput]}": ${message}`);
   if (a.limit !== undefined && (!Number.isInteger(a.limit) || a.limit < 1))
     problems.push(`--limit ${a.limit}: give a whole number of rows, 1 or more`);
+  if (problems.length === 1 && errors.group !== undefined) throw new CommandError(problems[0]);
   if (problems.length > 0) throw new UsageError(problems.join('\n  '));
   return { ...filter, limit: a.limit };
 }

@@ -265,7 +265,7 @@ test('check explains a blocked, an excepted and an allowed name, and agrees with
     const refused = JSON.parse((await W('check', 'a.example', '--client', '127.0.0.99', '--json')).stdout);
     assert.is(refused.decision, 'refused');
     const bad = await W('check', 'a.example', '--group', 'nobody');
-    assert.is(bad.code, 2);
+    assert.is(bad.code, 1, 'the config has no such group: an error, as exception add says it');
     assert.match(bad.stderr, /--group "nobody": no such group/);
   } finally {
     await d.stop();

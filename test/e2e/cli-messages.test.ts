@@ -49,6 +49,15 @@ test('config check takes the file from --config (or $WEBFILTER_CONFIG) like ever
   assert.ok(e.stdout.startsWith(`${file}: OK`), e.stdout);
 });
 
+test('lists show and lists update CATEGORY: a category the config does not have is an error (exit 1) naming those it has', async () => {
+  const dir = tempDir(FILES);
+  for (const cmd of ['show', 'update']) {
+    const r = await cli(['lists', cmd, 'instagram', '--config', path.join(dir, 'webfilter.yaml')]);
+    assert.is(r.code, 1, `lists ${cmd}: ${r.stderr}`);
+    assert.match(r.stderr, /"instagram": no such category \(categories: (.*, )?facebook, youtube, illegal-content\)/);
+  }
+});
+
 test('lists show warns about empty categories (table and --json)', async () => {
   const dir = tempDir(FILES);
   for (const extra of [[], ['--json']]) {

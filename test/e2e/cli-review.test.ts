@@ -81,6 +81,7 @@ test('logs: filters, JSON and CSV', async () => {
   assert.is(bad.code, 2);
   assert.match(bad.stderr, /--since "yesterday-ish": use a duration/);
   const badGroup = await W('logs', 'signals', '--group', 'nope');
+  assert.is(badGroup.code, 1, 'the config has no such group: an error, as exception add says it');
   assert.match(badGroup.stderr, /no such group \(groups: students, sixth-form, default\)/);
 });
 
