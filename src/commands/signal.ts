@@ -5,7 +5,24 @@ import { REVIEW_OUTCOMES } from '../storage/signal-reviews.js';
 import { formatShort } from '../time/local-time.js';
 import { actor, loadForCli, openStore, out } from './context.js';
 import { CommandError } from './errors.js';
+import { SharedUnavailableError } from '../storage/shared-errors.js';
 import { commandReads, scopeOptions } from './review-scope.js';
+
+/**
+ * PostgreSQL is unreachable (issue 17): nothing was recorded, and what still works, as the other
+ * review commands point to --local (review-scope.ts). A signal this filter recorded is in its own
+ * copy, by that copy's number; a review made there is shipped with its audit row when the store is
+ * back, and fills the shared signal's review unless one was made there meanwhile (evidence-inbox.ts).
+ */
+function localHint(node: string): string {
+  return (
+    "Nothing was recorded: signals are reviewed in the trust's shared store. A signal this filter " +
+    `(${node}) recorded can be reviewed in its own copy meanwhile: find its number there with ` +
+    '`webfilter logs signals --local`, then run `webfilter signal review NUMBER --local` with the same outcome and note. ' +
+    'The review is shipped to the shared store, with its audit, when the connection returns ' +
+    '(a review made there in the meantime is kept). DNS filtering is unaffected.'
+  );
+}
 
 /** `webfilter signal review ID --outcome … --note …`: record what was done about a signal. */
 export function signalCommands(y: Argv<{ config: string; json: boolean }>) {
@@ -37,6 +54,7 @@ export function signalCommands(y: Argv<{ config: string; json: boolean }>) {
           });
         } catch (e) {
           if (e instanceof ReviewRequestError) throw new CommandError(`nothing was recorded: ${e.message}`);
+          if (e instanceof SharedUnavailableError) throw new CommandError(`${e.message}\n${localHint(loaded.config.node)}`);
           throw new CommandError((e as Error).message);
         } finally {
           await store.close();

@@ -119,10 +119,14 @@ async function actingAdmin(store: Storage, loaded: LoadedConfig, a: ChangeAs): P
   return admin.name;
 }
 
-/** The shared store is down: the accounts of every filter are there, so nothing was changed. */
-function unreachable(e: SharedUnavailableError): CommandError {
+/**
+ * The shared store is down: the accounts of every filter are there, so a change was not made
+ * ('change'), or the list could not be read ('read': nothing was going to change).
+ */
+function unreachable(e: SharedUnavailableError, what: 'change' | 'read' = 'change'): CommandError {
+  const outcome = what === 'change' ? 'nothing was changed' : 'they cannot be listed until it is back';
   return new CommandError(
-    `${e.message}\nThe console accounts of every filter are kept in the trust's shared store: nothing was changed. ` +
+    `${e.message}\nThe console accounts of every filter are kept in the trust's shared store: ${outcome}. ` +
       'DNS filtering is unaffected. Try again when it is back (webfilter shared status).',
   );
 }
@@ -295,7 +299,7 @@ export function userCommands(y: Argv<Common>): Argv<Common> {
         try {
           users = await store.accounts.listUsers();
         } catch (e) {
-          if (e instanceof SharedUnavailableError) throw unreachable(e);
+          if (e instanceof SharedUnavailableError) throw unreachable(e, 'read');
           throw e;
         } finally {
           await store.close();

@@ -11,11 +11,12 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { addUser } from '../../src/accounts/users.js';
 import { loadConfig } from '../../src/config/load.js';
-import { loadStorage, storageLocation } from '../../src/storage/open.js';
+import { loadStorage, openStorage, storageLocation } from '../../src/storage/open.js';
+import type { SharedStorage } from '../../src/storage/shared-storage.js';
 import { sitesScope, TRUST_SCOPE } from '../../src/storage/scope.js';
 import { cli } from '../helpers/cli.js';
 import { LISTS, tempDir, testConfig } from '../helpers/daemon-process.js';
-import { NOW, SITE_A, SITE_B, TAG, twoSites, type TwoSites } from '../helpers/evidence-sites.js';
+import { NOW, shipAll, SITE_A, SITE_B, siteRows, TAG, twoSites, type TwoSites } from '../helpers/evidence-sites.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';
 
 const PASSWORD = 'console-password-2026';
@@ -148,6 +149,71 @@ test('PostgreSQL unreachable: a review command says so and points to --local, wh
   }
   const local = await cli(['--config', down, 'logs', 'blocked', '--since', SINCE, '--local'], { SUDO_USER: 'oso-a' });
   assert.is(local.code, 0, local.stderr);
+});
+
+test('PostgreSQL unreachable: user list cannot list the accounts (nothing was to change); signal review points to --local, and that review reaches the shared store when it is back', async () => {
+  // Another filter of site A (dns3) whose own file holds evidence not shipped yet.
+  const dir = tempDir(LISTS);
+  const shared = (url: string) =>
+    `site: ${SITE_A}\nnode: dns3\nshared: { postgres: { url: "${url}", connect_timeout_ms: 1000 } }`;
+  const up = path.join(dir, 'webfilter.yaml');
+  const down = path.join(dir, 'down.yaml');
+  writeFileSync(up, testConfig({ upstreams: [53], extra: shared(s.url) }));
+  writeFileSync(down, testConfig({ upstreams: [53], extra: shared('postgres://webfilter@127.0.0.1:1/webfilter') }));
+  const box = openStorage(
+    { evidencePath: path.join(dir, 'webfilter.db'), accountsPath: path.join(dir, 'webfilter-accounts.db'), site: SITE_A },
+    'write',
+  );
+  await box.evidence.write(siteRows(SITE_A), NOW);
+  await box.close();
+  const D = (args: string[]) => cli(['--config', down, ...args], { SUDO_USER: 'oso-a' });
+
+  const users = await D(['user', 'list']);
+  assert.is(users.code, 1);
+  assert.match(
+    users.stderr,
+    /is unreachable .*: could not .*\nThe console accounts of every filter are kept in the trust's shared store: they cannot be listed until it is back\./,
+    users.stderr,
+  );
+  assert.not.match(users.stderr, /nothing was changed/, 'a read changes nothing');
+
+  const review = await D(['signal', 'review', '1', '--outcome', 'no-action', '--note', 'seen in class']);
+  assert.is(review.code, 1);
+  assert.match(
+    review.stderr,
+    /is unreachable .*: could not record the review\nNothing was recorded: .*`webfilter logs signals --local`, then run `webfilter signal review NUMBER --local`/,
+    review.stderr,
+  );
+  // Doing as it says: the signal by its number in this filter's own copy.
+  const mine = JSON.parse((await D(['logs', 'signals', '--since', SINCE, '--local', '--json'])).stdout) as {
+    id: number;
+    kind: string;
+  }[];
+  const vpn = mine.find((x) => x.kind === 'vpn-proxy')!;
+  const local = await D(['signal', 'review', String(vpn.id), '--local', '--outcome', 'no-action', '--note', 'seen in class']);
+  assert.is(local.code, 0, local.stderr);
+
+  // PostgreSQL answers again: the filter ships its file; the review and its audit row are in the shared store.
+  const filter = (await loadStorage(storageLocation(await loadConfig(up)), 'write')) as SharedStorage;
+  try {
+    await shipAll(filter);
+  } finally {
+    await filter.close();
+  }
+  const db = new URL(s.url).pathname.slice(1);
+  const reviewed = await pg.query(
+    `SELECT id, kind, review_outcome, review_note, review_by FROM signals WHERE node = 'dns3' AND review_at IS NOT NULL`,
+    db,
+  );
+  assert.equal(
+    reviewed.map((r) => [r.kind, r.review_outcome, r.review_note, r.review_by]),
+    [['vpn-proxy', 'no-action', 'seen in class', 'oso-a']],
+  );
+  const [audit] = await pg.query(`SELECT actor, detail, signal_id FROM review_audit WHERE node = 'dns3'`, db);
+  assert.equal(
+    [audit.actor, audit.detail, String(audit.signal_id)],
+    ['oso-a', 'no-action: seen in class', String(reviewed[0].id)],
+  );
 });
 
 test('signal review: site B’s signal by its number is no signal for this filter’s site; site A’s is reviewed in the shared store', async () => {

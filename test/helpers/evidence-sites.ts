@@ -125,6 +125,23 @@ export function siteRows(site: keyof typeof TAG, shift = 0): Rows {
   };
 }
 
+/** Ships everything a filter's own file holds that the shared store has not got, as its daemon would. */
+export async function shipAll(filter: SharedStorage): Promise<void> {
+  const shipper = new EvidenceShipper({
+    stores: filter.shipping,
+    version: 'test',
+    batchRows: 1000,
+    intervalMs: 60_000,
+    reportMs: 0,
+    onState: (st) => {
+      if (st.error) throw new Error(`shipping failed: ${st.error}`);
+    },
+    onLost: () => {},
+  });
+  await shipper.flush();
+  await shipper.close();
+}
+
 export interface TwoSites {
   /** Each school's own box (SQLite, with its `site`). */
   boxes: Record<string, Storage>;
@@ -177,19 +194,7 @@ export async function twoSites(pg: PgCluster, database: string, earlier = 0): Pr
       },
       'write',
     )) as SharedStorage;
-    const shipper = new EvidenceShipper({
-      stores: filter.shipping,
-      version: 'test',
-      batchRows: 1000,
-      intervalMs: 60_000,
-      reportMs: 0,
-      onState: (st) => {
-        if (st.error) throw new Error(`shipping failed: ${st.error}`);
-      },
-      onLost: () => {},
-    });
-    await shipper.flush();
-    await shipper.close();
+    await shipAll(filter);
     await filter.close();
   }
   return {
