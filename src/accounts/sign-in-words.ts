@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { count } from '../text/plural.js';
 
 /** Key for the audit's record of names that are not accounts (new each start). */
 const NAME_KEY = randomBytes(32);
@@ -12,7 +13,7 @@ const NAME_KEY = randomBytes(32);
 export function auditedName(typed: string, known: boolean): string {
   if (known || typed === '') return typed;
   const hash = createHmac('sha256', NAME_KEY).update(typed).digest('hex').slice(0, 6);
-  return `unknown #${hash} (${[...typed].length} chars)`;
+  return `unknown #${hash} (${count([...typed].length, 'char')})`;
 }
 
 /** A throttle's wait as people read it: "3 seconds", "15 minutes". */

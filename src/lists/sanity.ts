@@ -1,4 +1,5 @@
 import { forEachListEntry, type ListProblem } from './list-parser.js';
+import { count } from '../text/plural.js';
 
 /** A downloaded list that passed the sanity check: its entries (as keys, for the diff) and bad lines. */
 export interface CheckedList {
@@ -31,7 +32,7 @@ export function checkListBody(text: string, url: string, contentType: string): C
     },
     (p) => problems.push(p),
   );
-  if (entries === 0) return { ok: false, reason: `no list entries in it (${problems.length} unreadable lines)` };
+  if (entries === 0) return { ok: false, reason: `no list entries in it (${count(problems.length, 'unreadable line')})` };
   if (problems.length > entries) {
     return {
       ok: false,

@@ -2,12 +2,15 @@
  * In-process: counts in what the CLI and the daemon say are in the right number for 1 and for 0
  * ("1 row", not "1 rows"), and a list with nothing in it is not shown as empty parentheses:
  * `shared status`, the central retention's `maintenance` row, a shipment's error text (what
- * `could not ship …` says in the log and in `status`), `lists update`.
+ * `could not ship …` says in the log and in `status`), `lists update` (and its refusal of a copy),
+ * the audit's record of a name that is no account.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sharedStatusText } from '../../src/commands/shared.js';
 import { describeOutcome, type UpdateOutcome } from '../../src/lists/update.js';
+import { checkListBody } from '../../src/lists/sanity.js';
+import { auditedName } from '../../src/accounts/sign-in-words.js';
 import type { PostgresConnection } from '../../src/storage/postgres/connection.js';
 import { PostgresEvidenceInbox } from '../../src/storage/postgres/evidence-inbox.js';
 import { retentionText } from '../../src/storage/postgres/evidence-retention.js';
@@ -78,6 +81,13 @@ test('lists update: "1 entry"', () => {
   assert.match(describeOutcome({ ...o, result: 'unchanged' }), /: no change \(1 entry\)$/);
   assert.match(describeOutcome({ ...o, result: 'error', error: 'HTTP 500' }), /keeping the last good copy \(1 entry\)$/);
   assert.match(describeOutcome({ ...o, entries: 0, result: 'unchanged' }), /\(0 entries\)$/);
+});
+
+test('a fetched list with no entries and one bad line; a one-letter name typed at sign-in', () => {
+  const refused = checkListBody('this is not a list line at all\n', 'https://lists.example/x.txt', 'text/plain');
+  assert.equal(refused, { ok: false, reason: 'no list entries in it (1 unreadable line)' });
+  assert.match(auditedName('x', false), /^unknown #[0-9a-f]{6} \(1 char\)$/);
+  assert.match(auditedName('xy', false), /\(2 chars\)$/);
 });
 
 test.run();
