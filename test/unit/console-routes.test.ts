@@ -22,6 +22,7 @@ import { loadStorage, storageLocation } from '../../src/storage/open.js';
 import { LISTS, tempDir, testConfig } from '../helpers/daemon-process.js';
 import { inject, setCookie } from '../helpers/console-inject.js';
 import { TRUST_SCOPE } from '../../src/storage/scope.js';
+import { formatShort } from '../../src/time/local-time.js';
 
 const NOW = Date.UTC(2026, 10, 24, 10, 0, 0);
 const PASSWORD = 'console-password-2026';
@@ -118,6 +119,19 @@ test('roles are checked by the server: the audit page is ICT’s, the evidence i
   assert.is((await get('/', reviewer)).status, 200);
   assert.is((await get('/audit', reviewer)).status, 403);
   assert.is((await get('/audit', ict)).status, 200);
+  // The detail's stored ISO UTC instants are shown in local time, as every other time on the page.
+  const until = NOW + 5 * 3_600_000 + 30 * 60_000;
+  await storage.accounts.audit({
+    ts: NOW,
+    actor: 'ict.smith',
+    ip: '10.0.0.8',
+    action: 'exception-add',
+    target: 'exception 7',
+    detail: `youtube for 10.20.1.0/24 until ${new Date(until).toISOString()}, approved by Head`,
+  });
+  const page = (await get(`/audit?since=${encodeURIComponent(new Date(NOW - 60_000).toISOString())}`, ict)).body;
+  assert.ok(page.includes(`until ${formatShort(until)}, approved by Head`), 'the detail in local time');
+  assert.not.ok(page.includes(new Date(until).toISOString()), 'no ISO UTC instant in the detail');
   assert.is((await get('/signals', teacher)).status, 403);
   const home = await get('/', teacher);
   assert.equal([home.status, home.headers.location], [303, '/requests'], 'a teacher’s start page is their own');

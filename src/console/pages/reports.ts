@@ -4,7 +4,7 @@ import { auditTrail } from '../../review/audit-trail.js';
 import { buildReport } from '../../review/report.js';
 import { reportCsv, reportHtml } from '../../review/report-render.js';
 import { formatDuration } from '../../time/duration.js';
-import { formatShort } from '../../time/local-time.js';
+import { formatShort, localTimesIn } from '../../time/local-time.js';
 import { messagePage, type Route } from '../app.js';
 import { audit, type RequestContext } from '../context.js';
 import { readFilter } from '../filters.js';
@@ -121,7 +121,8 @@ async function auditPage(ctx: RequestContext): Promise<void> {
         From: (r) => r.ip,
         Action: (r) => r.action,
         What: (r) => r.target,
-        Detail: (r) => r.detail,
+        // As `logs audit` shows it: the stored text's ISO UTC instants in the config's zone.
+        Detail: (r) => localTimesIn(r.detail),
       },
       'Nothing recorded in this period.',
     )}`;
