@@ -50,3 +50,23 @@ export function spans(from: number, to: number, unit: number): Spans {
   }
   return { u0, u1, plus, minus };
 }
+
+/**
+ * The raw rows' part of a roll-up read, as SQL to follow the roll-up's SELECT: rows in the `plus`
+ * ranges counted, rows in the `minus` ranges taken off. `select` names the columns beside the count,
+ * `range` writes one time range as a condition (binding its bounds), `more` any further condition
+ * (" AND …"), written after the ranges so positional parameters stay in order.
+ */
+export function rawRowsSql(s: Spans, select: string, range: (a: number, b: number) => string, more: () => string): string {
+  let sql = '';
+  for (const [sign, ranges] of [
+    ['', s.plus],
+    ['-', s.minus],
+  ] as const) {
+    if (ranges.length === 0) continue;
+    const cond = ranges.map(([a, b]) => range(a, b)).join(' OR ');
+    sql += `
+         UNION ALL SELECT ${select}, ${sign}count FROM blocked WHERE (${cond})${more()}`;
+  }
+  return sql;
+}

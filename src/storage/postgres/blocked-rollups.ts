@@ -1,5 +1,5 @@
 import type { ReadScope } from '../read-scope.js';
-import { type Spans, spans } from '../rollup-spans.js';
+import { rawRowsSql, type Spans, spans } from '../rollup-spans.js';
 import type { PostgresConnection } from './connection.js';
 import { Params, query, siteWhere } from './review-sql.js';
 
@@ -12,23 +12,14 @@ import { Params, query, siteWhere } from './review-sql.js';
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-/**
- * The raw rows' part of a roll-up read (see rollup-spans.ts): rows in the `plus` ranges counted, rows
- * in the `minus` ranges taken off; `select` names the columns beside the count, `where` the reader's
- * sites and any narrowing.
- */
+/** The raw rows' part of a roll-up read (rollup-spans.ts); `where`: the reader's sites and any narrowing. */
 function rawRows(s: Spans, select: string, ps: Params, where: () => string): string {
-  let sql = '';
-  for (const [sign, ranges] of [
-    ['', s.plus],
-    ['-', s.minus],
-  ] as const) {
-    if (ranges.length === 0) continue;
-    const cond = ranges.map(([a, b]) => `(ts >= ${ps.p(a)} AND ts < ${ps.p(b)})`).join(' OR ');
-    sql += `
-         UNION ALL SELECT ${select}, ${sign}count FROM blocked WHERE ${where()} AND (${cond})`;
-  }
-  return sql;
+  return rawRowsSql(
+    s,
+    select,
+    (a, b) => `(ts >= ${ps.p(a)} AND ts < ${ps.p(b)})`,
+    () => ` AND ${where()}`,
+  );
 }
 
 export class PgBlockedRollups {

@@ -1,4 +1,4 @@
-import { type Spans, spans } from '../rollup-spans.js';
+import { rawRowsSql, type Spans, spans } from '../rollup-spans.js';
 import type { DatabaseFile } from './database-file.js';
 
 /**
@@ -12,22 +12,14 @@ import type { DatabaseFile } from './database-file.js';
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-/**
- * The raw rows' part of a roll-up read (see rollup-spans.ts): rows in the `plus` ranges counted, rows
- * in the `minus` ranges taken off; `select` names the columns beside the count.
- */
+/** The raw rows' part of a roll-up read (rollup-spans.ts), binding positional parameters in order. */
 function rawRows(s: Spans, select: string, params: unknown[], extra: (params: unknown[]) => string = () => ''): string {
-  let sql = '';
-  for (const [sign, ranges] of [
-    ['', s.plus],
-    ['-', s.minus],
-  ] as const) {
-    if (ranges.length === 0) continue;
-    const cond = ranges.map(([a, b]) => (params.push(a, b), '(ts >= ? AND ts < ?)')).join(' OR ');
-    sql += `
-         UNION ALL SELECT ${select}, ${sign}count FROM blocked WHERE (${cond})${extra(params)}`;
-  }
-  return sql;
+  return rawRowsSql(
+    s,
+    select,
+    (a, b) => (params.push(a, b), '(ts >= ? AND ts < ?)'),
+    () => extra(params),
+  );
 }
 
 export class BlockedRollups {
