@@ -174,6 +174,31 @@ export interface SignalGroup {
   only: SignalEntry | null;
 }
 
+/** Signals and occurrences of one local day (of their last time); `at`: a time within that day. */
+export interface SignalDayCount {
+  at: number;
+  signals: number;
+  occurrences: number;
+}
+
+/**
+ * The report's view of a period's signals from one read of them: the groups (as signalGroups), the
+ * per-device tally (signalTally's devices, every number the same) and the per-day counts (what
+ * signalTally's quarters add up to per local day).
+ */
+export interface SignalGroupsTally {
+  groups: SignalGroup[];
+  devices: SignalTally['devices'];
+  days: SignalDayCount[];
+}
+
+/** The devices blocked in a period: the most blocked first (up to a limit) and how many in all. */
+export interface BlockedDevices {
+  top: DeviceCount[];
+  /** Distinct client addresses (of the shared store: per site) blocked. */
+  devices: number;
+}
+
 export interface KindCount {
   kind: string;
   /** Signals (rows: one device, kind and domain within 10 minutes). */
@@ -219,6 +244,8 @@ export interface ReviewRepository {
   topBlockedDevices(from: number, to: number, limit: number): Promise<DeviceCount[]>;
   /** Distinct client addresses blocked in [from, to). */
   blockedDeviceCount(from: number, to: number): Promise<number>;
+  /** topBlockedDevices and blockedDeviceCount from one read of the per-device roll-up (the report's). */
+  blockedDevices(from: number, to: number, limit: number): Promise<BlockedDevices>;
   /** Blocked attempts in [from, to) per hour since the epoch (UTC), hours with none left out. */
   blockedPerHour(from: number, to: number): Promise<{ hour: number; count: number }[]>;
   /** Signal occurrences by kind, of signals last seen at or after `since`, most first. */
@@ -234,6 +261,12 @@ export interface ReviewRepository {
    * the last start at or before its last time (the last day runs on without end).
    */
   signalGroups(from: number, to: number, dayStarts: number[]): Promise<SignalGroup[]>;
+  /**
+   * signalGroups with signalTally's devices and per-day counts worked out from the same read of the
+   * signals (the report's: the signals are read once, not four times). `lastDayEnd`: the local
+   * midnight after the last day start; signals last seen after it count on their own days.
+   */
+  signalGroupsTally(from: number, to: number, dayStarts: number[], lastDayEnd: number): Promise<SignalGroupsTally>;
   /**
    * Blocked attempts (by time) and signal occurrences (by first time) in `buckets` consecutive
    * buckets of `bucketMs` from `start`.

@@ -2,6 +2,7 @@ import type { HeartbeatRecord } from '../evidence.js';
 import type { ReadScope } from '../read-scope.js';
 import type {
   AccessEntry,
+  BlockedDevices,
   BlockedEntry,
   DeviceCount,
   DeviceSubject,
@@ -13,6 +14,7 @@ import type {
   ReviewRepository,
   SignalEntry,
   SignalGroup,
+  SignalGroupsTally,
   SignalTally,
 } from '../review.js';
 import { isoHour, isoTime } from '../time-text.js';
@@ -21,7 +23,8 @@ import type { PostgresConnection } from './connection.js';
 import { filterWhere, likeEscape, limitOf, Params, query, siteWhere, type Columns } from './review-sql.js';
 import { signalEntry } from '../signal-row.js';
 import { PG_SIGNAL_COLUMNS, type PgSignalRow } from './signal-row.js';
-import { pgSignalGroups } from './signal-groups.js';
+import { pgSignalGroupsTally, pgTalliedGroups } from './signal-groups.js';
+import { plainGroup } from '../signal-tally-of-groups.js';
 
 const BLOCKED: Columns = {
   ts: 'ts',
@@ -154,6 +157,14 @@ export class PostgresReview implements ReviewRepository {
     return new Set((await this.rollups.byDevice(this.rs, from, to)).map((d) => `${d.site}\u0000${d.client}`)).size;
   }
 
+  async blockedDevices(from: number, to: number, n: number): Promise<BlockedDevices> {
+    const all = await this.rollups.byDevice(this.rs, from, to);
+    return {
+      top: all.slice(0, Math.max(1, Math.floor(n))),
+      devices: new Set(all.map((d) => `${d.site}\u0000${d.client}`)).size,
+    };
+  }
+
   blockedPerHour(from: number, to: number): Promise<{ hour: number; count: number }[]> {
     return this.rollups.perHour(this.rs, from, to);
   }
@@ -205,8 +216,12 @@ export class PostgresReview implements ReviewRepository {
     };
   }
 
-  signalGroups(from: number, to: number, dayStarts: number[]): Promise<SignalGroup[]> {
-    return pgSignalGroups(this.conn, this.rs, from, to, dayStarts);
+  async signalGroups(from: number, to: number, dayStarts: number[]): Promise<SignalGroup[]> {
+    return (await pgTalliedGroups(this.conn, this.rs, from, to, dayStarts)).map(plainGroup);
+  }
+
+  signalGroupsTally(from: number, to: number, dayStarts: number[], lastDayEnd: number): Promise<SignalGroupsTally> {
+    return pgSignalGroupsTally(this.conn, this.rs, from, to, dayStarts, lastDayEnd);
   }
 
   async activity(start: number, size: number, n: number): Promise<{ blocked: number[]; signals: number[] }> {

@@ -1,6 +1,7 @@
 import type { HeartbeatRecord } from '../evidence.js';
 import type {
   AccessEntry,
+  BlockedDevices,
   BlockedEntry,
   DeviceCount,
   DeviceSubject,
@@ -9,6 +10,7 @@ import type {
   GroupCategoryCount,
   KindCount,
   SignalGroup,
+  SignalGroupsTally,
   SignalTally,
   ReviewFilter,
   ReviewRepository,
@@ -18,6 +20,14 @@ import { isoHour, isoTime } from '../time-text.js';
 import { BlockedRollups } from './blocked-rollups.js';
 import type { DatabaseFile } from './database-file.js';
 import { signalEntry, type SignalRow } from '../signal-row.js';
+import {
+  deviceKey,
+  mixedGroupDevices,
+  plainGroup,
+  tallyDays,
+  tallyDevices,
+  type TalliedGroup,
+} from '../signal-tally-of-groups.js';
 
 interface Columns {
   /** The row's time (its start, for rows that span time). */
@@ -198,6 +208,11 @@ export class SqliteReview implements ReviewRepository {
     return new Set(this.rollups.byDevice(from, to).map((d) => d.client)).size;
   }
 
+  async blockedDevices(from: number, to: number, n: number): Promise<BlockedDevices> {
+    const all = this.rollups.byDevice(from, to);
+    return { top: all.slice(0, Math.max(1, Math.floor(n))), devices: new Set(all.map((d) => d.client)).size };
+  }
+
   async blockedPerHour(from: number, to: number): Promise<{ hour: number; count: number }[]> {
     return this.rollups.perHour(from, to);
   }
@@ -239,13 +254,55 @@ export class SqliteReview implements ReviewRepository {
   }
 
   async signalGroups(from: number, to: number, dayStarts: number[]): Promise<SignalGroup[]> {
+    return this.talliedGroups(from, to, dayStarts).map(plainGroup);
+  }
+
+  async signalGroupsTally(from: number, to: number, dayStarts: number[], lastDayEnd: number): Promise<SignalGroupsTally> {
+    const tallied = this.talliedGroups(from, to, dayStarts);
+    const span = { from, to };
+    // Signals still going on after the last day ended (last seen on a later day): few, by the index.
+    const tail = this.all<{ quarter: number; signals: number; occurrences: number }>(
+      `SELECT CAST(last_ts / 900000 AS INTEGER) * 900000 AS quarter, count(*) AS signals, sum(count) AS occurrences
+       FROM signals WHERE last_ts >= @end AND last_ts >= @from AND first_ts < @to GROUP BY 1`,
+      { ...span, end: lastDayEnd },
+    );
+    return {
+      groups: tallied.map(plainGroup),
+      devices: tallyDevices(tallied, this.earliestGroups(from, to, mixedGroupDevices(tallied))),
+      days: tallyDays(tallied, tail),
+    };
+  }
+
+  /**
+   * The group of each listed device's earliest signal (least last time; among equals the first in the
+   * order of the signals_dedup index, kind and domain, as the tally's bare column picks it).
+   */
+  private earliestGroups(from: number, to: number, keys: Set<string>): Map<string, string> {
+    const out = new Map<string, string>();
+    if (keys.size === 0) return out;
+    const clients = [...new Set([...keys].map((k) => k.split('\u0000')[1]))];
+    for (const r of this.all<{ client: string; device: string; grp: string }>(
+      `SELECT client, device, grp FROM (
+         SELECT client, device, grp, row_number() OVER (PARTITION BY client, device ORDER BY last_ts, kind, domain, id) AS r
+         FROM signals WHERE client IN (SELECT value FROM json_each(@clients)) AND last_ts >= @from AND first_ts < @to
+       ) WHERE r = 1`,
+      { clients: JSON.stringify(clients), from, to },
+    )) {
+      const key = deviceKey(r);
+      if (keys.has(key)) out.set(key, r.grp);
+    }
+    return out;
+  }
+
+  /** The signal groups with the aggregates the tally is worked out from (signal-tally-of-groups.ts). */
+  private talliedGroups(from: number, to: number, dayStarts: number[]): TalliedGroup[] {
     if (dayStarts.length === 0) return [];
     // Each signal joins the day it was last seen in: the last start at or before its last time, found
     // by a binary search written as nested CASEs (a join on the days cost signals × days: 0.55 s of
     // CPU for a 265-day report of 42,000 signals, 55 ms without the days).
     const days = Object.fromEntries(dayStarts.map((t, i) => [`d${i}`, t]));
     const rows = this.all<
-      Omit<SignalGroup, 'day' | 'domains' | 'names' | 'outcomes' | 'only'> & {
+      Omit<TalliedGroup, 'day' | 'domains' | 'names' | 'outcomes' | 'only'> & {
         dayIndex: number;
         domains: string;
         names: string;
@@ -259,7 +316,9 @@ export class SqliteReview implements ReviewRepository {
          json_group_array(CASE WHEN s.review_at IS NOT NULL THEN coalesce(s.review_outcome, '') END) AS outcomes,
          min(s.first_ts) AS first, max(s.last_ts) AS last,
          json_group_array(DISTINCT s.domain) AS domains, json_group_array(DISTINCT s.qname) AS names,
-         CASE WHEN count(*) = 1 THEN max(s.id) END AS only
+         CASE WHEN count(*) = 1 THEN max(s.id) END AS only,
+         min(s.last_ts) AS lastFirst, min(CASE WHEN s.review_at IS NULL THEN s.last_ts END) AS openFirst,
+         min(s.grp) AS grpMin, max(s.grp) AS grpMax
        FROM signals s
        WHERE s.last_ts >= @from AND s.first_ts < @to
        GROUP BY s.client, s.device, s.kind, dayIndex`,
