@@ -51,6 +51,7 @@ function reads(r: ReviewRepository) {
     byGroupCategory: () => r.blockedByGroupCategory(day1 + 30 * 60_000, NOW),
     topDevices: () => r.topBlockedDevices(day1, NOW, 10),
     deviceCount: () => r.blockedDeviceCount(day1, NOW),
+    blockedDevices: () => r.blockedDevices(day1, NOW, 10),
     perHour: () => r.blockedPerHour(day1, NOW),
     // Ragged ends longer than half their unit (read as the whole unit less the rows outside the
     // period), each with a row outside it (at 1:05 and 26:59) and rows inside.
@@ -65,6 +66,12 @@ function reads(r: ReviewRepository) {
       (await r.signalGroups(day1, NOW, [day1, day1 + DAY])).sort((x, y) =>
         `${x.device} ${x.kind} ${x.day}`.localeCompare(`${y.device} ${y.kind} ${y.day}`),
       ),
+    // The report's one read of the signals: groups (in no set order) with the tally's devices and days.
+    groupsTally: async () => {
+      const t = await r.signalGroupsTally(day1, NOW, [day1, day1 + DAY], day1 + 2 * DAY);
+      const groups = t.groups.sort((x, y) => `${x.device} ${x.kind} ${x.day}`.localeCompare(`${y.device} ${y.kind} ${y.day}`));
+      return { ...t, groups };
+    },
     activity: () => r.activity(day1, HOUR, 48),
     activityDays: () => r.activity(day1 + 30 * 60_000, DAY, 2),
     devices: () => r.devices('', 100),

@@ -182,12 +182,15 @@ export class PostgresReview implements ReviewRepository {
   async signalTally(from: number, to: number): Promise<SignalTally> {
     const span = (ps: Params) => `${siteWhere(this.rs, ps)} AND last_ts >= ${ps.p(from)} AND first_ts < ${ps.p(to)}`;
     let ps = new Params();
-    // The group is the one of the device's earliest signal (as SQLite's bare column beside min()).
+    // The group is the one of the device's earliest signal (as SQLite's bare column beside min(), which
+    // among equals takes the first in its signals_dedup index: kind, domain, id); devices in SQLite's order.
     const devices = await this.q<Omit<SignalTally['devices'][number], 'kinds'>>(
       'tally signals per device',
-      `SELECT site, client, device, (array_agg(grp ORDER BY last_ts))[1] AS "group", min(last_ts)::float8 AS first,
+      `SELECT site, client, device,
+         (array_agg(grp ORDER BY last_ts, kind COLLATE "C", domain COLLATE "C", id))[1] AS "group", min(last_ts)::float8 AS first,
          count(*)::float8 AS signals, sum(count)::float8 AS occurrences, count(*) FILTER (WHERE review_at IS NULL)::float8 AS unreviewed
-       FROM signals WHERE ${span(ps)} GROUP BY site, client, device`,
+       FROM signals WHERE ${span(ps)} GROUP BY site, client, device
+       ORDER BY site COLLATE "C", client COLLATE "C", device COLLATE "C"`,
       ps,
     );
     ps = new Params();
@@ -197,7 +200,7 @@ export class PostgresReview implements ReviewRepository {
       `SELECT site, client, device, kind, min(CASE WHEN review_at IS NULL THEN last_ts END) AS open_first, min(last_ts) AS any_first
        FROM signals WHERE ${span(ps)} GROUP BY site, client, device, kind
        ORDER BY site, client, device, min(CASE WHEN review_at IS NULL THEN last_ts END) IS NULL,
-         coalesce(min(CASE WHEN review_at IS NULL THEN last_ts END), min(last_ts))`,
+         coalesce(min(CASE WHEN review_at IS NULL THEN last_ts END), min(last_ts)), kind COLLATE "C"`,
       ps,
     )) {
       const key = `${k.site}\u0000${k.client}\u0000${k.device}`;

@@ -237,7 +237,7 @@ export class SqliteReview implements ReviewRepository {
     for (const k of this.all<{ client: string; device: string; kind: string }>(
       `SELECT client, device, kind, min(CASE WHEN review_at IS NULL THEN last_ts END) AS open_first,
          min(last_ts) AS any_first FROM signals WHERE ${span} GROUP BY client, device, kind
-       ORDER BY client, device, open_first IS NULL, coalesce(open_first, any_first)`,
+       ORDER BY client, device, open_first IS NULL, coalesce(open_first, any_first), kind`,
       { from, to },
     )) {
       const key = `${k.client}\u0000${k.device}`;
