@@ -89,24 +89,23 @@ export async function buildReport(
   // Unreviewed first: devices with a signal nobody has dealt with yet, and within a device its groups
   // with an unreviewed signal, come before the rest; then the most serious kind (a VPN attempt before
   // a phone's apps retrying), then the most occurrences, then the earliest (a device's lines: by day).
-  const signalsByDevice = [...tally.devices]
+  // (Each device's and group's rank worked out once, not in every comparison of the sorts.)
+  const signalsByDevice = tally.devices
+    .map((d) => ({ d, rank: severityRank(d.kinds) }))
     .sort(
-      (a, b) =>
-        Number(b.unreviewed > 0) - Number(a.unreviewed > 0) ||
-        severityRank(a.kinds) - severityRank(b.kinds) ||
-        b.occurrences - a.occurrences ||
-        a.first - b.first,
+      ({ d: a, rank: ra }, { d: b, rank: rb }) =>
+        Number(b.unreviewed > 0) - Number(a.unreviewed > 0) || ra - rb || b.occurrences - a.occurrences || a.first - b.first,
     )
-    .map(({ signals: signalCount, ...d }) => ({
+    .map(({ d: { signals: signalCount, ...d } }) => ({
       ...d,
       signalCount,
-      groups: (groupsOf.get(`${d.site ?? ''}\u0000${d.client}\u0000${d.device}`) ?? []).sort(
-        (a, b) =>
-          Number(b.unreviewed > 0) - Number(a.unreviewed > 0) ||
-          severityRank([a.kind]) - severityRank([b.kind]) ||
-          a.day - b.day ||
-          a.first - b.first,
-      ),
+      groups: (groupsOf.get(`${d.site ?? ''}\u0000${d.client}\u0000${d.device}`) ?? [])
+        .map((g) => ({ g, rank: severityRank([g.kind]) }))
+        .sort(
+          ({ g: a, rank: ra }, { g: b, rank: rb }) =>
+            Number(b.unreviewed > 0) - Number(a.unreviewed > 0) || ra - rb || a.day - b.day || a.first - b.first,
+        )
+        .map(({ g }) => g),
     }));
 
   // Days in local time: blocked attempts by the hour they fell in, signals by when last seen.

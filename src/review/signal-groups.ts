@@ -13,12 +13,17 @@ const NAMES_SHOWN = 3;
 
 /** "2026-09-07 08:01–15:58 BST" (the day, from the first time to the last; the full first time if on another day). */
 export function groupWhen(g: SignalGroup): string {
-  const first = formatShort(g.first);
   const last = formatShort(g.last);
-  return first.slice(0, 10) === last.slice(0, 10)
-    ? `${first.slice(0, 16)}–${last.slice(11)}`
-    : `${first} – ${last.slice(11)} (${last.slice(0, 10)})`;
+  const a = new Date(g.first);
+  const b = new Date(g.last);
+  // On one local day the first time needs no zone name of its own (formatShort's date and minute
+  // without it: one zone look-up per line fewer, of ~2,000 lines).
+  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate()
+    ? `${last.slice(0, 11)}${two(a.getHours())}:${two(a.getMinutes())}–${last.slice(11)}`
+    : `${formatShort(g.first)} – ${last.slice(11)} (${last.slice(0, 10)})`;
 }
+
+const two = (n: number) => String(n).padStart(2, '0');
 
 /**
  * The first names seen: "log.tiktokv.com, v16m.tiktokcdn.com and 4 more", after the domains that are
@@ -54,5 +59,16 @@ function localMinute(ms: number, up: boolean): string {
  */
 export function signalListCommand(client: string, signals: number, from: number, to: number): string {
   const limit = signals > 100 ? ` --limit ${signals}` : '';
-  return `webfilter logs signals --client ${client} --since ${localMinute(from, false)} --until ${localMinute(to, true)}${limit}`;
+  return `webfilter logs signals --client ${client} ${period(from, to)}${limit}`;
+}
+
+/** The last period asked (a report asks with the same one for each of its ~2,000 devices). */
+let lastPeriod = { from: NaN, to: NaN, tz: '', text: '' };
+
+/** "--since 2026-09-05T00:00 --until 2026-09-12T00:00" in the timezone in force now. */
+function period(from: number, to: number): string {
+  const tz = process.env.TZ ?? '';
+  if (lastPeriod.from !== from || lastPeriod.to !== to || lastPeriod.tz !== tz)
+    lastPeriod = { from, to, tz, text: `--since ${localMinute(from, false)} --until ${localMinute(to, true)}` };
+  return lastPeriod.text;
 }
