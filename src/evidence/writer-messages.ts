@@ -25,8 +25,11 @@ export interface WriterInit {
 
 /** Main → writer. */
 export type ToWriter =
-  /** `buffer` holds `count` events encoded by EventEncoder (transferred, not copied). */
-  | { type: 'batch'; buffer: ArrayBuffer; count: number; dropped: number; writeErrors: number }
+  /**
+   * `buffers[i]` holds `counts[i]` events encoded by EventEncoder (transferred, not copied), in time
+   * order: one batch, or several that waited, written in one transaction.
+   */
+  | { type: 'batch'; buffers: ArrayBuffer[]; counts: number[]; dropped: number; writeErrors: number }
   | { type: 'purge'; now: number; retention: Retention }
   | { type: 'configure'; processor: ProcessorConfig; devices: DeviceConfig }
   /** Changes to the identity mappings, to keep a copy across restarts. */

@@ -124,7 +124,10 @@ async function handle(m: ToWriter): Promise<void> {
   if (m.type === 'batch') {
     purge.batchArrived();
     counters = { dropped: m.dropped, writeErrors: m.writeErrors };
-    const events = decodeEvents(m.buffer, m.count);
+    const events =
+      m.buffers.length === 1
+        ? decodeEvents(m.buffers[0], m.counts[0])
+        : m.buffers.flatMap((b, i) => decodeEvents(b, m.counts[i]));
     // names_from_ptr: clients with no name are looked up first, so their rows carry it. Only this
     // thread waits (bounded by the zone servers' timeouts); the DNS thread's queue takes the strain.
     await devices.lookUpNames(events.map((e) => e.client));

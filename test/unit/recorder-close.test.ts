@@ -14,17 +14,9 @@ import { until } from '../helpers/wait.js';
 
 const event = (at: number, qname: string) => blockedEvent(at, { qname });
 
-test('a stop whose deadline passes while the writer holds a batch counts that batch as unwritten', async () => {
-  const file = path.join(tempDir(), 'e.db');
-  const accountsPath = file.replace(/\.db$/, '-accounts.db');
-  const store = openStorage({ evidencePath: file, accountsPath }, 'write');
-  await store.open();
-  await store.close();
-  // Another connection holds the database: the writer's first write waits (busy timeout 5 s),
-  // synchronously, so it cannot answer the stop before the deadline.
-  const holder = new Database(file);
-  holder.exec('BEGIN EXCLUSIVE');
-  const rec = new EvidenceRecorder({
+/** A recorder of that file, batches of 10, retention never due. */
+function recorder(file: string, accountsPath: string): EvidenceRecorder {
+  return new EvidenceRecorder({
     init: {
       storage: { evidencePath: file, accountsPath },
       processor: {
@@ -45,6 +37,19 @@ test('a stop whose deadline passes while the writer holds a batch counts that ba
     onSignals: () => {},
     onStoreState: () => {},
   });
+}
+
+test('a stop whose deadline passes while the writer holds a batch counts that batch as unwritten', async () => {
+  const file = path.join(tempDir(), 'e.db');
+  const accountsPath = file.replace(/\.db$/, '-accounts.db');
+  const store = openStorage({ evidencePath: file, accountsPath }, 'write');
+  await store.open();
+  await store.close();
+  // Another connection holds the database: the writer's first write waits (busy timeout 5 s),
+  // synchronously, so it cannot answer the stop before the deadline.
+  const holder = new Database(file);
+  holder.exec('BEGIN EXCLUSIVE');
+  const rec = recorder(file, accountsPath);
   try {
     const enc = new EventEncoder();
     for (let i = 0; i < 10; i++) enc.add(event(Date.now(), `n${i}.instagram.com`));
@@ -62,6 +67,43 @@ test('a stop whose deadline passes while the writer holds a batch counts that ba
     if (holder.inTransaction) holder.exec('ROLLBACK');
     holder.close();
   }
+});
+
+test('batches that waited go to the writer together (one transaction), and every event is written once', async () => {
+  const file = path.join(tempDir(), 'e.db');
+  const accountsPath = file.replace(/\.db$/, '-accounts.db');
+  const store = openStorage({ evidencePath: file, accountsPath }, 'write');
+  await store.open();
+  await store.close();
+  // The writer's first write waits on another connection's lock, so what it was handed stays handed.
+  const holder = new Database(file);
+  holder.exec('BEGIN EXCLUSIVE');
+  const rec = recorder(file, accountsPath);
+  try {
+    for (let b = 0; b < 12; b++) {
+      const enc = new EventEncoder();
+      for (let i = 0; i < 10; i++) enc.add(event(Date.now(), `n${b}-${i}.instagram.com`));
+      rec.addBatch(enc.take());
+    }
+    assert.is(rec.depth, 120);
+    rec.open();
+    await until(() => rec.depth < 120, 'batches handed to the writer');
+    // Eight of the twelve waiting batches went as one message; the other four wait for it.
+    const waiting = rec.depth;
+    holder.exec('ROLLBACK');
+    assert.is(await rec.close(Date.now() + 20_000), 0, 'nothing unwritten');
+    assert.is(waiting, 40, 'events still waiting while the writer held the first message');
+  } finally {
+    if (holder.inTransaction) holder.exec('ROLLBACK');
+    holder.close();
+    await rec.close(Date.now() + 5_000);
+  }
+  const db = new Database(file, { readonly: true });
+  const rows = db.prepare('SELECT qname, count FROM blocked').all() as { qname: string; count: number }[];
+  db.close();
+  assert.is(rows.length, 120);
+  assert.is(new Set(rows.map((r) => r.qname)).size, 120);
+  assert.ok(rows.every((r) => r.count === 1));
 });
 
 test.run();
