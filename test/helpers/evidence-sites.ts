@@ -142,6 +142,38 @@ export async function shipAll(filter: SharedStorage): Promise<void> {
   await shipper.close();
 }
 
+type PostgresConfig = ReturnType<typeof postgresSchema.parse>;
+
+/** The shared store as read by a filter of `site` (node dns1, its own files `name`.db in `dir`), migrated. */
+export async function sharedReader(dir: string, name: string, site: string, postgres: PostgresConfig): Promise<Storage> {
+  const shared = await loadStorage(
+    {
+      evidencePath: path.join(dir, `${name}.db`),
+      accountsPath: path.join(dir, `${name}-accounts.db`),
+      site,
+      shared: { site, node: 'dns1', postgres, urlFile: null },
+    },
+    'write',
+  );
+  await (shared as Storage & { shared: { migrate(): Promise<unknown> } }).shared.migrate();
+  return shared;
+}
+
+/** A box's evidence file opened as a filter of `site` sharing the store: every row shipped, then closed. */
+export async function shipFile(evidencePath: string, site: string, postgres: PostgresConfig): Promise<void> {
+  const filter = (await loadStorage(
+    {
+      evidencePath,
+      accountsPath: evidencePath.replace(/\.db$/, '-accounts.db'),
+      site,
+      shared: { site, node: 'dns1', postgres, urlFile: null },
+    },
+    'write',
+  )) as SharedStorage;
+  await shipAll(filter);
+  await filter.close();
+}
+
 export interface TwoSites {
   /** Each school's own box (SQLite, with its `site`). */
   boxes: Record<string, Storage>;
@@ -173,30 +205,9 @@ export async function twoSites(pg: PgCluster, database: string, earlier = 0): Pr
     if (earlier) await box.evidence.write(siteRows(site, -earlier), NOW);
     boxes[site] = box;
   }
-  const shared = await loadStorage(
-    {
-      evidencePath: path.join(dir, 'shared-node.db'),
-      accountsPath: path.join(dir, 'shared-node-accounts.db'),
-      site: SITE_A,
-      shared: { site: SITE_A, node: 'dns1', postgres, urlFile: null },
-    },
-    'write',
-  );
-  await (shared as Storage & { shared: { migrate(): Promise<unknown> } }).shared.migrate();
-  for (const site of [SITE_A, SITE_B]) {
-    // The box as a filter of its site sharing the store: its shipper sends every row over.
-    const filter = (await loadStorage(
-      {
-        evidencePath: path.join(dir, `${site}.db`),
-        accountsPath: path.join(dir, `${site}-accounts.db`),
-        site,
-        shared: { site, node: 'dns1', postgres, urlFile: null },
-      },
-      'write',
-    )) as SharedStorage;
-    await shipAll(filter);
-    await filter.close();
-  }
+  const shared = await sharedReader(dir, 'shared-node', SITE_A, postgres);
+  // Each box as a filter of its site sharing the store: its shipper sends every row over.
+  for (const site of [SITE_A, SITE_B]) await shipFile(path.join(dir, `${site}.db`), site, postgres);
   return {
     boxes,
     shared,

@@ -14,11 +14,24 @@ import { until } from '../helpers/wait.js';
 
 const event = (at: number, qname: string) => blockedEvent(at, { qname });
 
+/** An evidence file with its schema, locked by another connection (`BEGIN EXCLUSIVE`) until the test lets go. */
+async function lockedStore(): Promise<{ file: string; holder: Database.Database }> {
+  const file = path.join(tempDir(), 'e.db');
+  const store = openStorage({ evidencePath: file, accountsPath: accountsOf(file) }, 'write');
+  await store.open();
+  await store.close();
+  const holder = new Database(file);
+  holder.exec('BEGIN EXCLUSIVE');
+  return { file, holder };
+}
+
+const accountsOf = (file: string) => file.replace(/\.db$/, '-accounts.db');
+
 /** A recorder of that file, batches of 10, retention never due. */
-function recorder(file: string, accountsPath: string): EvidenceRecorder {
+function recorder(file: string): EvidenceRecorder {
   return new EvidenceRecorder({
     init: {
-      storage: { evidencePath: file, accountsPath },
+      storage: { evidencePath: file, accountsPath: accountsOf(file) },
       processor: {
         access: 'aggregate',
         circumvention: configSchema.parse({ groups: { default: {} } }).circumvention,
@@ -40,16 +53,10 @@ function recorder(file: string, accountsPath: string): EvidenceRecorder {
 }
 
 test('a stop whose deadline passes while the writer holds a batch counts that batch as unwritten', async () => {
-  const file = path.join(tempDir(), 'e.db');
-  const accountsPath = file.replace(/\.db$/, '-accounts.db');
-  const store = openStorage({ evidencePath: file, accountsPath }, 'write');
-  await store.open();
-  await store.close();
   // Another connection holds the database: the writer's first write waits (busy timeout 5 s),
   // synchronously, so it cannot answer the stop before the deadline.
-  const holder = new Database(file);
-  holder.exec('BEGIN EXCLUSIVE');
-  const rec = recorder(file, accountsPath);
+  const { file, holder } = await lockedStore();
+  const rec = recorder(file);
   try {
     const enc = new EventEncoder();
     for (let i = 0; i < 10; i++) enc.add(event(Date.now(), `n${i}.instagram.com`));
@@ -70,15 +77,9 @@ test('a stop whose deadline passes while the writer holds a batch counts that ba
 });
 
 test('batches that waited go to the writer together (one transaction), and every event is written once', async () => {
-  const file = path.join(tempDir(), 'e.db');
-  const accountsPath = file.replace(/\.db$/, '-accounts.db');
-  const store = openStorage({ evidencePath: file, accountsPath }, 'write');
-  await store.open();
-  await store.close();
   // The writer's first write waits on another connection's lock, so what it was handed stays handed.
-  const holder = new Database(file);
-  holder.exec('BEGIN EXCLUSIVE');
-  const rec = recorder(file, accountsPath);
+  const { file, holder } = await lockedStore();
+  const rec = recorder(file);
   try {
     for (let b = 0; b < 12; b++) {
       const enc = new EventEncoder();

@@ -12,14 +12,13 @@ import { postgresSchema } from '../../src/config/shared-schema.js';
 import { buildReport, localDayStarts } from '../../src/review/report.js';
 import { signalKind } from '../../src/signals/kinds.js';
 import type { SignalRow } from '../../src/storage/evidence.js';
-import { loadStorage, openStorage } from '../../src/storage/open.js';
+import { openStorage } from '../../src/storage/open.js';
 import type { ReviewRepository, SignalTally } from '../../src/storage/review.js';
 import { sitesScope } from '../../src/storage/scope.js';
-import type { SharedStorage } from '../../src/storage/shared-storage.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { useTimezone } from '../../src/time/zone.js';
 import { tempDir } from '../helpers/daemon-process.js';
-import { shipAll } from '../helpers/evidence-sites.js';
+import { sharedReader, shipFile } from '../helpers/evidence-sites.js';
 import { startPostgres, type PgCluster } from '../helpers/postgres.js';
 
 const MIN = 60_000;
@@ -222,28 +221,9 @@ test('PostgreSQL: the same signals shipped give the same tally from the groups a
   const dir = tempDir();
   const evidencePath = path.join(dir, 'box.db');
   const own = await box(evidencePath);
-  const shared = await loadStorage(
-    {
-      evidencePath: path.join(dir, 'node.db'),
-      accountsPath: path.join(dir, 'node-accounts.db'),
-      site: SITE,
-      shared: { site: SITE, node: 'dns1', postgres, urlFile: null },
-    },
-    'write',
-  );
+  const shared = await sharedReader(dir, 'node', SITE, postgres);
   try {
-    await (shared as Storage & { shared: { migrate(): Promise<unknown> } }).shared.migrate();
-    const filter = (await loadStorage(
-      {
-        evidencePath,
-        accountsPath: evidencePath.replace(/\.db$/, '-accounts.db'),
-        site: SITE,
-        shared: { site: SITE, node: 'dns1', postgres, urlFile: null },
-      },
-      'write',
-    )) as SharedStorage;
-    await shipAll(filter);
-    await filter.close();
+    await shipFile(evidencePath, SITE, postgres);
     const review = shared.reads({ scope: sitesScope([SITE]) }).review;
     const noSite = <T>(v: T): T => JSON.parse(JSON.stringify(v, (k, x: unknown) => (k === 'site' ? undefined : x))) as T;
     for (const tz of ['UTC', 'Europe/London']) {
