@@ -13,13 +13,13 @@
  * DEVICES and DAYS must be the kept run's: they set the console's clock (the end of the last day)
  * and the device whose page is timed. KEEP_PG=1 leaves the cluster running (its URL is printed).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/load.js';
 import { EvidenceShipper } from '../src/evidence/shipper.js';
 import { loadStorage, storageLocation } from '../src/storage/open.js';
-import type { SharedStorage } from '../src/storage/shared-storage.js';
+import { sharedCopyPath, type SharedStorage } from '../src/storage/shared-storage.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { pageLines, reviewPages, timePages } from './console-pages.js';
 import { devices } from './evidence-model.js';
@@ -44,15 +44,22 @@ const loads = [`start ${os.loadavg()[0].toFixed(1)}`];
 
 // The kept run's config, made a filter of a trust: site-01 of the shared store.
 const configPath = path.join(REUSE, 'webfilter-shared.yaml');
+// database.path: the evidence.db beside it (a copy of a kept directory still names the original).
+const kept = readFileSync(path.join(REUSE, 'webfilter.yaml'), 'utf8').replace(
+  /^database: .*$/m,
+  `database: { path: ${JSON.stringify(path.join(REUSE, 'evidence.db'))} }`,
+);
 writeFileSync(
   configPath,
-  `${readFileSync(path.join(REUSE, 'webfilter.yaml'), 'utf8')}site: site-01
+  `${kept}site: site-01
 node: dns1
 shared:
   postgres: { url: ${JSON.stringify(url)} }
 `,
 );
 const loaded = await loadConfig(configPath);
+// The shipping cursors of an earlier run (beside the copy of its store's exceptions): this store is new.
+for (const f of [sharedCopyPath(loaded.databasePath), `${sharedCopyPath(loaded.databasePath)}-wal`]) rmSync(f, { force: true });
 const storage = (await loadStorage(storageLocation(loaded), 'write')) as SharedStorage;
 await storage.shared.migrate();
 

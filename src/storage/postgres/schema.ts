@@ -245,6 +245,18 @@ ALTER TABLE nodes ADD COLUMN lag_seconds double precision NOT NULL DEFAULT 0;
   { version: 4, sql: PARTITION_MIGRATION_SQL },
   // Issue 17, security finding 6: failed sign-ins counted for the whole trust (accounts-schema.ts).
   { version: 5, sql: SIGN_IN_FAILURES_PG_SQL },
+  // Issue 25: a trust-wide reader's queries name no site, and an index that starts with the site
+  // serves none of them: on a year of a school they read whole month partitions (the Blocked page's
+  // newest 500, a name search, a device's page). Indexes on the partitioned tables are made on every
+  // month partition, and on each new one.
+  {
+    version: 6,
+    sql: `
+CREATE INDEX blocked_ts ON blocked (ts);
+CREATE INDEX blocked_device_ts ON blocked (device, ts);
+CREATE INDEX signals_device_last_ts ON signals (device, last_ts);
+`,
+  },
 ];
 
 /** The version this code brings. */

@@ -56,7 +56,7 @@ export class PostgresSignalReviews implements SignalReviewsRepository {
       'read the reviews audit',
       `SELECT ts::float8 AS ts, coalesce(signal_id::text, node || '/' || signal_local_id::text) AS signal, site, actor, ip, detail
        FROM review_audit WHERE ${siteWhere(this.rs, ps)} AND ts >= ${ps.p(f.since)} AND ts < ${ps.p(f.until)}${actor}
-       ORDER BY ts DESC, id DESC LIMIT ${Math.max(1, Math.floor(f.limit ?? 1_000_000))}`,
+       ORDER BY review_audit.ts DESC, review_audit.id DESC LIMIT ${Math.max(1, Math.floor(f.limit ?? 1_000_000))}`,
       ps,
     );
     return rows.map((r) => ({
