@@ -47,6 +47,8 @@ function reads(r: ReviewRepository) {
     signalsUnreviewed: () => r.signals({ ...all, unreviewed: true }),
     signalsKind: () => r.signals({ ...all, kind: 'vpn-proxy' }),
     accessHourly: () => r.accessHourly(all),
+    // Ends inside both aggregates' hours (1:01-1:40 and 27:02-27:09): both overlap the period.
+    accessHourlyRagged: () => r.accessHourly({ since: day1 + HOUR + 30 * 60_000, until: day1 + 27 * HOUR + 5 * 60_000 }),
     accessFull: () => r.accessFull(all),
     byGroupCategory: () => r.blockedByGroupCategory(day1 + 30 * 60_000, NOW),
     topDevices: () => r.topBlockedDevices(day1, NOW, 10),

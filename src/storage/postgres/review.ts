@@ -49,6 +49,17 @@ const SIGNALS: Columns = {
 };
 
 /**
+ * The hours an access aggregate overlapping [since, until) can be of (one hour's aggregate: its
+ * first and last times are in its hour): implied by the times, and what lets PostgreSQL skip the
+ * month partitions (keyed by the hour) outside the period.
+ */
+function hourBounds(f: ReviewFilter, ps: Params): string {
+  const lo = Number.isFinite(f.since) ? ` AND hour >= ${ps.p(Math.floor(f.since / 3_600_000))}` : '';
+  const hi = Number.isFinite(f.until) ? ` AND hour < ${ps.p(Math.ceil(f.until / 3_600_000))}` : '';
+  return lo + hi;
+}
+
+/**
  * The evidence of the whole trust as one reader may see it: the SQLite review queries translated
  * to the tables every filter ships into (postgres/schema.ts, version 2), each with the reader's
  * sites in its WHERE clause (bound at construction: Storage.reads), each entry with its site.
@@ -124,7 +135,7 @@ export class PostgresReview implements ReviewRepository {
       'read the access log',
       `SELECT site, hour::float8 AS hour, client, device, grp AS "group", domain, count::float8 AS count, first_ts::float8 AS first_ts,
          last_ts::float8 AS last_ts, NULLIF(user_name, '') AS "user"
-       FROM access_hourly WHERE ${filterWhere(this.rs, f, cols, ps)} ORDER BY access_hourly.hour DESC, access_hourly.count DESC LIMIT ${limitOf(f)}`,
+       FROM access_hourly WHERE ${filterWhere(this.rs, f, cols, ps)}${hourBounds(f, ps)} ORDER BY access_hourly.hour DESC, access_hourly.count DESC LIMIT ${limitOf(f)}`,
       ps,
     );
     return rows.map(({ hour, first_ts, last_ts, ...r }) => ({

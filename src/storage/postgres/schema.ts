@@ -257,6 +257,17 @@ CREATE INDEX blocked_device_ts ON blocked (device, ts);
 CREATE INDEX signals_device_last_ts ON signals (device, last_ts);
 `,
   },
+  // Issue 25, the same for the Overview and a device's page: a trust-wide period's signals by kind
+  // (their last time), its activity chart (their first time) and a device's access aggregates read
+  // every partition, or a month of one, without them.
+  {
+    version: 7,
+    sql: `
+CREATE INDEX signals_last_ts ON signals (last_ts);
+CREATE INDEX signals_first_ts ON signals (first_ts);
+CREATE INDEX access_hourly_device_hour ON access_hourly (device, hour);
+`,
+  },
 ];
 
 /** The version this code brings. */
