@@ -23,6 +23,7 @@ import { sharedCopyPath, type SharedStorage } from '../src/storage/shared-storag
 import { startPostgres } from '../test/helpers/postgres.js';
 import { pageLines, reviewPages, timePages } from './console-pages.js';
 import { devices } from './evidence-model.js';
+import { pgTableSizes } from './pg-table-sizes.js';
 
 const REUSE = process.env.REUSE;
 if (!REUSE || !existsSync(path.join(REUSE, 'evidence.db')) || !existsSync(path.join(REUSE, 'webfilter.yaml'))) {
@@ -89,17 +90,7 @@ loads.push(`after shipping ${os.loadavg()[0].toFixed(1)}`);
 await q('VACUUM ANALYZE');
 
 // ---- size and rows (a partitioned table summed over its month partitions) ----
-const tables: { t: string; n: number; bytes: number }[] = [];
-for (const r of await q(`SELECT relname AS t, relkind AS k FROM pg_class
-    WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition ORDER BY relname`)) {
-  const [b] = await q(
-    r.k === 'p'
-      ? `SELECT coalesce(sum(pg_total_relation_size(relid)), 0) AS bytes FROM pg_partition_tree('${r.t}')`
-      : `SELECT pg_total_relation_size('${r.t}') AS bytes`,
-  );
-  const [c] = await q(`SELECT count(*) AS n FROM ${r.t}`);
-  tables.push({ t: r.t, n: Number(c.n), bytes: Number(b.bytes) });
-}
+const tables = await pgTableSizes(q);
 const [{ size }] = await q(`SELECT pg_database_size('trust') AS size`);
 const [{ attempts }] = await q('SELECT coalesce(sum(count), 0) AS attempts FROM blocked');
 

@@ -34,6 +34,7 @@ import { SqliteStorage } from '../src/storage/sqlite/sqlite-storage.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { devices, schoolEvents } from './evidence-model.js';
 import { writeSection } from './md-section.js';
+import { pgTableSizes } from './pg-table-sizes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SITES = Number(process.env.SITES ?? 30);
@@ -127,22 +128,7 @@ for (let i = 2; i <= SITES; i++) {
   process.stderr.write(`site ${i}: ${r.rows} rows in ${r.seconds.toFixed(1)} s\n`);
 }
 load('after shipping');
-/** Every table's rows and bytes, a partitioned one summed over its partitions. */
-async function sizes(): Promise<{ t: string; n: number; bytes: number }[]> {
-  const rels = await q(`SELECT relname AS t, relkind AS k FROM pg_class
-    WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition ORDER BY relname`);
-  const out = [];
-  for (const r of rels) {
-    const [b] = await q(
-      r.k === 'p'
-        ? `SELECT coalesce(sum(pg_total_relation_size(relid)), 0) AS bytes FROM pg_partition_tree('${r.t}')`
-        : `SELECT pg_total_relation_size('${r.t}') AS bytes`,
-    );
-    const [c] = await q(`SELECT count(*) AS n FROM ${r.t}`);
-    out.push({ t: r.t, n: Number(c.n), bytes: Number(b.bytes) });
-  }
-  return out;
-}
+const sizes = () => pgTableSizes(q);
 const [{ size }] = await q(`SELECT pg_database_size('trust') AS size`);
 const tables = await sizes();
 const mb = (b: number) => (b / 1048576).toFixed(0);
